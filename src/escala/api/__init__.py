@@ -1,0 +1,43 @@
+"""The spec types: what a user writes about a cluster, as plain versioned data.
+
+Nothing here talks to a cloud, a chat server or Kubernetes; the state store keeps these
+documents and every other part of escala reads them.
+"""
+
+from escala.api.types import (
+    API_VERSION,
+    Authorization,
+    Cluster,
+    ClusterSpec,
+    EtcdCluster,
+    EtcdMember,
+    InstanceGroup,
+    InstanceGroupSpec,
+    Networking,
+    ObjectMeta,
+    Role,
+    Subnet,
+    SubnetType,
+    dump_document,
+    parse_document,
+    parse_documents,
+)
+
+__all__ = [
+    "API_VERSION",
+    "Authorization",
+    "Cluster",
+    "ClusterSpec",
+    "EtcdCluster",
+    "EtcdMember",
+    "InstanceGroup",
+    "InstanceGroupSpec",
+    "Networking",
+    "ObjectMeta",
+    "Role",
+    "Subnet",
+    "SubnetType",
+    "dump_document",
+    "parse_document",
+    "parse_documents",
+]

@@ -1,0 +1,214 @@
+"""Cluster and InstanceGroup documents, modelled on kops's v1alpha2 API.
+
+Each document is Kubernetes-style YAML (`apiVersion`, `kind`, `metadata.name`, `spec`),
+so what sits in the state store is versioned from the first release. Field names are
+camelCase on the wire, as in kops; Python code uses snake_case attributes.
+
+These models check types and shapes only. Rules that span fields (quorum, zones in the
+region, CIDR overlaps) live in `escala.api.validation`, defaults in
+`escala.api.defaults`: what the user wrote is kept apart from the completed spec.
+"""
+
+import enum
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+from escala.errors import SpecInvalid
+
+API_VERSION = "escala.io/v1alpha1"
+CLUSTER_LABEL = "escala.io/cluster"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        use_enum_values=False,
+    )
+
+
+class Networking(enum.StrEnum):
+    """The pod network. kubenet is kops's default: routes in the VPC route table,
+    which AWS caps at 50 entries, hence at most 50 nodes."""
+
+    kubenet = "kubenet"
+    calico = "calico"
+    cilium = "cilium"
+
+
+class Authorization(enum.StrEnum):
+    rbac = "RBAC"
+    always_allow = "AlwaysAllow"
+
+
+class Role(enum.StrEnum):
+    """What an instance group's machines are. `ControlPlane` is accepted as today's
+    name for kops's `Master`."""
+
+    master = "Master"
+    node = "Node"
+
+    @classmethod
+    def _missing_(cls, value: object) -> "Role | None":
+        if isinstance(value, str) and value.lower() in ("controlplane", "control-plane", "master"):
+            return cls.master
+        if isinstance(value, str) and value.lower() == "node":
+            return cls.node
+        return None
+
+
+class SubnetType(enum.StrEnum):
+    public = "Public"
+    private = "Private"
+
+
+class ObjectMeta(_Model):
+    name: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    creation_timestamp: datetime | None = None
+
+
+class Subnet(_Model):
+    """One subnet per availability zone; its name is usually the zone's."""
+
+    name: str
+    zone: str
+    cidr: str | None = None
+    type: SubnetType = SubnetType.public
+
+
+class EtcdMember(_Model):
+    """One etcd member, living on the EBS volume of the master in `instance_group`."""
+
+    name: str
+    instance_group: str
+    volume_size: int | None = None
+    volume_type: str | None = None
+    encrypted_volume: bool = True
+
+
+class EtcdCluster(_Model):
+    """kops runs two etcd clusters: `main` (cluster state) and `events`."""
+
+    name: str
+    etcd_members: list[EtcdMember] = Field(default_factory=list)
+
+
+class ClusterSpec(_Model):
+    cloud_provider: Literal["aws"] = "aws"
+    region: str | None = None
+    kubernetes_version: str | None = None
+    networking: Networking = Networking.kubenet
+    authorization: Authorization = Authorization.rbac
+    network_cidr: str | None = None
+    non_masquerade_cidr: str | None = None
+    pod_cidr: str | None = None
+    service_cluster_ip_range: str | None = None
+    subnets: list[Subnet] = Field(default_factory=list)
+    kubernetes_api_access: list[str] = Field(default_factory=list)
+    ssh_access: list[str] = Field(default_factory=list)
+    ssh_key_name: str | None = None
+    etcd_clusters: list[EtcdCluster] = Field(default_factory=list)
+    config_base: str | None = None
+    allow_single_master: bool = False
+
+
+class Cluster(_Model):
+    api_version: Literal["escala.io/v1alpha1"] = API_VERSION
+    kind: Literal["Cluster"] = "Cluster"
+    metadata: ObjectMeta
+    spec: ClusterSpec = Field(default_factory=ClusterSpec)
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+
+class InstanceGroupSpec(_Model):
+    role: Role
+    machine_type: str | None = None
+    min_size: int | None = Field(default=None, ge=0)
+    max_size: int | None = Field(default=None, ge=0)
+    subnets: list[str] = Field(default_factory=list)
+    image: str | None = None
+    root_volume_size: int | None = Field(default=None, gt=0)
+    root_volume_type: str | None = None
+    root_volume_encryption: bool = True
+    node_labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _role(cls, value: Any) -> Any:
+        return Role(value) if isinstance(value, str) else value
+
+
+class InstanceGroup(_Model):
+    api_version: Literal["escala.io/v1alpha1"] = API_VERSION
+    kind: Literal["InstanceGroup"] = "InstanceGroup"
+    metadata: ObjectMeta
+    spec: InstanceGroupSpec
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    @property
+    def cluster_name(self) -> str | None:
+        return self.metadata.labels.get(CLUSTER_LABEL)
+
+
+_KINDS: dict[str, type[Cluster] | type[InstanceGroup]] = {
+    "Cluster": Cluster,
+    "InstanceGroup": InstanceGroup,
+}
+
+
+def _field_path(loc: Iterable[int | str]) -> str:
+    """`("spec", "subnets", 0, "cidr")` -> `spec.subnets[0].cidr`."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{to_camel(part) if '_' in part else part}" if path else part
+    return path or "(document)"
+
+
+def parse_document(data: Any, source: str = "document") -> Cluster | InstanceGroup:
+    """Turn one decoded YAML/JSON document into a spec object.
+
+    Raises SpecInvalid listing every problem with its field path.
+    """
+    if not isinstance(data, dict):
+        raise SpecInvalid([f"(document): expected a mapping, got {type(data).__name__}"], source)
+    kind = data.get("kind")
+    if kind not in _KINDS:
+        raise SpecInvalid([f"kind: must be one of {', '.join(_KINDS)}, got {kind!r}"], source)
+    api_version = data.get("apiVersion")
+    if api_version != API_VERSION:
+        raise SpecInvalid([f"apiVersion: must be {API_VERSION}, got {api_version!r}"], source)
+    try:
+        return _KINDS[kind].model_validate(data)
+    except ValidationError as e:
+        problems = [f"{_field_path(err['loc'])}: {err['msg']}" for err in e.errors()]
+        raise SpecInvalid(problems, source) from e
+
+
+def parse_documents(text: str, source: str = "document") -> list[Cluster | InstanceGroup]:
+    """Parse a multi-document YAML (or JSON) text, as `escala replace -f` reads it."""
+    try:
+        raw = [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as e:
+        raise SpecInvalid([f"(document): not valid YAML: {e}"], source) from e
+    return [parse_document(d, source) for d in raw]
+
+
+def dump_document(doc: Cluster | InstanceGroup) -> dict[str, Any]:
+    """The wire form of a document: camelCase keys, unset fields left out."""
+    return doc.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -1,0 +1,1 @@
+"""The Socket.IO chat service: server, web page, history stores, metrics."""

@@ -1,0 +1,1 @@
+"""The `escala` command: thin Typer modules that parse flags and call the library."""

@@ -1,0 +1,70 @@
+"""The `escala` entry point and its one error boundary.
+
+Every command module registers itself here. Errors escala understands become one line on
+stderr and an exit code (2 for bad input, 1 otherwise); tracebacks only with --debug;
+Ctrl-C exits 130.
+"""
+
+import sys
+
+import typer
+from rich.markup import escape
+
+from escala import __version__
+from escala.cli import verbs
+from escala.cli.output import err_console
+from escala.errors import EscalaError
+
+app = typer.Typer(
+    name="escala",
+    help="Run a highly-available, auto-scaling Socket.IO chat on AWS, the kops way.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_debug = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"escala {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    debug: bool = typer.Option(False, "--debug", envvar="ESCALA_DEBUG", help="Show tracebacks."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Run a highly-available, auto-scaling Socket.IO chat on AWS, the kops way."""
+    global _debug
+    _debug = debug
+
+
+for _name, _group in verbs.ALL.items():
+    app.add_typer(_group, name=_name)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI and map every failure to an exit code."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="escala", standalone_mode=False)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except typer.TyperException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except EscalaError as e:
+        if _debug:
+            err_console.print_exception()
+        err_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
+        sys.exit(e.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,51 @@
+"""Printing results: Rich tables for people, `-o json|yaml` for scripts."""
+
+import enum
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class OutputFormat(enum.StrEnum):
+    table = "table"
+    yaml = "yaml"
+    json = "json"
+
+
+OUTPUT_OPTION = typer.Option(
+    OutputFormat.table, "--output", "-o", help="Output format: table, yaml or json."
+)
+
+
+def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> Table:
+    """A plain, borderless table in the style of kops/kubectl output."""
+    out = Table(title=title, box=None, show_edge=False, pad_edge=False, header_style="bold")
+    for column in columns:
+        out.add_column(column)
+    for row in rows:
+        out.add_row(*("" if cell is None else str(cell) for cell in row))
+    return out
+
+
+def emit(data: Any, fmt: OutputFormat, render_table: Callable[[], Any]) -> None:
+    """Print `data` as JSON or YAML, or call `render_table` for the human format."""
+    if fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    elif fmt is OutputFormat.yaml:
+        if isinstance(data, list):
+            sys.stdout.write(yaml.safe_dump_all(data, sort_keys=False))
+        else:
+            sys.stdout.write(yaml.safe_dump(data, sort_keys=False))
+    else:
+        rendered = render_table()
+        if rendered is not None:
+            console.print(rendered)

@@ -1,0 +1,36 @@
+"""The kops-style verbs (`escala create cluster`, `escala get instancegroups`, ...).
+
+Each verb is a Typer group; the modules of each command family add their nouns to it,
+so `get clusters` and `get secrets` can live beside the code they belong to.
+"""
+
+import typer
+
+
+def _verb(help_text: str) -> typer.Typer:
+    return typer.Typer(help=help_text, no_args_is_help=True)
+
+
+create = _verb("Create a cluster (written to the state store; applied with --yes).")
+get = _verb("List clusters, instance groups or secrets.")
+edit = _verb("Edit a spec in $EDITOR; validated before it is saved.")
+set_ = _verb("Set one field of a spec from the command line.")
+update = _verb("Plan, and with --yes apply, the cloud changes a spec needs.")
+delete = _verb("Delete a cluster and everything it owns.")
+rolling_update = _verb("Replace instances whose configuration is out of date.")
+validate = _verb("Check that a cluster is healthy.")
+upgrade = _verb("Move a cluster to a newer Kubernetes version.")
+export = _verb("Export cluster access (kubeconfig).")
+
+ALL: dict[str, typer.Typer] = {
+    "create": create,
+    "get": get,
+    "edit": edit,
+    "set": set_,
+    "update": update,
+    "delete": delete,
+    "rolling-update": rolling_update,
+    "validate": validate,
+    "upgrade": upgrade,
+    "export": export,
+}

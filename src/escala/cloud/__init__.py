@@ -1,0 +1,1 @@
+"""Cloud resources, one module per kind, each found, diffed, applied and deleted by tag."""

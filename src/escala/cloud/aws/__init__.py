@@ -1,0 +1,1 @@
+"""AWS resources as reconcilable tasks, and the boto3 client factory they share."""

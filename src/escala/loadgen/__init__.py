@@ -1,0 +1,1 @@
+"""A Socket.IO load generator that speaks the chat protocol, and its reports."""

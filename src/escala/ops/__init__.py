@@ -1,0 +1,1 @@
+"""Imperative operations on a running cluster: validate, rolling-update, upgrade."""

@@ -1,0 +1,148 @@
+"""The typed state store, written once over any object store backend."""
+
+import os
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import yaml
+
+from escala.api import Cluster, InstanceGroup, dump_document, parse_document
+from escala.errors import AlreadyExists, NotFound, UsageError
+
+STATE_STORE_ENV = "ESCALA_STATE_STORE"
+
+
+class ObjectStore(Protocol):
+    """Bytes under string keys: what an S3 bucket prefix and a directory both offer."""
+
+    url: str
+
+    def read(self, key: str) -> bytes | None:
+        """The object's bytes, or None if there is none."""
+
+    def write(self, key: str, data: bytes, secret: bool = False) -> None:
+        """Write an object; `secret` objects are encrypted at rest and private."""
+
+    def list(self, prefix: str) -> list[str]:
+        """Every key under `prefix`, sorted."""
+
+    def delete(self, key: str) -> None:
+        """Remove an object; removing a missing one is not an error."""
+
+
+def _to_yaml(doc: Cluster | InstanceGroup) -> bytes:
+    return yaml.safe_dump(dump_document(doc), sort_keys=False).encode()
+
+
+class StateStore:
+    """Clusters, instance groups and secrets, on top of an ObjectStore."""
+
+    def __init__(self, objects: ObjectStore) -> None:
+        self.objects = objects
+
+    @property
+    def url(self) -> str:
+        return self.objects.url
+
+    def _load(self, key: str, source: str) -> Cluster | InstanceGroup | None:
+        raw = self.objects.read(key)
+        if raw is None:
+            return None
+        return parse_document(yaml.safe_load(raw), f"{self.url}/{source}")
+
+    def list_clusters(self) -> list[str]:
+        """Names of every cluster in the store."""
+        return sorted(
+            key.split("/")[0]
+            for key in self.objects.list("")
+            if key.count("/") == 1 and key.endswith("/config")
+        )
+
+    def get_cluster(self, name: str, completed: bool = False) -> Cluster:
+        key = f"{name}/cluster-completed.spec" if completed else f"{name}/config"
+        doc = self._load(key, key)
+        if not isinstance(doc, Cluster):
+            raise NotFound(
+                f"cluster {name!r} not found in state store {self.url} (see `escala get clusters`)"
+            )
+        return doc
+
+    def has_cluster(self, name: str) -> bool:
+        return self.objects.read(f"{name}/config") is not None
+
+    def put_cluster(self, cluster: Cluster, completed: Cluster | None = None) -> None:
+        self.objects.write(f"{cluster.name}/config", _to_yaml(cluster))
+        if completed is not None:
+            self.objects.write(f"{cluster.name}/cluster-completed.spec", _to_yaml(completed))
+
+    def create_cluster(self, cluster: Cluster, completed: Cluster | None = None) -> None:
+        if self.has_cluster(cluster.name):
+            raise AlreadyExists(
+                f"cluster {cluster.name!r} already exists in {self.url}; "
+                "use `escala replace -f` or `escala edit` to change it"
+            )
+        self.put_cluster(cluster, completed)
+
+    def list_instance_groups(self, cluster_name: str) -> list[InstanceGroup]:
+        groups = []
+        for key in self.objects.list(f"{cluster_name}/instancegroup/"):
+            doc = self._load(key, key)
+            if isinstance(doc, InstanceGroup):
+                groups.append(doc)
+        return groups
+
+    def get_instance_group(self, cluster_name: str, name: str) -> InstanceGroup:
+        key = f"{cluster_name}/instancegroup/{name}"
+        doc = self._load(key, key)
+        if not isinstance(doc, InstanceGroup):
+            raise NotFound(
+                f"instance group {name!r} not found in cluster {cluster_name!r} "
+                f"(see `escala get instancegroups --name {cluster_name}`)"
+            )
+        return doc
+
+    def put_instance_group(self, cluster_name: str, group: InstanceGroup) -> None:
+        self.objects.write(f"{cluster_name}/instancegroup/{group.name}", _to_yaml(group))
+
+    def delete_instance_group(self, cluster_name: str, name: str) -> None:
+        self.objects.delete(f"{cluster_name}/instancegroup/{name}")
+
+    def read_secret(self, cluster_name: str, path: str) -> bytes | None:
+        return self.objects.read(f"{cluster_name}/{path}")
+
+    def write_secret(self, cluster_name: str, path: str, data: bytes) -> None:
+        self.objects.write(f"{cluster_name}/{path}", data, secret=True)
+
+    def delete_cluster(self, cluster_name: str) -> None:
+        """Remove every object of the cluster, its config last so a half-finished
+        delete still shows the cluster and can be run again."""
+        keys = self.objects.list(f"{cluster_name}/")
+        for key in sorted(keys, key=lambda k: k == f"{cluster_name}/config"):
+            self.objects.delete(key)
+
+
+def open_store(url: str | None, client_factory: Callable[[], Any] | None = None) -> StateStore:
+    """Open the state store at `url`, or at $ESCALA_STATE_STORE when url is None.
+
+    `client_factory` returns an S3 client; it is only called for s3:// stores.
+    """
+    url = url or os.environ.get(STATE_STORE_ENV)
+    if not url:
+        raise UsageError(
+            f"no state store: set {STATE_STORE_ENV}=s3://BUCKET (create one with "
+            "`escala state create --bucket BUCKET`) or pass --state"
+        )
+    if url.startswith("file://"):
+        from escala.state.files import DirectoryStore
+
+        return StateStore(DirectoryStore(url))
+    if url.startswith("s3://"):
+        from escala.state.s3 import S3Store
+
+        if client_factory is None:
+            from escala.cloud.aws.session import ClientFactory
+
+            factory = ClientFactory()
+            client_factory = lambda: factory.client("s3")  # noqa: E731
+        return StateStore(S3Store(url, client_factory()))
+    raise UsageError(f"state store {url!r}: must start with s3:// or file://")
