@@ -11,6 +11,8 @@ import typer
 from rich.markup import escape
 
 from escala import __version__
+from escala.cli import kubeconfig as _kubeconfig  # noqa: F401  (registers `export kubeconfig`)
+from escala.cli import secrets as _secrets  # noqa: F401  (registers `get secrets`)
 from escala.cli import verbs
 from escala.cli.output import err_console
 from escala.errors import EscalaError

@@ -1,0 +1,35 @@
+"""`escala export kubeconfig`: merge a context for the cluster into a kubeconfig."""
+
+from pathlib import Path
+
+import typer
+
+from escala.cli import verbs
+from escala.cli.output import console
+from escala.cloud.aws.session import ClientFactory
+from escala.kube.kubeconfig import default_path, export_kubeconfig, parse_ttl
+from escala.state import open_store
+
+
+@verbs.export.command("kubeconfig")
+def kubeconfig(
+    name: str = typer.Option(..., "--name", envvar="ESCALA_CLUSTER_NAME", help="Cluster name."),
+    admin: bool = typer.Option(
+        False, "--admin", help="Add an admin client certificate signed by the cluster CA."
+    ),
+    ttl: str = typer.Option(
+        "18h", "--ttl", help="Lifetime of the admin certificate (kops's default: 18h)."
+    ),
+    path: Path | None = typer.Option(
+        None, "--kubeconfig", help="File to merge into (default $KUBECONFIG or ~/.kube/config)."
+    ),
+    state: str | None = typer.Option(None, "--state", help="State store URL."),
+) -> None:
+    """Write the cluster's API endpoint and CA (and an admin certificate) to a kubeconfig."""
+    store = open_store(state)
+    region = store.get_cluster(name, completed=True).spec.region
+    target = path or default_path()
+    lifetime = parse_ttl(ttl) if admin else None
+    creds = export_kubeconfig(store, ClientFactory(region), name, target, lifetime)
+    console.print(f"escala has set your kubectl context to {name}", highlight=False)
+    console.print(f"server {creds.server}; written to {target}", highlight=False)
