@@ -16,6 +16,7 @@ import yaml
 from botocore.exceptions import ClientError
 
 from escala.bootstrap import pki
+from escala.bootstrap.cloudinit import api_load_balancer_name
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import CloudError, NotFound, UsageError
 
@@ -24,10 +25,6 @@ from escala.errors import CloudError, NotFound, UsageError
 ADMIN_USER = "kubernetes-admin"
 ADMIN_GROUP = "kubeadm:cluster-admins"
 DEFAULT_ADMIN_TTL = dt.timedelta(hours=18)
-
-
-def api_load_balancer_name(cluster_name: str) -> str:
-    return f"api-{cluster_name.replace('.', '-')}"[:32].rstrip("-")
 
 
 def api_server_url(clients: ClientFactory, cluster_name: str) -> str:

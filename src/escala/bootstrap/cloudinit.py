@@ -1,0 +1,137 @@
+"""cloud-init user-data for an instance group: a #cloud-config that installs
+containerd and kubeadm, then runs escala's boot script.
+
+A pure function of the specs. Nothing secret is in it: the boot script fetches the CA
+material (masters) or the join token and CA certificate (nodes) from the state store
+through the instance role. The API endpoint is the NLB's DNS name; when the caller
+does not know it yet (`api_endpoint=None`) the instance looks it up by the NLB's name.
+"""
+
+from importlib.resources import files
+from string import Template
+from typing import Any
+
+import yaml
+
+from escala.api import Cluster, InstanceGroup, Networking, Role
+from escala.bootstrap import kubeadm
+from escala.errors import SpecInvalid
+
+# Pinned add-on versions (bump deliberately, with the Kubernetes versions they support).
+CALICO_MANIFEST = "https://raw.githubusercontent.com/projectcalico/calico/v3.30.0/manifests/calico.yaml"
+CILIUM_VERSION = "1.17.4"
+CILIUM_CLI = "https://github.com/cilium/cilium-cli/releases/download/v0.18.3/cilium-linux-amd64.tar.gz"
+BOOT_SCRIPT = "/usr/local/sbin/escala-bootstrap"
+KUBENET_SCRIPT = "/usr/local/sbin/escala-kubenet"
+PACKAGES = ["ca-certificates", "curl", "gpg", "unzip", "gettext-base", "apt-transport-https"]
+
+
+def _file(name: str) -> str:
+    return files("escala.bootstrap").joinpath("files", name).read_text()
+
+
+def _init_group(cluster: Cluster) -> str:
+    """The master group that runs `kubeadm init`: the one of the main etcd cluster's
+    first member (by name), i.e. the first zone's master."""
+    for etcd in cluster.spec.etcd_clusters:
+        if etcd.name == "main" and etcd.etcd_members:
+            return min(etcd.etcd_members, key=lambda m: m.name).instance_group
+    raise SpecInvalid(["spec.etcdClusters: no `main` cluster with members"], cluster.name)
+
+
+def api_load_balancer_name(cluster_name: str) -> str:
+    """The API NLB's name by the naming contract."""
+    return f"api-{cluster_name.replace('.', '-')}"[:32].rstrip("-")
+
+
+def _env(cluster: Cluster, group: InstanceGroup, api_endpoint: str | None) -> str:
+    spec = cluster.spec
+    values = {
+        "CLUSTER_NAME": cluster.name,
+        "INSTANCE_GROUP": group.name,
+        "ROLE": group.spec.role.value,
+        "INIT_GROUP": _init_group(cluster),
+        "REGION": spec.region,
+        "CONFIG_BASE": spec.config_base,
+        "KUBERNETES_VERSION": kubeadm.kubernetes_version(cluster),
+        "NETWORKING": spec.networking.value,
+        "API_LB_NAME": api_load_balancer_name(cluster.name),
+        "API_ENDPOINT": api_endpoint or "",
+        "ETCD_MOUNT": kubeadm.ETCD_MOUNT,
+        "NON_MASQUERADE_CIDR": spec.non_masquerade_cidr or spec.network_cidr,
+        "CALICO_MANIFEST": CALICO_MANIFEST,
+        "CILIUM_VERSION": CILIUM_VERSION,
+        "CILIUM_CLI": CILIUM_CLI,
+    }
+    return "".join(f"{k}={'' if v is None else v}\n" for k, v in values.items())
+
+
+def _yaml_docs(*docs: dict[str, Any]) -> str:
+    return yaml.safe_dump_all(docs, sort_keys=False)
+
+
+def kubeadm_configs(cluster: Cluster, group: InstanceGroup) -> dict[str, str]:
+    """The kubeadm config templates of `group`, by file name (init.yaml on masters)."""
+    labels = group.spec.node_labels
+    if group.spec.role is Role.master:
+        return {
+            "init.yaml": _yaml_docs(
+                kubeadm.init_configuration(labels), kubeadm.cluster_configuration(cluster)
+            ),
+            "join.yaml": _yaml_docs(kubeadm.join_configuration(True, labels)),
+        }
+    return {"join.yaml": _yaml_docs(kubeadm.join_configuration(False, labels))}
+
+
+def _ccm_manifest(cluster: Cluster) -> str:
+    minor = ".".join(kubeadm.kubernetes_version(cluster).split(".")[:2])
+    return Template(_file("aws-cloud-controller-manager.yaml")).substitute(
+        CCM_VERSION=f"v{minor}.0",
+        CLUSTER_NAME=cluster.name,
+        POD_CIDR=cluster.spec.pod_cidr,
+        CONFIGURE_ROUTES=str(cluster.spec.networking is Networking.kubenet).lower(),
+    )
+
+
+def _write(path: str, content: str, permissions: str = "0644") -> dict[str, str]:
+    return {"path": path, "permissions": permissions, "owner": "root:root", "content": content}
+
+
+def render_user_data(
+    cluster: Cluster, group: InstanceGroup, api_endpoint: str | None = None
+) -> str:
+    """The #cloud-config for every instance of `group` in the (completed) `cluster`."""
+    write_files = [
+        _write("/etc/escala/env", _env(cluster, group, api_endpoint)),
+        _write(BOOT_SCRIPT, _file("bootstrap.sh"), "0755"),
+        _write("/etc/modules-load.d/kubernetes.conf", "overlay\nbr_netfilter\n"),
+        _write(
+            "/etc/sysctl.d/99-kubernetes.conf",
+            "net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\n",
+        ),
+    ]
+    write_files += [
+        _write(f"/etc/escala/kubeadm/{name}", text, "0600")
+        for name, text in kubeadm_configs(cluster, group).items()
+    ]
+    if group.spec.role is Role.master:
+        write_files.append(
+            _write("/etc/escala/addons/aws-cloud-controller-manager.yaml", _ccm_manifest(cluster))
+        )
+    if cluster.spec.networking is Networking.kubenet:
+        write_files.append(_write(KUBENET_SCRIPT, _file("kubenet-cni.sh"), "0755"))
+        write_files.append(
+            _write("/etc/systemd/system/escala-kubenet.service", _file("kubenet.service"))
+        )
+    config = {
+        "package_update": True,
+        "packages": PACKAGES,
+        "write_files": write_files,
+        "runcmd": [
+            ["modprobe", "overlay"],
+            ["modprobe", "br_netfilter"],
+            ["sysctl", "--system"],
+            [BOOT_SCRIPT],
+        ],
+    }
+    return "#cloud-config\n" + yaml.safe_dump(config, sort_keys=False, width=1000)

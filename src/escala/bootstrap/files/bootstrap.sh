@@ -1,0 +1,149 @@
+#!/bin/bash
+# escala boot script: turns a fresh Ubuntu/Debian instance into a master or node.
+# Reads /etc/escala/env (written by cloud-init, nothing secret in it) and fetches
+# the cluster's material from the state store through the instance role.
+set -euo pipefail
+source /etc/escala/env
+log() { echo "escala-bootstrap: $*" >&2; }
+
+imds() {
+  local token
+  token=$(curl -sf -X PUT http://169.254.169.254/latest/api/token \
+    -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')
+  curl -sf -H "X-aws-ec2-metadata-token: ${token}" "http://169.254.169.254/latest/meta-data/$1"
+}
+
+install_awscli() {
+  command -v aws >/dev/null && return
+  curl -sfL "https://awscli.amazonaws.com/awscli-exe-linux-$(uname -m).zip" -o /tmp/awscli.zip
+  unzip -q /tmp/awscli.zip -d /tmp && /tmp/aws/install && rm -rf /tmp/aws /tmp/awscli.zip
+}
+
+install_kubernetes() {
+  # containerd from the distribution, kubeadm/kubelet/kubectl from pkgs.k8s.io (the minor's channel)
+  local minor=${KUBERNETES_VERSION%.*}
+  install -d -m 0755 /etc/apt/keyrings
+  curl -fsSL "https://pkgs.k8s.io/core:/stable:/v${minor}/deb/Release.key" \
+    | gpg --dearmor --yes -o /etc/apt/keyrings/kubernetes-apt-keyring.gpg
+  echo "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v${minor}/deb/ /" \
+    > /etc/apt/sources.list.d/kubernetes.list
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q containerd \
+    "kubelet=${KUBERNETES_VERSION}-*" "kubeadm=${KUBERNETES_VERSION}-*" "kubectl=${KUBERNETES_VERSION}-*"
+  apt-mark hold kubelet kubeadm kubectl
+  mkdir -p /etc/containerd
+  containerd config default | sed 's/SystemdCgroup = false/SystemdCgroup = true/' > /etc/containerd/config.toml
+  systemctl restart containerd
+  systemctl enable kubelet
+}
+
+fetch() {  # fetch KEY DEST MODE: one object of the cluster's state store
+  aws s3 cp --only-show-errors "${CONFIG_BASE}/$1" "$2"
+  chmod "$3" "$2"
+}
+
+api_endpoint() {  # the API NLB's DNS name, by the naming contract
+  if [ -n "${API_ENDPOINT:-}" ]; then echo "${API_ENDPOINT}"; return; fi
+  aws elbv2 describe-load-balancers --region "${REGION}" --names "${API_LB_NAME}" \
+    --query 'LoadBalancers[0].DNSName' --output text
+}
+
+mount_etcd_volume() {  # attach, format if new, and mount this master's etcd EBS volume
+  local zone instance volume device
+  zone=$(imds placement/availability-zone)
+  instance=$(imds instance-id)
+  volume=$(aws ec2 describe-volumes --region "${REGION}" --filters \
+    "Name=tag:KubernetesCluster,Values=${CLUSTER_NAME}" \
+    "Name=tag:escala.io/instancegroup,Values=${INSTANCE_GROUP}" \
+    "Name=availability-zone,Values=${zone}" \
+    --query "Volumes[?Tags[?Key=='escala.io/etcd' && starts_with(Value, 'main/')]].VolumeId | [0]" \
+    --output text)
+  [ -n "${volume}" ] && [ "${volume}" != None ] || { log "no etcd volume in ${zone}"; exit 1; }
+  until aws ec2 attach-volume --region "${REGION}" --volume-id "${volume}" \
+      --instance-id "${instance}" --device /dev/xvdf >/dev/null 2>&1; do
+    log "waiting for ${volume} to be free (its previous master may still hold it)"; sleep 10
+  done
+  device=/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volume/-/}
+  until [ -e "${device}" ] || [ -e /dev/xvdf ]; do sleep 2; done
+  [ -e "${device}" ] || device=/dev/xvdf
+  blkid "${device}" >/dev/null || mkfs.ext4 -q -L etcd "${device}"
+  mkdir -p "${ETCD_MOUNT}"
+  echo "${device} ${ETCD_MOUNT} ext4 defaults,nofail 0 2" >> /etc/fstab
+  mount "${ETCD_MOUNT}"
+}
+
+fetch_control_plane_pki() {  # kubeadm's manual certificate distribution
+  local pki=/etc/kubernetes/pki
+  mkdir -p "${pki}/etcd"
+  fetch pki/issued/ca/cert.pem "${pki}/ca.crt" 0644
+  fetch pki/private/ca/key.pem "${pki}/ca.key" 0600
+  fetch pki/issued/front-proxy-ca/cert.pem "${pki}/front-proxy-ca.crt" 0644
+  fetch pki/private/front-proxy-ca/key.pem "${pki}/front-proxy-ca.key" 0600
+  fetch pki/issued/etcd-ca/cert.pem "${pki}/etcd/ca.crt" 0644
+  fetch pki/private/etcd-ca/key.pem "${pki}/etcd/ca.key" 0600
+  fetch pki/issued/service-account/key.pub "${pki}/sa.pub" 0644
+  fetch pki/private/service-account/key.pem "${pki}/sa.key" 0600
+}
+
+ca_cert_hash() {  # sha256 of the CA's SubjectPublicKeyInfo, as kubeadm documents
+  openssl x509 -pubkey -in "$1" | openssl pkey -pubin -outform der \
+    | openssl dgst -sha256 -hex | sed 's/^.* /sha256:/'
+}
+
+render() {  # render TEMPLATE: fill the ${VAR} placeholders of a kubeadm config
+  envsubst '${NODE_NAME} ${API_ENDPOINT} ${BOOTSTRAP_TOKEN} ${CA_CERT_HASH}' < "$1"
+}
+
+api_is_up() { curl -sk --max-time 5 "https://${API_ENDPOINT}:443/livez" >/dev/null; }
+
+apply_addons() {
+  export KUBECONFIG=/etc/kubernetes/admin.conf
+  for manifest in /etc/escala/addons/*.yaml; do
+    [ -e "${manifest}" ] && kubectl apply -f "${manifest}"
+  done
+  case "${NETWORKING}" in
+    calico) kubectl apply -f "${CALICO_MANIFEST}" ;;
+    cilium)
+      curl -sfL "${CILIUM_CLI/amd64/$(dpkg --print-architecture)}" | tar -xz -C /usr/local/bin cilium
+      cilium install --version "${CILIUM_VERSION}" --set ipam.mode=kubernetes ;;
+  esac
+}
+
+main() {
+  install_awscli
+  install_kubernetes
+  export NODE_NAME API_ENDPOINT BOOTSTRAP_TOKEN CA_CERT_HASH
+  NODE_NAME=$(imds local-hostname)
+  API_ENDPOINT=$(api_endpoint)
+  local ca=/etc/kubernetes/pki/ca.crt
+  mkdir -p /etc/kubernetes/pki
+  if [ "${ROLE}" = Master ]; then
+    BOOTSTRAP_TOKEN=$(aws s3 cp --only-show-errors "${CONFIG_BASE}/pki/private/bootstrap-token/token" -)
+    fetch_control_plane_pki
+    mount_etcd_volume
+    CA_CERT_HASH=$(ca_cert_hash "${ca}")
+    # The first zone's master (INIT_GROUP) founds the cluster; any master launched once the API
+    # answers (the others, or a replacement of the first) joins it.
+    if [ "${INSTANCE_GROUP}" = "${INIT_GROUP}" ] && ! api_is_up; then
+      render /etc/escala/kubeadm/init.yaml > /etc/kubernetes/kubeadm.yaml
+      kubeadm init --config /etc/kubernetes/kubeadm.yaml --upload-certs=false
+      apply_addons
+    else
+      until api_is_up; do log "waiting for the API at ${API_ENDPOINT}"; sleep 15; done
+      render /etc/escala/kubeadm/join.yaml > /etc/kubernetes/kubeadm.yaml
+      kubeadm join --config /etc/kubernetes/kubeadm.yaml
+    fi
+  else
+    BOOTSTRAP_TOKEN=$(aws s3 cp --only-show-errors "${CONFIG_BASE}/node/bootstrap-token" -)
+    fetch node/ca.crt "${ca}" 0644
+    CA_CERT_HASH=$(ca_cert_hash "${ca}")
+    rm -f "${ca}"  # kubeadm join refuses a pre-existing ca.crt; it writes its own copy
+    until api_is_up; do log "waiting for the API at ${API_ENDPOINT}"; sleep 15; done
+    render /etc/escala/kubeadm/join.yaml > /etc/kubernetes/kubeadm.yaml
+    kubeadm join --config /etc/kubernetes/kubeadm.yaml
+  fi
+  rm -f /etc/kubernetes/kubeadm.yaml  # it held the bootstrap token
+  if [ "${NETWORKING}" = kubenet ]; then systemctl enable --now escala-kubenet.service; fi
+}
+
+main "$@"

@@ -1,0 +1,124 @@
+"""kubeadm v1beta4 configuration documents for each role, as plain dicts.
+
+Values only the instance knows (its node name, the join token, the API endpoint, the
+CA hash) are `${VAR}` placeholders that the boot script fills with `envsubst` after
+fetching them through the instance role: nothing secret is in the user-data itself.
+"""
+
+from typing import Any
+
+from escala.api import Cluster
+
+KUBEADM_API = "kubeadm.k8s.io/v1beta4"
+BOOTSTRAP_API = "bootstraptoken/v1"
+# The data dir lives on the master's own etcd EBS volume, mounted at ETCD_MOUNT; a
+# subdirectory keeps the filesystem's lost+found out of etcd's way.
+ETCD_MOUNT = "/var/lib/etcd"
+ETCD_DATA_DIR = f"{ETCD_MOUNT}/main"
+CRI_SOCKET = "unix:///run/containerd/containerd.sock"
+# Placeholders filled on the instance by the boot script.
+NODE_NAME = "${NODE_NAME}"
+API_ENDPOINT = "${API_ENDPOINT}"
+BOOTSTRAP_TOKEN = "${BOOTSTRAP_TOKEN}"
+CA_CERT_HASH = "${CA_CERT_HASH}"
+
+
+def kubernetes_version(cluster: Cluster) -> str:
+    """`1.33.5` (the spec may write `v1.33.5`)."""
+    return str(cluster.spec.kubernetes_version or "").removeprefix("v")
+
+
+def _node_registration(labels: dict[str, str], taint_control_plane: bool) -> dict[str, Any]:
+    registration: dict[str, Any] = {
+        "name": NODE_NAME,
+        "criSocket": CRI_SOCKET,
+        # the AWS cloud-controller-manager sets providerID, addresses and routes
+        "kubeletExtraArgs": [{"name": "cloud-provider", "value": "external"}],
+    }
+    if labels:
+        text = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        registration["kubeletExtraArgs"].append({"name": "node-labels", "value": text})
+    if taint_control_plane:
+        registration["taints"] = [
+            {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+        ]
+    return registration
+
+
+def init_configuration(labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """The first master's InitConfiguration: its bootstrap token never expires (ttl 0)
+    so instances launched later by the ASG can still join, as kops nodes can."""
+    return {
+        "apiVersion": KUBEADM_API,
+        "kind": "InitConfiguration",
+        "bootstrapTokens": [
+            {
+                "token": BOOTSTRAP_TOKEN,
+                "description": "escala: instances of this cluster's auto scaling groups",
+                "ttl": "0s",
+                "usages": ["signing", "authentication"],
+                "groups": ["system:bootstrappers:kubeadm:default-node-token"],
+            }
+        ],
+        "nodeRegistration": _node_registration(labels or {}, taint_control_plane=True),
+    }
+
+
+def cluster_configuration(cluster: Cluster) -> dict[str, Any]:
+    """The ClusterConfiguration every master shares: the NLB as the endpoint, stacked
+    etcd on the EBS volume, and the spec's pod and service ranges."""
+    spec = cluster.spec
+    return {
+        "apiVersion": KUBEADM_API,
+        "kind": "ClusterConfiguration",
+        "clusterName": cluster.name,
+        "kubernetesVersion": f"v{kubernetes_version(cluster)}",
+        "controlPlaneEndpoint": f"{API_ENDPOINT}:443",
+        "certificatesDir": "/etc/kubernetes/pki",
+        "etcd": {"local": {"dataDir": ETCD_DATA_DIR}},
+        "networking": {
+            "podSubnet": str(spec.pod_cidr),
+            "serviceSubnet": str(spec.service_cluster_ip_range),
+            "dnsDomain": "cluster.local",
+        },
+        "apiServer": {
+            "certSANs": [API_ENDPOINT],
+            "extraArgs": [{"name": "authorization-mode", "value": _authorization(cluster)}],
+        },
+        "controllerManager": {
+            # node pod CIDRs are allocated here; routes are the cloud-controller-manager's
+            "extraArgs": [
+                {"name": "allocate-node-cidrs", "value": "true"},
+                {"name": "configure-cloud-routes", "value": "false"},
+            ]
+        },
+    }
+
+
+def _authorization(cluster: Cluster) -> str:
+    return "Node,RBAC" if cluster.spec.authorization.value == "RBAC" else "AlwaysAllow"
+
+
+def join_configuration(
+    control_plane: bool, labels: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A JoinConfiguration through token discovery pinned to the CA's public key hash.
+
+    Masters join with `controlPlane` set and the CA material already in place
+    (kubeadm's manual certificate distribution), so no certificateKey is used.
+    """
+    doc: dict[str, Any] = {
+        "apiVersion": KUBEADM_API,
+        "kind": "JoinConfiguration",
+        "nodeRegistration": _node_registration(labels or {}, taint_control_plane=control_plane),
+        "discovery": {
+            "bootstrapToken": {
+                "token": BOOTSTRAP_TOKEN,
+                "apiServerEndpoint": f"{API_ENDPOINT}:443",
+                "caCertHashes": [CA_CERT_HASH],
+            }
+        },
+    }
+    if control_plane:
+        doc["controlPlane"] = {"localAPIEndpoint": {"bindPort": 6443}}
+    return doc
