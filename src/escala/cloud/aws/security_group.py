@@ -1,0 +1,151 @@
+"""Security groups (masters, nodes, API load balancer) and their ingress rules.
+
+Rules are tasks of their own, as in kops: the masters' and the nodes' groups refer to
+each other, which as fields of one task would be a cycle.
+"""
+
+import dataclasses
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from escala.cloud.aws.retry import is_not_found
+from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.tags import tag_specifications
+from escala.cloud.aws.task import Fields, Owned, Task, discover_ec2
+from escala.cloud.aws.vpc import Vpc
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class SecurityGroup(Task):
+    kind = "SecurityGroup"
+    iam_actions = (
+        "ec2:DescribeSecurityGroups",
+        "ec2:CreateSecurityGroup",
+        "ec2:DeleteSecurityGroup",
+        "ec2:RevokeSecurityGroupIngress",
+        "ec2:CreateTags",
+    )
+    immutable = frozenset({"description"})
+
+    vpc: Vpc
+    description: str
+
+    def desired(self) -> Fields:
+        return {"description": self.description}
+
+    def find(self, cloud: ClientFactory) -> Fields | None:
+        if self.vpc.id is None:
+            return None
+        groups = cloud.client("ec2").describe_security_groups(
+            Filters=[
+                {"Name": "vpc-id", "Values": [self.vpc.id]},
+                {"Name": "group-name", "Values": [self.name]},
+            ]
+        )["SecurityGroups"]
+        if not groups:
+            return None
+        self.id = groups[0]["GroupId"]
+        return {"description": groups[0]["Description"]}
+
+    def create(self, cloud: ClientFactory) -> None:
+        self.id = cloud.client("ec2").create_security_group(
+            GroupName=self.name,
+            Description=self.description,
+            VpcId=self.vpc.id,
+            TagSpecifications=tag_specifications("security-group", self.tags),
+        )["GroupId"]
+
+    @classmethod
+    def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:
+        """Revoke the group's own rules first: rules naming other groups keep those alive."""
+        ec2 = cloud.client("ec2")
+        try:
+            group = ec2.describe_security_groups(GroupIds=[resource_id])["SecurityGroups"][0]
+        except ClientError as e:
+            if is_not_found(e):
+                return
+            raise
+        if group.get("IpPermissions"):
+            ec2.revoke_security_group_ingress(
+                GroupId=resource_id, IpPermissions=group["IpPermissions"]
+            )
+        ec2.delete_security_group(GroupId=resource_id)
+
+    @classmethod
+    def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:
+        return discover_ec2(
+            cls,
+            cloud,
+            cluster_name,
+            "describe_security_groups",
+            "GroupId",
+            blocks=lambda g: [g["VpcId"]],
+        )
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class SecurityGroupRule(Task):
+    """One ingress rule: from a CIDR or from another group, to a port range (or all)."""
+
+    kind = "SecurityGroupRule"
+    iam_actions = ("ec2:DescribeSecurityGroups", "ec2:AuthorizeSecurityGroupIngress")
+
+    group: SecurityGroup
+    protocol: str = "tcp"  # "-1" means every protocol and port
+    from_port: int | None = None
+    to_port: int | None = None
+    cidr: str | None = None
+    source: SecurityGroup | None = None
+
+    def desired(self) -> Fields:
+        ports = "all" if self.protocol == "-1" else f"{self.protocol}/{self.from_port}"
+        if self.protocol != "-1" and self.to_port != self.from_port:
+            ports += f"-{self.to_port}"
+        return {
+            "group": self.group.name,
+            "ports": ports,
+            "from": self.cidr if self.cidr else self.source.name if self.source else None,
+        }
+
+    def _permission(self) -> dict[str, Any]:
+        permission: dict[str, Any] = {"IpProtocol": self.protocol}
+        if self.protocol != "-1":
+            permission.update(FromPort=self.from_port, ToPort=self.to_port)
+        if self.cidr:
+            permission["IpRanges"] = [{"CidrIp": self.cidr}]
+        elif self.source is not None:
+            permission["UserIdGroupPairs"] = [{"GroupId": self.source.id}]
+        return permission
+
+    def _matches(self, permission: dict[str, Any]) -> bool:
+        if permission.get("IpProtocol") != self.protocol:
+            return False
+        if self.protocol != "-1" and (
+            permission.get("FromPort") != self.from_port or permission.get("ToPort") != self.to_port
+        ):
+            return False
+        if self.cidr:
+            return any(r.get("CidrIp") == self.cidr for r in permission.get("IpRanges", []))
+        return any(
+            p.get("GroupId") == (self.source.id if self.source else None)
+            for p in permission.get("UserIdGroupPairs", [])
+        )
+
+    def find(self, cloud: ClientFactory) -> Fields | None:
+        if self.group.id is None or (self.source is not None and self.source.id is None):
+            return None
+        group = cloud.client("ec2").describe_security_groups(GroupIds=[self.group.id])
+        permissions = group["SecurityGroups"][0].get("IpPermissions", [])
+        return self.desired() if any(self._matches(p) for p in permissions) else None
+
+    def create(self, cloud: ClientFactory) -> None:
+        cloud.client("ec2").authorize_security_group_ingress(
+            GroupId=self.group.id, IpPermissions=[self._permission()]
+        )
+        self.id = self.name
+
+    def delete(self, cloud: ClientFactory) -> None:
+        cloud.client("ec2").revoke_security_group_ingress(
+            GroupId=self.group.id, IpPermissions=[self._permission()]
+        )
