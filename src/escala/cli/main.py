@@ -11,6 +11,8 @@ import typer
 from rich.markup import escape
 
 from escala import __version__
+from escala.cli import delete as _delete_commands  # noqa: F401  (registers nouns)
+from escala.cli import update as _update_commands  # noqa: F401
 from escala.cli import verbs
 from escala.cli.output import err_console
 from escala.errors import EscalaError

@@ -31,8 +31,17 @@ class Instance:
                         continue
                     blocks = [g["GroupId"] for g in instance.get("SecurityGroups", [])]
                     blocks += [instance[k] for k in ("SubnetId", "VpcId") if instance.get(k)]
-                    name = as_dict(instance.get("Tags")).get("Name", instance["InstanceId"])
+                    tags = as_dict(instance.get("Tags"))
+                    group = tags.get("aws:autoscaling:groupName")
                     found.append(
-                        Owned(cls.kind, name, instance["InstanceId"], cls.delete_id, blocks=blocks)
+                        Owned(
+                            cls.kind,
+                            tags.get("Name", instance["InstanceId"]),
+                            instance["InstanceId"],
+                            cls.delete_id,
+                            blocks=blocks,
+                            # terminating an instance its ASG still manages only replaces it
+                            blocked_by=[group] if group else [],
+                        )
                     )
         return found

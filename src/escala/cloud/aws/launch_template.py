@@ -76,7 +76,7 @@ class LaunchTemplate(Task):
     root_volume_type: str
     instance_profile: InstanceProfile
     security_groups: list[SecurityGroup]
-    key_pair: KeyPair
+    key_pair: KeyPair | None
     user_data: str = dataclasses.field(repr=False)
     image_id: str | None = dataclasses.field(default=None, init=False)
     version: int | None = dataclasses.field(default=None, init=False)
@@ -89,7 +89,7 @@ class LaunchTemplate(Task):
             "metadataHttpTokens": "required",
             "instanceProfile": self.instance_profile.name,
             "securityGroups": sorted(g.name for g in self.security_groups),
-            "keyName": self.key_pair.name,
+            "keyName": self.key_pair.name if self.key_pair else None,
             "userData": user_data_digest(self.user_data),
         }
 
@@ -129,10 +129,9 @@ class LaunchTemplate(Task):
 
     def _data(self) -> dict[str, Any]:
         instance_tags = {k: v for k, v in self.tags.items() if k != "Name"}
-        return {
+        data: dict[str, Any] = {
             "ImageId": self.image_id,
             "InstanceType": self.machine_type,
-            "KeyName": self.key_pair.name,
             "IamInstanceProfile": {"Name": self.instance_profile.name},
             "SecurityGroupIds": [str(g.id) for g in self.security_groups],
             "BlockDeviceMappings": [
@@ -157,6 +156,9 @@ class LaunchTemplate(Task):
                 {"ResourceType": "volume", "Tags": as_list(instance_tags)},
             ],
         }
+        if self.key_pair is not None:
+            data["KeyName"] = self.key_pair.name
+        return data
 
     def create(self, cloud: ClientFactory) -> None:
         template = cloud.client("ec2").create_launch_template(

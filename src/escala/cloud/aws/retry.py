@@ -35,6 +35,10 @@ def is_not_found(e: ClientError) -> bool:
     return code.endswith("NotFound") or code in ("NoSuchEntity", "NotFoundException")
 
 
+def throttled(e: ClientError) -> bool:
+    return error_code(e) in THROTTLING
+
+
 def retryable(e: ClientError) -> bool:
     code = error_code(e)
     return code in THROTTLING or code in DEPENDENCY or is_not_found(e)

@@ -92,16 +92,21 @@ class SecurityGroupRule(Task):
     iam_actions = ("ec2:DescribeSecurityGroups", "ec2:AuthorizeSecurityGroupIngress")
 
     group: SecurityGroup
-    protocol: str = "tcp"  # "-1" means every protocol and port
+    protocol: str = "tcp"  # "-1" means every protocol and port; "4" is IP-in-IP
     from_port: int | None = None
     to_port: int | None = None
     cidr: str | None = None
     source: SecurityGroup | None = None
 
     def desired(self) -> Fields:
-        ports = "all" if self.protocol == "-1" else f"{self.protocol}/{self.from_port}"
-        if self.protocol != "-1" and self.to_port != self.from_port:
-            ports += f"-{self.to_port}"
+        if self.protocol == "-1":
+            ports = "all"
+        elif self.from_port is None:
+            ports = f"protocol {self.protocol}"
+        else:
+            ports = f"{self.protocol}/{self.from_port}"
+            if self.to_port != self.from_port:
+                ports += f"-{self.to_port}"
         return {
             "group": self.group.name,
             "ports": ports,
@@ -110,7 +115,7 @@ class SecurityGroupRule(Task):
 
     def _permission(self) -> dict[str, Any]:
         permission: dict[str, Any] = {"IpProtocol": self.protocol}
-        if self.protocol != "-1":
+        if self.from_port is not None:
             permission.update(FromPort=self.from_port, ToPort=self.to_port)
         if self.cidr:
             permission["IpRanges"] = [{"CidrIp": self.cidr}]
@@ -121,7 +126,7 @@ class SecurityGroupRule(Task):
     def _matches(self, permission: dict[str, Any]) -> bool:
         if permission.get("IpProtocol") != self.protocol:
             return False
-        if self.protocol != "-1" and (
+        if self.from_port is not None and (
             permission.get("FromPort") != self.from_port or permission.get("ToPort") != self.to_port
         ):
             return False

@@ -1,0 +1,40 @@
+"""`escala delete cluster --name N [--yes]`."""
+
+import dataclasses
+
+import typer
+
+from escala.cli import verbs
+from escala.cli.output import OUTPUT_OPTION, OutputFormat, console
+from escala.cli.plan_output import print_plan
+from escala.cli.update import NAME_OPTION, STATE_OPTION
+from escala.cloud.aws.session import ClientFactory
+from escala.ops.delete import delete_cluster
+from escala.state import open_store
+
+
+@dataclasses.dataclass
+class DeleteOptions:
+    name: str
+    yes: bool
+    state: str | None
+    output: OutputFormat
+
+
+@verbs.delete.command("cluster")
+def delete_cluster_command(
+    name: str = NAME_OPTION,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Delete (else: list what would go)."),
+    state: str | None = STATE_OPTION,
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Delete every AWS resource the cluster owns (by tag), then its state-store entry."""
+    options = DeleteOptions(name, yes, state, output)
+    store = open_store(options.state)
+    region = (
+        store.get_cluster(options.name).spec.region if store.has_cluster(options.name) else None
+    )
+    plan = delete_cluster(store, options.name, ClientFactory(region=region), yes=options.yes)
+    print_plan(plan, options.output, "Must specify --yes to delete the cluster")
+    if plan.applied and options.output is OutputFormat.table:
+        console.print(f"Deleted cluster: {options.name!r}")

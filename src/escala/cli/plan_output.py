@@ -1,0 +1,43 @@
+"""Printing a Plan: a Rich tree for people, JSON/YAML for scripts."""
+
+from rich.tree import Tree
+
+from escala.cli.output import OutputFormat, console, emit
+from escala.reconcile.plan import NO_CHANGES, Action, Plan
+
+STYLES = {Action.create: "green", Action.modify: "yellow", Action.delete: "red"}
+
+
+def plan_tree(plan: Plan) -> Tree:
+    tree = Tree(f"[bold]{plan.cluster_name}[/]")
+    for action in Action:
+        changes = plan.by_action(action)
+        if not changes:
+            continue
+        branch = tree.add(f"[{STYLES[action]}]{action} ({len(changes)})[/]")
+        for change in changes:
+            node = branch.add(change.key)
+            for f in change.fields:
+                value = (
+                    show_value(f.new)
+                    if action is Action.create
+                    else f"{show_value(f.old)} -> {show_value(f.new)}"
+                )
+                node.add(f"{f.field}: {value}", highlight=False)
+    return tree
+
+
+def print_plan(plan: Plan, fmt: OutputFormat, apply_hint: str) -> None:
+    """Print the plan; in a dry run, say how to apply it."""
+    if fmt is not OutputFormat.table:
+        emit(plan.to_dict(), fmt, lambda: None)
+        return
+    if plan.empty:
+        console.print(NO_CHANGES)
+        return
+    console.print(plan_tree(plan))
+    counts = ", ".join(f"{len(plan.by_action(a))} to {a}" for a in Action)
+    if plan.applied:
+        console.print(f"Applied: {counts}.")
+    else:
+        console.print(f"Plan: {counts}.\n{apply_hint}")
