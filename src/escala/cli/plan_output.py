@@ -18,12 +18,7 @@ def plan_tree(plan: Plan) -> Tree:
         for change in changes:
             node = branch.add(change.key)
             for f in change.fields:
-                value = (
-                    show_value(f.new)
-                    if action is Action.create
-                    else f"{show_value(f.old)} -> {show_value(f.new)}"
-                )
-                node.add(f"{f.field}: {value}", highlight=False)
+                node.add(f"{f.field}: {field_text(action, f)}", highlight=False)
     return tree
 
 
