@@ -3,7 +3,7 @@
 from rich.tree import Tree
 
 from escala.cli.output import OutputFormat, console, emit
-from escala.reconcile.plan import NO_CHANGES, Action, Plan
+from escala.reconcile.plan import NO_CHANGES, Action, Plan, field_text
 
 STYLES = {Action.create: "green", Action.modify: "yellow", Action.delete: "red"}
 
