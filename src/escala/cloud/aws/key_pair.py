@@ -64,8 +64,8 @@ class KeyPair(Task):
 
     @classmethod
     def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:
-        cloud.client("ec2").delete_key_pair(KeyPairId=resource_id)
+        cloud.client("ec2").delete_key_pair(KeyName=resource_id)
 
     @classmethod
     def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:
-        return discover_ec2(cls, cloud, cluster_name, "describe_key_pairs", "KeyPairId")
+        return discover_ec2(cls, cloud, cluster_name, "describe_key_pairs", "KeyName")

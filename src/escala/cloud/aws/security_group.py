@@ -66,10 +66,12 @@ class SecurityGroup(Task):
             if is_not_found(e):
                 return
             raise
-        if group.get("IpPermissions"):
-            ec2.revoke_security_group_ingress(
-                GroupId=resource_id, IpPermissions=group["IpPermissions"]
-            )
+        for permission in group.get("IpPermissions", []):
+            try:
+                ec2.revoke_security_group_ingress(GroupId=resource_id, IpPermissions=[permission])
+            except ClientError as e:
+                if not is_not_found(e):  # a rule naming a group already deleted
+                    raise
         ec2.delete_security_group(GroupId=resource_id)
 
     @classmethod
