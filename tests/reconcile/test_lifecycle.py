@@ -155,3 +155,28 @@ def test_masters_are_untouched_when_only_nodes_change(store, clients):
             store.put_instance_group(NAME, ig)
     plan = update_cluster(store, NAME, clients, yes=False)
     assert [c.key for c in plan.changes] == [f"AutoscalingGroup/nodes.{NAME}"]
+
+
+def test_a_removed_instance_group_is_deleted_by_the_next_update(store, clients):
+    update_cluster(store, NAME, clients, yes=True)
+    extra = store.get_instance_group(NAME, "nodes").model_copy(deep=True)
+    extra.metadata.name = "spot"
+    store.put_instance_group(NAME, extra)
+    added = update_cluster(store, NAME, clients, yes=True)
+    assert sorted(c.key for c in added.changes) == [
+        f"AutoscalingGroup/spot.{NAME}",
+        f"LaunchTemplate/spot.{NAME}",
+    ]
+
+    store.delete_instance_group(NAME, "spot")
+    plan = update_cluster(store, NAME, clients, yes=True)
+    assert [(c.key, c.action) for c in plan.changes] == [
+        (f"AutoscalingGroup/spot.{NAME}", Action.delete),
+        (f"LaunchTemplate/spot.{NAME}", Action.delete),
+    ]
+    names = [
+        g["AutoScalingGroupName"]
+        for g in boto3.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
+    ]
+    assert f"spot.{NAME}" not in names and f"nodes.{NAME}" in names
+    assert update_cluster(store, NAME, clients, yes=False).empty

@@ -9,7 +9,7 @@ task compares the plain values returned by `desired()` and `find()`.
 
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import CannotChangeField
@@ -113,6 +113,19 @@ class Task:
     def discover(cls, cloud: ClientFactory, cluster_name: str) -> list["Owned"]:
         """Every resource of this kind the cluster owns (by tag); `shared` ones are not."""
         raise NotImplementedError
+
+
+class Discoverable(Protocol):
+    """A kind `delete cluster` can find by ownership tags (every Task, and a few more)."""
+
+    kind: ClassVar[str]
+    iam_actions: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def discover(cls, cloud: ClientFactory, cluster_name: str) -> list["Owned"]: ...
+
+    @classmethod
+    def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None: ...
 
 
 @dataclasses.dataclass
