@@ -131,7 +131,7 @@ def test_a_changed_instance_group_plans_and_applies_a_new_launch_template_versio
         (
             f"AutoscalingGroup/nodes.{NAME}",
             Action.modify,
-            [("maxSize", 3, 5), ("launchTemplateVersion", 1, 2)],
+            [("maxSize", 1, 5), ("launchTemplateVersion", 1, 2)],
         ),
     ]
     assert update_cluster(store, NAME, clients, yes=True).changes == plan.changes
