@@ -12,13 +12,15 @@ from botocore.exceptions import ClientError
 from escala.cloud.aws.retry import is_not_found
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import tag_specifications
-from escala.cloud.aws.task import Fields, Owned, Task, discover_ec2
+from escala.cloud.aws.task import Fields, Task
 from escala.cloud.aws.vpc import Vpc
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
 class SecurityGroup(Task):
     kind = "SecurityGroup"
+    ec2_describe = "describe_security_groups"
+    ec2_id_key = "GroupId"
     iam_actions = (
         "ec2:DescribeSecurityGroups",
         "ec2:CreateSecurityGroup",
@@ -74,16 +76,9 @@ class SecurityGroup(Task):
                     raise
         ec2.delete_security_group(GroupId=resource_id)
 
-    @classmethod
-    def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:
-        return discover_ec2(
-            cls,
-            cloud,
-            cluster_name,
-            "describe_security_groups",
-            "GroupId",
-            blocks=lambda g: [g["VpcId"]],
-        )
+    @staticmethod
+    def ec2_blocks(item: dict[str, Any]) -> list[str]:
+        return [item["VpcId"]]
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
