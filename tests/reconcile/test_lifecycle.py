@@ -180,3 +180,24 @@ def test_a_removed_instance_group_is_deleted_by_the_next_update(store, clients):
     ]
     assert f"spot.{NAME}" not in names and f"nodes.{NAME}" in names
     assert update_cluster(store, NAME, clients, yes=False).empty
+
+
+def test_a_changed_ssh_access_list_revokes_the_old_cidr(store, clients):
+    update_cluster(store, NAME, clients, yes=True)
+    cluster = store.get_cluster(NAME, completed=True)
+    cluster.spec.ssh_access = ["198.51.100.7/32"]
+    store.put_cluster(cluster, completed=cluster)
+
+    plan = update_cluster(store, NAME, clients, yes=True)
+    assert sorted((c.action, c.name) for c in plan.changes) == [
+        (Action.create, f"masters-ssh-from-198.51.100.7/32.{NAME}"),
+        (Action.create, f"nodes-ssh-from-198.51.100.7/32.{NAME}"),
+        (Action.delete, f"masters.{NAME}: tcp/22 from 203.0.113.0/24"),
+        (Action.delete, f"nodes.{NAME}: tcp/22 from 203.0.113.0/24"),
+    ]
+    groups = boto3.client("ec2").describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [f"masters.{NAME}"]}]
+    )["SecurityGroups"]
+    ssh = [p for p in groups[0]["IpPermissions"] if p.get("FromPort") == 22]
+    assert [r["CidrIp"] for p in ssh for r in p["IpRanges"]] == ["198.51.100.7/32"]
+    assert update_cluster(store, NAME, clients, yes=False).empty

@@ -79,7 +79,8 @@ def run(
     """Find, diff and (through `target`) apply every task; returns the plan.
 
     Resources of the `prune` kinds the cluster owns but no task wants (the ASG and
-    launch template of a removed instance group) are deleted, after everything else.
+    launch template of a removed instance group), and the parts of resources no task
+    wants (`Task.extras`: a revoked SSH CIDR), are deleted after everything else.
     """
     tasks = list(tasks)
     plan = Plan(cluster_name)
@@ -96,6 +97,7 @@ def run(
         target.apply(task, actual, changes)
     wanted = {t.key for t in tasks}
     extra = [o for kind in prune for o in kind.discover(cloud, cluster_name) if o.key not in wanted]
+    extra += [o for task in tasks for o in task.extras(cloud, tasks)]
     plan.changes.extend(Change(o.kind, o.name, Action.delete) for o in extra)
     if extra and target.applies:
         delete_owned(cloud, extra)

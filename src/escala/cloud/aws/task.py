@@ -104,6 +104,10 @@ class Task:
     def update(self, cloud: ClientFactory, changes: list[FieldChange]) -> None:
         raise NotImplementedError(f"{self.key}: cannot change {[c.field for c in changes]}")
 
+    def extras(self, cloud: ClientFactory, tasks: list["Task"]) -> list["Owned"]:
+        """Parts of the actual resource that no task wants any more (after `find`)."""
+        return []
+
     def delete(self, cloud: ClientFactory) -> None:
         """Delete the resource `find` found."""
         if self.id is not None:
