@@ -43,4 +43,6 @@ def create_operator_command(
     }
     emit(data, output, lambda: table(["FIELD", "VALUE"], list(data.items())))
     if output is OutputFormat.table:
-        typer.echo(f"Use it with: export AWS_PROFILE={result.profile}")
+        if options.credentials_file != DEFAULT_CREDENTIALS.expanduser():
+            typer.echo(f"export AWS_SHARED_CREDENTIALS_FILE={options.credentials_file}")
+        typer.echo(f"export AWS_PROFILE={result.profile}")

@@ -5,14 +5,53 @@ reachable from another machine.
 """
 
 import ipaddress
+import json
+import logging
+import os
+import signal
 import socket
+import tempfile
 import threading
+from pathlib import Path
 
 import typer
 
+from escala.api.defaults import UBUNTU_OWNER
 from escala.errors import UsageError
 
 SANDBOX_REGION = "eu-west-1"
+# moto ships a few old AMIs only; add the Ubuntu 24.04 images the default instance-group
+# image (escala.api.defaults.IMAGE) resolves to, so the walk-through needs no --image.
+SANDBOX_AMIS = [
+    {
+        "ami_id": ami_id,
+        "state": "available",
+        "public": True,
+        "owner_id": UBUNTU_OWNER,
+        "image_location": f"{UBUNTU_OWNER}/{name}",
+        "root_device_type": "ebs",
+        "root_device_name": "/dev/sda1",
+        "description": "Canonical, Ubuntu, 24.04 LTS (sandbox copy)",
+        "image_type": "machine",
+        "architecture": arch,
+        "name": name,
+        "virtualization_type": "hvm",
+        "hypervisor": "xen",
+        "creation_date": "2025-10-01T00:00:00.000Z",
+    }
+    for ami_id, arch, name in (
+        (
+            "ami-0e5a1b2c3d4e5f601",
+            "x86_64",
+            "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20251001",
+        ),
+        (
+            "ami-0e5a1b2c3d4e5f602",
+            "arm64",
+            "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-arm64-server-20251001",
+        ),
+    )
+]
 
 
 def check_loopback(host: str) -> None:
@@ -57,18 +96,40 @@ def sandbox_command(
 ) -> None:
     """Run a local AWS emulator (moto) until Ctrl-C; prints the export lines to use it."""
     check_loopback(host)
+    with tempfile.TemporaryDirectory(prefix="escala-sandbox-") as tmp:
+        os.environ["MOTO_AMIS_PATH"] = write_amis(Path(tmp))
+        _serve(host, port)
+
+
+def write_amis(directory: Path) -> str:
+    """moto's own AMIs plus SANDBOX_AMIS, as the JSON file MOTO_AMIS_PATH names."""
+    from moto.utilities.utils import load_resource
+
+    path = directory / "amis.json"
+    amis = [*load_resource("ec2/resources/amis.json"), *SANDBOX_AMIS]
+    path.write_text(json.dumps(amis))
+    return str(path)
+
+
+def _serve(host: str, port: int) -> None:
     try:
         from moto.server import ThreadedMotoServer
     except ImportError as e:
         raise UsageError("the sandbox needs moto: pip install 'escala[sandbox]'") from e
     check_port_free(host, port)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     typer.echo("# AWS sandbox (moto) running; in another shell run:")
     for line in export_lines(host, port):
         typer.echo(line)
     typer.echo("# Ctrl-C stops it (everything in it is lost).")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     try:
-        threading.Event().wait()
+        while not stop.wait(0.5):
+            pass
     finally:
         server.stop()
+    typer.echo("# sandbox stopped")
