@@ -24,3 +24,13 @@ def escala(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
         code = 0
     captured = capsys.readouterr()
     return Result(code, captured.out, captured.err)
+
+
+def public_key() -> str:
+    """A fresh, real OpenSSH public key line (EC2 ImportKeyPair parses it)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate().public_key()
+    line = key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    return line.decode() + " admin@escala\n"

@@ -11,13 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cli.run import escala
+from tests.cli.run import escala, public_key
 
 NAME = "proyecto.k8s.local"
 ZONES = "eu-west-1a,eu-west-1b,eu-west-1c"
-PUBLIC_KEY = (
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK0123456789abcdefghijklmnopqrstuvwxyzABCD admin@escala\n"
-)
+PUBLIC_KEY = public_key()
 
 
 @pytest.fixture
@@ -128,11 +126,20 @@ def test_bad_input_exits_2_names_the_field_and_writes_nothing(
     assert _files(state) == {}
 
 
-def test_a_private_key_is_refused_and_never_stored(state: Path, capsys) -> None:
-    Path("id_ed25519").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEA\n")
+@pytest.mark.parametrize(
+    "content",
+    [
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEA\n-----END OPENSSH...\n",
+        "ssh-ed25519 b3BlbnNzaC1rZXktdjEA admin\n",
+    ],
+)
+def test_anything_but_a_public_key_is_refused_and_never_stored(
+    state: Path, capsys, content: str
+) -> None:
+    Path("id_ed25519").write_text(content)
     result = create(capsys, "--ssh-public-key", "id_ed25519")
     assert result.code == 2
-    assert "not an OpenSSH public key" in result.err
+    assert "--ssh-public-key: id_ed25519 is not an OpenSSH public key" in result.err
     assert "b3BlbnNzaC1rZXktdjEA" not in result.err + result.out
     assert _files(state) == {}
 

@@ -9,6 +9,8 @@ instance groups are stored completed.
 from typing import Any
 
 import yaml
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 
 from escala.api import Cluster, InstanceGroup, dump_document, parse_document
 from escala.api.create import CreateClusterOptions, build_cluster
@@ -18,7 +20,6 @@ from escala.errors import AlreadyExists, CannotChangeField, NotFound, SpecInvali
 from escala.state import StateStore
 
 SSH_PUBLIC_KEY = "pki/ssh/public/admin"
-_KEY_TYPES = ("ssh-rsa ", "ssh-ed25519 ", "ecdsa-sha2-", "sk-ssh-ed25519@", "sk-ecdsa-sha2-")
 # Fields fixed once the cluster exists: changing them would mean a new VPC or etcd data.
 IMMUTABLE = {
     "spec.region": lambda c: c.spec.region,
@@ -31,13 +32,18 @@ IMMUTABLE = {
 
 
 def check_ssh_public_key(key: bytes, source: str) -> bytes:
-    """Accept an OpenSSH public key; refuse a private key so it is never stored."""
+    """Accept one OpenSSH public key (what EC2 ImportKeyPair takes); refuse anything
+    else, a private key above all, so it is never stored."""
     text = key.decode(errors="replace").strip()
-    if "PRIVATE KEY" in text or not text.startswith(_KEY_TYPES):
+    try:
+        if "PRIVATE KEY" in text or "\n" in text:
+            raise ValueError("not a single public key line")
+        serialization.load_ssh_public_key(text.encode())
+    except (ValueError, UnsupportedAlgorithm) as e:
         raise UsageError(
             f"--ssh-public-key: {source} is not an OpenSSH public key (ssh-ed25519 AAAA...); "
             "give the .pub file, e.g. ~/.ssh/id_ed25519.pub"
-        )
+        ) from e
     return text.encode() + b"\n"
 
 
