@@ -256,3 +256,12 @@ def test_commands_on_a_missing_cluster_exit_2(state: Path, capsys) -> None:
     result = escala(capsys, "get", "instancegroups", "--name", "nope.k8s.local")
     assert result.code == 2
     assert "cluster 'nope.k8s.local' not found" in result.err
+
+
+def test_get_instancegroups_by_name(state: Path, capsys) -> None:
+    assert create(capsys).code == 0
+    one = yaml.safe_load(escala(capsys, "get", "ig", "nodes", "--name", NAME, "-o", "yaml").out)
+    assert one["metadata"]["name"] == "nodes"
+    missing = escala(capsys, "get", "ig", "workers", "--name", NAME)
+    assert missing.code == 2
+    assert "instance group 'workers' not found" in missing.err

@@ -167,13 +167,19 @@ def get_clusters_command(
 @verbs.get.command("instancegroups")
 @verbs.get.command("ig", hidden=True)
 def get_instance_groups_command(
-    name: str = NAME_OPTION, state: str | None = STATE_OPTION, output: OutputFormat = OUTPUT_OPTION
+    groups_named: list[str] | None = typer.Argument(None, help="Only these groups."),
+    name: str = NAME_OPTION,
+    state: str | None = STATE_OPTION,
+    output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """List a cluster's instance groups: NAME ROLE MACHINETYPE MIN MAX ZONES."""
     store = open_store(state)
     cluster = store.get_cluster(name, completed=True)
     zone_of = {s.name: s.zone for s in cluster.spec.subnets}
-    groups = store.list_instance_groups(name)
+    if groups_named:
+        groups = [store.get_instance_group(name, group) for group in groups_named]
+    else:
+        groups = store.list_instance_groups(name)
     emit(
         [dump_document(g) for g in groups],
         output,

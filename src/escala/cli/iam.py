@@ -29,7 +29,9 @@ def create_operator_command(
 ) -> None:
     """Create (or bring up to date) an operator with least-privilege access; its secret
     key is written to the credentials file (mode 0600), never printed."""
-    options = OperatorOptions(user, group, credentials_file.expanduser(), profile or user)
+    options = OperatorOptions(
+        user, group, credentials_file.expanduser().absolute(), profile or user
+    )
     result = create_operator(ClientFactory().client("iam"), options)
     data = {
         "user": result.user,
@@ -43,6 +45,6 @@ def create_operator_command(
     }
     emit(data, output, lambda: table(["FIELD", "VALUE"], list(data.items())))
     if output is OutputFormat.table:
-        if options.credentials_file != DEFAULT_CREDENTIALS.expanduser():
+        if options.credentials_file != DEFAULT_CREDENTIALS.expanduser().absolute():
             typer.echo(f"export AWS_SHARED_CREDENTIALS_FILE={options.credentials_file}")
         typer.echo(f"export AWS_PROFILE={result.profile}")
