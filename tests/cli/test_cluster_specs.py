@@ -246,9 +246,16 @@ def test_edit_without_a_valid_change_saves_nothing(state: Path, capsys, monkeypa
     before = _files(state)
     _editor(monkeypatch, [("maxSize: 1", "maxSize: 0")])  # invalid, then left as is
     result = escala(capsys, "edit", "ig", "nodes", "--name", NAME)
-    assert result.code == 0
-    assert "Edit cancelled, no changes made." in result.err
+    assert result.code == 2
+    assert "cancelled with errors left; nothing saved" in result.err
+    assert "instancegroup/nodes.spec.maxSize: 0 must be >= minSize (1)" in result.err
     assert Path("edits").read_text() == "2"
+    assert _files(state) == before
+    _editor(monkeypatch, [])  # opened and closed untouched
+    Path("edits").unlink()
+    untouched = escala(capsys, "edit", "ig", "nodes", "--name", NAME)
+    assert untouched.code == 0
+    assert "Edit cancelled, no changes made." in untouched.err
     assert _files(state) == before
 
 

@@ -238,14 +238,19 @@ def _uncommented(text: str) -> str:
 
 def edit_instance_group(store: StateStore, cluster_name: str, group_name: str) -> bool:
     """Open the group in $EDITOR until it validates (kubectl edit style): an invalid save
-    re-opens the file with the errors on top; an unchanged or emptied file aborts.
-    Returns whether a new version was saved."""
+    re-opens the file with the errors on top; an unchanged or emptied file aborts
+    (a UsageError if errors were left). Returns whether a new version was saved."""
     group = store.get_instance_group(cluster_name, group_name)
     original = yaml.safe_dump(dump_document(group), sort_keys=False)
     text, errors = original, ""
     while True:
         edited = _uncommented(_run_editor(EDIT_HEADER + errors + text))
         if not edited.strip() or edited.strip() == _uncommented(text).strip():
+            if errors:
+                raise UsageError(
+                    f"edit of instancegroup/{group_name} cancelled with errors left; nothing "
+                    f"saved:\n{errors.replace('# error: ', '')}"
+                )
             return False
         try:
             docs = parse_documents(edited, f"instancegroup/{group_name}")
