@@ -131,7 +131,7 @@ def test_a_changed_instance_group_plans_and_applies_a_new_launch_template_versio
         (
             f"AutoscalingGroup/nodes.{NAME}",
             Action.modify,
-            [("maxSize", 3, 5), ("launchTemplateVersion", 1, 2)],
+            [("maxSize", 1, 5), ("launchTemplateVersion", 1, 2)],
         ),
     ]
     assert update_cluster(store, NAME, clients, yes=True).changes == plan.changes
@@ -155,3 +155,49 @@ def test_masters_are_untouched_when_only_nodes_change(store, clients):
             store.put_instance_group(NAME, ig)
     plan = update_cluster(store, NAME, clients, yes=False)
     assert [c.key for c in plan.changes] == [f"AutoscalingGroup/nodes.{NAME}"]
+
+
+def test_a_removed_instance_group_is_deleted_by_the_next_update(store, clients):
+    update_cluster(store, NAME, clients, yes=True)
+    extra = store.get_instance_group(NAME, "nodes").model_copy(deep=True)
+    extra.metadata.name = "spot"
+    store.put_instance_group(NAME, extra)
+    added = update_cluster(store, NAME, clients, yes=True)
+    assert sorted(c.key for c in added.changes) == [
+        f"AutoscalingGroup/spot.{NAME}",
+        f"LaunchTemplate/spot.{NAME}",
+    ]
+
+    store.delete_instance_group(NAME, "spot")
+    plan = update_cluster(store, NAME, clients, yes=True)
+    assert [(c.key, c.action) for c in plan.changes] == [
+        (f"AutoscalingGroup/spot.{NAME}", Action.delete),
+        (f"LaunchTemplate/spot.{NAME}", Action.delete),
+    ]
+    names = [
+        g["AutoScalingGroupName"]
+        for g in boto3.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
+    ]
+    assert f"spot.{NAME}" not in names and f"nodes.{NAME}" in names
+    assert update_cluster(store, NAME, clients, yes=False).empty
+
+
+def test_a_changed_ssh_access_list_revokes_the_old_cidr(store, clients):
+    update_cluster(store, NAME, clients, yes=True)
+    cluster = store.get_cluster(NAME, completed=True)
+    cluster.spec.ssh_access = ["198.51.100.7/32"]
+    store.put_cluster(cluster, completed=cluster)
+
+    plan = update_cluster(store, NAME, clients, yes=True)
+    assert sorted((c.action, c.name) for c in plan.changes) == [
+        (Action.create, f"masters-ssh-from-198.51.100.7/32.{NAME}"),
+        (Action.create, f"nodes-ssh-from-198.51.100.7/32.{NAME}"),
+        (Action.delete, f"masters.{NAME}: tcp/22 from 203.0.113.0/24"),
+        (Action.delete, f"nodes.{NAME}: tcp/22 from 203.0.113.0/24"),
+    ]
+    groups = boto3.client("ec2").describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [f"masters.{NAME}"]}]
+    )["SecurityGroups"]
+    ssh = [p for p in groups[0]["IpPermissions"] if p.get("FromPort") == 22]
+    assert [r["CidrIp"] for p in ssh for r in p["IpRanges"]] == ["198.51.100.7/32"]
+    assert update_cluster(store, NAME, clients, yes=False).empty

@@ -1,24 +1,13 @@
 """`escala delete cluster --name N [--yes]`."""
 
-import dataclasses
-
 import typer
 
 from escala.cli import verbs
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console
-from escala.cli.plan_output import print_plan
-from escala.cli.update import NAME_OPTION, STATE_OPTION
+from escala.cli.plan_output import NAME_OPTION, STATE_OPTION, ClusterChangeOptions, print_plan
 from escala.cloud.aws.session import ClientFactory
 from escala.ops.delete import delete_cluster
 from escala.state import open_store
-
-
-@dataclasses.dataclass
-class DeleteOptions:
-    name: str
-    yes: bool
-    state: str | None
-    output: OutputFormat
 
 
 @verbs.delete.command("cluster")
@@ -29,7 +18,7 @@ def delete_cluster_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Delete every AWS resource the cluster owns (by tag), then its state-store entry."""
-    options = DeleteOptions(name, yes, state, output)
+    options = ClusterChangeOptions(name, yes, state, output)
     store = open_store(options.state)
     region = (
         store.get_cluster(options.name).spec.region if store.has_cluster(options.name) else None

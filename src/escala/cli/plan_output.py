@@ -1,9 +1,29 @@
-"""Printing a Plan: a Rich tree for people, JSON/YAML for scripts."""
+"""What `update cluster` and `delete cluster` share: their options and printing the
+plan (a Rich tree for people, JSON/YAML for scripts)."""
 
+import dataclasses
+
+import typer
 from rich.tree import Tree
 
 from escala.cli.output import OutputFormat, console, emit
 from escala.reconcile.plan import NO_CHANGES, Action, Plan, field_text
+
+NAME_OPTION = typer.Option(
+    ..., "--name", envvar="ESCALA_CLUSTER_NAME", help="The cluster's name (ESCALA_CLUSTER_NAME)."
+)
+STATE_OPTION = typer.Option(None, "--state", help="State store URL (default: $ESCALA_STATE_STORE).")
+
+
+@dataclasses.dataclass
+class ClusterChangeOptions:
+    """The flags of a command that changes a cluster's cloud resources."""
+
+    name: str
+    yes: bool
+    state: str | None
+    output: OutputFormat
+
 
 STYLES = {Action.create: "green", Action.modify: "yellow", Action.delete: "red"}
 

@@ -34,10 +34,10 @@ def build_firewall(ctx: ModelContext) -> None:
     ctx.require(spec.ssh_access, "spec.sshAccess")
     vpc = ctx.get(Vpc, ctx.cluster_name)
     groups: dict[str, SecurityGroup] = {}
-    for role, description in (
-        (API_ELB, "API load balancer"),
-        (MASTERS, "Kubernetes masters"),
-        (NODES, "Kubernetes nodes"),
+    for role, description, managed_ports in (
+        (API_ELB, "API load balancer", (443,)),
+        (MASTERS, "Kubernetes masters", (22,)),
+        (NODES, "Kubernetes nodes", (22,)),
     ):
         name = security_group_name(role, ctx.cluster_name)
         group = SecurityGroup(
@@ -45,6 +45,7 @@ def build_firewall(ctx: ModelContext) -> None:
             tags=ctx.tags(name),
             vpc=vpc,
             description=f"{description} of {ctx.cluster_name}",
+            managed_ports=managed_ports,
         )
         groups[role] = group
         ctx.add(group)

@@ -1,5 +1,7 @@
 """`update cluster`: plan the AWS resources the stored spec needs, apply them with yes."""
 
+from escala.cloud.aws.autoscaling_group import AutoscalingGroup
+from escala.cloud.aws.launch_template import LaunchTemplate
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import UsageError
 from escala.model import build_tasks
@@ -32,4 +34,5 @@ def update_cluster(
     public_key = store.read_secret(cluster_name, SSH_PUBLIC_KEY)
     tasks = build_tasks(cluster, groups, public_key.decode() if public_key else None)
     target = Apply(clients) if yes else DryRun()
-    return run(cluster_name, tasks.values(), clients, target)
+    prune = (AutoscalingGroup, LaunchTemplate)  # of instance groups no longer in the spec
+    return run(cluster_name, tasks.values(), clients, target, prune=prune)

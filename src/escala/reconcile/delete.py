@@ -27,9 +27,10 @@ def find_owned(cloud: ClientFactory, cluster_name: str) -> list[Owned]:
 
 
 def _waiting(resource: Owned, remaining: dict[str, Owned]) -> bool:
-    if any(i in remaining for i in resource.blocked_by if i != resource.id):
+    others = [r for r in remaining.values() if r is not resource]
+    if any(other.id in resource.blocked_by for other in others):
         return True
-    return any(resource.id in other.blocks for other in remaining.values() if other is not resource)
+    return any(resource.id in other.blocks for other in others)
 
 
 def delete_owned(
@@ -40,7 +41,8 @@ def delete_owned(
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Delete `resources` in dependency order, retrying while progress is made."""
-    remaining = {r.id: r for r in resources}
+    # keyed by kind too: an IAM role and an ASG may both be `nodes.<cluster>`
+    remaining = {f"{r.kind}/{r.id}": r for r in resources}
     errors: dict[str, str] = {}
     last_progress = time.monotonic()
     delay = 0.5
@@ -56,7 +58,7 @@ def delete_owned(
                         raise CloudError(f"deleting {resource.key}: {error_code(e)}: {e}") from e
                     errors[resource.key] = error_code(e)
                     continue
-            del remaining[resource.id]
+            del remaining[f"{resource.kind}/{resource.id}"]
             errors.pop(resource.key, None)
             progress = True
         if progress:

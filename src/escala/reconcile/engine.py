@@ -8,13 +8,14 @@ simply finished by the next run.
 """
 
 import graphlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from escala.cloud.aws.retry import DEFAULT_DEADLINE, throttled, with_retries
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.task import FieldChange, Fields, Task
+from escala.cloud.aws.task import Discoverable, FieldChange, Fields, Task
 from escala.errors import EscalaError
+from escala.reconcile.delete import delete_owned
 from escala.reconcile.plan import Action, Change, Plan
 
 
@@ -68,8 +69,20 @@ def ordered(tasks: Iterable[Task]) -> list[Task]:
     return result
 
 
-def run(cluster_name: str, tasks: Iterable[Task], cloud: ClientFactory, target: Target) -> Plan:
-    """Find, diff and (through `target`) apply every task; returns the plan."""
+def run(
+    cluster_name: str,
+    tasks: Iterable[Task],
+    cloud: ClientFactory,
+    target: Target,
+    prune: Sequence[type[Discoverable]] = (),
+) -> Plan:
+    """Find, diff and (through `target`) apply every task; returns the plan.
+
+    Resources of the `prune` kinds the cluster owns but no task wants (the ASG and
+    launch template of a removed instance group), and the parts of resources no task
+    wants (`Task.extras`: a revoked SSH CIDR), are deleted after everything else.
+    """
+    tasks = list(tasks)
     plan = Plan(cluster_name)
     for task in ordered(tasks):
         actual = with_retries(
@@ -82,5 +95,11 @@ def run(cluster_name: str, tasks: Iterable[Task], cloud: ClientFactory, target: 
         action = Action.create if actual is None else Action.modify
         plan.changes.append(Change(task.kind, task.name, action, tuple(changes)))
         target.apply(task, actual, changes)
+    wanted = {t.key for t in tasks}
+    extra = [o for kind in prune for o in kind.discover(cloud, cluster_name) if o.key not in wanted]
+    extra += [o for task in tasks for o in task.extras(cloud, tasks)]
+    plan.changes.extend(Change(o.kind, o.name, Action.delete) for o in extra)
+    if extra and target.applies:
+        delete_owned(cloud, extra)
     plan.applied = target.applies
     return plan

@@ -23,7 +23,6 @@ class AutoscalingGroup(Task):
         "autoscaling:UpdateAutoScalingGroup",
         "autoscaling:AttachLoadBalancerTargetGroups",
         "autoscaling:DetachLoadBalancerTargetGroups",
-        "autoscaling:CreateOrUpdateTags",
         "autoscaling:DeleteAutoScalingGroup",
         "ec2:RunInstances",
         "ec2:CreateTags",

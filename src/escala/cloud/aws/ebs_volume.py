@@ -5,16 +5,19 @@ for PersistentVolumeClaims, which carry the cluster's ownership tag.
 """
 
 import dataclasses
+from typing import Any
 
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import tag_specifications
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task, discover_ec2
+from escala.cloud.aws.task import FieldChange, Fields, Task
 from escala.errors import CannotChangeField
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
 class EbsVolume(Task):
     kind = "EBSVolume"
+    ec2_describe = "describe_volumes"
+    ec2_id_key = "VolumeId"
     iam_actions = (
         "ec2:DescribeVolumes",
         "ec2:CreateVolume",
@@ -74,13 +77,6 @@ class EbsVolume(Task):
     def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:
         cloud.client("ec2").delete_volume(VolumeId=resource_id)
 
-    @classmethod
-    def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:
-        return discover_ec2(
-            cls,
-            cloud,
-            cluster_name,
-            "describe_volumes",
-            "VolumeId",
-            blocked_by=lambda v: [a["InstanceId"] for a in v.get("Attachments", [])],
-        )
+    @staticmethod
+    def ec2_blocked_by(item: dict[str, Any]) -> list[str]:
+        return [a["InstanceId"] for a in item.get("Attachments", [])]

@@ -5,6 +5,7 @@ IAM is global and does not filter by tag, so `discover` lists roles named
 """
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -37,6 +38,17 @@ def iam_names(cloud: ClientFactory, lister: str, key: str, cluster_name: str) ->
                 yield name
 
 
+def policy_digest(policy: dict[str, Any] | None) -> str | None:
+    """What the plan shows of a policy: its size and a hash of its canonical JSON."""
+    if policy is None:
+        return None
+    statements = policy.get("Statement", [])
+    actions = sum(len(s.get("Action", [])) for s in statements if isinstance(s, dict))
+    canonical = json.dumps(policy, sort_keys=True, separators=(",", ":")).encode()
+    digest = hashlib.sha256(canonical).hexdigest()[:12]
+    return f"{len(statements)} statements, {actions} actions (sha256:{digest})"
+
+
 @dataclasses.dataclass(eq=False, kw_only=True)
 class IamRole(Task):
     kind = "IAMRole"
@@ -60,7 +72,7 @@ class IamRole(Task):
     policy: dict[str, Any]
 
     def desired(self) -> Fields:
-        return {"policy": self.policy}
+        return {"policy": policy_digest(self.policy)}
 
     def find(self, cloud: ClientFactory) -> Fields | None:
         iam = cloud.client("iam")
@@ -79,7 +91,7 @@ class IamRole(Task):
             policy = None
         if isinstance(policy, str):
             policy = json.loads(policy)
-        return {"policy": policy}
+        return {"policy": policy_digest(policy)}
 
     def create(self, cloud: ClientFactory) -> None:
         role = cloud.client("iam").create_role(

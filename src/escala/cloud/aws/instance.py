@@ -18,7 +18,13 @@ class Instance:
 
     @classmethod
     def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:
-        cloud.client("ec2").terminate_instances(InstanceIds=[resource_id])
+        """Terminate, unless deleting its ASG already did."""
+        ec2 = cloud.client("ec2")
+        reservations = ec2.describe_instances(InstanceIds=[resource_id])["Reservations"]
+        states = [i["State"]["Name"] for r in reservations for i in r["Instances"]]
+        if states and all(state in GONE for state in states):
+            return
+        ec2.terminate_instances(InstanceIds=[resource_id])
 
     @classmethod
     def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:

@@ -19,7 +19,6 @@ class InstanceProfile(Task):
         "iam:CreateInstanceProfile",
         "iam:TagInstanceProfile",
         "iam:ListInstanceProfiles",
-        "iam:ListInstanceProfileTags",
         "iam:AddRoleToInstanceProfile",
         "iam:RemoveRoleFromInstanceProfile",
         "iam:DeleteInstanceProfile",
@@ -69,7 +68,8 @@ class InstanceProfile(Task):
         iam = cloud.client("iam")
         found = []
         for name in iam_names(cloud, "list_instance_profiles", "InstanceProfiles", cluster_name):
-            tags = iam.list_instance_profile_tags(InstanceProfileName=name)["Tags"]
-            if is_owned(as_dict(tags), cluster_name):
+            # GetInstanceProfile carries the tags (moto lacks ListInstanceProfileTags)
+            profile = iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
+            if is_owned(as_dict(profile.get("Tags")), cluster_name):
                 found.append(Owned(cls.kind, name, name, cls.delete_id))
         return found

@@ -1,16 +1,19 @@
 """The internet gateway that gives the public subnets their way out."""
 
 import dataclasses
+from typing import Any
 
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import tag_specifications
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task, discover_ec2
+from escala.cloud.aws.task import FieldChange, Fields, Task
 from escala.cloud.aws.vpc import Vpc
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
 class InternetGateway(Task):
     kind = "InternetGateway"
+    ec2_describe = "describe_internet_gateways"
+    ec2_id_key = "InternetGatewayId"
     iam_actions = (
         "ec2:DescribeInternetGateways",
         "ec2:CreateInternetGateway",
@@ -57,13 +60,6 @@ class InternetGateway(Task):
             ec2.detach_internet_gateway(InternetGatewayId=resource_id, VpcId=attachment["VpcId"])
         ec2.delete_internet_gateway(InternetGatewayId=resource_id)
 
-    @classmethod
-    def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:
-        return discover_ec2(
-            cls,
-            cloud,
-            cluster_name,
-            "describe_internet_gateways",
-            "InternetGatewayId",
-            blocks=lambda igw: [a["VpcId"] for a in igw.get("Attachments", [])],
-        )
+    @staticmethod
+    def ec2_blocks(item: dict[str, Any]) -> list[str]:
+        return [a["VpcId"] for a in item.get("Attachments", [])]

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from escala.cloud.aws.retry import is_not_found
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import as_dict, tag_specifications
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task, discover_ec2
+from escala.cloud.aws.task import FieldChange, Fields, Task
 
 FINGERPRINT_TAG = "escala.io/public-key-sha256"
 
@@ -24,6 +24,8 @@ def public_key_sha256(public_key: str) -> str:
 @dataclasses.dataclass(eq=False, kw_only=True)
 class KeyPair(Task):
     kind = "KeyPair"
+    ec2_describe = "describe_key_pairs"
+    ec2_id_key = "KeyName"
     iam_actions = (
         "ec2:DescribeKeyPairs",
         "ec2:ImportKeyPair",
@@ -64,8 +66,4 @@ class KeyPair(Task):
 
     @classmethod
     def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:
-        cloud.client("ec2").delete_key_pair(KeyPairId=resource_id)
-
-    @classmethod
-    def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:
-        return discover_ec2(cls, cloud, cluster_name, "describe_key_pairs", "KeyPairId")
+        cloud.client("ec2").delete_key_pair(KeyName=resource_id)

@@ -66,8 +66,6 @@ class LaunchTemplate(Task):
         "ec2:CreateLaunchTemplateVersion",
         "ec2:DeleteLaunchTemplate",
         "ec2:CreateTags",
-        "ec2:RunInstances",
-        "iam:PassRole",
     )
 
     image: str

@@ -29,12 +29,14 @@ def elb_name(prefix: str, cluster_name: str) -> str:
     return f"{prefix}-{cluster_name.replace('.', '-')}"[:32].rstrip("-")
 
 
-def _owned_arns(
-    cloud: ClientFactory, items: list[dict[str, Any]], arn_key: str, cluster_name: str
+def _owned(
+    cloud: ClientFactory, describe: str, list_key: str, arn_key: str, cluster_name: str
 ) -> Iterator[dict[str, Any]]:
-    """The items whose ELBv2 tags say the cluster owns them (DescribeTags takes 20 ARNs)."""
+    """The ELBv2 items (load balancers, target groups) whose tags say the cluster owns
+    them. DescribeTags takes at most 20 ARNs a call."""
     elbv2 = cloud.client("elbv2")
-    by_arn = {item[arn_key]: item for item in items}
+    pages = elbv2.get_paginator(describe).paginate()
+    by_arn = {item[arn_key]: item for page in pages for item in page[list_key]}
     arns = list(by_arn)
     for start in range(0, len(arns), 20):
         answer = elbv2.describe_tags(ResourceArns=arns[start : start + 20])
@@ -125,8 +127,9 @@ class LoadBalancer(Task):
 
     @classmethod
     def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:
-        pages = cloud.client("elbv2").get_paginator("describe_load_balancers").paginate()
-        items = [lb for page in pages for lb in page["LoadBalancers"]]
+        owned = _owned(
+            cloud, "describe_load_balancers", "LoadBalancers", "LoadBalancerArn", cluster_name
+        )
         return [
             Owned(
                 cls.kind,
@@ -137,7 +140,7 @@ class LoadBalancer(Task):
                 + lb.get("SecurityGroups", [])
                 + [lb["VpcId"]],
             )
-            for lb in _owned_arns(cloud, items, "LoadBalancerArn", cluster_name)
+            for lb in owned
         ]
 
 
@@ -191,8 +194,9 @@ class TargetGroup(Task):
 
     @classmethod
     def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:
-        pages = cloud.client("elbv2").get_paginator("describe_target_groups").paginate()
-        items = [g for page in pages for g in page["TargetGroups"]]
+        owned = _owned(
+            cloud, "describe_target_groups", "TargetGroups", "TargetGroupArn", cluster_name
+        )
         return [
             Owned(
                 cls.kind,
@@ -202,7 +206,7 @@ class TargetGroup(Task):
                 blocks=[g["VpcId"]] if g.get("VpcId") else [],
                 blocked_by=g.get("LoadBalancerArns", []),
             )
-            for g in _owned_arns(cloud, items, "TargetGroupArn", cluster_name)
+            for g in owned
         ]
 
 

@@ -3,12 +3,13 @@ with every subnet. (With kubenet, Kubernetes adds one pod-CIDR route per node he
 are not ours to compare or remove.)"""
 
 import dataclasses
+from typing import Any
 
 from escala.cloud.aws.internet_gateway import InternetGateway
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.tags import tag_specifications
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task, discover_ec2
+from escala.cloud.aws.task import FieldChange, Fields, Task
 from escala.cloud.aws.vpc import Vpc
 
 DEFAULT_ROUTE = "0.0.0.0/0"
@@ -17,6 +18,8 @@ DEFAULT_ROUTE = "0.0.0.0/0"
 @dataclasses.dataclass(eq=False, kw_only=True)
 class RouteTable(Task):
     kind = "RouteTable"
+    ec2_describe = "describe_route_tables"
+    ec2_id_key = "RouteTableId"
     iam_actions = (
         "ec2:DescribeRouteTables",
         "ec2:CreateRouteTable",
@@ -102,13 +105,6 @@ class RouteTable(Task):
                 ec2.disassociate_route_table(AssociationId=association["RouteTableAssociationId"])
         ec2.delete_route_table(RouteTableId=resource_id)
 
-    @classmethod
-    def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:
-        return discover_ec2(
-            cls,
-            cloud,
-            cluster_name,
-            "describe_route_tables",
-            "RouteTableId",
-            blocks=lambda t: [t["VpcId"]],
-        )
+    @staticmethod
+    def ec2_blocks(item: dict[str, Any]) -> list[str]:
+        return [item["VpcId"]]

@@ -5,6 +5,7 @@ each other, which as fields of one task would be a cycle.
 """
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -12,13 +13,26 @@ from botocore.exceptions import ClientError
 from escala.cloud.aws.retry import is_not_found
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import tag_specifications
-from escala.cloud.aws.task import Fields, Owned, Task, discover_ec2
+from escala.cloud.aws.task import Fields, Owned, Task
 from escala.cloud.aws.vpc import Vpc
+
+
+def _revoker(group_id: str, permission: dict[str, Any]) -> Callable[[ClientFactory, str], None]:
+    """A delete function (as `Owned` takes) that revokes one ingress permission."""
+
+    def revoke(cloud: ClientFactory, _: str) -> None:
+        cloud.client("ec2").revoke_security_group_ingress(
+            GroupId=group_id, IpPermissions=[permission]
+        )
+
+    return revoke
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
 class SecurityGroup(Task):
     kind = "SecurityGroup"
+    ec2_describe = "describe_security_groups"
+    ec2_id_key = "GroupId"
     iam_actions = (
         "ec2:DescribeSecurityGroups",
         "ec2:CreateSecurityGroup",
@@ -30,9 +44,49 @@ class SecurityGroup(Task):
 
     vpc: Vpc
     description: str
+    # Ports whose CIDR rules escala alone manages (kops's RemoveExtraRules): a CIDR no
+    # rule task wants any more is revoked. Other rules (Kubernetes adds some for
+    # Service load balancers) are never touched.
+    managed_ports: tuple[int, ...] = ()
 
     def desired(self) -> Fields:
         return {"description": self.description}
+
+    def extras(self, cloud: ClientFactory, tasks: list[Task]) -> list[Owned]:
+        """CIDR rules on `managed_ports` that no SecurityGroupRule task wants."""
+        if self.id is None or not self.managed_ports:
+            return []
+        wanted = {
+            (t.from_port, t.cidr)
+            for t in tasks
+            if isinstance(t, SecurityGroupRule) and t.group is self and t.cidr
+        }
+        group = cloud.client("ec2").describe_security_groups(GroupIds=[self.id])
+        found = []
+        for permission in group["SecurityGroups"][0].get("IpPermissions", []):
+            port = permission.get("FromPort")
+            if port not in self.managed_ports or permission.get("ToPort") != port:
+                continue
+            for ip_range in permission.get("IpRanges", []):
+                cidr = ip_range["CidrIp"]
+                if (port, cidr) in wanted:
+                    continue
+                protocol = permission["IpProtocol"]
+                revoke = {
+                    "IpProtocol": protocol,
+                    "FromPort": port,
+                    "ToPort": port,
+                    "IpRanges": [{"CidrIp": cidr}],
+                }
+                found.append(
+                    Owned(
+                        SecurityGroupRule.kind,
+                        f"{self.name}: {protocol}/{port} from {cidr}",
+                        f"{self.id}/{port}/{cidr}",
+                        _revoker(self.id, revoke),
+                    )
+                )
+        return found
 
     def find(self, cloud: ClientFactory) -> Fields | None:
         if self.vpc.id is None:
@@ -66,22 +120,17 @@ class SecurityGroup(Task):
             if is_not_found(e):
                 return
             raise
-        if group.get("IpPermissions"):
-            ec2.revoke_security_group_ingress(
-                GroupId=resource_id, IpPermissions=group["IpPermissions"]
-            )
+        for permission in group.get("IpPermissions", []):
+            try:
+                ec2.revoke_security_group_ingress(GroupId=resource_id, IpPermissions=[permission])
+            except ClientError as e:
+                if not is_not_found(e):  # a rule naming a group already deleted
+                    raise
         ec2.delete_security_group(GroupId=resource_id)
 
-    @classmethod
-    def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:
-        return discover_ec2(
-            cls,
-            cloud,
-            cluster_name,
-            "describe_security_groups",
-            "GroupId",
-            blocks=lambda g: [g["VpcId"]],
-        )
+    @staticmethod
+    def ec2_blocks(item: dict[str, Any]) -> list[str]:
+        return [item["VpcId"]]
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)

@@ -1,16 +1,19 @@
 """One subnet per availability zone; public subnets give instances public IPs."""
 
 import dataclasses
+from typing import Any
 
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import tag_specifications
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task, discover_ec2
+from escala.cloud.aws.task import FieldChange, Fields, Task
 from escala.cloud.aws.vpc import Vpc
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
 class Subnet(Task):
     kind = "Subnet"
+    ec2_describe = "describe_subnets"
+    ec2_id_key = "SubnetId"
     iam_actions = (
         "ec2:DescribeSubnets",
         "ec2:CreateSubnet",
@@ -69,8 +72,6 @@ class Subnet(Task):
     def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:
         cloud.client("ec2").delete_subnet(SubnetId=resource_id)
 
-    @classmethod
-    def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:
-        return discover_ec2(
-            cls, cloud, cluster_name, "describe_subnets", "SubnetId", blocks=lambda s: [s["VpcId"]]
-        )
+    @staticmethod
+    def ec2_blocks(item: dict[str, Any]) -> list[str]:
+        return [item["VpcId"]]

@@ -9,7 +9,7 @@ task compares the plain values returned by `desired()` and `find()`.
 
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import CannotChangeField
@@ -34,6 +34,10 @@ class Task:
     # Every IAM action the task's find/apply/delete calls need: the operator's
     # least-privilege policy is built from these (see escala.cloud.aws.tasks).
     iam_actions: ClassVar[tuple[str, ...]]
+    # EC2 kinds name their describe call and the ID key of its items; `discover` is
+    # then written once (see discover_ec2).
+    ec2_describe: ClassVar[str] = ""
+    ec2_id_key: ClassVar[str] = ""
     # Fields that AWS cannot change in place; a change is refused with CannotChangeField.
     immutable: ClassVar[frozenset[str]] = frozenset()
 
@@ -100,6 +104,10 @@ class Task:
     def update(self, cloud: ClientFactory, changes: list[FieldChange]) -> None:
         raise NotImplementedError(f"{self.key}: cannot change {[c.field for c in changes]}")
 
+    def extras(self, cloud: ClientFactory, tasks: list["Task"]) -> list["Owned"]:
+        """Parts of the actual resource that no task wants any more (after `find`)."""
+        return []
+
     def delete(self, cloud: ClientFactory) -> None:
         """Delete the resource `find` found."""
         if self.id is not None:
@@ -112,7 +120,32 @@ class Task:
     @classmethod
     def discover(cls, cloud: ClientFactory, cluster_name: str) -> list["Owned"]:
         """Every resource of this kind the cluster owns (by tag); `shared` ones are not."""
-        raise NotImplementedError
+        if not cls.ec2_describe:
+            raise NotImplementedError(f"{cls.kind} cannot be discovered")
+        return discover_ec2(cls, cloud, cluster_name)
+
+    @staticmethod
+    def ec2_blocks(item: dict[str, Any]) -> list[str]:
+        """IDs the described EC2 `item` keeps from being deleted (its VPC, say)."""
+        return []
+
+    @staticmethod
+    def ec2_blocked_by(item: dict[str, Any]) -> list[str]:
+        """IDs that keep the described EC2 `item` from being deleted."""
+        return []
+
+
+class Discoverable(Protocol):
+    """A kind `delete cluster` can find by ownership tags (every Task, and a few more)."""
+
+    kind: ClassVar[str]
+    iam_actions: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def discover(cls, cloud: ClientFactory, cluster_name: str) -> list["Owned"]: ...
+
+    @classmethod
+    def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None: ...
 
 
 @dataclasses.dataclass
@@ -143,32 +176,21 @@ def ids(tasks: list[Task]) -> list[str] | None:
     return None if any(i is None for i in found) else [str(i) for i in found]
 
 
-def discover_ec2(
-    task: type[Task],
-    cloud: ClientFactory,
-    cluster_name: str,
-    describe: str,
-    id_key: str,
-    blocks: Callable[[dict[str, Any]], list[str]] = lambda _: [],
-    blocked_by: Callable[[dict[str, Any]], list[str]] = lambda _: [],
-) -> list[Owned]:
-    """The owned resources one EC2 `describe_*` call lists, with their blockers.
-
-    `describe` names the call (`describe_subnets`); its result list is the one key of
-    the answer that holds a list. Owned means tagged `kubernetes.io/cluster/<name>=owned`.
-    """
+def discover_ec2(task: type[Task], cloud: ClientFactory, cluster_name: str) -> list[Owned]:
+    """The owned resources of an EC2 kind: those tagged `kubernetes.io/cluster/<name>=owned`
+    in the answer of its `ec2_describe` call, with their blockers."""
     from escala.cloud.aws.tags import as_dict, owned_filters
 
-    answer = getattr(cloud.client("ec2"), describe)(Filters=owned_filters(cluster_name))
+    answer = getattr(cloud.client("ec2"), task.ec2_describe)(Filters=owned_filters(cluster_name))
     items = next(v for k, v in answer.items() if isinstance(v, list) and k != "NextToken")
     return [
         Owned(
             task.kind,
-            as_dict(item.get("Tags")).get("Name", item[id_key]),
-            item[id_key],
+            as_dict(item.get("Tags")).get("Name", item[task.ec2_id_key]),
+            item[task.ec2_id_key],
             task.delete_id,
-            blocks=blocks(item),
-            blocked_by=blocked_by(item),
+            blocks=task.ec2_blocks(item),
+            blocked_by=task.ec2_blocked_by(item),
         )
         for item in items
     ]

@@ -19,7 +19,7 @@ from escala.cloud.aws.load_balancer import Listener, LoadBalancer, TargetGroup
 from escala.cloud.aws.route_table import RouteTable
 from escala.cloud.aws.security_group import SecurityGroup, SecurityGroupRule
 from escala.cloud.aws.subnet import Subnet
-from escala.cloud.aws.task import Task
+from escala.cloud.aws.task import Discoverable, Task
 from escala.cloud.aws.vpc import Vpc
 
 ALL_TASKS: tuple[type[Task], ...] = (
@@ -42,7 +42,7 @@ ALL_TASKS: tuple[type[Task], ...] = (
 
 # Every kind `delete cluster` looks for by ownership tag (listeners and rules go with
 # their load balancer / security group).
-ALL_DELETABLE = (
+ALL_DELETABLE: tuple[type[Discoverable], ...] = (
     AutoscalingGroup,
     Instance,
     LoadBalancer,

@@ -4,12 +4,14 @@ import dataclasses
 
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import tag_specifications
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task, discover_ec2
+from escala.cloud.aws.task import FieldChange, Fields, Task
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
 class Vpc(Task):
     kind = "VPC"
+    ec2_describe = "describe_vpcs"
+    ec2_id_key = "VpcId"
     iam_actions = (
         "ec2:DescribeVpcs",
         "ec2:DescribeVpcAttribute",
@@ -63,7 +65,3 @@ class Vpc(Task):
     @classmethod
     def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:
         cloud.client("ec2").delete_vpc(VpcId=resource_id)
-
-    @classmethod
-    def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:
-        return discover_ec2(cls, cloud, cluster_name, "describe_vpcs", "VpcId")
