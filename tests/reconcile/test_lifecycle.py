@@ -1,9 +1,11 @@
 """The lifecycle against a moto server: apply, apply again (no changes), change, delete."""
 
 import boto3
+import pytest
 
 from escala.api import Role
 from escala.cloud.aws.tags import CLUSTER_TAG, as_dict, ownership_tag
+from escala.errors import UsageError
 from escala.ops.update import update_cluster
 from escala.reconcile.plan import NO_CHANGES, Action
 from tests.reconcile.specs import NAME, ZONES
@@ -201,3 +203,14 @@ def test_a_changed_ssh_access_list_revokes_the_old_cidr(store, clients):
     ssh = [p for p in groups[0]["IpPermissions"] if p.get("FromPort") == 22]
     assert [r["CidrIp"] for p in ssh for r in p["IpRanges"]] == ["198.51.100.7/32"]
     assert update_cluster(store, NAME, clients, yes=False).empty
+
+
+def test_an_unknown_image_is_refused_before_anything_is_created(store, clients):
+    nodes = store.get_instance_group(NAME, "nodes")
+    nodes.spec.image = "099720109477/no-such-image-*"
+    store.put_instance_group(NAME, nodes)
+    with pytest.raises(UsageError, match=r"spec\.image: no AMI matches"):
+        update_cluster(store, NAME, clients, yes=True)
+    assert not boto3.client("ec2").describe_vpcs(
+        Filters=[{"Name": "tag:KubernetesCluster", "Values": [NAME]}]
+    )["Vpcs"]

@@ -3,7 +3,7 @@
 import typer
 
 from escala.cli import verbs
-from escala.cli.output import OUTPUT_OPTION, OutputFormat, console
+from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, err_console
 from escala.cli.plan_output import NAME_OPTION, STATE_OPTION, ClusterChangeOptions, print_plan
 from escala.cloud.aws.session import ClientFactory
 from escala.ops.delete import delete_cluster
@@ -23,7 +23,9 @@ def delete_cluster_command(
     region = (
         store.get_cluster(options.name).spec.region if store.has_cluster(options.name) else None
     )
-    plan = delete_cluster(store, options.name, ClientFactory(region=region), yes=options.yes)
+    doing = "Deleting" if options.yes else "Finding"
+    with err_console.status(f"{doing} the AWS resources {options.name} owns..."):
+        plan = delete_cluster(store, options.name, ClientFactory(region=region), yes=options.yes)
     print_plan(plan, options.output, "Must specify --yes to delete the cluster")
     if plan.applied and options.output is OutputFormat.table:
         console.print(f"Deleted cluster: {options.name!r}")

@@ -3,7 +3,7 @@
 import typer
 
 from escala.cli import verbs
-from escala.cli.output import OUTPUT_OPTION, OutputFormat
+from escala.cli.output import OUTPUT_OPTION, OutputFormat, err_console
 from escala.cli.plan_output import NAME_OPTION, STATE_OPTION, ClusterChangeOptions, print_plan
 from escala.cloud.aws.session import ClientFactory
 from escala.ops.update import update_cluster
@@ -21,5 +21,7 @@ def update_cluster_command(
     options = ClusterChangeOptions(name, yes, state, output)
     store = open_store(options.state)
     region = store.get_cluster(options.name, completed=True).spec.region
-    plan = update_cluster(store, options.name, ClientFactory(region=region), yes=options.yes)
+    doing = "Applying" if options.yes else "Planning"
+    with err_console.status(f"{doing} the AWS resources of {options.name}..."):
+        plan = update_cluster(store, options.name, ClientFactory(region=region), yes=options.yes)
     print_plan(plan, options.output, "Must specify --yes to apply changes")

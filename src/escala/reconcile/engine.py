@@ -82,9 +82,13 @@ def run(
     launch template of a removed instance group), and the parts of resources no task
     wants (`Task.extras`: a revoked SSH CIDR), are deleted after everything else.
     """
-    tasks = list(tasks)
+    tasks = ordered(tasks)
+    for task in tasks:
+        with_retries(
+            lambda t=task: t.prepare(cloud), f"preparing {task.key}", should_retry=throttled
+        )
     plan = Plan(cluster_name)
-    for task in ordered(tasks):
+    for task in tasks:
         actual = with_retries(
             lambda t=task: t.find(cloud), f"reading {task.key}", should_retry=throttled
         )

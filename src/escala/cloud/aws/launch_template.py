@@ -91,8 +91,10 @@ class LaunchTemplate(Task):
             "userData": user_data_digest(self.user_data),
         }
 
-    def find(self, cloud: ClientFactory) -> Fields | None:
+    def prepare(self, cloud: ClientFactory) -> None:
         self.image_id = resolve_image(cloud, self.image)
+
+    def find(self, cloud: ClientFactory) -> Fields | None:
         ec2 = cloud.client("ec2")
         try:
             templates = ec2.describe_launch_templates(LaunchTemplateNames=[self.name])

@@ -58,6 +58,10 @@ class Task:
                 if isinstance(v, Task):
                     yield v
 
+    def prepare(self, cloud: ClientFactory) -> None:
+        """Look up what the desired state needs from AWS (an image ID) before anything is
+        applied, so bad input fails with nothing created."""
+
     def desired(self) -> Fields:
         """The comparable desired fields; references appear by task name, never by ID."""
         raise NotImplementedError
