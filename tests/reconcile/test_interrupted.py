@@ -11,7 +11,9 @@ import boto3
 import pytest
 
 from escala.cloud.aws.session import ClientFactory
+from escala.ops.delete import delete_cluster
 from escala.ops.update import update_cluster
+from escala.reconcile.delete import find_owned
 from escala.reconcile.plan import Action
 from tests.reconcile.specs import NAME
 
@@ -50,3 +52,16 @@ def test_an_apply_killed_midway_is_completed_by_the_next_run(store, aws):
         "Listener",
     ]
     assert update_cluster(store, NAME, ClientFactory(), yes=False).empty
+
+
+def test_a_delete_killed_midway_is_finished_by_running_it_again(store, aws):
+    update_cluster(store, NAME, ClientFactory(), yes=True)
+    dying = DyingClients("ec2", "DeleteSubnet", survive=1)
+    with pytest.raises(Killed):
+        delete_cluster(store, NAME, dying, yes=True)
+    assert store.has_cluster(NAME), "the state store entry goes last"
+
+    plan = delete_cluster(store, NAME, ClientFactory(), yes=True)
+    subnets_left = [c for c in plan.changes if c.kind == "Subnet"]
+    assert len(subnets_left) == 2 and f"VPC/{NAME}" in {c.key for c in plan.changes}
+    assert find_owned(ClientFactory(), NAME) == [] and not store.has_cluster(NAME)
