@@ -1,5 +1,7 @@
 """The lifecycle against a moto server: apply, apply again (no changes), change, delete."""
 
+from collections import Counter
+
 import boto3
 import pytest
 
@@ -7,6 +9,7 @@ from escala.api import Role
 from escala.cloud.aws.tags import CLUSTER_TAG, as_dict, ownership_tag
 from escala.errors import UsageError
 from escala.ops.update import update_cluster
+from escala.reconcile.delete import find_owned
 from escala.reconcile.plan import NO_CHANGES, Action
 from tests.reconcile.specs import NAME, ZONES
 
@@ -109,6 +112,25 @@ def test_create_builds_every_resource_and_a_second_update_changes_nothing(store,
     assert etcd == sorted(f"{c}/{z[-1]}" for c in ("main", "events") for z in ZONES)
     assert all(v["Encrypted"] and v["VolumeType"] == "gp3" for v in volumes)
     assert all(_owned(v["Tags"]) for v in volumes)
+
+    # discovery selects by the ownership tag: every resource built is found by it
+    owned = Counter(o.kind for o in find_owned(clients, NAME))
+    assert owned == {
+        "VPC": 1,
+        "Subnet": 3,
+        "InternetGateway": 1,
+        "RouteTable": 1,
+        "SecurityGroup": 3,
+        "IAMRole": 2,
+        "InstanceProfile": 2,
+        "KeyPair": 1,
+        "LaunchTemplate": 4,
+        "AutoscalingGroup": 4,
+        "Instance": 4,  # launched by the ASGs, tagged at launch
+        "LoadBalancer": 1,
+        "TargetGroup": 1,
+        "EBSVolume": 6,
+    }
 
     again = update_cluster(store, NAME, clients, yes=True)
     assert again.empty and again.render() == NO_CHANGES + "\n"
