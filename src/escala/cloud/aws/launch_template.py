@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from escala.cloud.aws.instance_profile import InstanceProfile
 from escala.cloud.aws.key_pair import KeyPair
-from escala.cloud.aws.retry import is_not_found
+from escala.cloud.aws.retry import error_code, is_not_found
 from escala.cloud.aws.security_group import SecurityGroup
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import as_list, owned_filters, tag_specifications
@@ -44,7 +44,7 @@ def resolve_image(cloud: ClientFactory, image: str) -> str:
     try:
         images = ec2.describe_images(**query)["Images"]
     except ClientError as e:
-        if not is_not_found(e) and "InvalidAMIID" not in str(e):
+        if not error_code(e).startswith("InvalidAMIID"):  # NotFound, Malformed
             raise
         images = []
     if not images:
@@ -99,7 +99,7 @@ class LaunchTemplate(Task):
         try:
             templates = ec2.describe_launch_templates(LaunchTemplateNames=[self.name])
         except ClientError as e:
-            if is_not_found(e) or "NotFound" in str(e):
+            if is_not_found(e):
                 return None
             raise
         template = templates["LaunchTemplates"][0]

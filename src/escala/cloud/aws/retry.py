@@ -30,9 +30,10 @@ def error_code(e: ClientError) -> str:
 
 
 def is_not_found(e: ClientError) -> bool:
-    """`InvalidVpcID.NotFound`, `NoSuchEntity`, `LoadBalancerNotFound`... all mean gone."""
+    """`InvalidVpcID.NotFound`, `InvalidLaunchTemplateName.NotFoundException`,
+    `NoSuchEntity`, `LoadBalancerNotFound`... all mean gone."""
     code = error_code(e)
-    return code.endswith("NotFound") or code in ("NoSuchEntity", "NotFoundException")
+    return "NotFound" in code or code == "NoSuchEntity"
 
 
 def throttled(e: ClientError) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, Protocol
 
 from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.tags import as_dict, owned_filters
 from escala.errors import CannotChangeField
 
 Fields = dict[str, Any]
@@ -183,8 +184,6 @@ def ids(tasks: list[Task]) -> list[str] | None:
 def discover_ec2(task: type[Task], cloud: ClientFactory, cluster_name: str) -> list[Owned]:
     """The owned resources of an EC2 kind: those tagged `kubernetes.io/cluster/<name>=owned`
     in the answer of its `ec2_describe` call, with their blockers."""
-    from escala.cloud.aws.tags import as_dict, owned_filters
-
     answer = getattr(cloud.client("ec2"), task.ec2_describe)(Filters=owned_filters(cluster_name))
     items = next(v for k, v in answer.items() if isinstance(v, list) and k != "NextToken")
     return [
