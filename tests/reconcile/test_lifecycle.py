@@ -7,7 +7,7 @@ import pytest
 
 from escala.api import Role
 from escala.cloud.aws.tags import CLUSTER_TAG, as_dict, ownership_tag
-from escala.errors import UsageError
+from escala.errors import CannotChangeField, UsageError
 from escala.ops.update import update_cluster
 from escala.reconcile.delete import find_owned
 from escala.reconcile.plan import NO_CHANGES, Action
@@ -236,3 +236,16 @@ def test_an_unknown_image_is_refused_before_anything_is_created(store, clients):
     assert not boto3.client("ec2").describe_vpcs(
         Filters=[{"Name": "tag:KubernetesCluster", "Values": [NAME]}]
     )["Vpcs"]
+
+
+def test_a_field_aws_cannot_change_is_refused_naming_it(store, clients):
+    update_cluster(store, NAME, clients, yes=True)
+    cluster = store.get_cluster(NAME, completed=True)
+    cluster.spec.network_cidr = "10.0.0.0/16"
+    store.put_cluster(cluster, completed=cluster)
+    with pytest.raises(CannotChangeField, match=r"VPC/proyecto\.k8s\.local: cidr cannot change"):
+        update_cluster(store, NAME, clients, yes=True)
+    vpcs = boto3.client("ec2").describe_vpcs(
+        Filters=[{"Name": "tag:KubernetesCluster", "Values": [NAME]}]
+    )["Vpcs"]
+    assert [v["CidrBlock"] for v in vpcs] == ["172.20.0.0/16"]
