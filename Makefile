@@ -34,13 +34,13 @@ run: venv
 	$(BIN)/escala chat serve
 
 test: venv system-packages
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 lint: venv
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
 clean:

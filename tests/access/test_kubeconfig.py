@@ -14,8 +14,8 @@ from cryptography.x509.oid import NameOID
 from escala.bootstrap.secrets import cert_path, ensure_cluster_secrets
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import NotFound
-from escala.bootstrap.cloudinit import api_load_balancer_name
 from escala.kube.kubeconfig import export_kubeconfig
+from escala.model.api_load_balancer import api_load_balancer_name
 from tests.bootstrap.conftest import CLUSTER
 
 

@@ -101,15 +101,17 @@ class EtcdCluster(_Model):
 
 
 class ClusterSpec(_Model):
+    """CIDR fields keep kops's spelling on the wire (`networkCIDR`, `podCIDR`, ...)."""
+
     cloud_provider: Literal["aws"] = "aws"
     region: str | None = None
     kubernetes_version: str | None = None
     networking: Networking = Networking.kubenet
     authorization: Authorization = Authorization.rbac
-    network_cidr: str | None = None
-    non_masquerade_cidr: str | None = None
-    pod_cidr: str | None = None
-    service_cluster_ip_range: str | None = None
+    network_cidr: str | None = Field(default=None, alias="networkCIDR")
+    non_masquerade_cidr: str | None = Field(default=None, alias="nonMasqueradeCIDR")
+    pod_cidr: str | None = Field(default=None, alias="podCIDR")
+    service_cluster_ip_range: str | None = Field(default=None, alias="serviceClusterIPRange")
     subnets: list[Subnet] = Field(default_factory=list)
     kubernetes_api_access: list[str] = Field(default_factory=list)
     ssh_access: list[str] = Field(default_factory=list)

@@ -7,6 +7,8 @@ through the instance role. The API endpoint is the NLB's DNS name; when the call
 does not know it yet (`api_endpoint=None`) the instance looks it up by the NLB's name.
 """
 
+import base64
+import gzip
 from importlib.resources import files
 from string import Template
 from typing import Any
@@ -15,12 +17,17 @@ import yaml
 
 from escala.api import Cluster, InstanceGroup, Networking, Role
 from escala.bootstrap import kubeadm
+from escala.cloud.aws.load_balancer import elb_name
 from escala.errors import SpecInvalid
 
 # Pinned add-on versions (bump deliberately, with the Kubernetes versions they support).
-CALICO_MANIFEST = "https://raw.githubusercontent.com/projectcalico/calico/v3.30.0/manifests/calico.yaml"
+CALICO_MANIFEST = (
+    "https://raw.githubusercontent.com/projectcalico/calico/v3.30.0/manifests/calico.yaml"
+)
 CILIUM_VERSION = "1.17.4"
-CILIUM_CLI = "https://github.com/cilium/cilium-cli/releases/download/v0.18.3/cilium-linux-amd64.tar.gz"
+CILIUM_CLI = (
+    "https://github.com/cilium/cilium-cli/releases/download/v0.18.3/cilium-linux-amd64.tar.gz"
+)
 BOOT_SCRIPT = "/usr/local/sbin/escala-bootstrap"
 KUBENET_SCRIPT = "/usr/local/sbin/escala-kubenet"
 PACKAGES = ["ca-certificates", "curl", "gpg", "unzip", "gettext-base", "apt-transport-https"]
@@ -39,11 +46,6 @@ def _init_group(cluster: Cluster) -> str:
     raise SpecInvalid(["spec.etcdClusters: no `main` cluster with members"], cluster.name)
 
 
-def api_load_balancer_name(cluster_name: str) -> str:
-    """The API NLB's name by the naming contract."""
-    return f"api-{cluster_name.replace('.', '-')}"[:32].rstrip("-")
-
-
 def _env(cluster: Cluster, group: InstanceGroup, api_endpoint: str | None) -> str:
     spec = cluster.spec
     values = {
@@ -55,7 +57,7 @@ def _env(cluster: Cluster, group: InstanceGroup, api_endpoint: str | None) -> st
         "CONFIG_BASE": spec.config_base,
         "KUBERNETES_VERSION": kubeadm.kubernetes_version(cluster),
         "NETWORKING": spec.networking.value,
-        "API_LB_NAME": api_load_balancer_name(cluster.name),
+        "API_LB_NAME": elb_name("api", cluster.name),
         "API_ENDPOINT": api_endpoint or "",
         "ETCD_MOUNT": kubeadm.ETCD_MOUNT,
         "NON_MASQUERADE_CIDR": spec.non_masquerade_cidr or spec.network_cidr,
@@ -93,8 +95,26 @@ def _ccm_manifest(cluster: Cluster) -> str:
     )
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings as literal blocks: readable, and small (EC2 allows 16 KB)."""
+
+
+_Dumper.add_representer(
+    str,
+    lambda dumper, text: dumper.represent_scalar(
+        "tag:yaml.org,2002:str", text, style="|" if "\n" in text else None
+    ),
+)
+
+
 def _write(path: str, content: str, permissions: str = "0644") -> dict[str, str]:
     return {"path": path, "permissions": permissions, "owner": "root:root", "content": content}
+
+
+def _write_packed(path: str, content: str, permissions: str = "0644") -> dict[str, str]:
+    """A large static file gzipped (cloud-init's `gz+b64`): EC2 caps user-data at 16 KB."""
+    packed = base64.b64encode(gzip.compress(content.encode(), mtime=0)).decode()
+    return {**_write(path, packed, permissions), "encoding": "gz+b64"}
 
 
 def render_user_data(
@@ -103,7 +123,7 @@ def render_user_data(
     """The #cloud-config for every instance of `group` in the (completed) `cluster`."""
     write_files = [
         _write("/etc/escala/env", _env(cluster, group, api_endpoint)),
-        _write(BOOT_SCRIPT, _file("bootstrap.sh"), "0755"),
+        _write_packed(BOOT_SCRIPT, _file("bootstrap.sh"), "0755"),
         _write("/etc/modules-load.d/kubernetes.conf", "overlay\nbr_netfilter\n"),
         _write(
             "/etc/sysctl.d/99-kubernetes.conf",
@@ -116,10 +136,12 @@ def render_user_data(
     ]
     if group.spec.role is Role.master:
         write_files.append(
-            _write("/etc/escala/addons/aws-cloud-controller-manager.yaml", _ccm_manifest(cluster))
+            _write_packed(
+                "/etc/escala/addons/aws-cloud-controller-manager.yaml", _ccm_manifest(cluster)
+            )
         )
     if cluster.spec.networking is Networking.kubenet:
-        write_files.append(_write(KUBENET_SCRIPT, _file("kubenet-cni.sh"), "0755"))
+        write_files.append(_write_packed(KUBENET_SCRIPT, _file("kubenet-cni.sh"), "0755"))
         write_files.append(
             _write("/etc/systemd/system/escala-kubenet.service", _file("kubenet.service"))
         )
@@ -134,4 +156,4 @@ def render_user_data(
             [BOOT_SCRIPT],
         ],
     }
-    return "#cloud-config\n" + yaml.safe_dump(config, sort_keys=False, width=1000)
+    return "#cloud-config\n" + yaml.dump(config, Dumper=_Dumper, sort_keys=False, width=1000)

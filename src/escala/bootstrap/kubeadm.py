@@ -99,9 +99,7 @@ def _authorization(cluster: Cluster) -> str:
     return "Node,RBAC" if cluster.spec.authorization.value == "RBAC" else "AlwaysAllow"
 
 
-def join_configuration(
-    control_plane: bool, labels: dict[str, str] | None = None
-) -> dict[str, Any]:
+def join_configuration(control_plane: bool, labels: dict[str, str] | None = None) -> dict[str, Any]:
     """A JoinConfiguration through token discovery pinned to the CA's public key hash.
 
     Masters join with `controlPlane` set and the CA material already in place

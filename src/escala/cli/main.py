@@ -11,10 +11,16 @@ import typer
 from rich.markup import escape
 
 from escala import __version__
+from escala.cli import cluster as _cluster_commands
+from escala.cli import delete as _delete_commands  # noqa: F401  (registers nouns)
 from escala.cli import kubeconfig as _kubeconfig  # noqa: F401  (registers `export kubeconfig`)
 from escala.cli import secrets as _secrets  # noqa: F401  (registers `get secrets`)
+from escala.cli import update as _update_commands  # noqa: F401
 from escala.cli import verbs
+from escala.cli.iam import iam
 from escala.cli.output import err_console
+from escala.cli.sandbox import sandbox_command
+from escala.cli.state import state
 from escala.errors import EscalaError
 
 app = typer.Typer(
@@ -48,6 +54,10 @@ def root(
 
 for _name, _group in verbs.ALL.items():
     app.add_typer(_group, name=_name)
+app.command("replace")(_cluster_commands.replace_command)
+app.add_typer(iam, name="iam")
+app.add_typer(state, name="state")
+app.command("sandbox")(sandbox_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,8 +11,10 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (scripts, tests, `| less`) gets wide lines instead of Rich's 80-column
+# default, so table cells and messages are never truncated or wrapped mid-word.
+console = Console(width=None if sys.stdout.isatty() else 200)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
 class OutputFormat(enum.StrEnum):

@@ -16,9 +16,9 @@ import yaml
 from botocore.exceptions import ClientError
 
 from escala.bootstrap import pki
-from escala.bootstrap.cloudinit import api_load_balancer_name
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import CloudError, NotFound, UsageError
+from escala.model.api_load_balancer import api_load_balancer_name
 
 # kubeadm >= 1.29 writes admin.conf with this group, bound to cluster-admin by a
 # ClusterRoleBinding it creates; system:masters is kept for its break-glass super-admin.

@@ -3,7 +3,7 @@
 # Reads /etc/escala/env (written by cloud-init, nothing secret in it) and fetches
 # the cluster's material from the state store through the instance role.
 set -euo pipefail
-source /etc/escala/env
+source "${ESCALA_ENV:-/etc/escala/env}"
 log() { echo "escala-bootstrap: $*" >&2; }
 
 imds() {
@@ -146,4 +146,5 @@ main() {
   if [ "${NETWORKING}" = kubenet ]; then systemctl enable --now escala-kubenet.service; fi
 }
 
-main "$@"
+# Sourced (by the tests), it only defines the functions.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi

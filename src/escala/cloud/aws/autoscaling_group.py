@@ -1,0 +1,143 @@
+"""The Auto Scaling Group of one instance group, on an explicit launch-template version.
+
+Masters get one group per zone (min = max = 1) so a lost master comes back in its own
+zone, next to its etcd volumes.
+"""
+
+import dataclasses
+
+from escala.cloud.aws.launch_template import LaunchTemplate
+from escala.cloud.aws.load_balancer import TargetGroup
+from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.subnet import Subnet
+from escala.cloud.aws.tags import OWNED, ownership_tag
+from escala.cloud.aws.task import FieldChange, Fields, Owned, Task, ids
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class AutoscalingGroup(Task):
+    kind = "AutoscalingGroup"
+    iam_actions = (
+        "autoscaling:DescribeAutoScalingGroups",
+        "autoscaling:CreateAutoScalingGroup",
+        "autoscaling:UpdateAutoScalingGroup",
+        "autoscaling:AttachLoadBalancerTargetGroups",
+        "autoscaling:DetachLoadBalancerTargetGroups",
+        "autoscaling:DeleteAutoScalingGroup",
+        "ec2:RunInstances",
+        "ec2:CreateTags",
+        "iam:CreateServiceLinkedRole",
+    )
+
+    launch_template: LaunchTemplate
+    min_size: int
+    max_size: int
+    subnets: list[Subnet]
+    target_groups: list[TargetGroup] = dataclasses.field(default_factory=list)
+
+    def desired(self) -> Fields:
+        return {
+            "minSize": self.min_size,
+            "maxSize": self.max_size,
+            "subnets": sorted(s.name for s in self.subnets),
+            "launchTemplateVersion": self.launch_template.version,
+            "targetGroups": sorted(t.name for t in self.target_groups),
+        }
+
+    def find(self, cloud: ClientFactory) -> Fields | None:
+        groups = cloud.client("autoscaling").describe_auto_scaling_groups(
+            AutoScalingGroupNames=[self.name]
+        )["AutoScalingGroups"]
+        if not groups:
+            return None
+        group = groups[0]
+        self.id = group["AutoScalingGroupARN"]
+        subnet_names = {s.id: s.name for s in self.subnets}
+        target_names = {t.id: t.name for t in self.target_groups}
+        zone_ids = [s for s in group.get("VPCZoneIdentifier", "").split(",") if s]
+        version = group.get("LaunchTemplate", {}).get("Version")
+        targets = group.get("TargetGroupARNs", [])
+        return {
+            "minSize": group["MinSize"],
+            "maxSize": group["MaxSize"],
+            "subnets": sorted(subnet_names.get(s, s) for s in zone_ids),
+            "launchTemplateVersion": int(version) if version and version.isdigit() else version,
+            "targetGroups": sorted(target_names.get(a, a) for a in targets),
+        }
+
+    def _tags(self) -> list[dict[str, object]]:
+        return [
+            {
+                "ResourceId": self.name,
+                "ResourceType": "auto-scaling-group",
+                "Key": k,
+                "Value": v,
+                "PropagateAtLaunch": True,
+            }
+            for k, v in sorted(self.tags.items())
+        ]
+
+    def _launch_template(self) -> dict[str, str]:
+        return {
+            "LaunchTemplateId": str(self.launch_template.id),
+            "Version": str(self.launch_template.version),
+        }
+
+    def create(self, cloud: ClientFactory) -> None:
+        cloud.client("autoscaling").create_auto_scaling_group(
+            AutoScalingGroupName=self.name,
+            LaunchTemplate=self._launch_template(),
+            MinSize=self.min_size,
+            MaxSize=self.max_size,
+            DesiredCapacity=self.min_size,
+            VPCZoneIdentifier=",".join(ids(list(self.subnets)) or []),
+            TargetGroupARNs=ids(list(self.target_groups)) or [],
+            Tags=self._tags(),
+        )
+        self.find(cloud)
+
+    def update(self, cloud: ClientFactory, changes: list[FieldChange]) -> None:
+        autoscaling = cloud.client("autoscaling")
+        fields = {c.field for c in changes}
+        if fields - {"targetGroups"}:
+            autoscaling.update_auto_scaling_group(
+                AutoScalingGroupName=self.name,
+                LaunchTemplate=self._launch_template(),
+                MinSize=self.min_size,
+                MaxSize=self.max_size,
+                VPCZoneIdentifier=",".join(ids(list(self.subnets)) or []),
+            )
+        for change in changes:
+            if change.field == "targetGroups":
+                wanted = {t.name: t.id for t in self.target_groups}
+                missing = [str(wanted[n]) for n in change.new if n not in (change.old or [])]
+                extra = [a for a in change.old or [] if a not in wanted]
+                if missing:
+                    autoscaling.attach_load_balancer_target_groups(
+                        AutoScalingGroupName=self.name, TargetGroupARNs=missing
+                    )
+                if extra:
+                    autoscaling.detach_load_balancer_target_groups(
+                        AutoScalingGroupName=self.name, TargetGroupARNs=extra
+                    )
+
+    @classmethod
+    def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:
+        cloud.client("autoscaling").delete_auto_scaling_group(
+            AutoScalingGroupName=resource_id, ForceDelete=True
+        )
+
+    @classmethod
+    def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:
+        paginator = cloud.client("autoscaling").get_paginator("describe_auto_scaling_groups")
+        filters = [{"Name": f"tag:{ownership_tag(cluster_name)}", "Values": [OWNED]}]
+        found = []
+        for page in paginator.paginate(Filters=filters):
+            for group in page["AutoScalingGroups"]:
+                blocks = [s for s in group.get("VPCZoneIdentifier", "").split(",") if s]
+                blocks += group.get("TargetGroupARNs", [])
+                if "LaunchTemplate" in group:
+                    blocks.append(group["LaunchTemplate"]["LaunchTemplateId"])
+                name = group["AutoScalingGroupName"]
+                found.append(Owned(cls.kind, name, name, cls.delete_id, blocks=blocks))
+        return found

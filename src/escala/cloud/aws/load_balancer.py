@@ -1,0 +1,265 @@
+"""The API's Network Load Balancer: TCP 443 across the zones to the masters' 6443.
+
+Three tasks, as in AWS: the load balancer, its target group (the master ASGs register
+their instances in it) and the listener joining them. `discover` also finds the load
+balancers and target groups Kubernetes made for `type: LoadBalancer` Services, which
+carry the same ownership tag.
+"""
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from escala.cloud.aws.retry import is_not_found
+from escala.cloud.aws.security_group import SecurityGroup
+from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.subnet import Subnet
+from escala.cloud.aws.tags import as_dict, as_list, is_owned
+from escala.cloud.aws.task import FieldChange, Fields, Owned, Task, ids
+from escala.cloud.aws.vpc import Vpc
+
+API_PORT = 443
+MASTER_API_PORT = 6443
+
+
+def elb_name(prefix: str, cluster_name: str) -> str:
+    """ELB names: at most 32 characters of letters, digits and dashes, no dash at the end."""
+    return f"{prefix}-{cluster_name.replace('.', '-')}"[:32].rstrip("-")
+
+
+def _owned(
+    cloud: ClientFactory, describe: str, list_key: str, arn_key: str, cluster_name: str
+) -> Iterator[dict[str, Any]]:
+    """The ELBv2 items (load balancers, target groups) whose tags say the cluster owns
+    them. DescribeTags takes at most 20 ARNs a call."""
+    elbv2 = cloud.client("elbv2")
+    pages = elbv2.get_paginator(describe).paginate()
+    by_arn = {item[arn_key]: item for page in pages for item in page[list_key]}
+    arns = list(by_arn)
+    for start in range(0, len(arns), 20):
+        answer = elbv2.describe_tags(ResourceArns=arns[start : start + 20])
+        for description in answer["TagDescriptions"]:
+            if is_owned(as_dict(description.get("Tags")), cluster_name):
+                yield by_arn[description["ResourceArn"]]
+
+
+def _not_found_is_none(call: Any, **kwargs: Any) -> dict[str, Any] | None:
+    try:
+        return call(**kwargs)  # type: ignore[no-any-return]
+    except ClientError as e:
+        if is_not_found(e):
+            return None
+        raise
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class LoadBalancer(Task):
+    kind = "LoadBalancer"
+    iam_actions = (
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeTags",
+        "elasticloadbalancing:CreateLoadBalancer",
+        "elasticloadbalancing:AddTags",
+        "elasticloadbalancing:SetSubnets",
+        "elasticloadbalancing:SetSecurityGroups",
+        "elasticloadbalancing:DeleteLoadBalancer",
+        "iam:CreateServiceLinkedRole",
+    )
+    immutable = frozenset({"type", "scheme"})
+
+    subnets: list[Subnet]
+    security_groups: list[SecurityGroup]
+    dns_name: str | None = dataclasses.field(default=None, init=False)
+
+    def desired(self) -> Fields:
+        return {
+            "type": "network",
+            "scheme": "internet-facing",
+            "subnets": sorted(s.name for s in self.subnets),
+            "securityGroups": sorted(g.name for g in self.security_groups),
+        }
+
+    def find(self, cloud: ClientFactory) -> Fields | None:
+        elbv2 = cloud.client("elbv2")
+        answer = _not_found_is_none(elbv2.describe_load_balancers, Names=[self.name])
+        if not answer or not answer["LoadBalancers"]:
+            return None
+        lb = answer["LoadBalancers"][0]
+        self.id = lb["LoadBalancerArn"]
+        self.dns_name = lb.get("DNSName")
+        subnet_names = {s.id: s.name for s in self.subnets}
+        group_names = {g.id: g.name for g in self.security_groups}
+        zones = [z["SubnetId"] for z in lb.get("AvailabilityZones", [])]
+        return {
+            "type": lb["Type"],
+            "scheme": lb["Scheme"],
+            "subnets": sorted(subnet_names.get(s, s) for s in zones),
+            "securityGroups": sorted(group_names.get(g, g) for g in lb.get("SecurityGroups", [])),
+        }
+
+    def create(self, cloud: ClientFactory) -> None:
+        lb = cloud.client("elbv2").create_load_balancer(
+            Name=self.name,
+            Type="network",
+            Scheme="internet-facing",
+            Subnets=ids(list(self.subnets)) or [],
+            SecurityGroups=ids(list(self.security_groups)) or [],
+            Tags=as_list(self.tags),
+        )["LoadBalancers"][0]
+        self.id = lb["LoadBalancerArn"]
+        self.dns_name = lb.get("DNSName")
+
+    def update(self, cloud: ClientFactory, changes: list[FieldChange]) -> None:
+        elbv2 = cloud.client("elbv2")
+        fields = {c.field for c in changes}
+        if "subnets" in fields:
+            elbv2.set_subnets(LoadBalancerArn=self.id, Subnets=ids(list(self.subnets)))
+        if "securityGroups" in fields:
+            elbv2.set_security_groups(
+                LoadBalancerArn=self.id, SecurityGroups=ids(list(self.security_groups))
+            )
+
+    @classmethod
+    def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:
+        cloud.client("elbv2").delete_load_balancer(LoadBalancerArn=resource_id)
+
+    @classmethod
+    def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:
+        owned = _owned(
+            cloud, "describe_load_balancers", "LoadBalancers", "LoadBalancerArn", cluster_name
+        )
+        return [
+            Owned(
+                cls.kind,
+                lb["LoadBalancerName"],
+                lb["LoadBalancerArn"],
+                cls.delete_id,
+                blocks=[z["SubnetId"] for z in lb.get("AvailabilityZones", [])]
+                + lb.get("SecurityGroups", [])
+                + [lb["VpcId"]],
+            )
+            for lb in owned
+        ]
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class TargetGroup(Task):
+    kind = "TargetGroup"
+    iam_actions = (
+        "elasticloadbalancing:DescribeTargetGroups",
+        "elasticloadbalancing:DescribeTags",
+        "elasticloadbalancing:CreateTargetGroup",
+        "elasticloadbalancing:AddTags",
+        "elasticloadbalancing:DeleteTargetGroup",
+    )
+    immutable = frozenset({"protocol", "port", "vpc"})
+
+    vpc: Vpc
+    port: int = MASTER_API_PORT
+
+    def desired(self) -> Fields:
+        return {"protocol": "TCP", "port": self.port, "vpc": self.vpc.name, "healthCheck": "TCP"}
+
+    def find(self, cloud: ClientFactory) -> Fields | None:
+        elbv2 = cloud.client("elbv2")
+        answer = _not_found_is_none(elbv2.describe_target_groups, Names=[self.name])
+        if not answer or not answer["TargetGroups"]:
+            return None
+        group = answer["TargetGroups"][0]
+        self.id = group["TargetGroupArn"]
+        return {
+            "protocol": group["Protocol"],
+            "port": group["Port"],
+            "vpc": self.vpc.name if group.get("VpcId") == self.vpc.id else group.get("VpcId"),
+            "healthCheck": group.get("HealthCheckProtocol"),
+        }
+
+    def create(self, cloud: ClientFactory) -> None:
+        group = cloud.client("elbv2").create_target_group(
+            Name=self.name,
+            Protocol="TCP",
+            Port=self.port,
+            VpcId=self.vpc.id,
+            TargetType="instance",
+            HealthCheckProtocol="TCP",
+            Tags=as_list(self.tags),
+        )["TargetGroups"][0]
+        self.id = group["TargetGroupArn"]
+
+    @classmethod
+    def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:
+        cloud.client("elbv2").delete_target_group(TargetGroupArn=resource_id)
+
+    @classmethod
+    def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:
+        owned = _owned(
+            cloud, "describe_target_groups", "TargetGroups", "TargetGroupArn", cluster_name
+        )
+        return [
+            Owned(
+                cls.kind,
+                g["TargetGroupName"],
+                g["TargetGroupArn"],
+                cls.delete_id,
+                blocks=[g["VpcId"]] if g.get("VpcId") else [],
+                blocked_by=g.get("LoadBalancerArns", []),
+            )
+            for g in owned
+        ]
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class Listener(Task):
+    """Deleted with its load balancer, so `delete cluster` need not find it."""
+
+    kind = "Listener"
+    iam_actions = (
+        "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:CreateListener",
+        "elasticloadbalancing:ModifyListener",
+    )
+
+    load_balancer: LoadBalancer
+    target_group: TargetGroup
+    port: int = API_PORT
+
+    def desired(self) -> Fields:
+        return {"port": self.port, "protocol": "TCP", "forwardTo": self.target_group.name}
+
+    def find(self, cloud: ClientFactory) -> Fields | None:
+        if self.load_balancer.id is None:
+            return None
+        listeners = cloud.client("elbv2").describe_listeners(LoadBalancerArn=self.load_balancer.id)
+        for listener in listeners["Listeners"]:
+            if listener["Port"] == self.port:
+                self.id = listener["ListenerArn"]
+                arns = [a.get("TargetGroupArn") for a in listener.get("DefaultActions", [])]
+                forward = arns[0] if arns else None
+                return {
+                    "port": listener["Port"],
+                    "protocol": listener["Protocol"],
+                    "forwardTo": self.target_group.name
+                    if forward == self.target_group.id
+                    else forward,
+                }
+        return None
+
+    def _actions(self) -> list[dict[str, str]]:
+        return [{"Type": "forward", "TargetGroupArn": str(self.target_group.id)}]
+
+    def create(self, cloud: ClientFactory) -> None:
+        listener = cloud.client("elbv2").create_listener(
+            LoadBalancerArn=self.load_balancer.id,
+            Protocol="TCP",
+            Port=self.port,
+            DefaultActions=self._actions(),
+            Tags=as_list(self.tags),
+        )["Listeners"][0]
+        self.id = listener["ListenerArn"]
+
+    def update(self, cloud: ClientFactory, changes: list[FieldChange]) -> None:
+        cloud.client("elbv2").modify_listener(
+            ListenerArn=self.id, Protocol="TCP", Port=self.port, DefaultActions=self._actions()
+        )

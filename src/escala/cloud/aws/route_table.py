@@ -1,0 +1,110 @@
+"""The cluster's route table: the default route through the internet gateway, associated
+with every subnet. (With kubenet, Kubernetes adds one pod-CIDR route per node here; those
+are not ours to compare or remove.)"""
+
+import dataclasses
+from typing import Any
+
+from escala.cloud.aws.internet_gateway import InternetGateway
+from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.subnet import Subnet
+from escala.cloud.aws.tags import tag_specifications
+from escala.cloud.aws.task import FieldChange, Fields, Task
+from escala.cloud.aws.vpc import Vpc
+
+DEFAULT_ROUTE = "0.0.0.0/0"
+
+
+@dataclasses.dataclass(eq=False, kw_only=True)
+class RouteTable(Task):
+    kind = "RouteTable"
+    ec2_describe = "describe_route_tables"
+    ec2_id_key = "RouteTableId"
+    iam_actions = (
+        "ec2:DescribeRouteTables",
+        "ec2:CreateRouteTable",
+        "ec2:CreateRoute",
+        "ec2:ReplaceRoute",
+        "ec2:AssociateRouteTable",
+        "ec2:DisassociateRouteTable",
+        "ec2:DeleteRouteTable",
+        "ec2:CreateTags",
+    )
+
+    vpc: Vpc
+    internet_gateway: InternetGateway
+    subnets: list[Subnet]
+
+    def desired(self) -> Fields:
+        return {
+            "defaultRoute": self.internet_gateway.name,
+            "subnets": sorted(s.name for s in self.subnets),
+        }
+
+    def find(self, cloud: ClientFactory) -> Fields | None:
+        if self.vpc.id is None:
+            return None
+        answer = cloud.client("ec2").describe_route_tables(
+            Filters=[
+                {"Name": "vpc-id", "Values": [self.vpc.id]},
+                {"Name": "tag:Name", "Values": [self.tags["Name"]]},
+            ]
+        )
+        if not answer["RouteTables"]:
+            return None
+        table = answer["RouteTables"][0]
+        self.id = table["RouteTableId"]
+        gateway = next(
+            (
+                r.get("GatewayId")
+                for r in table["Routes"]
+                if r.get("DestinationCidrBlock") == DEFAULT_ROUTE
+            ),
+            None,
+        )
+        by_id = {s.id: s.name for s in self.subnets}
+        associated = [a.get("SubnetId") for a in table.get("Associations", [])]
+        return {
+            "defaultRoute": self.internet_gateway.name
+            if gateway and gateway == self.internet_gateway.id
+            else gateway,
+            "subnets": sorted(by_id.get(s, s) for s in associated if s),
+        }
+
+    def create(self, cloud: ClientFactory) -> None:
+        table = cloud.client("ec2").create_route_table(
+            VpcId=self.vpc.id, TagSpecifications=tag_specifications("route-table", self.tags)
+        )["RouteTable"]
+        self.id = table["RouteTableId"]
+        self.update(cloud, self.diff({"defaultRoute": None, "subnets": []}))
+
+    def update(self, cloud: ClientFactory, changes: list[FieldChange]) -> None:
+        ec2 = cloud.client("ec2")
+        for change in changes:
+            if change.field == "defaultRoute":
+                route = {
+                    "RouteTableId": self.id,
+                    "DestinationCidrBlock": DEFAULT_ROUTE,
+                    "GatewayId": self.internet_gateway.id,
+                }
+                if change.old is None:
+                    ec2.create_route(**route)
+                else:
+                    ec2.replace_route(**route)
+            elif change.field == "subnets":
+                for subnet in self.subnets:
+                    if subnet.name not in (change.old or []):
+                        ec2.associate_route_table(RouteTableId=self.id, SubnetId=subnet.id)
+
+    @classmethod
+    def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:
+        ec2 = cloud.client("ec2")
+        table = ec2.describe_route_tables(RouteTableIds=[resource_id])["RouteTables"][0]
+        for association in table.get("Associations", []):
+            if not association.get("Main"):
+                ec2.disassociate_route_table(AssociationId=association["RouteTableAssociationId"])
+        ec2.delete_route_table(RouteTableId=resource_id)
+
+    @staticmethod
+    def ec2_blocks(item: dict[str, Any]) -> list[str]:
+        return [item["VpcId"]]

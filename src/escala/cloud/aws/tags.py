@@ -1,0 +1,59 @@
+"""The ownership tags every AWS resource escala creates carries (the common contract).
+
+Deletion finds a cluster's resources by these tags, never by the spec, so nothing leaks.
+A resource tagged `kubernetes.io/cluster/<name>=shared` belongs to someone else and is
+never deleted.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+CLUSTER_TAG = "KubernetesCluster"
+INSTANCE_GROUP_TAG = "escala.io/instancegroup"
+ROLE_TAG = "escala.io/role"
+ETCD_TAG = "escala.io/etcd"
+OWNED = "owned"
+SHARED = "shared"
+
+
+def ownership_tag(cluster_name: str) -> str:
+    """`kubernetes.io/cluster/<name>`: the tag Kubernetes' own cloud code also writes."""
+    return f"kubernetes.io/cluster/{cluster_name}"
+
+
+def cluster_tags(cluster_name: str, name: str, **extra: str) -> dict[str, str]:
+    """The tags of one resource: ownership, `Name`, plus any extra (instance group...)."""
+    return {
+        CLUSTER_TAG: cluster_name,
+        ownership_tag(cluster_name): OWNED,
+        "Name": name,
+        **extra,
+    }
+
+
+def is_owned(tags: Mapping[str, str], cluster_name: str) -> bool:
+    """True when the cluster owns the resource: `shared` ones are left alone."""
+    value = tags.get(ownership_tag(cluster_name))
+    if value is not None:
+        return value == OWNED
+    return tags.get(CLUSTER_TAG) == cluster_name
+
+
+def as_dict(tags: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
+    """AWS's `[{"Key": k, "Value": v}]` lists as a plain dict."""
+    return {t["Key"]: t.get("Value", "") for t in tags or ()}
+
+
+def as_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    """A dict of tags in AWS's `[{"Key": k, "Value": v}]` shape, sorted for stable calls."""
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def tag_specifications(resource_type: str, tags: Mapping[str, str]) -> list[dict[str, Any]]:
+    """EC2's TagSpecifications, so a resource is born tagged and never leaks untagged."""
+    return [{"ResourceType": resource_type, "Tags": as_list(tags)}]
+
+
+def owned_filters(cluster_name: str) -> list[dict[str, Any]]:
+    """EC2 describe filters that select the cluster's owned resources."""
+    return [{"Name": f"tag:{ownership_tag(cluster_name)}", "Values": [OWNED]}]

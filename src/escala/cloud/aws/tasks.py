@@ -1,0 +1,70 @@
+"""The registry of AWS kinds escala knows: what it builds and what it deletes.
+
+`ALL_TASKS` are the task classes the model builds; `ALL_DELETABLE` adds what only
+`delete cluster` meets (instances, Kubernetes' classic ELBs). The operator's
+least-privilege IAM policy is `operator_iam_actions()`, the union of every kind's
+`iam_actions`, so a new task cannot forget to ask for its permissions.
+"""
+
+from escala.cloud.aws.autoscaling_group import AutoscalingGroup
+from escala.cloud.aws.classic_load_balancer import ClassicLoadBalancer
+from escala.cloud.aws.ebs_volume import EbsVolume
+from escala.cloud.aws.iam_role import IamRole
+from escala.cloud.aws.instance import Instance
+from escala.cloud.aws.instance_profile import InstanceProfile
+from escala.cloud.aws.internet_gateway import InternetGateway
+from escala.cloud.aws.key_pair import KeyPair
+from escala.cloud.aws.launch_template import LaunchTemplate
+from escala.cloud.aws.load_balancer import Listener, LoadBalancer, TargetGroup
+from escala.cloud.aws.route_table import RouteTable
+from escala.cloud.aws.security_group import SecurityGroup, SecurityGroupRule
+from escala.cloud.aws.subnet import Subnet
+from escala.cloud.aws.task import Discoverable, Task
+from escala.cloud.aws.vpc import Vpc
+
+ALL_TASKS: tuple[type[Task], ...] = (
+    Vpc,
+    Subnet,
+    InternetGateway,
+    RouteTable,
+    SecurityGroup,
+    SecurityGroupRule,
+    IamRole,
+    InstanceProfile,
+    KeyPair,
+    LaunchTemplate,
+    AutoscalingGroup,
+    LoadBalancer,
+    TargetGroup,
+    Listener,
+    EbsVolume,
+)
+
+# Every kind `delete cluster` looks for by ownership tag (listeners and rules go with
+# their load balancer / security group).
+ALL_DELETABLE: tuple[type[Discoverable], ...] = (
+    AutoscalingGroup,
+    Instance,
+    LoadBalancer,
+    ClassicLoadBalancer,
+    TargetGroup,
+    LaunchTemplate,
+    EbsVolume,
+    KeyPair,
+    InstanceProfile,
+    IamRole,
+    SecurityGroup,
+    RouteTable,
+    InternetGateway,
+    Subnet,
+    Vpc,
+)
+
+# Reads `update`/`delete cluster` make outside any one task.
+EXTRA_ACTIONS = ("ec2:DescribeAvailabilityZones", "ec2:DescribeRegions")
+
+
+def operator_iam_actions() -> list[str]:
+    """Every IAM action escala's update and delete need, sorted and without repeats."""
+    actions = {a for kind in (*ALL_TASKS, *ALL_DELETABLE) for a in kind.iam_actions}
+    return sorted(actions | set(EXTRA_ACTIONS))

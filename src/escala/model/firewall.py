@@ -1,0 +1,87 @@
+"""Security groups and only the ports the cluster needs.
+
+- API load balancer: 443 from `kubernetesApiAccess`.
+- Masters: 6443 from the API load balancer and from nodes; everything from masters
+  (etcd 2379-2381 stays between masters); SSH from `sshAccess`; the overlay's ports
+  from nodes (calico: BGP 179 + IP-in-IP; cilium: VXLAN 8472 + health 4240).
+- Nodes: everything from nodes and masters (pods, kubelet, webhooks); SSH from `sshAccess`.
+"""
+
+from escala.api import Networking
+from escala.cloud.aws.security_group import SecurityGroup, SecurityGroupRule
+from escala.cloud.aws.vpc import Vpc
+from escala.model.context import ModelContext
+
+API_ELB, MASTERS, NODES = "api-elb", "masters", "nodes"
+
+
+def security_group_name(role: str, cluster_name: str) -> str:
+    return f"{role}.{cluster_name}"
+
+
+def _overlay_ports(networking: Networking) -> list[tuple[str, int | None]]:
+    """(protocol, port) nodes must reach masters on for the pod network."""
+    if networking is Networking.calico:
+        return [("tcp", 179), ("4", None)]
+    if networking is Networking.cilium:
+        return [("udp", 8472), ("tcp", 4240)]
+    return []
+
+
+def build_firewall(ctx: ModelContext) -> None:
+    spec = ctx.cluster.spec
+    ctx.require(spec.kubernetes_api_access, "spec.kubernetesApiAccess")
+    ctx.require(spec.ssh_access, "spec.sshAccess")
+    vpc = ctx.get(Vpc, ctx.cluster_name)
+    groups: dict[str, SecurityGroup] = {}
+    for role, description, managed_ports in (
+        (API_ELB, "API load balancer", (443,)),
+        (MASTERS, "Kubernetes masters", (22,)),
+        (NODES, "Kubernetes nodes", (22,)),
+    ):
+        name = security_group_name(role, ctx.cluster_name)
+        group = SecurityGroup(
+            name=name,
+            tags=ctx.tags(name),
+            vpc=vpc,
+            description=f"{description} of {ctx.cluster_name}",
+            managed_ports=managed_ports,
+        )
+        groups[role] = group
+        ctx.add(group)
+
+    def rule(
+        to: str,
+        label: str,
+        *,
+        protocol: str = "tcp",
+        port: int | None = None,
+        cidr: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        name = f"{to}-{label}.{ctx.cluster_name}"
+        ctx.add(
+            SecurityGroupRule(
+                name=name,
+                group=groups[to],
+                protocol=protocol,
+                from_port=port,
+                to_port=port,
+                cidr=cidr,
+                source=groups[source] if source else None,
+            )
+        )
+
+    for cidr in spec.kubernetes_api_access:
+        rule(API_ELB, f"https-from-{cidr}", port=443, cidr=cidr)
+    for cidr in spec.ssh_access:
+        rule(MASTERS, f"ssh-from-{cidr}", port=22, cidr=cidr)
+        rule(NODES, f"ssh-from-{cidr}", port=22, cidr=cidr)
+    rule(MASTERS, "api-from-api-elb", port=6443, source=API_ELB)
+    rule(MASTERS, "api-from-nodes", port=6443, source=NODES)
+    rule(MASTERS, "all-from-masters", protocol="-1", source=MASTERS)
+    rule(NODES, "all-from-nodes", protocol="-1", source=NODES)
+    rule(NODES, "all-from-masters", protocol="-1", source=MASTERS)
+    for protocol, port in _overlay_ports(spec.networking):
+        label = f"{protocol}-{port}" if port else f"protocol-{protocol}"
+        rule(MASTERS, f"{label}-from-nodes", protocol=protocol, port=port, source=NODES)

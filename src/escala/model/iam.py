@@ -1,0 +1,137 @@
+"""IAM roles and instance profiles for masters and nodes, with least-privilege policies.
+
+Masters run the Kubernetes AWS cloud provider (routes for kubenet, load balancers and
+volumes for Services and PVCs), attach their etcd volumes and run cluster-autoscaler;
+changes to existing resources are limited to those tagged with the cluster. Nodes only
+describe instances, pull images from ECR and read their part of the state store.
+"""
+
+from typing import Any
+from urllib.parse import urlparse
+
+from escala.api import Cluster, Role
+from escala.cloud.aws.iam_role import IamRole
+from escala.cloud.aws.instance_profile import InstanceProfile
+from escala.cloud.aws.tags import CLUSTER_TAG
+from escala.model.context import ModelContext
+
+ECR_READ = (
+    "ecr:GetAuthorizationToken",
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:BatchGetImage",
+)
+NODE_READ = ("ec2:DescribeInstances", "ec2:DescribeRegions")
+MASTER_READ = (
+    "ec2:DescribeInstances",
+    "ec2:DescribeRegions",
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVolumes",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeTags",
+    "ec2:DescribeLaunchTemplateVersions",
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeTags",
+    "elasticloadbalancing:Describe*",
+)
+# Creating can only be scoped by the tags of the request, which Kubernetes sets.
+MASTER_CREATE = (
+    "ec2:CreateRoute",
+    "ec2:CreateSecurityGroup",
+    "ec2:CreateTags",
+    "ec2:CreateVolume",
+    "elasticloadbalancing:CreateLoadBalancer",
+    "elasticloadbalancing:CreateTargetGroup",
+    "elasticloadbalancing:CreateListener",
+    "elasticloadbalancing:AddTags",
+)
+# Changing or deleting is limited to resources tagged KubernetesCluster=<name>.
+MASTER_MODIFY_OWNED = (
+    "ec2:AttachVolume",
+    "ec2:DetachVolume",
+    "ec2:DeleteVolume",
+    "ec2:DeleteRoute",
+    "ec2:ModifyInstanceAttribute",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:DeleteSecurityGroup",
+    "elasticloadbalancing:DeleteLoadBalancer",
+    "elasticloadbalancing:DeleteTargetGroup",
+    "elasticloadbalancing:DeleteListener",
+    "elasticloadbalancing:ModifyLoadBalancerAttributes",
+    "elasticloadbalancing:ModifyTargetGroup",
+    "elasticloadbalancing:ModifyListener",
+    "elasticloadbalancing:RegisterTargets",
+    "elasticloadbalancing:DeregisterTargets",
+    "autoscaling:SetDesiredCapacity",
+    "autoscaling:TerminateInstanceInAutoScalingGroup",
+)
+
+
+def _state_store(cluster: Cluster) -> tuple[str, str] | None:
+    """(bucket, key prefix of the cluster) when the state store is S3, else None."""
+    url = cluster.spec.config_base or ""
+    if not url.startswith("s3://"):
+        return None
+    parsed = urlparse(url)
+    return parsed.netloc, parsed.path.strip("/")
+
+
+def _statement(actions: tuple[str, ...] | list[str], resource: Any = "*", **extra: Any) -> dict:
+    return {"Effect": "Allow", "Action": sorted(actions), "Resource": resource, **extra}
+
+
+def _state_statements(cluster: Cluster, readable: list[str]) -> list[dict[str, Any]]:
+    store = _state_store(cluster)
+    if store is None:
+        return []
+    bucket, prefix = store
+    base = f"arn:aws:s3:::{bucket}/{prefix}" if prefix else f"arn:aws:s3:::{bucket}"
+    return [
+        _statement(["s3:GetObject"], [f"{base}/{path}" for path in readable]),
+        _statement(
+            ["s3:ListBucket"],
+            f"arn:aws:s3:::{bucket}",
+            Condition={"StringLike": {"s3:prefix": [f"{prefix}/*" if prefix else "*"]}},
+        ),
+        _statement(["s3:GetBucketLocation"], f"arn:aws:s3:::{bucket}"),
+    ]
+
+
+def master_policy(cluster: Cluster) -> dict[str, Any]:
+    """Masters read all of `<cluster>/` in the state store."""
+    owned = {"StringEquals": {f"aws:ResourceTag/{CLUSTER_TAG}": cluster.name}}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _statement(MASTER_READ + ECR_READ),
+            _statement(MASTER_CREATE),
+            _statement(MASTER_MODIFY_OWNED, Condition=owned),
+            *_state_statements(cluster, ["*"]),
+        ],
+    }
+
+
+def node_policy(cluster: Cluster) -> dict[str, Any]:
+    """Nodes read only `node/*`, the completed spec and the instance groups."""
+    readable = ["node/*", "cluster-completed.spec", "instancegroup/*"]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [_statement(NODE_READ + ECR_READ), *_state_statements(cluster, readable)],
+    }
+
+
+def role_name(role: Role, cluster_name: str) -> str:
+    return f"{'masters' if role is Role.master else 'nodes'}.{cluster_name}"
+
+
+def build_iam(ctx: ModelContext) -> None:
+    for role, policy in ((Role.master, master_policy), (Role.node, node_policy)):
+        name = role_name(role, ctx.cluster_name)
+        iam_role = IamRole(name=name, tags=ctx.role_tags(name, role), policy=policy(ctx.cluster))
+        ctx.add(iam_role)
+        ctx.add(InstanceProfile(name=name, tags=ctx.role_tags(name, role), role=iam_role))

@@ -1,0 +1,41 @@
+"""`update cluster`: plan the AWS resources the stored spec needs, apply them with yes."""
+
+from escala.bootstrap.secrets import ensure_cluster_secrets
+from escala.cloud.aws.autoscaling_group import AutoscalingGroup
+from escala.cloud.aws.launch_template import LaunchTemplate
+from escala.cloud.aws.session import ClientFactory
+from escala.errors import UsageError
+from escala.model import build_tasks
+from escala.reconcile.engine import Apply, DryRun, run
+from escala.reconcile.plan import Plan
+from escala.state import StateStore
+
+SSH_PUBLIC_KEY = "pki/ssh/public/admin"
+
+
+def check_region(clients: ClientFactory, region: str | None, cluster_name: str) -> None:
+    if region and clients.region != region:
+        raise UsageError(
+            f"cluster {cluster_name} lives in {region} but the AWS clients use {clients.region}; "
+            f"set AWS_DEFAULT_REGION={region}"
+        )
+
+
+def update_cluster(
+    store: StateStore, cluster_name: str, clients: ClientFactory, *, yes: bool
+) -> Plan:
+    """Read the completed spec and instance groups, plan, and apply only when `yes`.
+
+    Idempotent: a second run returns an empty plan ("No changes need to be applied"),
+    and a run interrupted halfway is finished by the next one.
+    """
+    cluster = store.get_cluster(cluster_name, completed=True)
+    check_region(clients, cluster.spec.region, cluster_name)
+    groups = store.list_instance_groups(cluster_name)
+    public_key = store.read_secret(cluster_name, SSH_PUBLIC_KEY)
+    tasks = build_tasks(cluster, groups, public_key.decode() if public_key else None)
+    if yes:  # the boot scripts of the instances about to launch fetch these
+        ensure_cluster_secrets(store, cluster)
+    target = Apply(clients) if yes else DryRun()
+    prune = (AutoscalingGroup, LaunchTemplate)  # of instance groups no longer in the spec
+    return run(cluster_name, tasks.values(), clients, target, prune=prune)

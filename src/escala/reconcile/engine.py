@@ -1,0 +1,109 @@
+"""The find -> diff -> apply loop, written once for every task.
+
+Tasks run in the order their references give (a subnet after its VPC): `graphlib`
+sorts the graph and refuses cycles. The *target* decides whether anything happens:
+`DryRun` only records, `Apply` calls the task's apply with retries and a deadline per
+task. Because every task first finds what exists, an apply interrupted halfway is
+simply finished by the next run.
+"""
+
+import graphlib
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from escala.cloud.aws.retry import DEFAULT_DEADLINE, throttled, with_retries
+from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.task import Discoverable, FieldChange, Fields, Task
+from escala.errors import EscalaError
+from escala.reconcile.delete import delete_owned
+from escala.reconcile.plan import Action, Change, Plan
+
+
+class Target(Protocol):
+    """Where changes go: recorded (dry run) or made in AWS."""
+
+    applies: bool
+
+    def apply(self, task: Task, actual: Fields | None, changes: list[FieldChange]) -> None: ...
+
+
+class DryRun:
+    """Records nothing beyond the plan; fills predictable outputs for dependents."""
+
+    applies = False
+
+    def apply(self, task: Task, actual: Fields | None, changes: list[FieldChange]) -> None:
+        task.expect(creating=actual is None)
+
+
+class Apply:
+    """Makes the change in AWS, retrying by error code until `deadline` seconds pass."""
+
+    applies = True
+
+    def __init__(self, cloud: ClientFactory, deadline: float = DEFAULT_DEADLINE) -> None:
+        self.cloud = cloud
+        self.deadline = deadline
+
+    def apply(self, task: Task, actual: Fields | None, changes: list[FieldChange]) -> None:
+        doing = f"{'creating' if actual is None else 'updating'} {task.key}"
+        with_retries(lambda: task.apply(self.cloud, actual, changes), doing, deadline=self.deadline)
+
+
+def ordered(tasks: Iterable[Task]) -> list[Task]:
+    """Tasks sorted so each comes after those it refers to; ties broken by key."""
+    tasks = list(tasks)
+    keys = {t.key for t in tasks}
+    if len(keys) != len(tasks):
+        raise EscalaError("two tasks share a key; the model built the same resource twice")
+    graph = graphlib.TopologicalSorter({t: list(t.dependencies()) for t in tasks})
+    graph.prepare()
+    result: list[Task] = []
+    while graph.is_active():
+        ready = sorted(graph.get_ready(), key=lambda t: t.key)
+        result.extend(ready)
+        graph.done(*ready)
+    missing = [t.key for t in result if t.key not in keys]
+    if missing:
+        raise EscalaError(f"tasks refer to tasks the model did not build: {missing}")
+    return result
+
+
+def run(
+    cluster_name: str,
+    tasks: Iterable[Task],
+    cloud: ClientFactory,
+    target: Target,
+    prune: Sequence[type[Discoverable]] = (),
+) -> Plan:
+    """Find, diff and (through `target`) apply every task; returns the plan.
+
+    Resources of the `prune` kinds the cluster owns but no task wants (the ASG and
+    launch template of a removed instance group), and the parts of resources no task
+    wants (`Task.extras`: a revoked SSH CIDR), are deleted after everything else.
+    """
+    tasks = ordered(tasks)
+    for task in tasks:
+        with_retries(
+            lambda t=task: t.prepare(cloud), f"preparing {task.key}", should_retry=throttled
+        )
+    plan = Plan(cluster_name)
+    for task in tasks:
+        actual = with_retries(
+            lambda t=task: t.find(cloud), f"reading {task.key}", should_retry=throttled
+        )
+        changes = task.diff(actual)
+        if actual is not None and not changes:
+            continue
+        task.check_changes(changes if actual is not None else [])
+        action = Action.create if actual is None else Action.modify
+        plan.changes.append(Change(task.kind, task.name, action, tuple(changes)))
+        target.apply(task, actual, changes)
+    wanted = {t.key for t in tasks}
+    extra = [o for kind in prune for o in kind.discover(cloud, cluster_name) if o.key not in wanted]
+    extra += [o for task in tasks for o in task.extras(cloud, tasks)]
+    plan.changes.extend(Change(o.kind, o.name, Action.delete) for o in extra)
+    if extra and target.applies:
+        delete_owned(cloud, extra)
+    plan.applied = target.applies
+    return plan

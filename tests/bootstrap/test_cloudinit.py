@@ -1,0 +1,130 @@
+"""The user-data of every role and network passes cloud-init's own schema check, stays
+under EC2's 16 KB, holds nothing secret, and its boot script computes what kubeadm needs."""
+
+import base64
+import gzip
+import subprocess
+
+import pytest
+import yaml
+from cryptography import x509
+
+from escala.api import Networking
+from escala.bootstrap import pki
+from escala.bootstrap.cloudinit import BOOT_SCRIPT, render_user_data
+from escala.bootstrap.secrets import NODE_CA_CERT, NODE_TOKEN, TOKEN_PATH, ensure_cluster_secrets
+from escala.state import open_store
+from tests.reconcile.specs import completed
+
+ROLES = ("master-eu-west-1a", "master-eu-west-1b", "nodes")
+
+
+def _files(user_data: str) -> dict[str, str]:
+    """path -> content of write_files, gz+b64 ones unpacked."""
+    config = yaml.safe_load(user_data)
+    out = {}
+    for f in config["write_files"]:
+        content = f["content"]
+        if f.get("encoding") == "gz+b64":
+            content = gzip.decompress(base64.b64decode(content)).decode()
+        out[f["path"]] = content
+    return out
+
+
+def _env(user_data: str) -> dict[str, str]:
+    lines = _files(user_data)["/etc/escala/env"].splitlines()
+    return dict(line.split("=", 1) for line in lines)
+
+
+@pytest.mark.parametrize("networking", list(Networking))
+@pytest.mark.parametrize("group_name", ROLES)
+def test_user_data_passes_cloud_init_schema(networking, group_name, tmp_path) -> None:
+    cluster, groups = completed(networking)
+    group = next(g for g in groups if g.name == group_name)
+    user_data = render_user_data(cluster, group)
+    assert user_data.startswith("#cloud-config\n")
+    assert len(user_data.encode()) < 16384  # EC2's limit on user-data
+    path = tmp_path / "user-data"
+    path.write_text(user_data)
+    out = subprocess.run(
+        ["cloud-init", "schema", "--config-file", str(path)], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Valid cloud-config" in out.stdout
+    files = _files(user_data)
+    for script in (p for p in files if p.startswith("/usr/local/sbin/")):
+        subprocess.run(["bash", "-n"], input=files[script], text=True, check=True)
+    env = _env(user_data)
+    assert env["NETWORKING"] == networking.value
+    assert env["KUBERNETES_VERSION"] == cluster.spec.kubernetes_version
+    assert env["INIT_GROUP"] == "master-eu-west-1a"
+    assert env["API_LB_NAME"] == "api-proyecto-k8s-local"
+    has_ccm = "/etc/escala/addons/aws-cloud-controller-manager.yaml" in files
+    assert has_ccm == (group.spec.role.value == "Master")
+    assert ("/usr/local/sbin/escala-kubenet" in files) == (networking is Networking.kubenet)
+
+
+def test_user_data_holds_no_secret(tmp_path) -> None:
+    cluster, groups = completed()
+    store = open_store(f"file://{tmp_path}/state")
+    store.put_cluster(cluster, cluster)
+    ensure_cluster_secrets(store, cluster)
+    token = store.read_secret(cluster.name, TOKEN_PATH).decode()
+    for group in groups:
+        user_data = render_user_data(cluster, group)
+        unpacked = "\n".join(_files(user_data).values())
+        assert "PRIVATE KEY" not in unpacked
+        assert token not in unpacked and token.split(".")[1] not in unpacked
+
+
+def test_ccm_programs_routes_only_for_kubenet() -> None:
+    for networking, routes in ((Networking.kubenet, "true"), (Networking.calico, "false")):
+        cluster, groups = completed(networking)
+        files = _files(render_user_data(cluster, groups[0]))
+        docs = list(
+            yaml.safe_load_all(files["/etc/escala/addons/aws-cloud-controller-manager.yaml"])
+        )
+        daemonset = next(d for d in docs if d["kind"] == "DaemonSet")
+        args = daemonset["spec"]["template"]["spec"]["containers"][0]["args"]
+        assert f"--configure-cloud-routes={routes}" in args
+        assert f"--cluster-cidr={cluster.spec.pod_cidr}" in args
+        image = daemonset["spec"]["template"]["spec"]["containers"][0]["image"]
+        minor = ".".join(cluster.spec.kubernetes_version.split(".")[:2])
+        assert image.endswith(f":v{minor}.0")
+
+
+def test_boot_script_fills_the_join_config_with_the_token_and_ca_hash(tmp_path) -> None:
+    """Source the real boot script and run its hash + render steps on the node's material."""
+    cluster, groups = completed()
+    store = open_store(f"file://{tmp_path}/state")
+    store.put_cluster(cluster, cluster)
+    ensure_cluster_secrets(store, cluster)
+    files = _files(render_user_data(cluster, next(g for g in groups if g.name == "nodes")))
+    (tmp_path / "env").write_text(files["/etc/escala/env"])
+    (tmp_path / "boot.sh").write_text(files[BOOT_SCRIPT])
+    (tmp_path / "join.yaml").write_text(files["/etc/escala/kubeadm/join.yaml"])
+    (tmp_path / "ca.crt").write_bytes(store.read_secret(cluster.name, NODE_CA_CERT))
+    token = store.read_secret(cluster.name, NODE_TOKEN).decode()
+    script = f"""
+        source {tmp_path}/boot.sh
+        export NODE_NAME=ip-172-20-33-7.eu-west-1.compute.internal
+        export API_ENDPOINT=api-proyecto-k8s-local-0123.elb.eu-west-1.amazonaws.com
+        export BOOTSTRAP_TOKEN={token}
+        export CA_CERT_HASH=$(ca_cert_hash {tmp_path}/ca.crt)
+        render {tmp_path}/join.yaml
+    """
+    out = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        env={"ESCALA_ENV": str(tmp_path / "env"), "PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 0, out.stderr
+    join = yaml.safe_load(out.stdout)
+    discovery = join["discovery"]["bootstrapToken"]
+    ca = x509.load_pem_x509_certificate(store.read_secret(cluster.name, NODE_CA_CERT))
+    assert discovery["caCertHashes"] == [pki.discovery_hash(ca)]
+    assert discovery["token"] == token
+    assert discovery["apiServerEndpoint"].endswith(".amazonaws.com:443")
+    assert join["nodeRegistration"]["name"].startswith("ip-172-20-33-7")
+    assert "controlPlane" not in join

@@ -1,0 +1,85 @@
+"""`escala sandbox`: a moto server on loopback that the whole walk-through runs against."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+
+from tests.cli.run import public_key
+from tests.servers import free_port
+
+PUBLIC_KEY = public_key()
+
+
+def _escala(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "escala", *args], capture_output=True, text=True, env=env
+    )
+
+
+def test_sandbox_refuses_a_non_loopback_address() -> None:
+    out = _escala("sandbox", "--host", "0.0.0.0", env=dict(os.environ))
+    assert out.returncode == 2
+    assert "--host" in out.stderr and "loopback" in out.stderr
+
+
+def test_walk_through_against_the_sandbox(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "escala", "sandbox", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        exports: dict[str, str] = {}
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("export "):
+                key, _, value = line.removeprefix("export ").strip().partition("=")
+                exports[key] = value
+            if line.startswith("# Ctrl-C"):
+                break
+        assert exports["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{port}"
+        env = {**os.environ, **exports, "ESCALA_STATE_STORE": "s3://walk-state"}
+        env.pop("AWS_PROFILE", None)
+        (tmp_path / "admin.pub").write_text(PUBLIC_KEY)
+
+        state = _escala("state", "create", "--bucket", "walk-state", env=env)
+        assert state.returncode == 0, state.stderr
+        create = _escala(
+            "create", "cluster", "--name", "walk.k8s.local",
+            "--zones", "eu-west-1a,eu-west-1b,eu-west-1c", "--node-size", "t3.small",
+            "--ssh-public-key", str(tmp_path / "admin.pub"), "--yes", env=env,
+        )  # fmt: skip
+        assert create.returncode == 0, create.stderr
+        assert "Applied:" in create.stdout
+
+        # The default Ubuntu 24.04 image resolved inside the sandbox, and every
+        # master group got its own zone.
+        session = boto3.Session(
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            region_name=env["AWS_DEFAULT_REGION"],
+        )
+        asg = session.client("autoscaling", endpoint_url=env["AWS_ENDPOINT_URL"])
+        groups = asg.describe_auto_scaling_groups()["AutoScalingGroups"]
+        masters = [g for g in groups if g["AutoScalingGroupName"].startswith("master-")]
+        assert sorted(z for g in masters for z in g["AvailabilityZones"]) == [
+            "eu-west-1a",
+            "eu-west-1b",
+            "eu-west-1c",
+        ]
+        again = _escala("update", "cluster", "--name", "walk.k8s.local", env=env)
+        assert again.returncode == 0, again.stderr
+        assert "No changes need to be applied" in again.stdout
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            assert proc.wait(timeout=20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()

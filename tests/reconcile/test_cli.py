@@ -1,0 +1,48 @@
+"""`escala update cluster` and `escala delete cluster` end to end, through main()."""
+
+import json
+
+import pytest
+
+from escala.cli.main import main
+from tests.reconcile.specs import NAME
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return int(exit_.value.code or 0), out, err
+
+
+def test_update_then_delete_from_the_command_line(store, aws, capsys):
+    state = ["--name", NAME, "--state", store.url]
+    code, out, _ = _run(capsys, "update", "cluster", *state)
+    assert code == 0 and "Must specify --yes to apply changes" in out
+    assert f"VPC/{NAME}" in out
+
+    code, out, _ = _run(capsys, "update", "cluster", *state, "--yes", "-o", "json")
+    plan = json.loads(out)
+    assert code == 0 and plan["applied"] and len(plan["changes"]) == 39
+
+    code, out, _ = _run(capsys, "update", "cluster", *state, "--yes")
+    assert code == 0 and out.strip() == "No changes need to be applied"
+
+    code, out, _ = _run(capsys, "delete", "cluster", *state)
+    assert code == 0 and "Must specify --yes to delete the cluster" in out
+    assert store.has_cluster(NAME)
+
+    code, out, _ = _run(capsys, "delete", "cluster", *state, "--yes")
+    assert code == 0 and f"Deleted cluster: '{NAME}'" in out
+    assert not store.has_cluster(NAME)
+
+
+def test_an_unknown_cluster_exits_2_naming_it(store, aws, capsys):
+    code, _, err = _run(
+        capsys, "update", "cluster", "--name", "nope.k8s.local", "--state", store.url
+    )
+    assert code == 2 and "cluster 'nope.k8s.local' not found" in err
+    code, _, err = _run(
+        capsys, "delete", "cluster", "--name", "nope.k8s.local", "--state", store.url
+    )
+    assert code == 2 and "nope.k8s.local" in err
