@@ -44,6 +44,7 @@ import yaml
 
 Obj = dict[str, Any]
 
+MIRROR = "kubernetes.io/config.mirror"  # the annotation of a static pod's mirror
 _RBAC = "/apis/rbac.authorization.k8s.io/v1"
 _POLICY = "/apis/policy/v1"
 # (path prefix, plural) -> (apiVersion, kind, namespaced) for the generic object store.
@@ -151,6 +152,8 @@ class FakeCluster:
     generic: dict[tuple[str, str, str], Obj] = field(default_factory=dict)
     evictions: list[Eviction] = field(default_factory=list)
     deleted_pods: list[tuple[str, str]] = field(default_factory=list)
+    # (node, how many other nodes were already cordoned) at each cordon: "one at a time".
+    cordons: list[tuple[str, int]] = field(default_factory=list)
     # The lowest currentHealthy each PDB ever had: a test proves no eviction broke a budget.
     lowest_healthy: dict[tuple[str, str], int] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -276,11 +279,17 @@ class FakeCluster:
     # -- controller behaviour ----------------------------------------------------------
 
     def _schedule(self, avoid: str | None = None) -> str | None:
-        """The schedulable Ready node with the fewest pods (None: the pod stays Pending)."""
+        """The schedulable Ready worker with the fewest pods (None: the pod stays Pending).
+
+        Control-plane nodes are skipped, as their NoSchedule taint makes a scheduler do.
+        """
         candidates = [
             name
             for name, node in self.nodes.items()
-            if name != avoid and not node["spec"].get("unschedulable") and _is_ready(node)
+            if name != avoid
+            and not node["spec"].get("unschedulable")
+            and _is_ready(node)
+            and "node-role.kubernetes.io/control-plane" not in node["metadata"]["labels"]
         ]
         if not candidates:
             return None
@@ -528,6 +537,13 @@ def _core(
                 raise ApiError(
                     415, "UnsupportedMediaType", f"the fake does not serve {content_type}"
                 )
+            if (body.get("spec") or {}).get("unschedulable"):
+                others = sum(
+                    1
+                    for n, node in c.nodes.items()
+                    if n != name and node["spec"].get("unschedulable")
+                )
+                c.cordons.append((name, others))
             patched = _merge_patch(c.nodes[name], body)
             c.nodes[name] = c._meta(patched, name)
             return 200, patched

@@ -10,6 +10,7 @@ Contexts are named after clusters, as `escala export kubeconfig` writes them, so
 """
 
 import json
+import os
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
@@ -80,7 +81,9 @@ class KubeClient:
         configuration = k8s.Configuration()
         try:
             k8s_config.load_kube_config(
-                config_file=kubeconfig, context=context, client_configuration=configuration
+                config_file=kubeconfig_path(kubeconfig),
+                context=context,
+                client_configuration=configuration,
             )
         except (k8s_config.ConfigException, OSError) as e:
             where = kubeconfig or "$KUBECONFIG or ~/.kube/config"
@@ -172,6 +175,14 @@ class KubeClient:
             content_type="application/strategic-merge-patch+json",
         )
 
+    def delete_node(self, node: str) -> None:
+        """Remove a node object (as kops does before terminating its instance)."""
+        try:
+            self.request("DELETE", f"/api/v1/nodes/{node}")
+        except KubeApiError as e:
+            if e.code != 404:
+                raise
+
     def evict(self, namespace: str, name: str) -> EvictionResult:
         """Ask the eviction subresource to evict a pod (policy/v1 Eviction).
 
@@ -226,6 +237,20 @@ class KubeClient:
                 if e.code != 409:
                     raise
         raise KubeApiError(409, "Conflict", f"{key[1]} {name} kept changing while replacing it")
+
+
+def kubeconfig_path(explicit: str | None = None) -> str:
+    """`explicit`, else $KUBECONFIG (read now, not at import), else ~/.kube/config."""
+    return explicit or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+
+
+def current_context(kubeconfig: str | None = None) -> str | None:
+    """The kubeconfig's current context (kops uses it when --name is not given)."""
+    try:
+        _, current = k8s_config.list_kube_config_contexts(config_file=kubeconfig_path(kubeconfig))
+    except (k8s_config.ConfigException, OSError):
+        return None
+    return str(current["name"]) if current else None
 
 
 def _reason(error: BaseException) -> str:
