@@ -71,7 +71,8 @@ def build_aws(node_count: int = 2) -> dict[str, str]:
 
 
 def change_machine_type(group: str, machine_type: str = "t3.large") -> str:
-    """What `update cluster` does after `edit ig`: a new template version, ASG points at it."""
+    """What `update cluster` does after `edit ig`: a new template version, made the
+    template's default, and the ASG pointed at it by number."""
     ec2, asg = boto3.client("ec2"), boto3.client("autoscaling")
     full = f"{group}.{CLUSTER}"
     version = ec2.create_launch_template_version(
@@ -79,6 +80,7 @@ def change_machine_type(group: str, machine_type: str = "t3.large") -> str:
         SourceVersion="1",
         LaunchTemplateData={"InstanceType": machine_type},
     )["LaunchTemplateVersion"]["VersionNumber"]
+    ec2.modify_launch_template(LaunchTemplateName=full, DefaultVersion=str(version))
     asg.update_auto_scaling_group(
         AutoScalingGroupName=full,
         LaunchTemplate={"LaunchTemplateName": full, "Version": str(version)},

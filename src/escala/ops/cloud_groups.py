@@ -7,6 +7,10 @@ it was launched from differs from its ASG's. That version is read from the tag A
 on every instance launched from a template (`aws:ec2launchtemplate:version`), falling
 back to what the ASG reports for the instance; both survive an interrupted rolling
 update, so the state of one is always derivable from AWS alone.
+
+(moto, our test AWS, tags ASG-launched instances with the template's *default* version
+and reports that same default for every ASG instance; `update cluster` makes each new
+version the default as well, which keeps the tag right in both worlds.)
 """
 
 from collections.abc import Iterable
