@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from escala import __version__
 from escala.cli import rolling_update as _rolling_update  # noqa: F401  (registers its nouns)
+from escala.cli import upgrade as _upgrade  # noqa: F401  (registers `upgrade cluster`)
 from escala.cli import validate as _validate  # noqa: F401  (registers `validate cluster`)
 from escala.cli import verbs
 from escala.cli.output import err_console
