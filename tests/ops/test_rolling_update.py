@@ -13,6 +13,7 @@ import pytest
 from escala.cli.main import main
 from escala.errors import UsageError
 from escala.ops.rolling_update import (
+    RollingUpdateFailed,
     RollingUpdateOptions,
     RollingUpdateReport,
     plan_rolling_update,
@@ -178,3 +179,35 @@ def test_cli_refuses_a_bad_duration(world: World, capsys: pytest.CaptureFixture[
         main(["rolling-update", "cluster", "--name", CLUSTER, "--drain-timeout", "5 minutes"])
     assert exited.value.code == 2
     assert "--drain-timeout" in capsys.readouterr().err
+
+
+def test_an_invalid_cluster_is_not_touched(world: World) -> None:
+    before = _all_instances()
+    change_machine_type(NODES)
+    world.fake.set_node_ready(sorted(world.fake.nodes)[0], False)
+    with pytest.raises(RollingUpdateFailed, match=r"did not validate .* before the rolling update"):
+        _update(world, validation_timeout=0.3)
+    assert _all_instances() == before
+    assert world.fake.cordons == []
+
+
+def test_interrupted_surge_retires_the_detached_instances_on_resume(busy: World) -> None:
+    before = _all_instances()
+    change_machine_type(NODES)
+    groups = busy.store.list_instance_groups(CLUSTER)
+
+    def interrupt(message: str) -> None:
+        if message.startswith("detached"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rolling_update(_options(max_surge=2), groups, busy.aws, busy.kube(), log=interrupt)
+    # detached: out of the ASG (which launched replacements) but still running
+    assert not set(group_instances(NODES)) & set(before[NODES])
+
+    report = _update(busy, max_surge=2)
+
+    assert sorted(report.replaced) == before[NODES]
+    states = boto3.client("ec2").describe_instances(InstanceIds=before[NODES])["Reservations"]
+    assert {i["State"]["Name"] for r in states for i in r["Instances"]} == {"terminated"}
+    assert busy.fake.lowest_healthy[("chat", "chat")] >= 2

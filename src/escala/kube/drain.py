@@ -76,6 +76,7 @@ def drain_node(
             else:
                 report.refused += 1
                 blocked = True
+                log(f"eviction of pod {_key(pod)} refused (disruption budget); will retry")
         if blocked or len(report.evicted) == before:
             sleep(pause)
             pause = min(pause * 2, 5.0)

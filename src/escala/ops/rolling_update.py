@@ -171,13 +171,16 @@ class _Updater:
             self.log,
             self.sleep,
         )
-        if not result.ready:
-            problems = "; ".join(f.message for f in result.failures)
-            raise RollingUpdateFailed(
-                f"cluster {self.options.cluster_name} did not validate within "
-                f"{self.options.validation_timeout:.0f}s {after}: {problems}. Fix it and run "
-                "`escala rolling-update cluster --yes` again: it resumes where it stopped"
-            )
+        if result.ready:
+            self.log(f"cluster {self.options.cluster_name} validated {after}")
+            return
+        problems = "; ".join(f.message for f in result.failures)
+        raise RollingUpdateFailed(
+            f"cluster {self.options.cluster_name} did not validate within "
+            f"{self.options.validation_timeout:.0f}s {after}: {problems}. Fix it and run "
+            "`escala rolling-update cluster --yes` again: it resumes where it stopped "
+            "(--cloudonly skips Kubernetes when its API is down)"
+        )
 
     def wait_in_service(self, group: InstanceGroup, gone: set[str]) -> None:
         """Until the ASG has its desired count InService, none of them in `gone`."""
@@ -259,7 +262,7 @@ class _Updater:
             todo = [i for i in todo if i not in {b.id for b in batch}]
 
     def run(self) -> RollingUpdateReport:
-        self.validate("before the rolling update (use --cloudonly if the API is down)")
+        self.validate("before the rolling update")
         for group in _select(self.options, self.groups):
             self.update_group(group)
         return self.report

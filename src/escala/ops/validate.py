@@ -204,14 +204,12 @@ def wait_for_valid(
     while True:
         try:
             result = check()
-            if result.ready:
-                return result
-            log(f"cluster not yet valid: {len(result.failures)} problems")
         except KubernetesUnreachable as e:
             if time.monotonic() >= deadline:
                 raise
             log(str(e))
         else:
-            if time.monotonic() >= deadline:
+            if result.ready or time.monotonic() >= deadline:
                 return result
+            log(f"cluster not yet valid: {'; '.join(f.message for f in result.failures)}")
         sleep(max(0.05, min(interval, deadline - time.monotonic())))
