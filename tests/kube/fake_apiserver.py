@@ -4,7 +4,7 @@ No real API server can run on these machines, so escala's client-side logic (val
 cordon, drain through evictions, RBAC apply) is tested against this fake. It serves the
 few resources escala uses and follows the documented API semantics for them:
 
-- core/v1 nodes (list, get, create, merge/strategic-merge PATCH, delete), namespaces and
+- core/v1 nodes (list, get, create, merge/strategic-merge PATCH, delete), and
   pods (list across namespaces or in one, `fieldSelector=spec.nodeName=...`,
   `labelSelector=a=b,c=d`, get, create, delete);
 - `POST .../pods/NAME/eviction` (policy/v1 Eviction, "API-initiated eviction"): 201 and
@@ -13,9 +13,9 @@ few resources escala uses and follows the documented API semantics for them:
   than one PDB selects the pod (the eviction subresource does not support that);
 - policy/v1 PodDisruptionBudgets (list, create; status computed on read the way the
   disruption controller does: currentHealthy, desiredHealthy, disruptionsAllowed);
-- rbac.authorization.k8s.io/v1 roles, rolebindings, clusterroles, clusterrolebindings
-  (list, get, create -> 409 AlreadyExists, replace -> 404 / 409 Conflict on a stale
-  resourceVersion, delete);
+- namespaces and rbac.authorization.k8s.io/v1 roles, rolebindings, clusterroles,
+  clusterrolebindings (list, get, create -> 409 AlreadyExists, replace -> 404 / 409
+  Conflict on a stale resourceVersion, delete);
 - errors as `Status` objects with the documented reason and code.
 
 Controllers and kubelets are modelled simply and only as far as the tests need them: a
@@ -49,6 +49,7 @@ _RBAC = "/apis/rbac.authorization.k8s.io/v1"
 _POLICY = "/apis/policy/v1"
 # (path prefix, plural) -> (apiVersion, kind, namespaced) for the generic object store.
 _GENERIC: dict[str, tuple[str, str, bool]] = {
+    "namespaces": ("v1", "Namespace", False),
     "roles": ("rbac.authorization.k8s.io/v1", "Role", True),
     "rolebindings": ("rbac.authorization.k8s.io/v1", "RoleBinding", True),
     "clusterroles": ("rbac.authorization.k8s.io/v1", "ClusterRole", False),
@@ -146,7 +147,6 @@ class FakeCluster:
 
     pod_ready_delay: float = 0.0
     nodes: dict[str, Obj] = field(default_factory=dict)
-    namespaces: dict[str, Obj] = field(default_factory=dict)
     pods: dict[tuple[str, str], Obj] = field(default_factory=dict)
     pdbs: dict[tuple[str, str], Obj] = field(default_factory=dict)
     generic: dict[tuple[str, str, str], Obj] = field(default_factory=dict)
@@ -493,7 +493,7 @@ def _route(
     if path.startswith(_POLICY + "/"):
         return _policy(c, method, parts[3:], body)
     if path.startswith(_RBAC + "/"):
-        return _generic(c, method, parts[3:], query, body)
+        return _generic(c, method, parts[3:], query, body, "rbac.authorization.k8s.io/v1")
     raise ApiError(404, "NotFound", f"the server could not find the requested resource ({path})")
 
 
@@ -510,6 +510,12 @@ def _select_pods(c: FakeCluster, namespace: str | None, query: dict[str, str]) -
     return pods
 
 
+def _existing(store: dict[Any, Obj], key: Any, plural: str, name: str) -> Obj:
+    if key not in store:
+        raise _not_found(plural, name)
+    return store[key]
+
+
 def _core(
     c: FakeCluster, method: str, rest: list[str], query: dict[str, str], body: Any, headers: Any
 ) -> tuple[int, Obj]:
@@ -523,12 +529,9 @@ def _core(
             c.nodes[name] = c._meta(body, name)
             return 201, body
         case ("GET", ["nodes", name]):
-            if name not in c.nodes:
-                raise _not_found("nodes", name)
-            return 200, c.nodes[name]
+            return 200, _existing(c.nodes, name, "nodes", name)
         case ("PATCH", ["nodes", name]):
-            if name not in c.nodes:
-                raise _not_found("nodes", name)
+            _existing(c.nodes, name, "nodes", name)
             content_type = headers.get("Content-Type", "")
             if content_type not in (
                 "application/merge-patch+json",
@@ -548,34 +551,19 @@ def _core(
             c.nodes[name] = c._meta(patched, name)
             return 200, patched
         case ("DELETE", ["nodes", name]):
-            if name not in c.nodes:
-                raise _not_found("nodes", name)
+            _existing(c.nodes, name, "nodes", name)
             c.remove_node(name)
             return 200, _success(200)
         case ("GET", ["pods"]):
             return 200, _list("Pod", _select_pods(c, None, query))
-        case ("GET", ["namespaces"]):
-            return 200, _list("Namespace", list(c.namespaces.values()))
-        case ("POST", ["namespaces"]):
-            name = body["metadata"]["name"]
-            if name in c.namespaces:
-                raise ApiError(409, "AlreadyExists", f'namespaces "{name}" already exists')
-            c.namespaces[name] = c._meta(body, name)
-            return 201, body
-        case ("GET", ["namespaces", name]):
-            if name not in c.namespaces:
-                raise _not_found("namespaces", name)
-            return 200, c.namespaces[name]
+        case (_, ["namespaces"]) | (_, ["namespaces", _]):
+            return _generic(c, method, rest, query, body, "v1")
         case ("GET", ["namespaces", ns, "pods"]):
             return 200, _list("Pod", _select_pods(c, ns, query))
         case ("GET", ["namespaces", ns, "pods", name]):
-            if (ns, name) not in c.pods:
-                raise _not_found("pods", name)
-            return 200, c.pods[(ns, name)]
+            return 200, _existing(c.pods, (ns, name), "pods", name)
         case ("DELETE", ["namespaces", ns, "pods", name]):
-            if (ns, name) not in c.pods:
-                raise _not_found("pods", name)
-            pod = c.pods[(ns, name)]
+            pod = _existing(c.pods, (ns, name), "pods", name)
             c._delete_pod((ns, name))
             return 200, pod
         case ("POST", ["namespaces", ns, "pods", name, "eviction"]):
@@ -613,19 +601,20 @@ def _policy(c: FakeCluster, method: str, rest: list[str], body: Any) -> tuple[in
 
 
 def _generic(
-    c: FakeCluster, method: str, rest: list[str], query: dict[str, str], body: Any
+    c: FakeCluster, method: str, rest: list[str], query: dict[str, str], body: Any, api: str
 ) -> tuple[int, Obj]:
-    """Create/get/replace/delete for RBAC objects, with the documented conflict rules."""
+    """Create/get/replace/delete for namespaces and RBAC objects, with the documented
+    conflict rules; `api` is the group/version the request's path named."""
     if rest and rest[0] == "namespaces" and len(rest) >= 3:
         ns, plural, name = rest[1], rest[2], (rest[3] if len(rest) > 3 else None)
     elif rest:
         ns, plural, name = "", rest[0], (rest[1] if len(rest) > 1 else None)
     else:
         raise ApiError(404, "NotFound", "no resource")
-    if plural not in _GENERIC or _GENERIC[plural][2] != bool(ns):
+    if plural not in _GENERIC or _GENERIC[plural][2] != bool(ns) or _GENERIC[plural][0] != api:
         raise ApiError(404, "NotFound", f"the server could not find the resource {plural}")
     api_version, kind, _ = _GENERIC[plural]
-    group = api_version.split("/")[0]
+    group = api_version.split("/")[0] if "/" in api_version else ""
     if name is None and method == "GET":
         items = [o for (p, n, _), o in c.generic.items() if p == plural and n == ns]
         return 200, _list(kind, items, api_version)

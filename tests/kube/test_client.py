@@ -123,6 +123,15 @@ def test_apply_creates_then_replaces_rbac_objects(
     assert ("clusterrolebindings", "", "bob") in fake_api.cluster.generic
 
 
+def test_apply_namespace_twice(fake_api: FakeApiServer, kube: KubeClient) -> None:
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "chat"}}
+    assert kube.apply(namespace) == "created"
+    labelled = {**namespace, "metadata": {"name": "chat", "labels": {"team": "chat"}}}
+    assert kube.apply(labelled) == "replaced"
+    stored = kube.request("GET", "/api/v1/namespaces/chat")
+    assert stored["metadata"]["labels"] == {"team": "chat"}
+
+
 def test_create_twice_is_409_and_stale_replace_is_a_conflict(kube: KubeClient) -> None:
     path = "/apis/rbac.authorization.k8s.io/v1/namespaces/chat/rolebindings"
     kube.request("POST", path, body=BINDING)

@@ -5,7 +5,7 @@ instances' nodes go away. The chat workload runs three replicas under a PDB that
 two available, and replacements take a moment to become Ready, so drains meet 429s.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
@@ -48,6 +48,16 @@ def _options(**overrides: object) -> RollingUpdateOptions:
 def _update(world: World, **overrides: object) -> RollingUpdateReport:
     groups = world.store.list_instance_groups(CLUSTER)
     return rolling_update(_options(**overrides), groups, world.aws, world.kube())
+
+
+def _ctrl_c_at(prefix: str) -> Callable[[str], None]:
+    """A progress log that interrupts the run at the first message starting with prefix."""
+
+    def log(message: str) -> None:
+        if message.startswith(prefix):
+            raise KeyboardInterrupt
+
+    return log
 
 
 def _instance_types(ids: list[str]) -> set[str]:
@@ -102,18 +112,19 @@ def test_nothing_to_do_when_nothing_is_stale(busy: World) -> None:
     assert _all_instances() == before
 
 
+def _interrupted_node_update(world: World, at: str, **overrides: object) -> None:
+    """Make the nodes stale and start a rolling update that Ctrl-C stops at `at`."""
+    change_machine_type(NODES)
+    groups = world.store.list_instance_groups(CLUSTER)
+    with pytest.raises(KeyboardInterrupt):
+        rolling_update(_options(**overrides), groups, world.aws, world.kube(), log=_ctrl_c_at(at))
+
+
 def test_interrupted_update_resumes_where_it_stopped(busy: World) -> None:
     before = _all_instances()
-    change_machine_type(NODES)
+    _interrupted_node_update(busy, "terminated instance")
+
     groups = busy.store.list_instance_groups(CLUSTER)
-
-    def interrupt(message: str) -> None:
-        if message.startswith("terminated instance"):
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        rolling_update(_options(), groups, busy.aws, busy.kube(), log=interrupt)
-
     plan = {s.name: s for s in plan_rolling_update(_options(), groups, busy.aws, busy.kube())}
     assert plan[NODES].need_update == 1  # the first one was replaced before the Ctrl-C
 
@@ -193,15 +204,7 @@ def test_an_invalid_cluster_is_not_touched(world: World) -> None:
 
 def test_interrupted_surge_retires_the_detached_instances_on_resume(busy: World) -> None:
     before = _all_instances()
-    change_machine_type(NODES)
-    groups = busy.store.list_instance_groups(CLUSTER)
-
-    def interrupt(message: str) -> None:
-        if message.startswith("detached"):
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        rolling_update(_options(max_surge=2), groups, busy.aws, busy.kube(), log=interrupt)
+    _interrupted_node_update(busy, "detached", max_surge=2)
     # detached: out of the ASG (which launched replacements) but still running
     assert not set(group_instances(NODES)) & set(before[NODES])
 
