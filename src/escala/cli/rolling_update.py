@@ -85,5 +85,5 @@ def rolling_update_cluster(
     )
     err_console.print(
         f"Rolling update completed for cluster {target.name!r}: "
-        f"{len(report.replaced)} instances replaced."
+        f"{len(report.replaced)} instance(s) replaced."
     )
