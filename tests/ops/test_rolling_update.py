@@ -5,6 +5,7 @@ instances' nodes go away. The chat workload runs three replicas under a PDB that
 two available, and replacements take a moment to become Ready, so drains meet 429s.
 """
 
+import json
 from collections.abc import Callable, Iterator
 
 import boto3
@@ -214,3 +215,21 @@ def test_interrupted_surge_retires_the_detached_instances_on_resume(busy: World)
     states = boto3.client("ec2").describe_instances(InstanceIds=before[NODES])["Reservations"]
     assert {i["State"]["Name"] for r in states for i in r["Instances"]} == {"terminated"}
     assert busy.fake.lowest_healthy[("chat", "chat")] >= 2
+
+
+def test_cli_cloudonly_yes_replaces_without_the_api(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _all_instances()
+    change_machine_type(NODES)
+    world.api.stop()
+    monkeypatch.delenv("AWS_DEFAULT_REGION")  # the cluster spec's region is used
+    argv = ["rolling-update", "cluster", "--name", CLUSTER, "--yes", "--cloudonly"]
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--interval", "0.1s", "-o", "json"])
+    assert exited.value.code == 0
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")  # for the checks below
+    plan = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert plan[NODES]["need_update"] == 2 and plan[NODES]["nodes"] is None
+    assert not set(group_instances(NODES)) & set(before[NODES])
+    assert all(group_instances(m) == before[m] for m in MASTERS)

@@ -12,7 +12,6 @@ from escala.cli.validate import (
     ClusterTarget,
     parse_duration,
 )
-from escala.cloud.aws.session import ClientFactory
 from escala.ops.rolling_update import (
     GroupStatus,
     RollingUpdateOptions,
@@ -66,7 +65,7 @@ def rolling_update_cluster(
         poll_interval=parse_duration(interval, "--interval"),
     )
     groups = target.store.list_instance_groups(target.name)
-    aws = ClientFactory()
+    aws = target.aws()
     kube = None if cloud_only else target.kube()
     plan = plan_rolling_update(options, groups, aws, kube)
     emit([s.to_dict() for s in plan], output, lambda: table(COLUMNS, [_row(s) for s in plan]))

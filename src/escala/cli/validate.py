@@ -48,6 +48,7 @@ class ClusterTarget:
     name: str
     store: StateStore
     kubeconfig: str | None
+    region: str | None = None
 
     @classmethod
     def resolve(
@@ -62,11 +63,15 @@ class ClusterTarget:
                 )
             err_console.print(f"Using cluster from kubectl context: {name}")
         store = open_store(state)
-        store.get_cluster(name)  # NotFound names the store and the fix
-        return cls(name, store, kubeconfig)
+        cluster = store.get_cluster(name)  # NotFound names the store and the fix
+        return cls(name, store, kubeconfig, cluster.spec.region)
 
     def kube(self) -> KubeClient:
         return KubeClient.for_cluster(self.name, self.kubeconfig)
+
+    def aws(self) -> ClientFactory:
+        """AWS clients in the cluster's own region (else $AWS_DEFAULT_REGION)."""
+        return ClientFactory(region=self.region)
 
 
 def render(result: ValidationResult) -> None:
@@ -115,7 +120,7 @@ def validate_cluster_command(
     target = ClusterTarget.resolve(name, state, kubeconfig)
     err_console.print(f"Validating cluster {target.name}")
     groups = target.store.list_instance_groups(target.name)
-    aws, kube = ClientFactory(), target.kube()
+    aws, kube = target.aws(), target.kube()
     result = wait_for_valid(
         lambda: validate_cluster(target.name, groups, aws, kube),
         timeout,
