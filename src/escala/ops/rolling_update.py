@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
-from escala.api import InstanceGroup
+from escala.api import InstanceGroup, Role
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import EscalaError, UsageError
 from escala.kube.client import KubeClient, instance_id_of
@@ -92,7 +92,7 @@ def _select(options: RollingUpdateOptions, groups: Iterable[InstanceGroup]) -> l
     if options.max_surge < 0:
         raise UsageError("--max-surge must be 0 or more")
     chosen = [g for g in groups if not options.instance_groups or g.name in options.instance_groups]
-    return sorted(chosen, key=lambda g: (g.spec.role.value != "Master", g.name))
+    return sorted(chosen, key=lambda g: (g.spec.role is not Role.master, g.name))
 
 
 def _to_replace(cloud: CloudGroup, force: bool) -> list[CloudInstance]:
@@ -146,13 +146,11 @@ class _Updater:
         log: Log,
         sleep: Callable[[float], None],
     ) -> None:
-        self.options, self.groups, self.aws, self.log, self.sleep = (
-            options,
-            groups,
-            aws,
-            log,
-            sleep,
-        )
+        self.options = options
+        self.groups = groups
+        self.aws = aws
+        self.log = log
+        self.sleep = sleep
         self.kube = None if options.cloud_only else kube
         self.report = RollingUpdateReport()
 
@@ -247,7 +245,7 @@ class _Updater:
         if not todo:
             return
         self.report.groups.append(group.name)
-        surge = 0 if group.spec.role.value == "Master" else self.options.max_surge
+        surge = 0 if group.spec.role is Role.master else self.options.max_surge
         while todo:
             current = {i.id: i for i in self._group(group).instances}
             pending = [current[i] for i in todo if i in current]
@@ -262,8 +260,9 @@ class _Updater:
             todo = [i for i in todo if i not in {b.id for b in batch}]
 
     def run(self) -> RollingUpdateReport:
+        chosen = _select(self.options, self.groups)
         self.validate("before the rolling update")
-        for group in _select(self.options, self.groups):
+        for group in chosen:
             self.update_group(group)
         return self.report
 
