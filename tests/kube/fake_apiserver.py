@@ -412,7 +412,7 @@ class FakeCluster:
             {
                 "causes": [
                     {
-                        "reason": "DisruptionBudget",
+                        "type": "DisruptionBudget",
                         "message": (
                             f"The disruption budget {budgets[0][1]} needs "
                             f"{status['desiredHealthy']} healthy pods and has "

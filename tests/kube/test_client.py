@@ -163,3 +163,22 @@ def test_unreachable_api_names_the_server(fake_api: FakeApiServer, tmp_path: Pat
 def test_missing_context_says_how_to_get_one(kubeconfig: Path) -> None:
     with pytest.raises(UsageError, match=r"escala export kubeconfig --name other\.k8s\.local"):
         KubeClient.for_cluster("other.k8s.local", str(kubeconfig))
+
+
+def test_refused_eviction_is_a_429_status_naming_the_budget(fake_api: FakeApiServer) -> None:
+    fake_api.cluster.add_node("a")
+    fake_api.cluster.add_pod("chat", "web-1", "a", {"app": "web"})
+    fake_api.cluster.add_pdb("chat", "web", {"app": "web"}, min_available=1)
+    eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "web-1"}}
+    request = urllib.request.Request(
+        f"{fake_api.url}/api/v1/namespaces/chat/pods/web-1/eviction",
+        data=json.dumps(eviction).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request)
+    status = json.loads(caught.value.read())
+    assert (caught.value.code, status["reason"]) == (429, "TooManyRequests")
+    assert status["details"]["causes"][0]["type"] == "DisruptionBudget"
+    assert "needs 1 healthy pods and has 1 currently" in status["details"]["causes"][0]["message"]
