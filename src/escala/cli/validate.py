@@ -1,0 +1,132 @@
+"""`escala validate cluster`: print kops's tables and exit 1 while the cluster is invalid.
+
+Also home of the options the day-2 commands share (`--name`, `--state`, `--kubeconfig`,
+durations like `10m`), which rolling-update and upgrade import.
+"""
+
+import re
+from dataclasses import dataclass
+
+import typer
+from rich.markup import escape
+
+from escala.cli import verbs
+from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
+from escala.cloud.aws.session import ClientFactory
+from escala.errors import UsageError
+from escala.kube.client import KubeClient, current_context
+from escala.ops.validate import ValidationResult, validate_cluster, wait_for_valid
+from escala.state import StateStore, open_store
+
+NAME_OPTION = typer.Option(
+    None,
+    "--name",
+    envvar="ESCALA_CLUSTER_NAME",
+    help="Cluster name (default: the current kubectl context).",
+)
+STATE_OPTION = typer.Option(None, "--state", help="State store URL (default: $ESCALA_STATE_STORE).")
+KUBECONFIG_OPTION = typer.Option(
+    None, "--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)."
+)
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s|ms)")
+_UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def parse_duration(text: str, flag: str) -> float:
+    """Seconds in a Go-style duration (`10m`, `1h30m`, `90s`, `0.5s`)."""
+    parts = _DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise UsageError(f"{flag} {text!r}: not a duration; write e.g. 30s, 10m or 1h30m")
+    return sum(float(n) * _UNIT[u] for n, u in parts)
+
+
+@dataclass
+class ClusterTarget:
+    """Which cluster a day-2 command acts on, and where its spec lives."""
+
+    name: str
+    store: StateStore
+    kubeconfig: str | None
+    region: str | None = None
+
+    @classmethod
+    def resolve(
+        cls, name: str | None, state: str | None, kubeconfig: str | None
+    ) -> "ClusterTarget":
+        if not name:
+            name = current_context(kubeconfig)
+            if not name:
+                raise UsageError(
+                    "no cluster: pass --name CLUSTER or set ESCALA_CLUSTER_NAME "
+                    "(or select its context with kubectl config use-context)"
+                )
+            err_console.print(f"Using cluster from kubectl context: {name}")
+        store = open_store(state)
+        cluster = store.get_cluster(name)  # NotFound names the store and the fix
+        return cls(name, store, kubeconfig, cluster.spec.region)
+
+    def kube(self) -> KubeClient:
+        return KubeClient.for_cluster(self.name, self.kubeconfig)
+
+    def aws(self) -> ClientFactory:
+        """AWS clients in the cluster's own region (else $AWS_DEFAULT_REGION)."""
+        return ClientFactory(region=self.region)
+
+
+def render(result: ValidationResult) -> None:
+    """kops's three tables and its last line."""
+    console.print("INSTANCE GROUPS")
+    console.print(
+        table(
+            ["NAME", "ROLE", "MACHINETYPE", "MIN", "MAX", "SUBNETS"],
+            [
+                [g.name, g.role, g.machine_type, g.min, g.max, g.subnets]
+                for g in result.instance_groups
+            ],
+        )
+    )
+    console.print("\nNODE STATUS")
+    console.print(
+        table(["NAME", "ROLE", "READY"], [[n.name, n.role, n.ready] for n in result.nodes])
+    )
+    if result.failures:
+        console.print("\nVALIDATION ERRORS")
+        console.print(
+            table(
+                ["KIND", "NAME", "MESSAGE"],
+                [[f.kind, f.name, escape(f.message)] for f in result.failures],
+            )
+        )
+        console.print(f"\nValidation Failed: cluster {result.cluster} is not ready")
+    else:
+        console.print(f"\nYour cluster {result.cluster} is ready")
+
+
+@verbs.validate.command("cluster")
+def validate_cluster_command(
+    name: str | None = NAME_OPTION,
+    state: str | None = STATE_OPTION,
+    kubeconfig: str | None = KUBECONFIG_OPTION,
+    wait: str | None = typer.Option(
+        None, "--wait", help="Keep validating until the cluster is ready or this long passes (10m)."
+    ),
+    interval: str = typer.Option("10s", "--interval", help="Pause between attempts with --wait."),
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Check the cluster's instance groups, nodes and control plane, as kops does."""
+    timeout = parse_duration(wait, "--wait") if wait else 0.0
+    pause = parse_duration(interval, "--interval")
+    target = ClusterTarget.resolve(name, state, kubeconfig)
+    err_console.print(f"Validating cluster {target.name}")
+    groups = target.store.list_instance_groups(target.name)
+    aws, kube = target.aws(), target.kube()
+    result = wait_for_valid(
+        lambda: validate_cluster(target.name, groups, aws, kube),
+        timeout,
+        pause,
+        log=lambda message: err_console.print(escape(message), highlight=False),
+    )
+    emit(result.to_dict(), output, lambda: render(result))
+    if not result.ready:
+        raise typer.Exit(1)
