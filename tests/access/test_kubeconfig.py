@@ -5,7 +5,6 @@ import datetime as dt
 import subprocess
 import sys
 
-import boto3
 import pytest
 import yaml
 from cryptography import x509
@@ -16,20 +15,8 @@ from escala.cloud.aws.session import ClientFactory
 from escala.errors import NotFound
 from escala.kube.kubeconfig import export_kubeconfig
 from escala.model.api_load_balancer import api_load_balancer_name
+from tests.access.nlb import make_api_nlb
 from tests.bootstrap.conftest import CLUSTER
-
-
-def _make_nlb() -> str:
-    ec2 = boto3.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="172.20.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="172.20.32.0/19", AvailabilityZone="eu-west-1a")
-    nlb = boto3.client("elbv2").create_load_balancer(
-        Name=api_load_balancer_name(CLUSTER),
-        Subnets=[subnet["Subnet"]["SubnetId"]],
-        Type="network",
-        Scheme="internet-facing",
-    )
-    return nlb["LoadBalancers"][0]["DNSName"]
 
 
 def test_nlb_name_follows_the_contract() -> None:
@@ -39,7 +26,7 @@ def test_nlb_name_follows_the_contract() -> None:
 
 def test_export_merges_a_context_with_an_admin_cert(aws, store, cluster, tmp_path) -> None:
     ensure_cluster_secrets(store, cluster)
-    dns = _make_nlb()
+    dns = make_api_nlb()
     path = tmp_path / "kube" / "config"
     path.parent.mkdir()
     path.write_text(
@@ -86,7 +73,7 @@ def test_missing_load_balancer_is_a_clear_error(aws, store, cluster, tmp_path) -
 
 def test_cli_admin_flag_and_bad_ttl(aws, store, cluster, tmp_path) -> None:
     ensure_cluster_secrets(store, cluster)
-    _make_nlb()
+    make_api_nlb()
     path = tmp_path / "config"
     base = [sys.executable, "-m", "escala", "export", "kubeconfig", "--name", CLUSTER]
     base += ["--state", store.url, "--kubeconfig", str(path)]

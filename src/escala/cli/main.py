@@ -20,6 +20,7 @@ from escala.cli import update as _update_commands  # noqa: F401
 from escala.cli import upgrade as _upgrade  # noqa: F401  (registers `upgrade cluster`)
 from escala.cli import validate as _validate  # noqa: F401  (registers `validate cluster`)
 from escala.cli import verbs
+from escala.cli.access import access
 from escala.cli.iam import iam
 from escala.cli.output import err_console
 from escala.cli.sandbox import sandbox_command
@@ -60,6 +61,7 @@ for _name, _group in verbs.ALL.items():
 app.command("replace")(_cluster_commands.replace_command)
 app.add_typer(iam, name="iam")
 app.add_typer(state, name="state")
+app.add_typer(access, name="access")
 app.command("sandbox")(sandbox_command)
 
 
