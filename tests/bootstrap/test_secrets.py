@@ -2,7 +2,9 @@
 
 import datetime as dt
 import hashlib
+import json
 import subprocess
+import sys
 
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -108,3 +110,22 @@ def test_listing_shows_fingerprints_never_secrets(store, cluster) -> None:
     assert listed[0].fingerprint == hashlib.sha256(der).hexdigest()
     token = store.read_secret(CLUSTER, NODE_TOKEN).decode()
     assert all(token not in s.fingerprint for s in listed)
+
+
+def test_get_secrets_cli_lists_fingerprints_and_no_secret(store, cluster) -> None:
+    ensure_cluster_secrets(store, cluster)
+    base = [sys.executable, "-m", "escala", "get", "secrets", "--name", CLUSTER]
+    run = subprocess.run(
+        [*base, "--state", store.url, "-o", "json"], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    listed = json.loads(run.stdout)
+    assert {s["name"] for s in listed} >= {"ca", "etcd-ca", "front-proxy-ca", "service-account"}
+    token = store.read_secret(CLUSTER, NODE_TOKEN).decode()
+    assert token not in run.stdout and "PRIVATE" not in run.stdout
+    missing = subprocess.run(
+        [sys.executable, "-m", "escala", "get", "secrets", "--name", "nope", "--state", store.url],
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 2 and "nope" in missing.stderr
