@@ -16,9 +16,11 @@ import yaml
 from botocore.exceptions import ClientError
 
 from escala.bootstrap import pki
+from escala.bootstrap.secrets import cert_path, cluster_ca
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import CloudError, NotFound, UsageError
 from escala.model.api_load_balancer import api_load_balancer_name
+from escala.state import StateStore
 
 # kubeadm >= 1.29 writes admin.conf with this group, bound to cluster-admin by a
 # ClusterRoleBinding it creates; system:masters is kept for its break-glass super-admin.
@@ -125,7 +127,7 @@ def write_private(path: Path, data: bytes) -> None:
 
 
 def export_kubeconfig(
-    store: Any,
+    store: StateStore,
     clients: ClientFactory,
     cluster_name: str,
     path: Path,
@@ -133,8 +135,6 @@ def export_kubeconfig(
 ) -> Credentials:
     """`escala export kubeconfig`: a context for the cluster, with an admin client
     certificate of `admin_ttl` when given (none otherwise: the user brings their own)."""
-    from escala.bootstrap.secrets import cert_path, cluster_ca
-
     store.get_cluster(cluster_name)
     ca_cert = store.read_secret(cluster_name, cert_path("ca"))
     if ca_cert is None:
