@@ -122,6 +122,7 @@ def test_unreachable_api_leaves_no_kubeconfig_and_no_record(ready, store, tmp_pa
         "--out", str(out), "--kubeconfig", str(dead), store=store,
     )  # fmt: skip
     assert run.returncode != 0
+    assert "cannot reach the Kubernetes API" in run.stderr
     assert "Traceback" not in run.stderr
     assert not out.exists()
     assert store.objects.list(f"{CLUSTER}/access/") == []
