@@ -19,8 +19,7 @@ from escala.api.create import CreateClusterOptions
 from escala.api.types import Authorization
 from escala.cli import verbs
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
-from escala.cli.plan_output import print_plan
-from escala.cli.update import NAME_OPTION, STATE_OPTION
+from escala.cli.plan_output import NAME_OPTION, STATE_OPTION, print_plan
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import SpecInvalid, UsageError
 from escala.ops import specs
