@@ -272,3 +272,15 @@ def test_get_instancegroups_by_name(state: Path, capsys) -> None:
     missing = escala(capsys, "get", "ig", "workers", "--name", NAME)
     assert missing.code == 2
     assert "instance group 'workers' not found" in missing.err
+
+
+def test_replace_refuses_a_rename(state: Path, capsys) -> None:
+    assert create(capsys).code == 0
+    cluster = yaml.safe_load(_files(state)[f"{NAME}/config"])
+    cluster["metadata"]["name"] = "otro.k8s.local"
+    Path("renamed.yaml").write_text(yaml.safe_dump(cluster))
+    before = _files(state)
+    result = escala(capsys, "replace", "-f", "renamed.yaml", "--name", NAME)
+    assert result.code == 2
+    assert "metadata.name: cannot rename cluster" in result.err
+    assert _files(state) == before
