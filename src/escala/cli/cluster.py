@@ -137,7 +137,7 @@ def run_create(command: CreateCommand) -> None:
     print_plan(plan, command.output, "")
 
 
-def _emit_documents(docs: list[Cluster] | list[InstanceGroup], fmt: OutputFormat) -> None:
+def _emit_documents(docs: list[Cluster | InstanceGroup], fmt: OutputFormat) -> None:
     data = [dump_document(d) for d in docs]
     emit(data, OutputFormat.yaml if fmt is OutputFormat.table else fmt, lambda: None)
 
