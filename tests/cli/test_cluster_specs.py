@@ -272,3 +272,37 @@ def test_get_instancegroups_by_name(state: Path, capsys) -> None:
     missing = escala(capsys, "get", "ig", "workers", "--name", NAME)
     assert missing.code == 2
     assert "instance group 'workers' not found" in missing.err
+
+
+def test_replace_refuses_a_rename(state: Path, capsys) -> None:
+    assert create(capsys).code == 0
+    cluster = yaml.safe_load(_files(state)[f"{NAME}/config"])
+    cluster["metadata"]["name"] = "otro.k8s.local"
+    Path("renamed.yaml").write_text(yaml.safe_dump(cluster))
+    before = _files(state)
+    result = escala(capsys, "replace", "-f", "renamed.yaml", "--name", NAME)
+    assert result.code == 2
+    assert "metadata.name: cannot rename cluster" in result.err
+    assert _files(state) == before
+
+
+def test_edit_cluster_saves_the_users_spec_and_guards_fixed_fields(
+    state: Path, capsys, monkeypatch
+) -> None:
+    assert create(capsys).code == 0
+    _editor(monkeypatch, [("sshAccess: []", "sshAccess: [203.0.113.0/24]")])
+    result = escala(capsys, "edit", "cluster", "--name", NAME)
+    assert result.code == 0, result.err
+    completed = yaml.safe_load(_files(state)[f"{NAME}/cluster-completed.spec"])
+    assert completed["spec"]["sshAccess"] == ["203.0.113.0/24"]
+    assert "sshAccess: [203.0.113.0/24]" not in Path("seen-0.yaml").read_text()
+
+    before = _files(state)
+    Path("edits").unlink()
+    grow = ("networking: kubenet", "networking: kubenet\n  networkCIDR: 10.0.0.0/16")
+    _editor(monkeypatch, [grow])
+    refused = escala(capsys, "edit", "cluster", "--name", NAME)
+    assert refused.code == 2
+    assert "spec.networkCIDR: cannot change once the cluster exists" in refused.err
+    assert "# error: spec.networkCIDR" in Path("seen-1.yaml").read_text()
+    assert _files(state) == before

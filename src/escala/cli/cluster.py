@@ -9,6 +9,7 @@ import os
 import shlex
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -19,13 +20,12 @@ from escala.api.create import CreateClusterOptions
 from escala.api.types import Authorization
 from escala.cli import verbs
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
-from escala.cli.plan_output import print_plan
-from escala.cli.update import NAME_OPTION, STATE_OPTION
+from escala.cli.plan_output import NAME_OPTION, STATE_OPTION, print_plan
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import SpecInvalid, UsageError
 from escala.ops import specs
 from escala.ops.update import update_cluster
-from escala.state import StateStore, open_store
+from escala.state import open_store
 from escala.state.base import STATE_STORE_ENV
 
 
@@ -138,7 +138,7 @@ def run_create(command: CreateCommand) -> None:
     print_plan(plan, command.output, "")
 
 
-def _emit_documents(docs: list[Cluster] | list[InstanceGroup], fmt: OutputFormat) -> None:
+def _emit_documents(docs: list[Cluster | InstanceGroup], fmt: OutputFormat) -> None:
     data = [dump_document(d) for d in docs]
     emit(data, OutputFormat.yaml if fmt is OutputFormat.table else fmt, lambda: None)
 
@@ -216,7 +216,7 @@ def set_instance_group_command(
 
 
 EDIT_HEADER = (
-    "# Edit the instance group below. Lines starting with '#' are ignored; an empty file\n"
+    "# Edit the {subject} below. Lines starting with '#' are ignored; an empty file\n"
     "# or an unchanged one aborts the edit.\n"
 )
 
@@ -236,33 +236,41 @@ def _uncommented(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
 
 
-def edit_instance_group(store: StateStore, cluster_name: str, group_name: str) -> bool:
-    """Open the group in $EDITOR until it validates (kubectl edit style): an invalid save
+def edit_document(
+    doc: Cluster | InstanceGroup, save: Callable[[Cluster | InstanceGroup], object]
+) -> bool:
+    """Open `doc` in $EDITOR until `save` accepts it (kubectl edit style): an invalid save
     re-opens the file with the errors on top; an unchanged or emptied file aborts
     (a UsageError if errors were left). Returns whether a new version was saved."""
-    group = store.get_instance_group(cluster_name, group_name)
-    original = yaml.safe_dump(dump_document(group), sort_keys=False)
-    text, errors = original, ""
+    subject = f"{doc.kind.lower()}/{doc.name}"
+    text, errors = yaml.safe_dump(dump_document(doc), sort_keys=False), ""
     while True:
-        edited = _uncommented(_run_editor(EDIT_HEADER + errors + text))
+        edited = _uncommented(_run_editor(EDIT_HEADER.format(subject=subject) + errors + text))
         if not edited.strip() or edited.strip() == _uncommented(text).strip():
             if errors:
                 raise UsageError(
-                    f"edit of instancegroup/{group_name} cancelled with errors left; nothing "
-                    f"saved:\n{errors.replace('# error: ', '')}"
+                    f"edit of {subject} cancelled with errors left; nothing saved:\n"
+                    + errors.replace("# error: ", "")
                 )
             return False
         try:
-            docs = parse_documents(edited, f"instancegroup/{group_name}")
-            if len(docs) != 1 or not isinstance(docs[0], InstanceGroup):
-                raise SpecInvalid(["(document): keep exactly one InstanceGroup"], group_name)
-            if docs[0].name != group_name:
-                raise SpecInvalid([f"metadata.name: cannot rename {group_name}"], group_name)
-            specs.save_instance_group(store, cluster_name, docs[0])
+            docs = parse_documents(edited, subject)
+            if len(docs) != 1 or docs[0].kind != doc.kind:
+                raise SpecInvalid([f"(document): keep exactly one {doc.kind}"], subject)
+            if docs[0].name != doc.name:
+                raise SpecInvalid([f"metadata.name: cannot rename {doc.name}"], subject)
+            save(docs[0])
             return True
         except UsageError as e:
             text = edited + "\n"
             errors = "".join(f"# error: {line}\n" for line in str(e).splitlines())
+
+
+def _edited(saved: bool, subject: str, cluster_name: str) -> None:
+    if saved:
+        console.print(f"{subject} edited; apply with: escala update cluster --name {cluster_name}")
+    else:
+        err_console.print("Edit cancelled, no changes made.")
 
 
 @verbs.edit.command("instancegroup")
@@ -273,12 +281,24 @@ def edit_instance_group_command(
     state: str | None = STATE_OPTION,
 ) -> None:
     """Edit an instance group in $EDITOR; saved only once it validates."""
-    if edit_instance_group(open_store(state), name, group):
-        console.print(
-            f"instancegroup/{group} edited; apply with: escala update cluster --name {name}"
-        )
-    else:
-        err_console.print("Edit cancelled, no changes made.")
+    store = open_store(state)
+    saved = edit_document(
+        store.get_instance_group(name, group),
+        lambda doc: specs.save_instance_group(store, name, doc),  # type: ignore[arg-type]
+    )
+    _edited(saved, f"instancegroup/{group}", name)
+
+
+@verbs.edit.command("cluster")
+def edit_cluster_command(name: str = NAME_OPTION, state: str | None = STATE_OPTION) -> None:
+    """Edit the cluster's spec (as written, not completed) in $EDITOR; saved only once it
+    validates and leaves the fixed fields (network, region, ...) alone."""
+    store = open_store(state)
+    saved = edit_document(
+        store.get_cluster(name),
+        lambda doc: specs.save_cluster(store, doc, name),  # type: ignore[arg-type]
+    )
+    _edited(saved, f"cluster/{name}", name)
 
 
 def replace_command(

@@ -17,9 +17,9 @@ from escala.api.create import CreateClusterOptions, build_cluster
 from escala.api.defaults import complete, complete_cluster, complete_instance_group
 from escala.api.validation import validate
 from escala.errors import AlreadyExists, CannotChangeField, NotFound, SpecInvalid, UsageError
+from escala.ops.update import SSH_PUBLIC_KEY
 from escala.state import StateStore
 
-SSH_PUBLIC_KEY = "pki/ssh/public/admin"
 # Fields fixed once the cluster exists: changing them would mean a new VPC or etcd data.
 IMMUTABLE = {
     "spec.region": lambda c: c.spec.region,
