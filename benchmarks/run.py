@@ -91,7 +91,9 @@ def scenarios(kind: str, duration: int) -> dict[str, float | None]:
         done = threading.Event()
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        idle = load(port, "--clients", "5000", "--senders", "0", "--duration", "12s")
+        idle = load(
+            port, "--clients", "5000", "--senders", "0", "--no-add-user", "--duration", "12s"
+        )
         done.set()
         sampler.join()
     finally:

@@ -53,7 +53,9 @@ def test_cli_json_and_png(
 
 
 def test_idle_clients_only_connect(chat_url: str) -> None:
-    s = run(LoadOptions(url=chat_url, clients=40, senders=0, duration=2.5, workers=2)).summary
+    s = run(
+        LoadOptions(url=chat_url, clients=40, senders=0, duration=2.5, workers=2, add_user=False)
+    ).summary
     assert (s.connected, s.sent, s.delivered, s.errors) == (40, 0, 0, 0)
     assert s.connect_time_s is not None
 

@@ -40,6 +40,11 @@ def load(
     workers: int | None = typer.Option(
         None, "--workers", help="Load processes (default: one per usable core)."
     ),
+    add_user: bool = typer.Option(
+        True,
+        "--add-user/--no-add-user",
+        help="Log each client in with `add user` (each login is broadcast to everyone).",
+    ),
     allow_remote: bool = typer.Option(
         False, "--allow-remote", help="Allow a target that is not a loopback address."
     ),
@@ -58,6 +63,7 @@ def load(
         messages=messages,
         workers=workers,
         allow_remote=allow_remote,
+        add_user=add_user,
     )
     with Live(console=err_console, transient=True, auto_refresh=False) as live:
 

@@ -33,6 +33,9 @@ class LoadOptions:
     messages: int | None = None  # total cap on messages sent, for exact runs
     workers: int | None = None
     allow_remote: bool = False
+    # Whether each client logs in with `add user`. The chat announces every login to
+    # everyone, so thousands of idle clients logging in cost O(N^2) broadcasts.
+    add_user: bool = True
 
 
 @dataclass
@@ -112,7 +115,7 @@ def plan_workers(opts: LoadOptions, started: float) -> list[WorkerPlan]:
         shares[index % workers].append(plan)
     url = protocol.websocket_url(opts.url, opts.room)
     return [
-        WorkerPlan(w, url, started, send_from, send_until, deadline, tuple(share))
+        WorkerPlan(w, url, started, send_from, send_until, deadline, tuple(share), opts.add_user)
         for w, share in enumerate(shares)
         if share
     ]

@@ -45,6 +45,7 @@ class WorkerPlan:
     send_until: float
     deadline: float
     clients: tuple[ClientPlan, ...]
+    add_user: bool = True
 
 
 @dataclass
@@ -127,7 +128,8 @@ class _Worker:
                 break
             elif isinstance(packet, str) and packet.startswith("44"):
                 raise ConnectionError(f"the server refused the connection: {packet[2:]:.200}")
-        await ws.send(protocol.event("add user", f"load-{index}"))
+        if self.plan.add_user:
+            await ws.send(protocol.event("add user", f"load-{index}"))
 
     async def _receive(self, ws: ClientConnection) -> None:
         started = self.plan.started
