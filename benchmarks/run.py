@@ -79,6 +79,7 @@ def scenarios(kind: str, duration: int) -> dict[str, float | None]:
             "3s",
             "--duration",
             str(duration + 3) + "s",
+            "--no-add-user",
         )
         before = rss_kib(proc.pid)
         peak = [before]

@@ -3,7 +3,7 @@
 Not a chat server: the fastest Python broadcast we could write, used to find the load
 generator's own ceiling (docs/performance.md). It answers the Engine.IO open and the
 Socket.IO CONNECT and relays each `new message` to every other client, encoded once.
-Needs `pip install picows` (a benchmark-only dependency). Usage: python picows_broadcast.py PORT
+Usage: python picows_broadcast.py PORT
 """
 
 import asyncio
@@ -37,7 +37,7 @@ class Client(WSListener):
             text = json.loads(payload[2:])[1]
             out = b"42" + json.dumps(["new message", {"username": "u", "message": text}]).encode()
             for other in clients:
-                if other is not transport:
+                if other is not transport and not other.is_disconnected():
                     other.send(WSMsgType.TEXT, out)
 
 

@@ -1,7 +1,7 @@
 """Engine.IO v4 / Socket.IO v5 framing for the chat protocol, without I/O.
 
-The load generator speaks the wire format itself over a plain websocket instead of using
-python-socketio's client: a full client costs more CPU per message than the server it is
+The load generator speaks the wire format itself over a plain websocket (picows) instead
+of using python-socketio's client: a full client costs more CPU per message than the server it is
 measuring, and the generator must never be the bottleneck. Only what the chat needs is
 here: the Engine.IO open/ping/pong packets and Socket.IO CONNECT and EVENT packets on the
 default namespace.

@@ -6,14 +6,12 @@ second, then its counters and latencies once the run's deadline has passed.
 """
 
 import asyncio
-import contextlib
 import time
 from dataclasses import dataclass, replace
 from multiprocessing.queues import Queue
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from escala.loadgen import protocol
 from escala.loadgen.stats import Counters, Timeline
@@ -22,6 +20,7 @@ PROGRESS_EVERY_S = 0.5
 # Handshakes in flight at once per worker: enough to be quick, few enough that a burst of
 # thousands of clients does not overflow the server's listen backlog.
 CONNECTS_IN_FLIGHT = 64
+WRITE_BUFFER_LIMIT = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -88,10 +87,16 @@ class _Worker:
         await asyncio.sleep(max(0.0, plan.connect_at - time.time()))
         try:
             async with self.connects:
-                ws = await connect(
-                    self.plan.ws_url, compression=None, max_size=None, open_timeout=30
+                transport, listener = await ws_connect(
+                    lambda: _ChatClient(self, plan.index),
+                    self.plan.ws_url,
+                    websocket_handshake_timeout=30,
                 )
-                await self._handshake(ws, plan.index)
+                try:
+                    await asyncio.wait_for(listener.ready, 30)
+                except BaseException:
+                    transport.disconnect()
+                    raise
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -99,71 +104,78 @@ class _Worker:
             return
         self.counters.connected += 1
         self.last_connected = time.time()
-        sender = asyncio.create_task(self._send(ws, plan)) if plan.rate > 0 else None
+        sender = asyncio.create_task(self._send(transport, plan)) if plan.rate > 0 else None
         try:
-            await self._receive(ws)
+            await transport.wait_disconnected()
             self.counters.disconnects += 1  # the server closed on us before the deadline
-        except ConnectionClosed:
-            self.counters.disconnects += 1
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            self.counters.errors += 1
         finally:
+            listener.closing = True
             if sender is not None:
                 sender.cancel()
-            with contextlib.suppress(Exception):
-                await asyncio.shield(ws.close())
+            transport.disconnect()
 
-    async def _handshake(self, ws: ClientConnection, index: int) -> None:
-        opened = await ws.recv()
-        if not isinstance(opened, str) or not opened.startswith(protocol.EIO_OPEN):
-            raise ConnectionError(f"expected an Engine.IO open packet, got {opened!r:.80}")
-        await ws.send(protocol.CONNECT_PACKET)
-        while True:
-            packet = await ws.recv()
-            if packet == protocol.EIO_PING:
-                await ws.send(protocol.PONG_PACKET)
-            elif isinstance(packet, str) and packet.startswith(protocol.CONNECT_PACKET):
-                break
-            elif isinstance(packet, str) and packet.startswith("44"):
-                raise ConnectionError(f"the server refused the connection: {packet[2:]:.200}")
-        if self.plan.add_user:
-            await ws.send(protocol.event("add user", f"load-{index}"))
-
-    async def _receive(self, ws: ClientConnection) -> None:
-        started = self.plan.started
-        counters = self.counters
-        timeline = self.timeline
-        stamp_of = protocol.message_stamp
-        async for packet in ws:
-            if not isinstance(packet, str):
-                continue
-            if packet == protocol.EIO_PING:
-                await ws.send(protocol.PONG_PACKET)
-                continue
-            stamp = stamp_of(packet)
-            if stamp is None:
-                continue
-            now = time.time_ns()
-            counters.delivered += 1
-            timeline.record(int(now / 1e9 - started), (now - stamp) / 1e6)
-
-    async def _send(self, ws: ClientConnection, plan: ClientPlan) -> None:
+    async def _send(self, transport: WSTransport, plan: ClientPlan) -> None:
         await asyncio.sleep(max(0.0, self.plan.send_from - time.time()))
         interval = 1.0 / plan.rate
         next_at = time.time()
         sent = 0
+        socket = transport.underlying_transport
         while time.time() < self.plan.send_until and (
             plan.messages is None or sent < plan.messages
         ):
             delay = next_at - time.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            await ws.send(protocol.stamped_message())
+            # Back-pressure: wait while the server is not reading what we already sent.
+            while socket.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
+                await asyncio.sleep(0.001)
+            transport.send(WSMsgType.TEXT, protocol.stamped_message().encode())
             sent += 1
             self.counters.sent += 1
             next_at += interval
+
+
+class _ChatClient(WSListener):
+    """One client's frames, handled in picows's callback without a task per frame."""
+
+    def __init__(self, worker: _Worker, index: int) -> None:
+        self.worker = worker
+        self.index = index
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.closing = False
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        if frame.msg_type == WSMsgType.CLOSE:
+            transport.disconnect()
+            return
+        if frame.msg_type != WSMsgType.TEXT:
+            return
+        packet = frame.get_payload_as_ascii_text()
+        if packet == protocol.EIO_PING:
+            transport.send(WSMsgType.TEXT, protocol.PONG_PACKET.encode())
+        elif not self.ready.done():
+            self._handshake(transport, packet)
+        else:
+            stamp = protocol.message_stamp(packet)
+            if stamp is not None:
+                now = time.time_ns()
+                self.worker.counters.delivered += 1
+                self.worker.timeline.record(
+                    int(now / 1e9 - self.worker.plan.started), (now - stamp) / 1e6
+                )
+
+    def _handshake(self, transport: WSTransport, packet: str) -> None:
+        if packet.startswith(protocol.EIO_OPEN):
+            transport.send(WSMsgType.TEXT, protocol.CONNECT_PACKET.encode())
+        elif packet.startswith(protocol.CONNECT_PACKET):
+            if self.worker.plan.add_user:
+                add_user = protocol.event("add user", f"load-{self.index}")
+                transport.send(WSMsgType.TEXT, add_user.encode())
+            self.ready.set_result(None)
+        elif packet.startswith("44"):
+            self.ready.set_exception(
+                ConnectionError(f"the server refused the connection: {packet[2:]:.200}")
+            )
 
 
 def run_worker(plan: WorkerPlan, queue: "Queue[Any]") -> None:
