@@ -1,0 +1,86 @@
+"""`escala load`: drive chat clients at a Socket.IO chat and report what they saw."""
+
+from pathlib import Path
+
+import typer
+from rich.live import Live
+
+from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
+from escala.errors import UsageError
+from escala.loadgen import report
+from escala.loadgen.runner import LoadOptions, run
+from escala.loadgen.stats import Counters
+
+
+def _seconds(text: str, flag: str) -> float:
+    units = {"ms": 0.001, "s": 1.0, "m": 60.0}
+    for suffix in ("ms", "s", "m"):
+        if text.endswith(suffix):
+            number, factor = text[: -len(suffix)], units[suffix]
+            break
+    else:
+        number, factor = text, 1.0
+    try:
+        return float(number) * factor
+    except ValueError:
+        raise UsageError(f"{flag} {text!r}: give a duration such as 30s, 500ms or 2m") from None
+
+
+def load(
+    url: str = typer.Option(..., "--url", help="The chat's address, e.g. http://127.0.0.1:8000."),
+    clients: int = typer.Option(10, "--clients", help="Socket.IO clients to open."),
+    senders: int = typer.Option(1, "--senders", help="How many of the clients send."),
+    rate: float = typer.Option(10.0, "--rate", help="Total messages per second over senders."),
+    duration: str = typer.Option("30s", "--duration", help="The run stops by itself after this."),
+    ramp: str = typer.Option("0s", "--ramp", help="Spread client connects over this time."),
+    room: str | None = typer.Option(None, "--room", help="Room to join (query parameter)."),
+    messages: int | None = typer.Option(
+        None, "--messages", help="Stop sending after this many messages in total."
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Load processes (default: one per usable core)."
+    ),
+    add_user: bool = typer.Option(
+        True,
+        "--add-user/--no-add-user",
+        help="Log each client in with `add user` (each login is broadcast to everyone).",
+    ),
+    allow_remote: bool = typer.Option(
+        False, "--allow-remote", help="Allow a target that is not a loopback address."
+    ),
+    png: Path | None = typer.Option(None, "--report", help="Draw throughput/latency to a PNG."),
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Open N chat clients, have M of them send, and measure delivery latency."""
+    opts = LoadOptions(
+        url=url,
+        clients=clients,
+        senders=senders,
+        rate=rate,
+        duration=_seconds(duration, "--duration"),
+        ramp=_seconds(ramp, "--ramp"),
+        room=room,
+        messages=messages,
+        workers=workers,
+        allow_remote=allow_remote,
+        add_user=add_user,
+    )
+    with Live(console=err_console, transient=True, auto_refresh=False) as live:
+
+        def progress(c: Counters, elapsed: float) -> None:
+            live.update(
+                f"{elapsed:5.1f}s  connected {c.connected}  sent {c.sent}  "
+                f"delivered {c.delivered}  errors {c.errors}",
+                refresh=True,
+            )
+
+        result = run(opts, progress)
+    if png is not None:
+        report.draw_png(result, png)
+    emit(
+        report.as_dict(result),
+        output,
+        lambda: table(["FIGURE", "VALUE"], report.rows(result)),
+    )
+    if png is not None and output is OutputFormat.table:
+        console.print(f"report written to {png}")

@@ -1,0 +1,90 @@
+"""Engine.IO v4 / Socket.IO v5 framing for the chat protocol, without I/O.
+
+The load generator speaks the wire format itself over a plain websocket (picows) instead
+of using python-socketio's client: a full client costs more CPU per message than the server it is
+measuring, and the generator must never be the bottleneck. Only what the chat needs is
+here: the Engine.IO open/ping/pong packets and Socket.IO CONNECT and EVENT packets on the
+default namespace.
+"""
+
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+# Engine.IO packet types (first character of a websocket text frame).
+EIO_OPEN = "0"
+EIO_CLOSE = "1"
+EIO_PING = "2"
+EIO_PONG = "3"
+EIO_MESSAGE = "4"
+# Socket.IO packet types (second character, after EIO_MESSAGE).
+SIO_CONNECT = "0"
+SIO_EVENT = "2"
+SIO_CONNECT_ERROR = "4"
+
+CONNECT_PACKET = EIO_MESSAGE + SIO_CONNECT
+PONG_PACKET = EIO_PONG
+
+# Prefix of every chat message the generator sends; the rest is the send time in
+# nanoseconds since the epoch, so any client on this host can compute delivery latency.
+STAMP_PREFIX = "escala-load "
+
+
+def websocket_url(http_url: str, room: str | None = None) -> str:
+    """The Engine.IO websocket endpoint for a chat served at `http_url`.
+
+    A room, if given, travels as the `room` query parameter of the handshake.
+    """
+    parts = urlsplit(http_url)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    query = {"EIO": "4", "transport": "websocket"}
+    if room:
+        query["room"] = room
+    return urlunsplit((scheme, parts.netloc, "/socket.io/", urlencode(query), ""))
+
+
+def event(name: str, *args: Any) -> str:
+    """A Socket.IO EVENT packet on the default namespace."""
+    return EIO_MESSAGE + SIO_EVENT + json.dumps([name, *args], separators=(",", ":"))
+
+
+def stamped_message(now_ns: int | None = None) -> str:
+    """A `new message` packet carrying its own send time."""
+    stamp = time.time_ns() if now_ns is None else now_ns
+    return event("new message", f"{STAMP_PREFIX}{stamp}")
+
+
+def parse_event(packet: str) -> tuple[str, list[Any]] | None:
+    """The (name, args) of a Socket.IO EVENT packet, or None for any other packet."""
+    if not packet.startswith(EIO_MESSAGE + SIO_EVENT):
+        return None
+    body = packet[2:]
+    # Skip an optional namespace ("/nsp,") and ack id (digits) before the JSON array.
+    start = body.find("[")
+    if start < 0:
+        return None
+    payload = json.loads(body[start:])
+    return payload[0], payload[1:]
+
+
+_NEW_MESSAGE = EIO_MESSAGE + SIO_EVENT + '["new message"'
+
+
+def message_stamp(packet: str) -> int | None:
+    """The send time (ns) inside a delivered `new message` packet, or None if not ours.
+
+    The official chat example broadcasts `["new message", {"username", "message"}]`. This
+    runs once per delivered message, so it looks for the stamp with string searches
+    instead of decoding the JSON.
+    """
+    if not packet.startswith(_NEW_MESSAGE):
+        return None
+    at = packet.find(STAMP_PREFIX)
+    if at < 0:
+        return None
+    start = at + len(STAMP_PREFIX)
+    end = start
+    while end < len(packet) and packet[end].isdigit():
+        end += 1
+    return int(packet[start:end]) if end > start else None
