@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from escala import __version__
-from escala.cli import verbs
+from escala.cli import chat, verbs
 from escala.cli.output import err_console
 from escala.errors import EscalaError
 
@@ -46,6 +46,7 @@ def root(
 
 for _name, _group in verbs.ALL.items():
     app.add_typer(_group, name=_name)
+app.add_typer(chat.app, name="chat")
 
 
 def main(argv: list[str] | None = None) -> None:
