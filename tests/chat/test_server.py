@@ -18,8 +18,21 @@ from tests.servers import free_port, start, stop
 def chat_url(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     proc = start(
-        [sys.executable, "-m", "escala", "chat", "serve", "--port", str(port),
-         "--data-dir", str(tmp_path), "--rate", "5", "--max-message", "100"],
+        [
+            sys.executable,
+            "-m",
+            "escala",
+            "chat",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path),
+            "--rate",
+            "5",
+            "--max-message",
+            "100",
+        ],
         port,
     )
     try:
@@ -126,8 +139,12 @@ async def test_bad_input_gets_an_error_and_others_are_unaffected(
 
 
 def test_http_endpoints_and_client_script(chat_url: str) -> None:
-    for path, needle in [("/healthz", b"ok"), ("/readyz", b"ok"),
-                         ("/socket.io/socket.io.js", b"Socket.IO"), ("/", b"escala chat")]:
+    for path, needle in [
+        ("/healthz", b"ok"),
+        ("/readyz", b"ok"),
+        ("/socket.io/socket.io.js", b"Socket.IO"),
+        ("/", b"escala chat"),
+    ]:
         with urllib.request.urlopen(chat_url + path) as r:
             assert r.status == 200
             assert needle in r.read()
@@ -136,7 +153,8 @@ def test_http_endpoints_and_client_script(chat_url: str) -> None:
 def test_bad_flag_is_a_usage_error(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "escala", "chat", "serve", "--static", str(tmp_path / "nope")],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 2
     assert "--static" in out.stderr

@@ -64,8 +64,11 @@ class ChatNamespace(socketio.AsyncNamespace):
         self.presence.leave(session.room, sid)
         await self.emit(
             "user left",
-            {"username": session.username, "numUsers": self._count(session.room),
-             "room": session.room},
+            {
+                "username": session.username,
+                "numUsers": self._count(session.room),
+                "room": session.room,
+            },
             room=session.room,
             skip_sid=sid,
         )
@@ -151,11 +154,11 @@ class ChatNamespace(socketio.AsyncNamespace):
     async def _typing(self, sid: str, event: str) -> None:
         session = self.sessions[sid]
         if session.username is not None:
-            await self.emit(event, {"username": session.username}, room=session.room,
-                            skip_sid=sid)
+            await self.emit(event, {"username": session.username}, room=session.room, skip_sid=sid)
 
-    async def on_chat_message(self, sid: str, text: Any = None, client_offset: Any = None,
-                              *args: Any) -> Any:
+    async def on_chat_message(
+        self, sid: str, text: Any = None, client_offset: Any = None, *args: Any
+    ) -> Any:
         session = self.sessions[sid]
         error = self._check(session, text, need_user=False)
         if error:
@@ -175,9 +178,7 @@ class ChatNamespace(socketio.AsyncNamespace):
 
 def create_app(store: Store, settings: Settings) -> tuple[Any, socketio.AsyncServer]:
     """Build the ASGI app: Socket.IO on /socket.io/, the page (or --static DIR) on /."""
-    manager = (
-        socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
-    )
+    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
     kwargs: dict[str, Any] = {"client_manager": manager} if manager else {}
     sio = socketio.AsyncServer(
         async_mode="asgi",
@@ -187,7 +188,7 @@ def create_app(store: Store, settings: Settings) -> tuple[Any, socketio.AsyncSer
     )
     sio.register_namespace(ChatNamespace(store, settings.limits))
     root = settings.static_dir or STATIC
-    inner = socketio.ASGIApp(sio, static_files={"/": str(root)})
+    inner = socketio.ASGIApp(sio, static_files={"/": f"{root}/"})
     client_js = (STATIC / "vendor" / "socket.io.min.js").read_bytes()
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -208,8 +209,13 @@ def create_app(store: Store, settings: Settings) -> tuple[Any, socketio.AsyncSer
 
 
 async def _respond(send: Any, status: int, body: bytes, content_type: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type)]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type)],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -94,7 +94,13 @@ class SQLiteStore:
             (room, username, text, ts, client_offset),
         )
         await self.db.commit()
-        return {"id": cur.lastrowid, "room": room, "username": username, "text": text, "ts": ts}, True
+        return {
+            "id": cur.lastrowid,
+            "room": room,
+            "username": username,
+            "text": text,
+            "ts": ts,
+        }, True
 
     async def recent(self, room: str, limit: int) -> list[Record]:
         async with self.db.execute(

@@ -11,9 +11,11 @@ app = typer.Typer(help="Run the Socket.IO chat service.", no_args_is_help=True)
 
 
 def _default_data_dir() -> Path:
-    return Path(os.environ.get("XDG_DATA_HOME", "")) / "escala" if os.environ.get(
-        "XDG_DATA_HOME"
-    ) else Path("data")
+    return (
+        Path(os.environ.get("XDG_DATA_HOME", "")) / "escala"
+        if os.environ.get("XDG_DATA_HOME")
+        else Path("data")
+    )
 
 
 @app.command()
@@ -29,14 +31,18 @@ def serve(
     static: Path = typer.Option(
         None, envvar="ESCALA_CHAT_STATIC", help="Serve this folder at / instead of escala's page."
     ),
-    history: int = typer.Option(50, envvar="ESCALA_CHAT_HISTORY", help="Messages replayed on join."),
+    history: int = typer.Option(
+        50, envvar="ESCALA_CHAT_HISTORY", help="Messages replayed on join."
+    ),
     max_message: int = typer.Option(
         2000, envvar="ESCALA_CHAT_MAX_MESSAGE", help="Longest message, in characters."
     ),
     rate: float = typer.Option(
         10.0, envvar="ESCALA_CHAT_RATE", help="Messages per second one connection may send."
     ),
-    log_level: str = typer.Option("info", envvar="ESCALA_CHAT_LOG_LEVEL", help="uvicorn log level."),
+    log_level: str = typer.Option(
+        "info", envvar="ESCALA_CHAT_LOG_LEVEL", help="uvicorn log level."
+    ),
 ) -> None:
     """Serve the chat (page at /, Socket.IO at /socket.io/) until SIGTERM or Ctrl-C."""
     import uvicorn
@@ -53,7 +59,9 @@ def serve(
         raise UsageError("--redis: must be a redis:// or rediss:// URL")
     if history < 0 or max_message < 1 or rate <= 0:
         raise UsageError("--history must be >= 0, --max-message >= 1 and --rate > 0")
-    limits = Limits(max_message=max_message, rate_per_second=rate, history=history)
+    limits = Limits(
+        max_message=max_message, rate_per_second=rate, burst=max(1, int(rate * 2)), history=history
+    )
     store = SQLiteStore((data_dir or _default_data_dir()) / "chat.sqlite3")
     asgi, _ = create_app(store, Settings(limits=limits, redis_url=redis, static_dir=static))
     uvicorn.run(asgi, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=10)
