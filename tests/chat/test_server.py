@@ -158,3 +158,19 @@ def test_bad_flag_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert out.returncode == 2
     assert "--static" in out.stderr
+
+
+async def test_metrics_count_messages_errors_and_clients(
+    chat_url: str, clients: list[Client]
+) -> None:
+    ana = await connect(chat_url, clients)
+    await ana.sio.call("add user", "ana")
+    await ana.sio.call("new message", "one")
+    await ana.sio.call("new message", "")
+    text = await asyncio.to_thread(
+        lambda: urllib.request.urlopen(chat_url + "/metrics").read().decode()
+    )
+    assert "escala_chat_connected_clients 1.0" in text
+    assert "escala_chat_messages_in_total 1.0" in text
+    assert 'escala_chat_errors_total{reason="message"} 1.0' in text
+    assert 'escala_chat_event_seconds_count{event="new message"} 2.0' in text

@@ -8,6 +8,7 @@ same bytes to every recipient.
 """
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import socketio
 
 from escala.chat import core
+from escala.chat.metrics import Metrics
 from escala.chat.store import Store
 
 log = logging.getLogger("escala.chat")
@@ -34,14 +36,16 @@ class Settings:
 class ChatNamespace(socketio.AsyncNamespace):
     """One handler per client event; each turns a Rejected rule into an error for that client."""
 
-    def __init__(self, store: Store, limits: core.Limits) -> None:
+    def __init__(self, store: Store, limits: core.Limits, metrics: Metrics) -> None:
         super().__init__("/")
+        self.metrics = metrics
         self.store = store
         self.limits = limits
         self.sessions: dict[str, core.Session] = {}
         self.presence = core.Presence()
 
     async def _reject(self, sid: str, error: str) -> dict[str, str]:
+        self.metrics.errors.labels(reason=error.split(":", 1)[0]).inc()
         await self.emit(ERROR_EVENT, {"error": error}, to=sid)
         return {"error": error}
 
@@ -51,6 +55,7 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         self.sessions[sid] = core.Session(sid, self.limits)
+        self.metrics.connected.inc()
         await self.enter_room(sid, core.DEFAULT_ROOM)
         offset = auth.get("serverOffset") if isinstance(auth, dict) else None
         if isinstance(offset, int) and not isinstance(offset, bool):
@@ -59,6 +64,7 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     async def on_disconnect(self, sid: str, *args: Any) -> None:
         session = self.sessions.pop(sid, None)
+        self.metrics.connected.dec()
         if session is None or session.username is None:
             return
         self.presence.leave(session.room, sid)
@@ -130,7 +136,9 @@ class ChatNamespace(socketio.AsyncNamespace):
         error = self._check(session, text)
         if error:
             return await self._reject(sid, error)
+        self.metrics.messages_in.inc()
         rec, _ = await self.store.add(session.room, session.username or "", text)
+        self.metrics.messages_out.inc()
         await self.emit("new message", core.message_payload(rec), room=session.room, skip_sid=sid)
         return {"id": rec["id"], "ts": rec["ts"]}
 
@@ -167,13 +175,19 @@ class ChatNamespace(socketio.AsyncNamespace):
         rec, created = await self.store.add(
             core.DEFAULT_ROOM, session.username or "anonymous", text, offset
         )
+        self.metrics.messages_in.inc()
         if created:
+            self.metrics.messages_out.inc()
             await self.emit("chat message", (rec["text"], rec["id"]), room=core.DEFAULT_ROOM)
         return None
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         """Map the demo's spaced event names to handlers; unknown events are ignored."""
-        return await super().trigger_event(event.replace(" ", "_"), *args)
+        started = time.perf_counter()
+        try:
+            return await super().trigger_event(event.replace(" ", "_"), *args)
+        finally:
+            self.metrics.latency.labels(event=event).observe(time.perf_counter() - started)
 
 
 def create_app(store: Store, settings: Settings) -> tuple[Any, socketio.AsyncServer]:
@@ -186,7 +200,8 @@ def create_app(store: Store, settings: Settings) -> tuple[Any, socketio.AsyncSer
         max_http_buffer_size=max(1_000_000, settings.limits.max_message * 8),
         **kwargs,
     )
-    sio.register_namespace(ChatNamespace(store, settings.limits))
+    metrics = Metrics()
+    sio.register_namespace(ChatNamespace(store, settings.limits, metrics))
     root = settings.static_dir or STATIC
     inner = socketio.ASGIApp(sio, static_files={"/": f"{root}/"})
     client_js = (STATIC / "vendor" / "socket.io.min.js").read_bytes()
@@ -196,6 +211,9 @@ def create_app(store: Store, settings: Settings) -> tuple[Any, socketio.AsyncSer
             ok = scope["path"] == "/healthz" or await store.ping()
             body = b"ok\n" if ok else b"not ready\n"
             await _respond(send, 200 if ok else 503, body, b"text/plain")
+            return
+        if scope["type"] == "http" and scope["path"] == "/metrics":
+            await _respond(send, 200, metrics.render(), b"text/plain; version=0.0.4")
             return
         if scope["type"] == "http" and scope["path"] == "/socket.io/socket.io.js":
             await _respond(send, 200, client_js, b"application/javascript")
