@@ -40,6 +40,9 @@ def serve(
     rate: float = typer.Option(
         10.0, envvar="ESCALA_CHAT_RATE", help="Messages per second one connection may send."
     ),
+    log_format: str = typer.Option(
+        "text", envvar="ESCALA_CHAT_LOG_FORMAT", help="text, or json for one object per line."
+    ),
     log_level: str = typer.Option(
         "info", envvar="ESCALA_CHAT_LOG_LEVEL", help="uvicorn log level."
     ),
@@ -48,6 +51,7 @@ def serve(
     import uvicorn
 
     from escala.chat.core import Limits
+    from escala.chat.logs import uvicorn_log_config
     from escala.chat.server import Settings, create_app
     from escala.chat.store import SQLiteStore
 
@@ -57,6 +61,8 @@ def serve(
         raise UsageError(f"--static: {static} is not a directory; give a folder with index.html")
     if redis is not None and not redis.startswith(("redis://", "rediss://")):
         raise UsageError("--redis: must be a redis:// or rediss:// URL")
+    if log_format not in ("text", "json"):
+        raise UsageError(f"--log-format: {log_format!r} is not text or json")
     if history < 0 or max_message < 1 or rate <= 0:
         raise UsageError("--history must be >= 0, --max-message >= 1 and --rate > 0")
     limits = Limits(
@@ -64,4 +70,11 @@ def serve(
     )
     store = SQLiteStore((data_dir or _default_data_dir()) / "chat.sqlite3")
     asgi, _ = create_app(store, Settings(limits=limits, redis_url=redis, static_dir=static))
-    uvicorn.run(asgi, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=10)
+    uvicorn.run(
+        asgi,
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_graceful_shutdown=10,
+        **({"log_config": cfg} if (cfg := uvicorn_log_config(log_format)) else {}),
+    )
