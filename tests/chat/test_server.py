@@ -78,7 +78,7 @@ async def test_demo_events_between_two_users(chat_url: str, clients: list[Client
     ana = await connect(chat_url, clients)
     await ana.sio.emit("add user", "ana")
     assert (await ana.next("login"))["numUsers"] == 1
-    bo = await connect(chat_url, clients, transports=["polling"])
+    bo = await connect(chat_url, clients)
     await bo.sio.emit("add user", "bo")
     assert (await bo.next("login"))["numUsers"] == 2
     joined = await ana.next("user joined")
@@ -148,6 +148,13 @@ def test_http_endpoints_and_client_script(chat_url: str) -> None:
         with urllib.request.urlopen(chat_url + path) as r:
             assert r.status == 200
             assert needle in r.read()
+
+
+def test_long_polling_handshake(chat_url: str) -> None:
+    """The polling transport answers an Engine.IO v4 handshake (what browsers try first)."""
+    with urllib.request.urlopen(chat_url + "/socket.io/?EIO=4&transport=polling") as r:
+        body = r.read().decode()
+    assert body.startswith("0{") and '"upgrades":["websocket"]' in body
 
 
 def test_bad_flag_is_a_usage_error(tmp_path: Path) -> None:
