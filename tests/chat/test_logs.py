@@ -2,29 +2,22 @@
 
 import json
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
+from tests.chat.test_server import serve_argv
 from tests.servers import free_port, wait_for_port
 
 
 def test_json_logs(tmp_path: Path) -> None:
     port = free_port()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "escala",
-            "chat",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(tmp_path),
+        serve_argv(
+            port,
+            tmp_path,
             "--log-format",
             "json",
-        ],
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

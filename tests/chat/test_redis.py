@@ -1,12 +1,11 @@
 """Two `escala chat serve` replicas sharing broadcasts through one real Redis."""
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.chat.test_server import Client
+from tests.chat.test_server import Client, serve_argv
 from tests.servers import free_port, start, stop
 
 
@@ -43,19 +42,12 @@ def replicas(tmp_path: Path, redis_url: str) -> Iterator[list[str]]:
             port = free_port()
             procs.append(
                 start(
-                    [
-                        sys.executable,
-                        "-m",
-                        "escala",
-                        "chat",
-                        "serve",
-                        "--port",
-                        str(port),
-                        "--data-dir",
-                        str(tmp_path / name),
+                    serve_argv(
+                        port,
+                        tmp_path / name,
                         "--redis",
                         redis_url,
-                    ],
+                    ),
                     port,
                 )
             )

@@ -14,25 +14,34 @@ import socketio
 from tests.servers import free_port, start, stop
 
 
+def serve_argv(port: int, data_dir: Path, *flags: str) -> list[str]:
+    """The command line of one `escala chat serve` replica for the tests."""
+    return [
+        sys.executable,
+        "-m",
+        "escala",
+        "chat",
+        "serve",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        *flags,
+    ]
+
+
 @pytest.fixture
 def chat_url(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     proc = start(
-        [
-            sys.executable,
-            "-m",
-            "escala",
-            "chat",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(tmp_path),
+        serve_argv(
+            port,
+            tmp_path,
             "--rate",
             "5",
             "--max-message",
             "100",
-        ],
+        ),
         port,
     )
     try:
