@@ -19,7 +19,7 @@ from escala.cli import secrets as _secrets  # noqa: F401  (registers `get secret
 from escala.cli import update as _update_commands  # noqa: F401
 from escala.cli import upgrade as _upgrade  # noqa: F401  (registers `upgrade cluster`)
 from escala.cli import validate as _validate  # noqa: F401  (registers `validate cluster`)
-from escala.cli import load, verbs
+from escala.cli import chat, load, verbs
 from escala.cli.access import access
 from escala.cli.iam import iam
 from escala.cli.output import err_console
@@ -64,6 +64,7 @@ app.add_typer(state, name="state")
 app.add_typer(access, name="access")
 app.command("sandbox")(sandbox_command)
 app.command("load")(load.load)
+app.add_typer(chat.app, name="chat")
 
 
 def main(argv: list[str] | None = None) -> None:

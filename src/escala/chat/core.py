@@ -1,0 +1,124 @@
+"""The chat's own rules, independent of any transport.
+
+Validation, per-connection rate limits, presence and message shaping live here as plain
+Python so they are unit-tested without a server, and a faster transport can replace the
+Socket.IO shell without rewriting the chat.
+"""
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_ROOM = "lobby"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a client may send; every limit is a serve flag."""
+
+    max_message: int = 2000
+    max_nickname: int = 32
+    max_room: int = 64
+    rate_per_second: float = 10.0
+    burst: int = 20
+    history: int = 50
+
+
+class Rejected(ValueError):
+    """A client's input broke a rule; the message is sent back to that client only."""
+
+
+def clean_nickname(value: Any, limits: Limits) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Rejected("username: must be a non-empty string")
+    name = value.strip()
+    if len(name) > limits.max_nickname:
+        raise Rejected(f"username: at most {limits.max_nickname} characters")
+    return name
+
+
+def clean_text(value: Any, limits: Limits) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Rejected("message: must be a non-empty string")
+    if len(value) > limits.max_message:
+        raise Rejected(f"message: at most {limits.max_message} characters")
+    return value
+
+
+def clean_room(value: Any, limits: Limits) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Rejected("room: must be a non-empty string")
+    room = value.strip()
+    if len(room) > limits.max_room:
+        raise Rejected(f"room: at most {limits.max_room} characters")
+    return room
+
+
+@dataclass
+class TokenBucket:
+    """Per-connection flood control: `burst` messages at once, `rate` per second after."""
+
+    rate: float
+    burst: int
+    tokens: float = -1.0
+    stamp: float = field(default_factory=time.monotonic)
+
+    def allow(self, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        if self.tokens < 0:
+            self.tokens = float(self.burst)
+        self.tokens = min(float(self.burst), self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+@dataclass
+class Session:
+    """One connection's chat state."""
+
+    sid: str
+    limits: Limits
+    username: str | None = None
+    room: str = DEFAULT_ROOM
+    bucket: TokenBucket = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.bucket = TokenBucket(self.limits.rate_per_second, self.limits.burst)
+
+
+class Presence:
+    """Who is logged in, per room, on this replica (cluster-wide counts come from the shell)."""
+
+    def __init__(self) -> None:
+        self._rooms: dict[str, dict[str, str]] = {}
+
+    def join(self, room: str, sid: str, username: str) -> int:
+        self._rooms.setdefault(room, {})[sid] = username
+        return len(self._rooms[room])
+
+    def leave(self, room: str, sid: str) -> int:
+        members = self._rooms.get(room, {})
+        members.pop(sid, None)
+        if not members:
+            self._rooms.pop(room, None)
+        return len(members)
+
+    def users(self, room: str) -> list[str]:
+        return sorted(self._rooms.get(room, {}).values())
+
+    def count(self, room: str) -> int:
+        return len(self._rooms.get(room, {}))
+
+
+def message_payload(record: dict[str, Any]) -> dict[str, Any]:
+    """The demo's `new message` shape, with escala's id, room and timestamp riding along."""
+    return {
+        "username": record["username"],
+        "message": record["text"],
+        "id": record["id"],
+        "room": record["room"],
+        "ts": record["ts"],
+    }

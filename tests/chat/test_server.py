@@ -1,0 +1,192 @@
+"""A real `escala chat serve` process and real python-socketio clients."""
+
+import asyncio
+import subprocess
+import sys
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import socketio
+
+from tests.servers import free_port, start, stop
+
+
+def serve_argv(port: int, data_dir: Path, *flags: str) -> list[str]:
+    """The command line of one `escala chat serve` replica for the tests."""
+    return [
+        sys.executable,
+        "-m",
+        "escala",
+        "chat",
+        "serve",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        *flags,
+    ]
+
+
+@pytest.fixture
+def chat_url(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    proc = start(
+        serve_argv(
+            port,
+            tmp_path,
+            "--rate",
+            "5",
+            "--max-message",
+            "100",
+        ),
+        port,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+
+class Client:
+    """A socket.io client that records what it receives, event by event."""
+
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient()
+        self.got: dict[str, asyncio.Queue[Any]] = {}
+
+        @self.sio.on("*")
+        async def any_event(event: str, *data: Any) -> None:
+            self.queue(event).put_nowait(data[0] if len(data) == 1 else data)
+
+    def queue(self, event: str) -> asyncio.Queue[Any]:
+        return self.got.setdefault(event, asyncio.Queue())
+
+    async def next(self, event: str) -> Any:
+        return await asyncio.wait_for(self.queue(event).get(), 10)
+
+
+@pytest.fixture
+async def clients(chat_url: str) -> AsyncIterator[list[Client]]:
+    made: list[Client] = []
+    yield made
+    for c in made:
+        await c.sio.disconnect()
+
+
+async def connect(url: str, made: list[Client], **kw: Any) -> Client:
+    c = Client()
+    await c.sio.connect(url, **kw)
+    made.append(c)
+    return c
+
+
+async def test_demo_events_between_two_users(chat_url: str, clients: list[Client]) -> None:
+    ana = await connect(chat_url, clients)
+    await ana.sio.emit("add user", "ana")
+    assert (await ana.next("login"))["numUsers"] == 1
+    bo = await connect(chat_url, clients)
+    await bo.sio.emit("add user", "bo")
+    assert (await bo.next("login"))["numUsers"] == 2
+    joined = await ana.next("user joined")
+    assert (joined["username"], joined["numUsers"]) == ("bo", 2)
+    await bo.sio.emit("typing")
+    assert (await ana.next("typing")) == {"username": "bo"}
+    ack = await bo.sio.call("new message", "<b>hola</b>")
+    msg = await ana.next("new message")
+    assert (msg["username"], msg["message"], msg["id"]) == ("bo", "<b>hola</b>", ack["id"])
+    await bo.sio.disconnect()
+    left = await ana.next("user left")
+    assert (left["username"], left["numUsers"]) == ("bo", 1)
+
+
+async def test_history_replayed_on_join_and_rooms_isolated(
+    chat_url: str, clients: list[Client]
+) -> None:
+    ana = await connect(chat_url, clients)
+    await ana.sio.call("add user", "ana")
+    await ana.sio.call("join", "dev")
+    await ana.sio.call("new message", "in dev")
+    bo = await connect(chat_url, clients)
+    await bo.sio.call("add user", "bo")
+    await bo.sio.call("new message", "in lobby")
+    reply = await bo.sio.call("join", "dev")
+    assert reply == {"room": "dev", "numUsers": 2}
+    history = await bo.next("history")
+    assert [m["message"] for m in history] == ["in dev"]
+    assert ana.queue("new message").empty()
+
+
+async def test_tutorial_offsets_and_exactly_once(chat_url: str, clients: list[Client]) -> None:
+    a = await connect(chat_url, clients, auth={"serverOffset": 0})
+    await a.sio.call("chat message", ("first", "client-1"))
+    await a.sio.call("chat message", ("first", "client-1"))  # a retry
+    text, offset = await a.next("chat message")
+    assert text == "first"
+    late = await connect(chat_url, clients, auth={"serverOffset": 0})
+    assert (await late.next("chat message")) == ("first", offset)
+    await asyncio.sleep(0.3)
+    assert a.queue("chat message").empty() and late.queue("chat message").empty()
+
+
+async def test_bad_input_gets_an_error_and_others_are_unaffected(
+    chat_url: str, clients: list[Client]
+) -> None:
+    ana = await connect(chat_url, clients)
+    assert "username" in (await ana.sio.call("add user", ""))["error"]
+    assert "username" in (await ana.sio.call("add user", "x" * 100))["error"]
+    assert "message" in (await ana.sio.call("new message", "x"))["error"]  # not logged in
+    await ana.sio.call("add user", "ana")
+    assert "at most 100" in (await ana.sio.call("new message", "x" * 101))["error"]
+    assert "message" in (await ana.sio.call("new message", {"nested": [1]}))["error"]
+    replies = [await ana.sio.call("new message", f"m{i}") for i in range(12)]
+    assert any("rate limit" in r.get("error", "") for r in replies)
+    bo = await connect(chat_url, clients)
+    assert (await bo.sio.call("add user", "bo"))["numUsers"] == 2
+
+
+def test_http_endpoints_and_client_script(chat_url: str) -> None:
+    for path, needle in [
+        ("/healthz", b"ok"),
+        ("/readyz", b"ok"),
+        ("/socket.io/socket.io.js", b"Socket.IO"),
+        ("/", b"escala chat"),
+    ]:
+        with urllib.request.urlopen(chat_url + path) as r:
+            assert r.status == 200
+            assert needle in r.read()
+
+
+def test_long_polling_handshake(chat_url: str) -> None:
+    """The polling transport answers an Engine.IO v4 handshake (what browsers try first)."""
+    with urllib.request.urlopen(chat_url + "/socket.io/?EIO=4&transport=polling") as r:
+        body = r.read().decode()
+    assert body.startswith("0{") and '"upgrades":["websocket"]' in body
+
+
+def test_bad_flag_is_a_usage_error(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "escala", "chat", "serve", "--static", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2
+    assert "--static" in out.stderr
+
+
+async def test_metrics_count_messages_errors_and_clients(
+    chat_url: str, clients: list[Client]
+) -> None:
+    ana = await connect(chat_url, clients)
+    await ana.sio.call("add user", "ana")
+    await ana.sio.call("new message", "one")
+    await ana.sio.call("new message", "")
+    text = await asyncio.to_thread(
+        lambda: urllib.request.urlopen(chat_url + "/metrics").read().decode()
+    )
+    assert "escala_chat_connected_clients 1.0" in text
+    assert "escala_chat_messages_in_total 1.0" in text
+    assert 'escala_chat_errors_total{reason="message"} 1.0' in text
+    assert 'escala_chat_event_seconds_count{event="new message"} 2.0' in text
