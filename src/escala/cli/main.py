@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from escala import __version__
+from escala.cli import chat, load, verbs
 from escala.cli import cluster as _cluster_commands
 from escala.cli import delete as _delete_commands  # noqa: F401  (registers nouns)
 from escala.cli import kubeconfig as _kubeconfig  # noqa: F401  (registers `export kubeconfig`)
@@ -19,7 +20,6 @@ from escala.cli import secrets as _secrets  # noqa: F401  (registers `get secret
 from escala.cli import update as _update_commands  # noqa: F401
 from escala.cli import upgrade as _upgrade  # noqa: F401  (registers `upgrade cluster`)
 from escala.cli import validate as _validate  # noqa: F401  (registers `validate cluster`)
-from escala.cli import chat, load, verbs
 from escala.cli.access import access
 from escala.cli.iam import iam
 from escala.cli.output import err_console
