@@ -28,7 +28,7 @@ def chat_url() -> Iterator[str]:
 def test_every_message_reaches_every_other_client(chat_url: str) -> None:
     # 6 clients, 2 senders, 20 messages: the chat broadcasts each to the 5 other clients.
     result = run(
-        LoadOptions(url=chat_url, clients=6, senders=2, rate=40, duration=4, messages=20, workers=2)
+        LoadOptions(url=chat_url, clients=6, senders=2, rate=40, duration=6, messages=20, workers=2)
     )
     s = result.summary
     assert (s.connected, s.sent, s.delivered) == (6, 20, 100)

@@ -115,7 +115,17 @@ def plan_workers(opts: LoadOptions, started: float) -> list[WorkerPlan]:
         shares[index % workers].append(plan)
     url = protocol.websocket_url(opts.url, opts.room)
     return [
-        WorkerPlan(w, url, started, send_from, send_until, deadline, tuple(share), opts.add_user)
+        WorkerPlan(
+            worker=w,
+            ws_url=url,
+            started=started,
+            send_from=send_from,
+            send_until=send_until,
+            deadline=deadline,
+            clients=tuple(share),
+            total_clients=opts.clients,
+            add_user=opts.add_user,
+        )
         for w, share in enumerate(shares)
         if share
     ]
@@ -129,7 +139,10 @@ def run(opts: LoadOptions, on_progress: ProgressCallback | None = None) -> LoadR
     # Workers take a moment to spawn; start the clock once they can be ready.
     started = time.time() + 1.0
     plans = plan_workers(opts, started)
-    procs = [ctx.Process(target=run_worker, args=(p, results_queue), daemon=True) for p in plans]
+    settled = ctx.Value("i", 0)  # clients connected or failed, over every worker
+    procs = [
+        ctx.Process(target=run_worker, args=(p, results_queue, settled), daemon=True) for p in plans
+    ]
     for proc in procs:
         proc.start()
     latest: dict[int, Counters] = {}

@@ -9,6 +9,7 @@ import asyncio
 import time
 from dataclasses import dataclass, replace
 from multiprocessing.queues import Queue
+from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
@@ -44,6 +45,7 @@ class WorkerPlan:
     send_until: float
     deadline: float
     clients: tuple[ClientPlan, ...]
+    total_clients: int  # over every worker: senders wait until all of them have settled
     add_user: bool = True
 
 
@@ -56,8 +58,9 @@ class WorkerResult:
 
 
 class _Worker:
-    def __init__(self, plan: WorkerPlan) -> None:
+    def __init__(self, plan: WorkerPlan, settled: "Synchronized[int]") -> None:
         self.plan = plan
+        self.settled = settled
         self.counters = Counters()
         self.timeline = Timeline()
         self.last_connected: float | None = None
@@ -101,8 +104,10 @@ class _Worker:
             raise
         except Exception:
             self.counters.errors += 1
+            self._settle()
             return
         self.counters.connected += 1
+        self._settle()
         self.last_connected = time.time()
         sender = asyncio.create_task(self._send(transport, plan)) if plan.rate > 0 else None
         try:
@@ -114,8 +119,19 @@ class _Worker:
                 sender.cancel()
             transport.disconnect()
 
+    def _settle(self) -> None:
+        with self.settled.get_lock():
+            self.settled.value += 1
+
+    async def _everyone_settled(self) -> None:
+        """Wait until every client of the run has connected or failed, so that no listener
+        misses a message only because its worker started late on a busy machine."""
+        while self.settled.value < self.plan.total_clients and time.time() < self.plan.send_until:
+            await asyncio.sleep(0.01)
+
     async def _send(self, transport: WSTransport, plan: ClientPlan) -> None:
         await asyncio.sleep(max(0.0, self.plan.send_from - time.time()))
+        await self._everyone_settled()
         interval = 1.0 / plan.rate
         next_at = time.time()
         sent = 0
@@ -178,7 +194,7 @@ class _ChatClient(WSListener):
             )
 
 
-def run_worker(plan: WorkerPlan, queue: "Queue[Any]") -> None:
+def run_worker(plan: WorkerPlan, queue: "Queue[Any]", settled: "Synchronized[int]") -> None:
     """Process entry point: run the plan on uvloop when it is installed."""
     try:
         import uvloop
@@ -186,4 +202,4 @@ def run_worker(plan: WorkerPlan, queue: "Queue[Any]") -> None:
         runner: Any = uvloop.run
     except ImportError:
         runner = asyncio.run
-    runner(_Worker(plan).run(queue))
+    runner(_Worker(plan, settled).run(queue))
