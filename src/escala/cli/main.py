@@ -84,6 +84,16 @@ def main(argv: list[str] | None = None) -> None:
     except EscalaError as e:
         if _debug:
             err_console.print_exception()
-        err_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
+    except Exception as e:  # the last boundary: a bug or an unexpected reply, not a traceback
+        if _debug:
+            err_console.print_exception()
+        err_console.print(
+            f"[bold red]unexpected error:[/] {escape(type(e).__name__)}: {escape(str(e))} "
+            "(run with --debug for the traceback)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
