@@ -22,8 +22,11 @@ ECR_READ = (
     "ecr:BatchGetImage",
 )
 NODE_READ = ("ec2:DescribeInstances", "ec2:DescribeRegions")
+# The AWS cloud-controller-manager's documented control-plane policy (cloud-provider-aws
+# docs/prerequisites.md), split by what can be scoped, plus cluster-autoscaler's reads.
 MASTER_READ = (
     "ec2:DescribeInstances",
+    "ec2:DescribeInstanceTopology",
     "ec2:DescribeRegions",
     "ec2:DescribeAvailabilityZones",
     "ec2:DescribeRouteTables",
@@ -35,8 +38,15 @@ MASTER_READ = (
     "ec2:DescribeLaunchTemplateVersions",
     "autoscaling:DescribeAutoScalingGroups",
     "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeLaunchConfigurations",
     "autoscaling:DescribeTags",
-    "elasticloadbalancing:Describe*",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeLoadBalancerAttributes",
+    "elasticloadbalancing:DescribeLoadBalancerPolicies",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "kms:DescribeKey",
 )
 # Creating can only be scoped by the tags of the request, which Kubernetes sets.
 MASTER_CREATE = (
@@ -49,16 +59,29 @@ MASTER_CREATE = (
     "elasticloadbalancing:CreateListener",
     "elasticloadbalancing:AddTags",
 )
-# Changing or deleting is limited to resources tagged KubernetesCluster=<name>.
+# Changing or deleting is limited to resources tagged KubernetesCluster=<name>:
+# volumes, kubenet's routes, Service security groups, classic ELBs and NLBs.
 MASTER_MODIFY_OWNED = (
     "ec2:AttachVolume",
     "ec2:DetachVolume",
     "ec2:DeleteVolume",
+    "ec2:ModifyVolume",
     "ec2:DeleteRoute",
     "ec2:ModifyInstanceAttribute",
     "ec2:AuthorizeSecurityGroupIngress",
     "ec2:RevokeSecurityGroupIngress",
     "ec2:DeleteSecurityGroup",
+    "elasticloadbalancing:ApplySecurityGroupsToLoadBalancer",
+    "elasticloadbalancing:AttachLoadBalancerToSubnets",
+    "elasticloadbalancing:ConfigureHealthCheck",
+    "elasticloadbalancing:CreateLoadBalancerListeners",
+    "elasticloadbalancing:CreateLoadBalancerPolicy",
+    "elasticloadbalancing:DeleteLoadBalancerListeners",
+    "elasticloadbalancing:DeregisterInstancesFromLoadBalancer",
+    "elasticloadbalancing:DetachLoadBalancerFromSubnets",
+    "elasticloadbalancing:RegisterInstancesWithLoadBalancer",
+    "elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer",
+    "elasticloadbalancing:SetLoadBalancerPoliciesOfListener",
     "elasticloadbalancing:DeleteLoadBalancer",
     "elasticloadbalancing:DeleteTargetGroup",
     "elasticloadbalancing:DeleteListener",
@@ -70,6 +93,10 @@ MASTER_MODIFY_OWNED = (
     "autoscaling:SetDesiredCapacity",
     "autoscaling:TerminateInstanceInAutoScalingGroup",
 )
+# The first load balancer of an account creates ELB's service-linked role.
+ELB_SERVICE_LINKED_ROLE = {
+    "StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}
+}
 
 
 def _state_store(cluster: Cluster) -> tuple[str, str] | None:
@@ -111,6 +138,7 @@ def master_policy(cluster: Cluster) -> dict[str, Any]:
             _statement(MASTER_READ + ECR_READ),
             _statement(MASTER_CREATE),
             _statement(MASTER_MODIFY_OWNED, Condition=owned),
+            _statement(["iam:CreateServiceLinkedRole"], Condition=ELB_SERVICE_LINKED_ROLE),
             *_state_statements(cluster, ["*"]),
         ],
     }

@@ -25,6 +25,18 @@ from escala.errors import CloudError
 
 LT_VERSION_TAG = "aws:ec2launchtemplate:version"
 
+# Every AWS call of this module, which validate and rolling-update make through it:
+# part of the operator's least-privilege policy (escala.groundwork.iam).
+IAM_ACTIONS = (
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:TerminateInstanceInAutoScalingGroup",
+    "autoscaling:DetachInstances",
+    "ec2:DescribeInstances",
+    "ec2:DescribeLaunchTemplates",
+    "ec2:CreateTags",
+    "ec2:TerminateInstances",
+)
+
 
 @dataclass
 class CloudInstance:
