@@ -3,6 +3,7 @@ under EC2's 16 KB, holds nothing secret, and its boot script computes what kubea
 
 import base64
 import gzip
+import json
 import subprocess
 
 import pytest
@@ -128,3 +129,79 @@ def test_boot_script_fills_the_join_config_with_the_token_and_ca_hash(tmp_path) 
     assert discovery["apiServerEndpoint"].endswith(".amazonaws.com:443")
     assert join["nodeRegistration"]["name"].startswith("ip-172-20-33-7")
     assert "controlPlane" not in join
+
+
+# What etcd's v3 JSON gateway answers to cluster/member/list (IDs are uint64 strings).
+MEMBERS = {
+    "members": [
+        {"ID": "111", "name": "ip-172-20-32-4", "peerURLs": ["https://172.20.32.4:2380"]},
+        {"ID": "222", "name": "ip-172-20-64-4", "peerURLs": ["https://172.20.64.4:2380"]},
+        {"ID": "333", "name": "ip-172-20-96-4", "peerURLs": ["https://172.20.96.4:2380"]},
+    ]
+}
+
+
+def _master_boot(tmp_path, body: str) -> subprocess.CompletedProcess[str]:
+    """Source the real master boot script, then run `body` (which may redefine the
+    functions that reach AWS, IMDS or etcd, to play a cluster)."""
+    cluster, groups = completed()
+    files = _files(render_user_data(cluster, next(g for g in groups if g.name == ROLES[1])))
+    env = files["/etc/escala/env"].replace("ETCD_MOUNT=/var/lib/etcd", f"ETCD_MOUNT={tmp_path}")
+    env = env.replace("ETCD_DATA_DIR=/var/lib/etcd/main", f"ETCD_DATA_DIR={tmp_path}/main")
+    (tmp_path / "env").write_text(env)
+    (tmp_path / "boot.sh").write_text(files[BOOT_SCRIPT])
+    return subprocess.run(
+        ["bash", "-c", f"source {tmp_path}/boot.sh\n{body}"],
+        capture_output=True,
+        text=True,
+        env={"ESCALA_ENV": str(tmp_path / "env"), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_a_replacement_master_removes_the_etcd_member_it_replaces(tmp_path) -> None:
+    """172.20.32.4 was terminated; 172.20.32.9 replaces it: the member on .32.4 goes,
+    asked of a live peer, and the members of live masters stay."""
+    members = json.dumps(MEMBERS)
+    out = _master_boot(
+        tmp_path,
+        f"""
+        kubeadm() {{ echo "kubeadm $*" >> {tmp_path}/calls; }}
+        imds() {{ echo 172.20.32.9; }}
+        master_ips() {{ echo 172.20.32.9 172.20.64.4 172.20.96.4; }}
+        etcd_api() {{
+          echo "etcd $1 $2 $3" >> {tmp_path}/calls
+          [ "$2" = cluster/member/list ] && echo '{members}'
+          return 0
+        }}
+        remove_stale_etcd_members
+        """,
+    )
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "calls").read_text().splitlines() == [
+        "kubeadm init phase certs etcd-healthcheck-client",
+        "etcd 172.20.64.4 cluster/member/list {}",
+        'etcd 172.20.64.4 cluster/member/remove {"ID":"111"}',
+    ]
+    assert "removing etcd member 111" in out.stderr
+
+
+def test_stale_members_are_those_on_no_running_master(tmp_path) -> None:
+    members = json.dumps(MEMBERS)
+    out = _master_boot(
+        tmp_path,
+        f"""
+        stale_etcd_members '{members}' 172.20.32.4 172.20.64.4 172.20.96.4; echo ---
+        stale_etcd_members '{members}' 172.20.32.9 172.20.64.4
+        """,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["---", "111", "333"]
+
+
+def test_the_previous_members_data_is_set_aside_before_joining(tmp_path) -> None:
+    (tmp_path / "main" / "member" / "wal").mkdir(parents=True)
+    (tmp_path / "main" / "member" / "wal" / "0.wal").write_text("old member")
+    out = _master_boot(tmp_path, "set_aside_etcd_data; set_aside_etcd_data")
+    assert out.returncode == 0, out.stderr
+    assert not (tmp_path / "main").exists()
+    assert (tmp_path / "main.replaced" / "member" / "wal" / "0.wal").read_text() == "old member"
