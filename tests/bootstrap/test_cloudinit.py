@@ -2,6 +2,7 @@
 under EC2's 16 KB, holds nothing secret, and its boot script computes what kubeadm needs."""
 
 import base64
+import fnmatch
 import gzip
 import json
 import subprocess
@@ -14,6 +15,7 @@ from escala.api import Networking
 from escala.bootstrap import pki
 from escala.bootstrap.cloudinit import BOOT_SCRIPT, render_user_data
 from escala.bootstrap.secrets import NODE_CA_CERT, NODE_TOKEN, TOKEN_PATH, ensure_cluster_secrets
+from escala.model.iam import node_policy
 from escala.state import open_store
 from tests.reconcile.specs import completed
 
@@ -205,3 +207,50 @@ def test_the_previous_members_data_is_set_aside_before_joining(tmp_path) -> None
     assert out.returncode == 0, out.stderr
     assert not (tmp_path / "main").exists()
     assert (tmp_path / "main.replaced" / "member" / "wal" / "0.wal").read_text() == "old member"
+
+
+def _granted(policy: dict, action: str, resource: str) -> bool:
+    return any(
+        action in s["Action"]
+        and any(fnmatch.fnmatchcase(resource, r) for r in _as_list(s["Resource"]))
+        for s in policy["Statement"]
+    )
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def test_what_a_nodes_boot_script_asks_of_aws_the_node_role_grants(tmp_path) -> None:
+    """Run the node path's AWS steps of the real script with `aws` recording its
+    arguments, then look each call up in the node role's policy (action and resource)."""
+    cluster, groups = completed()
+    files = _files(render_user_data(cluster, next(g for g in groups if g.name == "nodes")))
+    (tmp_path / "env").write_text(files["/etc/escala/env"])
+    (tmp_path / "boot.sh").write_text(files[BOOT_SCRIPT])
+    script = f"""
+        source {tmp_path}/boot.sh
+        aws() {{ echo "$*" >> {tmp_path}/calls; [ "$1" != s3 ] || : > "${{@: -1}}"; echo x; }}
+        API_ENDPOINT= api_endpoint
+        read_object node/bootstrap-token
+        fetch node/ca.crt {tmp_path}/ca.crt 0644
+    """
+    out = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"ESCALA_ENV": str(tmp_path / "env"), "PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 0, out.stderr
+    policy = node_policy(cluster)
+    calls = [line.split() for line in (tmp_path / "calls").read_text().splitlines()]
+    assert [" ".join(c[:2]) for c in calls] == [
+        "elbv2 describe-load-balancers",
+        "s3 cp",
+        "s3 cp",
+    ]
+    assert _granted(policy, "elasticloadbalancing:DescribeLoadBalancers", "*")
+    for call in calls[1:]:
+        source = next(a for a in call if a.startswith("s3://"))
+        assert _granted(policy, "s3:GetObject", "arn:aws:s3:::" + source.removeprefix("s3://"))

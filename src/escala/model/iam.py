@@ -3,7 +3,8 @@
 Masters run the Kubernetes AWS cloud provider (routes for kubenet, load balancers and
 volumes for Services and PVCs), attach their etcd volumes and run cluster-autoscaler;
 changes to existing resources are limited to those tagged with the cluster. Nodes only
-describe instances, pull images from ECR and read their part of the state store.
+describe instances and the API load balancer, pull images from ECR and read their part
+of the state store.
 """
 
 from typing import Any
@@ -21,7 +22,12 @@ ECR_READ = (
     "ecr:GetDownloadUrlForLayer",
     "ecr:BatchGetImage",
 )
-NODE_READ = ("ec2:DescribeInstances", "ec2:DescribeRegions")
+# Nodes' boot script looks up the API load balancer's DNS name by its contract name.
+NODE_READ = (
+    "ec2:DescribeInstances",
+    "ec2:DescribeRegions",
+    "elasticloadbalancing:DescribeLoadBalancers",
+)
 # The AWS cloud-controller-manager's documented control-plane policy (cloud-provider-aws
 # docs/prerequisites.md), split by what can be scoped, plus cluster-autoscaler's reads.
 MASTER_READ = (

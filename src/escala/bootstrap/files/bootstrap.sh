@@ -42,6 +42,8 @@ fetch() {  # fetch KEY DEST MODE: one object of the cluster's state store
   chmod "$3" "$2"
 }
 
+read_object() { aws s3 cp --only-show-errors "${CONFIG_BASE}/$1" -; }  # to stdout
+
 api_endpoint() {  # the API NLB's DNS name, by the naming contract
   if [ -n "${API_ENDPOINT:-}" ]; then echo "${API_ENDPOINT}"; return; fi
   aws elbv2 describe-load-balancers --region "${REGION}" --names "${API_LB_NAME}" \
@@ -175,7 +177,7 @@ main() {
   local ca=/etc/kubernetes/pki/ca.crt
   mkdir -p /etc/kubernetes/pki
   if [ "${ROLE}" = Master ]; then
-    BOOTSTRAP_TOKEN=$(aws s3 cp --only-show-errors "${CONFIG_BASE}/pki/private/bootstrap-token/token" -)
+    BOOTSTRAP_TOKEN=$(read_object pki/private/bootstrap-token/token)
     fetch_control_plane_pki
     mount_etcd_volume
     CA_CERT_HASH=$(ca_cert_hash "${ca}")
@@ -193,7 +195,7 @@ main() {
       kubeadm join --config /etc/kubernetes/kubeadm.yaml
     fi
   else
-    BOOTSTRAP_TOKEN=$(aws s3 cp --only-show-errors "${CONFIG_BASE}/node/bootstrap-token" -)
+    BOOTSTRAP_TOKEN=$(read_object node/bootstrap-token)
     fetch node/ca.crt "${ca}" 0644
     CA_CERT_HASH=$(ca_cert_hash "${ca}")
     rm -f "${ca}"  # kubeadm join refuses a pre-existing ca.crt; it writes its own copy
