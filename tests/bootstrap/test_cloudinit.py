@@ -15,7 +15,7 @@ from escala.api import Networking
 from escala.bootstrap import pki
 from escala.bootstrap.cloudinit import BOOT_SCRIPT, render_user_data
 from escala.bootstrap.secrets import NODE_CA_CERT, NODE_TOKEN, TOKEN_PATH, ensure_cluster_secrets
-from escala.model.iam import node_policy
+from escala.model.iam import master_policy, node_policy
 from escala.state import open_store
 from tests.reconcile.specs import completed
 
@@ -180,7 +180,8 @@ def test_a_replacement_master_removes_the_etcd_member_it_replaces(tmp_path) -> N
     )
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "calls").read_text().splitlines() == [
-        "kubeadm init phase certs etcd-healthcheck-client",
+        "kubeadm init phase certs etcd-healthcheck-client --kubernetes-version "
+        f"v{completed()[0].spec.kubernetes_version}",
         "etcd 172.20.64.4 cluster/member/list {}",
         'etcd 172.20.64.4 cluster/member/remove {"ID":"111"}',
     ]
@@ -221,19 +222,41 @@ def _as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else value
 
 
-def test_what_a_nodes_boot_script_asks_of_aws_the_node_role_grants(tmp_path) -> None:
-    """Run the node path's AWS steps of the real script with `aws` recording its
-    arguments, then look each call up in the node role's policy (action and resource)."""
+def _iam_action(call: list[str]) -> tuple[str, str]:
+    """The IAM action and resource ARN of one `aws` CLI call of the boot script."""
+    service, command = call[0], call[1]
+    if (service, command) == ("s3", "cp"):
+        source = next(a for a in call if a.startswith("s3://"))
+        return "s3:GetObject", "arn:aws:s3:::" + source.removeprefix("s3://")
+    prefix = {"elbv2": "elasticloadbalancing"}.get(service, service)
+    return f"{prefix}:{command.title().replace('-', '')}", "*"
+
+
+# The AWS steps of each role's boot path that can run here (the rest write under /etc,
+# attach disks or install packages).
+BOOT_STEPS = {
+    "nodes": ["API_ENDPOINT= api_endpoint", "read_object node/bootstrap-token",
+              "fetch node/ca.crt ca.crt 0644"],
+    "master-eu-west-1b": ["API_ENDPOINT= api_endpoint",
+                          "read_object pki/private/bootstrap-token/token",
+                          "fetch pki/private/ca/key.pem ca.key 0600", "master_ips"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("group_name", BOOT_STEPS)
+def test_what_the_boot_script_asks_of_aws_its_role_grants(group_name, tmp_path) -> None:
+    """Run a role's AWS steps of the real script with `aws` recording its arguments,
+    then look each call up in the role's policy (action and, for S3, the object)."""
     cluster, groups = completed()
-    files = _files(render_user_data(cluster, next(g for g in groups if g.name == "nodes")))
+    group = next(g for g in groups if g.name == group_name)
+    files = _files(render_user_data(cluster, group))
     (tmp_path / "env").write_text(files["/etc/escala/env"])
     (tmp_path / "boot.sh").write_text(files[BOOT_SCRIPT])
+    steps = "\n".join(BOOT_STEPS[group_name])
     script = f"""
         source {tmp_path}/boot.sh
         aws() {{ echo "$*" >> {tmp_path}/calls; [ "$1" != s3 ] || : > "${{@: -1}}"; echo x; }}
-        API_ENDPOINT= api_endpoint
-        read_object node/bootstrap-token
-        fetch node/ca.crt {tmp_path}/ca.crt 0644
+        {steps}
     """
     out = subprocess.run(
         ["bash", "-c", script],
@@ -243,14 +266,9 @@ def test_what_a_nodes_boot_script_asks_of_aws_the_node_role_grants(tmp_path) -> 
         env={"ESCALA_ENV": str(tmp_path / "env"), "PATH": "/usr/bin:/bin"},
     )
     assert out.returncode == 0, out.stderr
-    policy = node_policy(cluster)
+    policy = (master_policy if group.spec.role.value == "Master" else node_policy)(cluster)
     calls = [line.split() for line in (tmp_path / "calls").read_text().splitlines()]
-    assert [" ".join(c[:2]) for c in calls] == [
-        "elbv2 describe-load-balancers",
-        "s3 cp",
-        "s3 cp",
-    ]
-    assert _granted(policy, "elasticloadbalancing:DescribeLoadBalancers", "*")
-    for call in calls[1:]:
-        source = next(a for a in call if a.startswith("s3://"))
-        assert _granted(policy, "s3:GetObject", "arn:aws:s3:::" + source.removeprefix("s3://"))
+    assert len(calls) == len(BOOT_STEPS[group_name])
+    for call in calls:
+        action, resource = _iam_action(call)
+        assert _granted(policy, action, resource), f"{group_name} may not {action} {resource}"

@@ -132,7 +132,8 @@ PY
 
 remove_stale_etcd_members() {  # ask a live peer to drop the members of masters that are gone
   local self ips peer members id
-  kubeadm init phase certs etcd-healthcheck-client  # a client certificate from the etcd CA
+  # A client certificate from the pre-placed etcd CA (kept: the join reuses it).
+  kubeadm init phase certs etcd-healthcheck-client --kubernetes-version "v${KUBERNETES_VERSION}"
   self=$(imds local-ipv4)
   ips=$(master_ips)
   for peer in ${ips}; do
