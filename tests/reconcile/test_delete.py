@@ -92,7 +92,8 @@ def test_what_kubernetes_made_goes_before_the_vpc_and_shared_things_stay(
 ):
     """As the cloud-controller-manager and the EBS CSI driver leave them: a classic ELB
     with its own security group (which the nodes' group admits), an NLB with its target
-    group, a volume attached to a node; plus an ELB and an NLB tagged `shared`."""
+    group, a volume attached to a node, a volume tagged only `KubernetesCluster` (older
+    Kubernetes); plus an ELB, an NLB and a volume tagged `shared`."""
     update_cluster(store, NAME, clients, yes=True)
     vpc_id, subnet_ids = _vpc_and_subnets()
     ec2, elb, elbv2 = boto3.client("ec2"), boto3.client("elb"), boto3.client("elbv2")
@@ -140,6 +141,15 @@ def test_what_kubernetes_made_goes_before_the_vpc_and_shared_things_stay(
         TagSpecifications=[{"ResourceType": "volume", "Tags": owned}],
     )["VolumeId"]  # fmt: skip
     ec2.attach_volume(VolumeId=pvc, InstanceId=node["InstanceId"], Device="/dev/xvdba")
+    legacy = [{"Key": "KubernetesCluster", "Value": NAME}]  # what older Kubernetes wrote
+    old_pvc = ec2.create_volume(
+        AvailabilityZone=ZONES[0], Size=1,
+        TagSpecifications=[{"ResourceType": "volume", "Tags": legacy}],
+    )["VolumeId"]  # fmt: skip
+    lent = ec2.create_volume(
+        AvailabilityZone=ZONES[0], Size=1,
+        TagSpecifications=[{"ResourceType": "volume", "Tags": legacy + shared}],
+    )["VolumeId"]  # fmt: skip
 
     calls = record_calls(monkeypatch)
     delete_cluster(store, NAME, clients, yes=True)
@@ -147,7 +157,7 @@ def test_what_kubernetes_made_goes_before_the_vpc_and_shared_things_stay(
     assert find_owned(clients, NAME) == []
     order = [(c.operation, str(c.params)) for c in calls]
     deleted_vpc = next(i for i, (op, _) in enumerate(order) if op == "DeleteVpc")
-    for made in ("a1b2c3d4e5f6", nlb, target_group, elb_group, pvc):
+    for made in ("a1b2c3d4e5f6", nlb, target_group, elb_group, pvc, old_pvc):
         done = [
             i for i, (op, params) in enumerate(order) if op.startswith("Delete") and made in params
         ]
@@ -158,4 +168,5 @@ def test_what_kubernetes_made_goes_before_the_vpc_and_shared_things_stay(
     assert [b["LoadBalancerArn"] for b in elbv2.describe_load_balancers()["LoadBalancers"]] == [
         kept_nlb
     ]
-    assert not ec2.describe_volumes(Filters=[{"Name": "volume-id", "Values": [pvc]}])["Volumes"]
+    left = ec2.describe_volumes(Filters=[{"Name": "volume-id", "Values": [pvc, old_pvc, lent]}])
+    assert [v["VolumeId"] for v in left["Volumes"]] == [lent]

@@ -61,6 +61,12 @@ def owned_filters(cluster_name: str) -> list[dict[str, Any]]:
     return [{"Name": f"tag:{ownership_tag(cluster_name)}", "Values": [OWNED]}]
 
 
+def legacy_filters(cluster_name: str) -> list[dict[str, Any]]:
+    """EC2 describe filters for the legacy `KubernetesCluster=<name>` tag (check
+    `is_owned` on what they find: a `shared` tag may sit beside it)."""
+    return [{"Name": f"tag:{CLUSTER_TAG}", "Values": [cluster_name]}]
+
+
 def owned_by_tags(
     items: Mapping[str, Item],
     read_tags: Callable[[list[str]], Iterable[tuple[str, Any]]],
