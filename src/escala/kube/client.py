@@ -28,6 +28,14 @@ _KINDS: dict[tuple[str, str], tuple[str, str, bool]] = {
     ("v1", "Namespace"): ("/api/v1", "namespaces", False),
     ("v1", "ServiceAccount"): ("/api/v1", "serviceaccounts", True),
     ("v1", "ConfigMap"): ("/api/v1", "configmaps", True),
+    ("v1", "Service"): ("/api/v1", "services", True),
+    ("apps/v1", "Deployment"): ("/apis/apps/v1", "deployments", True),
+    ("policy/v1", "PodDisruptionBudget"): ("/apis/policy/v1", "poddisruptionbudgets", True),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): (
+        "/apis/autoscaling/v2",
+        "horizontalpodautoscalers",
+        True,
+    ),
     ("rbac.authorization.k8s.io/v1", "Role"): ("/apis/rbac.authorization.k8s.io/v1", "roles", True),
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): (
         "/apis/rbac.authorization.k8s.io/v1",
@@ -204,22 +212,24 @@ class KubeClient:
             raise
         return EvictionResult(True)
 
-    def apply(self, obj: Obj) -> str:
-        """Create `obj`, or replace it if it exists; returns "created" or "replaced".
+    def get(self, obj: Obj) -> Obj | None:
+        """The live object named like `obj` (same kind, namespace, name), or None."""
+        try:
+            return self.request("GET", _object_path(obj))
+        except KubeApiError as e:
+            if e.code == 404:
+                return None
+            raise
 
-        Knows the kinds escala writes (namespaces, service accounts, config maps, RBAC).
+    def apply(self, obj: Obj) -> str:
+        """Create `obj`, or replace it if it differs; "created", "replaced" or "unchanged".
+
+        An object whose live copy already holds every field of `obj` is left alone, so
+        applying the same manifests twice writes nothing the second time (fields the API
+        server filled in, such as defaults and status, do not count as differences).
         """
-        key = (obj.get("apiVersion", ""), obj.get("kind", ""))
-        if key not in _KINDS:
-            known = ", ".join(sorted(kind for _, kind in _KINDS))
-            raise UsageError(f"cannot apply {key[1] or 'an object'} {key[0]}: knows {known}")
-        prefix, plural, namespaced = _KINDS[key]
-        meta = obj.get("metadata", {})
-        name = meta["name"]
-        if namespaced:
-            collection = f"{prefix}/namespaces/{meta.get('namespace', 'default')}/{plural}"
-        else:
-            collection = f"{prefix}/{plural}"
+        collection = _collection(obj)
+        name = obj["metadata"]["name"]
         try:
             self.request("POST", collection, body=obj)
             return "created"
@@ -228,15 +238,64 @@ class KubeClient:
                 raise
         for _ in range(3):
             current = self.request("GET", f"{collection}/{name}")
+            if holds(current, obj):
+                return "unchanged"
             version = current["metadata"]["resourceVersion"]
-            updated = {**obj, "metadata": {**meta, "resourceVersion": version}}
+            updated = {**obj, "metadata": {**obj["metadata"], "resourceVersion": version}}
             try:
                 self.request("PUT", f"{collection}/{name}", body=updated)
                 return "replaced"
             except KubeApiError as e:
                 if e.code != 409:
                     raise
-        raise KubeApiError(409, "Conflict", f"{key[1]} {name} kept changing while replacing it")
+        changing = f"{obj['kind']} {name} kept changing while replacing it"
+        raise KubeApiError(409, "Conflict", changing)
+
+    def delete(self, obj: Obj) -> bool:
+        """Delete the object named like `obj`; False if it was not there."""
+        try:
+            self.request("DELETE", _object_path(obj))
+        except KubeApiError as e:
+            if e.code == 404:
+                return False
+            raise
+        return True
+
+
+def _collection(obj: Obj) -> str:
+    """The collection URL of `obj`'s kind (in its namespace, for namespaced kinds)."""
+    key = (obj.get("apiVersion", ""), obj.get("kind", ""))
+    if key not in _KINDS:
+        known = ", ".join(sorted(kind for _, kind in _KINDS))
+        raise UsageError(f"cannot apply {key[1] or 'an object'} {key[0]}: knows {known}")
+    prefix, plural, namespaced = _KINDS[key]
+    if namespaced:
+        return f"{prefix}/namespaces/{obj['metadata'].get('namespace', 'default')}/{plural}"
+    return f"{prefix}/{plural}"
+
+
+def _object_path(obj: Obj) -> str:
+    return f"{_collection(obj)}/{obj['metadata']['name']}"
+
+
+def holds(live: Any, desired: Any) -> bool:
+    """Whether `live` already says everything `desired` says.
+
+    Maps: every key of `desired` is in `live` with a value it holds. Lists: same length,
+    item by item (the server defaults fields inside list items, e.g. a port's protocol).
+    Anything else: equal.
+    """
+    if isinstance(desired, dict):
+        return isinstance(live, dict) and all(
+            k in live and holds(live[k], v) for k, v in desired.items()
+        )
+    if isinstance(desired, list):
+        return (
+            isinstance(live, list)
+            and len(live) == len(desired)
+            and all(holds(a, b) for a, b in zip(live, desired, strict=True))
+        )
+    return bool(live == desired)
 
 
 def kubeconfig_path(explicit: str | None = None) -> str:

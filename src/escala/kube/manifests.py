@@ -1,0 +1,349 @@
+"""The chat as Kubernetes objects: the seed's second scaling case (sections 4 and 5).
+
+Pure functions from `ChatOptions` to plain manifests (dicts), no I/O, so the same
+documents are printed by `escala deploy chat -o yaml`, validated against the Kubernetes
+JSON schemas in the tests and applied through `KubeClient.apply`.
+
+What each object is for:
+
+- Namespace `escala-chat` holds everything of the app, so one name finds it all;
+- Redis (Deployment + Service `redis`): the chat's `--redis` backend, which carries
+  broadcasts and presence between replicas (history stays in each pod: see docs);
+- chat Deployment: CPU requests (the HPA's utilisation is measured against them),
+  readiness on /readyz and liveness on /healthz, a preStop pause and a grace period
+  longer than the chat's drain so SIGTERM moves clients away cleanly, spread across
+  zones, non-root with a read-only root filesystem;
+- Service `chat` of type LoadBalancer: an AWS Network Load Balancer, plain TCP, so
+  websockets pass through untouched and are not cut by an HTTP idle timeout;
+- PodDisruptionBudget (minAvailable 1): drains and scale-downs keep one replica up;
+- HorizontalPodAutoscaler (autoscaling/v2) on CPU utilisation.
+
+cluster-autoscaler, which grows the node group when the HPA's new pods do not fit, is
+in `escala.kube.cluster_autoscaler`.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from escala import __version__
+from escala.errors import SpecInvalid
+
+Obj = dict[str, Any]
+
+NAMESPACE = "escala-chat"
+CHAT = "chat"
+REDIS = "redis"
+PORT = 3000
+REDIS_IMAGE = "redis:7.4-alpine"
+REDIS_UID = 999  # the `redis` user of the official image
+CHAT_UID = 10001  # the `escala` user the Dockerfile creates
+PRESTOP_SECONDS = 5  # time for the load balancer and kube-proxy to stop sending new clients
+GRACE_MARGIN_SECONDS = 5  # after the drain: history flush, process exit
+ZONE = "topology.kubernetes.io/zone"
+
+# A container image reference as the distribution spec writes it:
+# [registry[:port]/]path[:tag][@sha256:digest], lower-case path components.
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE = re.compile(
+    rf"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
+)
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    """What `escala deploy chat` was asked for; `check` says whether it can be used."""
+
+    cluster_name: str
+    kubernetes_version: str
+    region: str
+    image: str = f"escala:{__version__}"
+    replicas: int = 2
+    min_replicas: int = 2
+    max_replicas: int = 10
+    cpu_target: int = 70
+    drain_timeout: int = 10
+
+
+def check(options: ChatOptions) -> None:
+    """Raise SpecInvalid listing every unusable flag at once (exit code 2)."""
+    problems = []
+    if not _IMAGE.match(options.image):
+        problems.append(
+            f"--image: {options.image!r} is not an image reference; "
+            "write e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/escala:0.1.0"
+        )
+    if options.min_replicas < 1:
+        problems.append(f"--min: {options.min_replicas}; give at least 1")
+    if options.max_replicas < options.min_replicas:
+        problems.append(
+            f"--max: {options.max_replicas} is below --min ({options.min_replicas}); "
+            "give --max >= --min"
+        )
+    if not options.min_replicas <= options.replicas <= options.max_replicas:
+        problems.append(
+            f"--replicas: {options.replicas} is outside --min..--max "
+            f"({options.min_replicas}..{options.max_replicas})"
+        )
+    if not 1 <= options.cpu_target <= 100:
+        problems.append(
+            f"--cpu-target: {options.cpu_target} is not a percentage; give 1..100 "
+            "(of the pods' CPU request)"
+        )
+    if options.drain_timeout < 1:
+        problems.append(f"--drain-timeout: {options.drain_timeout}; give at least 1 second")
+    if problems:
+        raise SpecInvalid(problems, "escala deploy chat")
+
+
+def labels(component: str) -> dict[str, str]:
+    """The recommended app.kubernetes.io labels; `name` alone selects pods."""
+    return {
+        "app.kubernetes.io/name": component,
+        "app.kubernetes.io/part-of": "escala",
+        "app.kubernetes.io/managed-by": "escala",
+    }
+
+
+def selector(component: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": component}
+
+
+def metadata(name: str, namespace: str | None = NAMESPACE, component: str | None = None) -> Obj:
+    meta: Obj = {"name": name, "labels": labels(component or name)}
+    if namespace:
+        meta["namespace"] = namespace
+    return meta
+
+
+def namespace() -> Obj:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(NAMESPACE, None, CHAT)}
+
+
+def redis_deployment() -> Obj:
+    """One Redis without persistence: it relays broadcasts and presence, it keeps no
+    history, so a restart loses nothing the chat cannot rebuild."""
+    container = {
+        "name": REDIS,
+        "image": REDIS_IMAGE,
+        "args": ["--save", "", "--appendonly", "no"],
+        "ports": [{"name": REDIS, "containerPort": 6379}],
+        "readinessProbe": {"exec": {"command": ["redis-cli", "ping"]}, "periodSeconds": 5},
+        "livenessProbe": {"tcpSocket": {"port": REDIS}, "periodSeconds": 10},
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "128Mi"},
+            "limits": {"cpu": "500m", "memory": "256Mi"},
+        },
+        "securityContext": _container_security(),
+        "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata(REDIS),
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": selector(REDIS)},
+            "template": {
+                "metadata": {"labels": labels(REDIS)},
+                "spec": {
+                    "securityContext": _pod_security(REDIS_UID),
+                    "containers": [container],
+                    "volumes": [{"name": "data", "emptyDir": {}}],
+                },
+            },
+        },
+    }
+
+
+def redis_service() -> Obj:
+    """`redis:6379` inside the namespace, the address the chat's `--redis` names."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(REDIS),
+        "spec": {
+            "selector": selector(REDIS),
+            "ports": [{"name": REDIS, "port": 6379, "targetPort": REDIS}],
+        },
+    }
+
+
+def grace_period(options: ChatOptions) -> int:
+    """Seconds Kubernetes waits after preStop begins before SIGKILL: the preStop pause,
+    the chat's whole drain, and a margin for the process to exit."""
+    return PRESTOP_SECONDS + options.drain_timeout + GRACE_MARGIN_SECONDS
+
+
+def chat_deployment(options: ChatOptions) -> Obj:
+    """The chat replicas. `replicas` is only the starting count: once the HPA exists it
+    owns the number (`escala.ops.deploy` keeps the live count on later runs)."""
+    container = {
+        "name": CHAT,
+        "image": options.image,
+        "args": [
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(PORT),
+            "--redis",
+            f"redis://{REDIS}:6379",
+            "--log-format",
+            "json",
+        ],
+        # read by the chat's `--drain-timeout` option, which it falls back to
+        "env": [
+            {"name": "ESCALA_CHAT_DRAIN_TIMEOUT", "value": str(options.drain_timeout)},
+            {"name": "ESCALA_CHAT_DATA_DIR", "value": "/var/lib/escala"},
+        ],
+        "ports": [{"name": "http", "containerPort": PORT}],
+        "readinessProbe": {
+            "httpGet": {"path": "/readyz", "port": "http"},
+            "periodSeconds": 5,
+            "failureThreshold": 2,
+        },
+        "livenessProbe": {
+            "httpGet": {"path": "/healthz", "port": "http"},
+            "initialDelaySeconds": 10,
+            "periodSeconds": 10,
+            "failureThreshold": 3,
+        },
+        "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_SECONDS)]}}},
+        "resources": {
+            "requests": {"cpu": "250m", "memory": "256Mi"},
+            "limits": {"cpu": "1", "memory": "512Mi"},
+        },
+        "securityContext": _container_security(),
+        "volumeMounts": [
+            {"name": "data", "mountPath": "/var/lib/escala"},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
+    }
+    spread = [
+        # ScheduleAnyway: a zone short of room must not leave pods Pending for good (the
+        # node group's ASG spans the zones, so cluster-autoscaler cannot pick one)
+        {
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": selector(CHAT)},
+        }
+        for key in (ZONE, "kubernetes.io/hostname")
+    ]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata(CHAT),
+        "spec": {
+            "replicas": options.replicas,
+            "selector": {"matchLabels": selector(CHAT)},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+            },
+            "template": {
+                "metadata": {"labels": labels(CHAT)},
+                "spec": {
+                    "terminationGracePeriodSeconds": grace_period(options),
+                    "securityContext": _pod_security(CHAT_UID),
+                    "topologySpreadConstraints": spread,
+                    "containers": [container],
+                    "volumes": [
+                        {"name": "data", "emptyDir": {}},
+                        {"name": "tmp", "emptyDir": {}},
+                    ],
+                },
+            },
+        },
+    }
+
+
+def chat_service(options: ChatOptions) -> Obj:
+    """Port 80 of an internet-facing AWS Network Load Balancer made by the cloud
+    controller manager. TCP end to end, so the websocket upgrade passes untouched;
+    ClientIP affinity keeps a polling client on one replica where kube-proxy can."""
+    prefix = "service.beta.kubernetes.io/aws-load-balancer-"
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            **metadata(CHAT),
+            "annotations": {
+                f"{prefix}type": "nlb",
+                f"{prefix}cross-zone-load-balancing-enabled": "true",
+                f"{prefix}additional-resource-tags": f"KubernetesCluster={options.cluster_name}",
+            },
+        },
+        "spec": {
+            "type": "LoadBalancer",
+            "selector": selector(CHAT),
+            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+            "sessionAffinity": "ClientIP",
+        },
+    }
+
+
+def chat_disruption_budget() -> Obj:
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": metadata(CHAT),
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": selector(CHAT)}},
+    }
+
+
+def chat_autoscaler(options: ChatOptions) -> Obj:
+    """autoscaling/v2 on CPU: adds replicas when their average use passes `cpu_target`
+    percent of the request; scales down only after 5 minutes of lower use."""
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": metadata(CHAT),
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": CHAT},
+            "minReplicas": options.min_replicas,
+            "maxReplicas": options.max_replicas,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": options.cpu_target},
+                    },
+                }
+            ],
+            "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
+        },
+    }
+
+
+def chat_app(options: ChatOptions) -> list[Obj]:
+    """Every object of the chat, in the order they can be created."""
+    return [
+        namespace(),
+        redis_deployment(),
+        redis_service(),
+        chat_deployment(options),
+        chat_service(options),
+        chat_disruption_budget(),
+        chat_autoscaler(options),
+    ]
+
+
+def _pod_security(uid: int) -> Obj:
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": uid,
+        "runAsGroup": uid,
+        "fsGroup": uid,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def _container_security() -> Obj:
+    return {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }

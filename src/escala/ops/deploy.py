@@ -1,0 +1,79 @@
+"""`escala deploy chat` / `escala delete chat`: put the chat and its autoscalers on a cluster.
+
+The manifests come from `escala.kube.manifests` and `escala.kube.cluster_autoscaler`;
+this module only decides what to send. Applying is idempotent: objects are created, or
+replaced when they differ, and a second run with the same flags changes nothing. The one
+field escala does not own after the first run is the chat Deployment's replica count,
+which belongs to the HorizontalPodAutoscaler from then on.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from escala.kube.client import KubeClient, Obj
+from escala.kube.cluster_autoscaler import cluster_autoscaler
+from escala.kube.manifests import CHAT, ChatOptions, chat_app
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What happened to one object: created, replaced, unchanged or deleted/absent."""
+
+    kind: str
+    namespace: str
+    name: str
+    result: str
+
+
+def desired(options: ChatOptions) -> list[Obj]:
+    """Every object `deploy chat` writes, in creation order: cluster-autoscaler first
+    (it is the cluster's, in kube-system), then the chat app."""
+    ca = cluster_autoscaler(options.cluster_name, options.kubernetes_version, options.region)
+    return [*ca, *chat_app(options)]
+
+
+def deploy(
+    kube: KubeClient, objects: list[Obj], progress: Callable[[Applied], None] = lambda _: None
+) -> list[Applied]:
+    """Apply `objects` in order; the chat Deployment keeps its live replica count."""
+    out = []
+    for obj in objects:
+        if _is_chat_deployment(obj):
+            obj = _keep_live_replicas(kube, obj)
+        done = _applied(obj, kube.apply(obj))
+        progress(done)
+        out.append(done)
+    return out
+
+
+def would_delete(objects: list[Obj]) -> list[Applied]:
+    """What `undeploy` would delete, in its order (the dry run of `delete chat`)."""
+    return [_applied(obj, "would delete") for obj in reversed(objects)]
+
+
+def undeploy(
+    kube: KubeClient, objects: list[Obj], progress: Callable[[Applied], None] = lambda _: None
+) -> list[Applied]:
+    """Delete `objects` in reverse creation order (the namespace last)."""
+    out = []
+    for obj in reversed(objects):
+        done = _applied(obj, "deleted" if kube.delete(obj) else "absent")
+        progress(done)
+        out.append(done)
+    return out
+
+
+def _applied(obj: Obj, result: str) -> Applied:
+    meta = obj["metadata"]
+    return Applied(obj["kind"], meta.get("namespace", ""), meta["name"], result)
+
+
+def _is_chat_deployment(obj: Obj) -> bool:
+    return obj["kind"] == "Deployment" and obj["metadata"]["name"] == CHAT
+
+
+def _keep_live_replicas(kube: KubeClient, obj: Obj) -> Obj:
+    live = kube.get(obj)
+    if live is None or "replicas" not in live.get("spec", {}):
+        return obj
+    return {**obj, "spec": {**obj["spec"], "replicas": live["spec"]["replicas"]}}
