@@ -9,7 +9,8 @@ from dataclasses import replace
 import typer
 
 from escala.cli import verbs
-from escala.cli.output import OutputFormat, console, emit, err_console, table
+from escala.cli.output import OutputFormat, apply_or_print_option, console, emit, table
+from escala.cli.output import err_console as status_console
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, STATE_OPTION, ClusterTarget
 from escala.kube.manifests import NAMESPACE, ChatOptions, chat_app, check
 from escala.kube.versions import latest
@@ -63,12 +64,7 @@ def deploy_chat_command(
     ),
     state: str | None = STATE_OPTION,
     kubeconfig: str | None = KUBECONFIG_OPTION,
-    output: OutputFormat = typer.Option(
-        OutputFormat.table,
-        "--output",
-        "-o",
-        help="table: apply and list what changed; yaml or json: print the manifests only.",
-    ),
+    output: OutputFormat = apply_or_print_option("the manifests and list what changed"),
 ) -> None:
     """Run the chat on the cluster: Redis, the chat behind an NLB, its PDB and HPA, and
     cluster-autoscaler on the masters. Safe to run again: unchanged objects stay as they are."""
@@ -89,7 +85,7 @@ def deploy_chat_command(
         return
     kube = target.kube()
     try:
-        with err_console.status(f"Applying {len(objects)} objects to {target.name}..."):
+        with status_console.status(f"Applying {len(objects)} objects to {target.name}..."):
             results = deploy(kube, objects)
     finally:
         kube.close()
