@@ -161,3 +161,9 @@ def test_cluster_autoscaler_image_matches_the_kubernetes_minor(version) -> None:
 def test_a_version_without_a_cluster_autoscaler_release_is_refused() -> None:
     with pytest.raises(UsageError, match=r"no cluster-autoscaler release known for 1\.20"):
         ca.image_for("1.20.4")
+
+
+def test_without_replicas_the_chat_starts_at_the_hpa_minimum() -> None:
+    options = ChatOptions(NAME, "1.31.2", "eu-west-1", min_replicas=4, max_replicas=8)
+    check(options)
+    assert by_kind(chat_app(options), "Deployment", "chat")["spec"]["replicas"] == 4

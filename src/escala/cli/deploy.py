@@ -49,8 +49,8 @@ def deploy_chat_command(
     image: str = typer.Option(
         ChatOptions.image, "--image", help="The chat's container image (built from Dockerfile)."
     ),
-    replicas: int = typer.Option(
-        ChatOptions.replicas, "--replicas", help="Replicas at first deploy; the HPA owns it after."
+    replicas: int | None = typer.Option(
+        None, "--replicas", help="Replicas at first deploy (default --min); the HPA owns it after."
     ),
     min_replicas: int = typer.Option(ChatOptions.min_replicas, "--min", help="HPA minimum."),
     max_replicas: int = typer.Option(ChatOptions.max_replicas, "--max", help="HPA maximum."),

@@ -59,7 +59,7 @@ class ChatOptions:
     kubernetes_version: str
     region: str
     image: str = f"escala:{__version__}"
-    replicas: int = 2
+    replicas: int | None = None  # the first deploy's count; None: min_replicas
     min_replicas: int = 2
     max_replicas: int = 10
     cpu_target: int = 70
@@ -81,7 +81,9 @@ def check(options: ChatOptions) -> None:
             f"--max: {options.max_replicas} is below --min ({options.min_replicas}); "
             "give --max >= --min"
         )
-    if not options.min_replicas <= options.replicas <= options.max_replicas:
+    if options.replicas is not None and not (
+        options.min_replicas <= options.replicas <= options.max_replicas
+    ):
         problems.append(
             f"--replicas: {options.replicas} is outside --min..--max "
             f"({options.min_replicas}..{options.max_replicas})"
@@ -236,7 +238,7 @@ def chat_deployment(options: ChatOptions) -> Obj:
         "kind": "Deployment",
         "metadata": metadata(CHAT),
         "spec": {
-            "replicas": options.replicas,
+            "replicas": options.min_replicas if options.replicas is None else options.replicas,
             "selector": {"matchLabels": selector(CHAT)},
             "strategy": {
                 "type": "RollingUpdate",
