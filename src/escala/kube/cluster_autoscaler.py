@@ -13,11 +13,23 @@ whose minor matches the cluster's Kubernetes minor, as upstream requires.
 """
 
 from escala.errors import UsageError
-from escala.kube.manifests import Obj
+from escala.kube.objects import (
+    RBAC,
+    SYSTEM,
+    Obj,
+    binding,
+    container_security,
+    labels,
+    metadata,
+    pod_security,
+    rule,
+    selector,
+    service_account,
+)
 from escala.kube.versions import minor_of
 
 NAME = "cluster-autoscaler"
-NAMESPACE = "kube-system"
+UID = 65534  # nobody, as upstream runs it
 IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 ENABLED_TAG = "k8s.io/cluster-autoscaler/enabled"
@@ -32,8 +44,7 @@ RELEASES: dict[str, str] = {
     "1.33": "1.33.6",
 }
 
-_LABELS = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/managed-by": "escala"}
-_RBAC = "rbac.authorization.k8s.io/v1"
+_LABELS = labels(NAME)
 
 
 def discovery_tags(cluster_name: str) -> list[str]:
@@ -66,30 +77,19 @@ def args(cluster_name: str) -> list[str]:
     ]
 
 
-def _meta(name: str = NAME, namespaced: bool = True) -> Obj:
-    meta: Obj = {"name": name, "labels": dict(_LABELS)}
-    if namespaced:
-        meta["namespace"] = NAMESPACE
-    return meta
-
-
-def _rule(groups: list[str], resources: list[str], verbs: list[str], **extra: list[str]) -> Obj:
-    return {"apiGroups": groups, "resources": resources, "verbs": verbs, **extra}
-
-
 def cluster_role() -> Obj:
     watch = ["watch", "list", "get"]
     return {
-        "apiVersion": _RBAC,
+        "apiVersion": RBAC,
         "kind": "ClusterRole",
-        "metadata": _meta(namespaced=False),
+        "metadata": metadata(NAME, None, _LABELS),
         "rules": [
-            _rule([""], ["events", "endpoints"], ["create", "patch"]),
-            _rule([""], ["pods/eviction"], ["create"]),
-            _rule([""], ["pods/status"], ["update"]),
-            _rule([""], ["endpoints"], ["get", "update"], resourceNames=[NAME]),
-            _rule([""], ["nodes"], [*watch, "update"]),
-            _rule(
+            rule([""], ["events", "endpoints"], ["create", "patch"]),
+            rule([""], ["pods/eviction"], ["create"]),
+            rule([""], ["pods/status"], ["update"]),
+            rule([""], ["endpoints"], ["get", "update"], resourceNames=[NAME]),
+            rule([""], ["nodes"], [*watch, "update"]),
+            rule(
                 [""],
                 [
                     "namespaces",
@@ -101,17 +101,17 @@ def cluster_role() -> Obj:
                 ],
                 watch,
             ),
-            _rule(["extensions"], ["replicasets", "daemonsets"], watch),
-            _rule(["policy"], ["poddisruptionbudgets"], ["watch", "list"]),
-            _rule(["apps"], ["statefulsets", "replicasets", "daemonsets"], watch),
-            _rule(
+            rule(["extensions"], ["replicasets", "daemonsets"], watch),
+            rule(["policy"], ["poddisruptionbudgets"], ["watch", "list"]),
+            rule(["apps"], ["statefulsets", "replicasets", "daemonsets"], watch),
+            rule(
                 ["storage.k8s.io"],
                 ["storageclasses", "csinodes", "csidrivers", "csistoragecapacities"],
                 watch,
             ),
-            _rule(["batch", "extensions"], ["jobs"], ["get", "list", "watch", "patch"]),
-            _rule(["coordination.k8s.io"], ["leases"], ["create"]),
-            _rule(["coordination.k8s.io"], ["leases"], ["get", "update"], resourceNames=[NAME]),
+            rule(["batch", "extensions"], ["jobs"], ["get", "list", "watch", "patch"]),
+            rule(["coordination.k8s.io"], ["leases"], ["create"]),
+            rule(["coordination.k8s.io"], ["leases"], ["get", "update"], resourceNames=[NAME]),
         ],
     }
 
@@ -119,28 +119,18 @@ def cluster_role() -> Obj:
 def role() -> Obj:
     """Its status and priority-expander ConfigMaps in kube-system."""
     return {
-        "apiVersion": _RBAC,
+        "apiVersion": RBAC,
         "kind": "Role",
-        "metadata": _meta(),
+        "metadata": metadata(NAME, SYSTEM, _LABELS),
         "rules": [
-            _rule([""], ["configmaps"], ["create", "list", "watch"]),
-            _rule(
+            rule([""], ["configmaps"], ["create", "list", "watch"]),
+            rule(
                 [""],
                 ["configmaps"],
                 ["delete", "get", "update", "watch"],
                 resourceNames=["cluster-autoscaler-status", "cluster-autoscaler-priority-expander"],
             ),
         ],
-    }
-
-
-def _binding(kind: str, role_kind: str, namespaced: bool) -> Obj:
-    return {
-        "apiVersion": _RBAC,
-        "kind": kind,
-        "metadata": _meta(namespaced=namespaced),
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": NAME},
-        "subjects": [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}],
     }
 
 
@@ -156,30 +146,21 @@ def deployment(cluster_name: str, kubernetes_version: str, region: str) -> Obj:
             "requests": {"cpu": "100m", "memory": "600Mi"},
             "limits": {"cpu": "100m", "memory": "600Mi"},
         },
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        "securityContext": container_security(),
     }
-    selector = {"app.kubernetes.io/name": NAME}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": _meta(),
+        "metadata": metadata(NAME, SYSTEM, _LABELS),
         "spec": {
             "replicas": 1,
-            "selector": {"matchLabels": selector},
+            "selector": {"matchLabels": selector(NAME)},
             "template": {
                 "metadata": {"labels": dict(_LABELS)},
                 "spec": {
                     "priorityClassName": "system-cluster-critical",
                     "serviceAccountName": NAME,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": 65534,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    "securityContext": pod_security(UID),
                     "nodeSelector": {CONTROL_PLANE: ""},
                     "tolerations": [
                         {"key": CONTROL_PLANE, "operator": "Exists", "effect": "NoSchedule"}
@@ -194,10 +175,10 @@ def deployment(cluster_name: str, kubernetes_version: str, region: str) -> Obj:
 def cluster_autoscaler(cluster_name: str, kubernetes_version: str, region: str) -> list[Obj]:
     """ServiceAccount, RBAC and Deployment, in the order they can be created."""
     return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta()},
+        service_account(NAME, _LABELS),
         cluster_role(),
         role(),
-        _binding("ClusterRoleBinding", "ClusterRole", namespaced=False),
-        _binding("RoleBinding", "Role", namespaced=True),
+        binding(NAME, "ClusterRole", NAME, NAME, _LABELS),
+        binding(NAME, "Role", NAME, NAME, _LABELS, namespace=SYSTEM),
         deployment(cluster_name, kubernetes_version, region),
     ]

@@ -24,12 +24,10 @@ in `escala.kube.cluster_autoscaler`.
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from escala import __version__
 from escala.errors import SpecInvalid
-
-Obj = dict[str, Any]
+from escala.kube.objects import Obj, container_security, labels, metadata, pod_security, selector
 
 NAMESPACE = "escala-chat"
 CHAT = "chat"
@@ -99,28 +97,13 @@ def check(options: ChatOptions) -> None:
         raise SpecInvalid(problems, "escala deploy chat")
 
 
-def labels(component: str) -> dict[str, str]:
-    """The recommended app.kubernetes.io labels; `name` alone selects pods."""
-    return {
-        "app.kubernetes.io/name": component,
-        "app.kubernetes.io/part-of": "escala",
-        "app.kubernetes.io/managed-by": "escala",
-    }
-
-
-def selector(component: str) -> dict[str, str]:
-    return {"app.kubernetes.io/name": component}
-
-
-def metadata(name: str, namespace: str | None = NAMESPACE, component: str | None = None) -> Obj:
-    meta: Obj = {"name": name, "labels": labels(component or name)}
-    if namespace:
-        meta["namespace"] = namespace
-    return meta
+def _meta(name: str, namespace: str | None = NAMESPACE, component: str | None = None) -> Obj:
+    """Named `name`, in the chat's namespace, labelled part of escala."""
+    return metadata(name, namespace, labels(component or name, "escala"))
 
 
 def namespace() -> Obj:
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(NAMESPACE, None, CHAT)}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(NAMESPACE, None, CHAT)}
 
 
 def redis_deployment() -> Obj:
@@ -137,20 +120,20 @@ def redis_deployment() -> Obj:
             "requests": {"cpu": "100m", "memory": "128Mi"},
             "limits": {"cpu": "500m", "memory": "256Mi"},
         },
-        "securityContext": _container_security(),
+        "securityContext": container_security(),
         "volumeMounts": [{"name": "data", "mountPath": "/data"}],
     }
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": metadata(REDIS),
+        "metadata": _meta(REDIS),
         "spec": {
             "replicas": 1,
             "selector": {"matchLabels": selector(REDIS)},
             "template": {
-                "metadata": {"labels": labels(REDIS)},
+                "metadata": {"labels": labels(REDIS, "escala")},
                 "spec": {
-                    "securityContext": _pod_security(REDIS_UID),
+                    "securityContext": pod_security(REDIS_UID),
                     "containers": [container],
                     "volumes": [{"name": "data", "emptyDir": {}}],
                 },
@@ -164,7 +147,7 @@ def redis_service() -> Obj:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": metadata(REDIS),
+        "metadata": _meta(REDIS),
         "spec": {
             "selector": selector(REDIS),
             "ports": [{"name": REDIS, "port": 6379, "targetPort": REDIS}],
@@ -216,7 +199,7 @@ def chat_deployment(options: ChatOptions) -> Obj:
             "requests": {"cpu": "250m", "memory": "256Mi"},
             "limits": {"cpu": "1", "memory": "512Mi"},
         },
-        "securityContext": _container_security(),
+        "securityContext": container_security(),
         "volumeMounts": [
             {"name": "data", "mountPath": "/var/lib/escala"},
             {"name": "tmp", "mountPath": "/tmp"},
@@ -236,7 +219,7 @@ def chat_deployment(options: ChatOptions) -> Obj:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": metadata(CHAT),
+        "metadata": _meta(CHAT),
         "spec": {
             "replicas": options.min_replicas if options.replicas is None else options.replicas,
             "selector": {"matchLabels": selector(CHAT)},
@@ -245,10 +228,10 @@ def chat_deployment(options: ChatOptions) -> Obj:
                 "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
             },
             "template": {
-                "metadata": {"labels": labels(CHAT)},
+                "metadata": {"labels": labels(CHAT, "escala")},
                 "spec": {
                     "terminationGracePeriodSeconds": grace_period(options),
-                    "securityContext": _pod_security(CHAT_UID),
+                    "securityContext": pod_security(CHAT_UID),
                     "topologySpreadConstraints": spread,
                     "containers": [container],
                     "volumes": [
@@ -270,7 +253,7 @@ def chat_service(options: ChatOptions) -> Obj:
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {
-            **metadata(CHAT),
+            **_meta(CHAT),
             "annotations": {
                 f"{prefix}type": "nlb",
                 f"{prefix}cross-zone-load-balancing-enabled": "true",
@@ -290,7 +273,7 @@ def chat_disruption_budget() -> Obj:
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": metadata(CHAT),
+        "metadata": _meta(CHAT),
         "spec": {"minAvailable": 1, "selector": {"matchLabels": selector(CHAT)}},
     }
 
@@ -301,7 +284,7 @@ def chat_autoscaler(options: ChatOptions) -> Obj:
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": metadata(CHAT),
+        "metadata": _meta(CHAT),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": CHAT},
             "minReplicas": options.min_replicas,
@@ -331,21 +314,3 @@ def chat_app(options: ChatOptions) -> list[Obj]:
         chat_disruption_budget(),
         chat_autoscaler(options),
     ]
-
-
-def _pod_security(uid: int) -> Obj:
-    return {
-        "runAsNonRoot": True,
-        "runAsUser": uid,
-        "runAsGroup": uid,
-        "fsGroup": uid,
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-
-
-def _container_security() -> Obj:
-    return {
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "capabilities": {"drop": ["ALL"]},
-    }
