@@ -15,7 +15,8 @@ few resources escala uses and follows the documented API semantics for them:
   disruption controller does: currentHealthy, desiredHealthy, disruptionsAllowed);
 - policy/v1 PodDisruptionBudgets also get, replace (404 / 409 Conflict) and delete;
 - namespaces, service accounts, services, apps/v1 deployments, autoscaling/v2
-  horizontalpodautoscalers and rbac.authorization.k8s.io/v1 roles, rolebindings,
+  horizontalpodautoscalers, apiregistration.k8s.io/v1 apiservices and
+  rbac.authorization.k8s.io/v1 roles, rolebindings,
   clusterroles, clusterrolebindings (list, get, create -> 409 AlreadyExists, replace ->
   404 / 409 Conflict on a stale resourceVersion, delete). Like the real API server, the
   fake fills in a few defaults on write (a Service's clusterIP, kept on replace, and its
@@ -56,6 +57,7 @@ _GROUPS = {
     "/apis/rbac.authorization.k8s.io/v1": "rbac.authorization.k8s.io/v1",
     "/apis/apps/v1": "apps/v1",
     "/apis/autoscaling/v2": "autoscaling/v2",
+    "/apis/apiregistration.k8s.io/v1": "apiregistration.k8s.io/v1",
 }
 # plural -> (apiVersion, kind, namespaced) for the generic object store.
 _GENERIC: dict[str, tuple[str, str, bool]] = {
@@ -64,6 +66,7 @@ _GENERIC: dict[str, tuple[str, str, bool]] = {
     "services": ("v1", "Service", True),
     "deployments": ("apps/v1", "Deployment", True),
     "horizontalpodautoscalers": ("autoscaling/v2", "HorizontalPodAutoscaler", True),
+    "apiservices": ("apiregistration.k8s.io/v1", "APIService", False),
     "roles": ("rbac.authorization.k8s.io/v1", "Role", True),
     "rolebindings": ("rbac.authorization.k8s.io/v1", "RoleBinding", True),
     "clusterroles": ("rbac.authorization.k8s.io/v1", "ClusterRole", False),

@@ -11,7 +11,7 @@ from tests.cli.run import escala
 from tests.kube.fake_apiserver import FakeApiServer
 from tests.servers import free_port
 
-OBJECTS = 13  # cluster-autoscaler: 6, the chat app: 7
+OBJECTS = 22  # metrics-server: 9, cluster-autoscaler: 6, the chat app: 7
 
 
 def run(capsys, store, kubeconfig: Path, *args: str):
@@ -126,7 +126,7 @@ def test_unreachable_api_is_one_line(
     assert "Traceback" not in result.err
 
 
-def test_delete_chat_is_a_dry_run_without_yes_and_leaves_cluster_autoscaler(
+def test_delete_chat_is_a_dry_run_without_yes_and_leaves_the_cluster_add_ons(
     capsys, store, fake_api: FakeApiServer, kubeconfig: Path
 ) -> None:
     assert run(capsys, store, kubeconfig, "deploy", "chat").code == 0
@@ -139,9 +139,12 @@ def test_delete_chat_is_a_dry_run_without_yes_and_leaves_cluster_autoscaler(
 
     assert gone.code == 0, gone.err
     assert "7 deleted" in gone.out
-    left = {k[1] for k in versions(fake_api)}
-    assert left == {"serviceaccounts", "clusterroles", "roles", "clusterrolebindings",
-                    "rolebindings", "deployments"}  # fmt: skip
+    left = {k[1:] for k in versions(fake_api)}
+    assert ("namespaces", "", "escala-chat") not in left
+    assert ("deployments", "kube-system", "cluster-autoscaler") in left
+    assert ("deployments", "kube-system", "metrics-server") in left
+    assert ("apiservices", "", "v1beta1.metrics.k8s.io") in left
+    assert len(left) == OBJECTS - 7
     assert not fake_api.cluster.pdbs
     again = run(capsys, store, kubeconfig, "delete", "chat", "--yes")
     assert "7 absent" in again.out

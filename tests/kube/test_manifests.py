@@ -113,6 +113,18 @@ def test_image_references_are_accepted(image) -> None:
     check(ChatOptions(NAME, "1.31.2", "eu-west-1", image=image))
 
 
+def test_the_hpa_metric_is_served_by_metrics_server() -> None:
+    objects = desired(OPTIONS)
+    api = by_kind(objects, "APIService")["spec"]
+    assert (api["group"], api["version"]) == ("metrics.k8s.io", "v1beta1")
+    service = by_kind(objects, "Service", api["service"]["name"])
+    assert service["metadata"]["namespace"] == api["service"]["namespace"] == "kube-system"
+    pods = by_kind(objects, "Deployment", "metrics-server")["spec"]["template"]
+    assert all(pods["metadata"]["labels"][k] == v for k, v in service["spec"]["selector"].items())
+    reader = by_kind(objects, "ClusterRole", "system:aggregated-metrics-reader")
+    assert reader["rules"][0]["apiGroups"] == ["metrics.k8s.io"]
+
+
 def _node_asg_tags() -> dict[str, str]:
     cluster, groups = completed()
     [nodes] = [

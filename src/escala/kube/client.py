@@ -36,6 +36,11 @@ _KINDS: dict[tuple[str, str], tuple[str, str, bool]] = {
         "horizontalpodautoscalers",
         True,
     ),
+    ("apiregistration.k8s.io/v1", "APIService"): (
+        "/apis/apiregistration.k8s.io/v1",
+        "apiservices",
+        False,
+    ),
     ("rbac.authorization.k8s.io/v1", "Role"): ("/apis/rbac.authorization.k8s.io/v1", "roles", True),
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): (
         "/apis/rbac.authorization.k8s.io/v1",

@@ -1,6 +1,7 @@
 """`escala deploy chat` / `escala delete chat`: put the chat and its autoscalers on a cluster.
 
-The manifests come from `escala.kube.manifests` and `escala.kube.cluster_autoscaler`;
+The manifests come from `escala.kube.manifests`, `escala.kube.metrics_server` and
+`escala.kube.cluster_autoscaler`;
 this module only decides what to send. Applying is idempotent: objects are created, or
 replaced when they differ, and a second run with the same flags changes nothing. The one
 field escala does not own after the first run is the chat Deployment's replica count,
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from escala.kube.client import KubeClient, Obj
 from escala.kube.cluster_autoscaler import cluster_autoscaler
 from escala.kube.manifests import CHAT, ChatOptions, chat_app
+from escala.kube.metrics_server import metrics_server
 
 
 @dataclass(frozen=True)
@@ -26,10 +28,11 @@ class Applied:
 
 
 def desired(options: ChatOptions) -> list[Obj]:
-    """Every object `deploy chat` writes, in creation order: cluster-autoscaler first
-    (it is the cluster's, in kube-system), then the chat app."""
+    """Every object `deploy chat` writes, in creation order: the cluster's add-ons in
+    kube-system first (metrics-server, which the HPA reads CPU from, and
+    cluster-autoscaler), then the chat app."""
     ca = cluster_autoscaler(options.cluster_name, options.kubernetes_version, options.region)
-    return [*ca, *chat_app(options)]
+    return [*metrics_server(), *ca, *chat_app(options)]
 
 
 def deploy(
