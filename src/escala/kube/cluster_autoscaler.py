@@ -19,11 +19,11 @@ from escala.kube.objects import (
     Obj,
     binding,
     container_security,
+    deployment,
     labels,
     metadata,
     pod_security,
     rule,
-    selector,
     service_account,
 )
 from escala.kube.versions import minor_of
@@ -134,7 +134,7 @@ def role() -> Obj:
     }
 
 
-def deployment(cluster_name: str, kubernetes_version: str, region: str) -> Obj:
+def ca_deployment(cluster_name: str, kubernetes_version: str, region: str) -> Obj:
     """One replica on a control-plane node; AWS_REGION is given because pods cannot
     rely on reaching the instance metadata for it."""
     container = {
@@ -148,28 +148,15 @@ def deployment(cluster_name: str, kubernetes_version: str, region: str) -> Obj:
         },
         "securityContext": container_security(),
     }
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": metadata(NAME, SYSTEM, _LABELS),
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": selector(NAME)},
-            "template": {
-                "metadata": {"labels": dict(_LABELS)},
-                "spec": {
-                    "priorityClassName": "system-cluster-critical",
-                    "serviceAccountName": NAME,
-                    "securityContext": pod_security(UID),
-                    "nodeSelector": {CONTROL_PLANE: ""},
-                    "tolerations": [
-                        {"key": CONTROL_PLANE, "operator": "Exists", "effect": "NoSchedule"}
-                    ],
-                    "containers": [container],
-                },
-            },
-        },
+    pod = {
+        "priorityClassName": "system-cluster-critical",
+        "serviceAccountName": NAME,
+        "securityContext": pod_security(UID),
+        "nodeSelector": {CONTROL_PLANE: ""},
+        "tolerations": [{"key": CONTROL_PLANE, "operator": "Exists", "effect": "NoSchedule"}],
+        "containers": [container],
     }
+    return deployment(metadata(NAME, SYSTEM, _LABELS), pod)
 
 
 def cluster_autoscaler(cluster_name: str, kubernetes_version: str, region: str) -> list[Obj]:
@@ -180,5 +167,5 @@ def cluster_autoscaler(cluster_name: str, kubernetes_version: str, region: str) 
         role(),
         binding(NAME, "ClusterRole", NAME, NAME, _LABELS),
         binding(NAME, "Role", NAME, NAME, _LABELS, namespace=SYSTEM),
-        deployment(cluster_name, kubernetes_version, region),
+        ca_deployment(cluster_name, kubernetes_version, region),
     ]

@@ -27,7 +27,16 @@ from dataclasses import dataclass
 
 from escala import __version__
 from escala.errors import SpecInvalid
-from escala.kube.objects import Obj, container_security, labels, metadata, pod_security, selector
+from escala.kube.objects import (
+    Obj,
+    container_security,
+    deployment,
+    labels,
+    metadata,
+    pod_security,
+    selector,
+    service,
+)
 
 NAMESPACE = "escala-chat"
 CHAT = "chat"
@@ -123,36 +132,17 @@ def redis_deployment() -> Obj:
         "securityContext": container_security(),
         "volumeMounts": [{"name": "data", "mountPath": "/data"}],
     }
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": _meta(REDIS),
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": selector(REDIS)},
-            "template": {
-                "metadata": {"labels": labels(REDIS, "escala")},
-                "spec": {
-                    "securityContext": pod_security(REDIS_UID),
-                    "containers": [container],
-                    "volumes": [{"name": "data", "emptyDir": {}}],
-                },
-            },
-        },
+    pod = {
+        "securityContext": pod_security(REDIS_UID),
+        "containers": [container],
+        "volumes": [{"name": "data", "emptyDir": {}}],
     }
+    return deployment(_meta(REDIS), pod)
 
 
 def redis_service() -> Obj:
     """`redis:6379` inside the namespace, the address the chat's `--redis` names."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": _meta(REDIS),
-        "spec": {
-            "selector": selector(REDIS),
-            "ports": [{"name": REDIS, "port": 6379, "targetPort": REDIS}],
-        },
-    }
+    return service(_meta(REDIS), [{"name": REDIS, "port": 6379, "targetPort": REDIS}])
 
 
 def grace_period(options: ChatOptions) -> int:
@@ -216,32 +206,18 @@ def chat_deployment(options: ChatOptions) -> Obj:
         }
         for key in (ZONE, "kubernetes.io/hostname")
     ]
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": _meta(CHAT),
-        "spec": {
-            "replicas": options.min_replicas if options.replicas is None else options.replicas,
-            "selector": {"matchLabels": selector(CHAT)},
-            "strategy": {
-                "type": "RollingUpdate",
-                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
-            },
-            "template": {
-                "metadata": {"labels": labels(CHAT, "escala")},
-                "spec": {
-                    "terminationGracePeriodSeconds": grace_period(options),
-                    "securityContext": pod_security(CHAT_UID),
-                    "topologySpreadConstraints": spread,
-                    "containers": [container],
-                    "volumes": [
-                        {"name": "data", "emptyDir": {}},
-                        {"name": "tmp", "emptyDir": {}},
-                    ],
-                },
-            },
-        },
+    pod = {
+        "terminationGracePeriodSeconds": grace_period(options),
+        "securityContext": pod_security(CHAT_UID),
+        "topologySpreadConstraints": spread,
+        "containers": [container],
+        "volumes": [{"name": "data", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
     }
+    first = options.min_replicas if options.replicas is None else options.replicas
+    rolling = {"maxUnavailable": 0, "maxSurge": 1}
+    return deployment(
+        _meta(CHAT), pod, first, strategy={"type": "RollingUpdate", "rollingUpdate": rolling}
+    )
 
 
 def chat_service(options: ChatOptions) -> Obj:
@@ -249,24 +225,17 @@ def chat_service(options: ChatOptions) -> Obj:
     controller manager. TCP end to end, so the websocket upgrade passes untouched;
     ClientIP affinity keeps a polling client on one replica where kube-proxy can."""
     prefix = "service.beta.kubernetes.io/aws-load-balancer-"
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {
-            **_meta(CHAT),
-            "annotations": {
-                f"{prefix}type": "nlb",
-                f"{prefix}cross-zone-load-balancing-enabled": "true",
-                f"{prefix}additional-resource-tags": f"KubernetesCluster={options.cluster_name}",
-            },
-        },
-        "spec": {
-            "type": "LoadBalancer",
-            "selector": selector(CHAT),
-            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
-            "sessionAffinity": "ClientIP",
-        },
+    annotations = {
+        f"{prefix}type": "nlb",
+        f"{prefix}cross-zone-load-balancing-enabled": "true",
+        f"{prefix}additional-resource-tags": f"KubernetesCluster={options.cluster_name}",
     }
+    return service(
+        {**_meta(CHAT), "annotations": annotations},
+        [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+        type="LoadBalancer",
+        sessionAffinity="ClientIP",
+    )
 
 
 def chat_disruption_budget() -> Obj:

@@ -16,11 +16,12 @@ from escala.kube.objects import (
     Obj,
     binding,
     container_security,
+    deployment,
     labels,
     metadata,
     pod_security,
     rule,
-    selector,
+    service,
     service_account,
 )
 
@@ -76,7 +77,7 @@ def bindings() -> list[Obj]:
     ]
 
 
-def deployment() -> Obj:
+def ms_deployment() -> Obj:
     probe = {"port": "https", "scheme": "HTTPS"}
     container = {
         "name": NAME,
@@ -100,39 +101,21 @@ def deployment() -> Obj:
         "securityContext": container_security(),
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": metadata(NAME, SYSTEM, _LABELS),
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": selector(NAME)},
-            "strategy": {"rollingUpdate": {"maxUnavailable": 0}},
-            "template": {
-                "metadata": {"labels": dict(_LABELS)},
-                "spec": {
-                    "priorityClassName": "system-cluster-critical",
-                    "serviceAccountName": NAME,
-                    "securityContext": pod_security(UID),
-                    "nodeSelector": {"kubernetes.io/os": "linux"},
-                    "containers": [container],
-                    "volumes": [{"name": "tmp", "emptyDir": {}}],
-                },
-            },
-        },
+    pod = {
+        "priorityClassName": "system-cluster-critical",
+        "serviceAccountName": NAME,
+        "securityContext": pod_security(UID),
+        "nodeSelector": {"kubernetes.io/os": "linux"},
+        "containers": [container],
+        "volumes": [{"name": "tmp", "emptyDir": {}}],
     }
+    meta = metadata(NAME, SYSTEM, _LABELS)
+    return deployment(meta, pod, strategy={"rollingUpdate": {"maxUnavailable": 0}})
 
 
-def service() -> Obj:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": metadata(NAME, SYSTEM, _LABELS),
-        "spec": {
-            "selector": selector(NAME),
-            "ports": [{"name": "https", "port": 443, "targetPort": "https", "protocol": "TCP"}],
-        },
-    }
+def ms_service() -> Obj:
+    port = {"name": "https", "port": 443, "targetPort": "https", "protocol": "TCP"}
+    return service(metadata(NAME, SYSTEM, _LABELS), [port])
 
 
 def api_service() -> Obj:
@@ -159,7 +142,7 @@ def metrics_server() -> list[Obj]:
         service_account(NAME, _LABELS),
         *cluster_roles(),
         *bindings(),
-        service(),
-        deployment(),
+        ms_service(),
+        ms_deployment(),
         api_service(),
     ]

@@ -80,3 +80,34 @@ def container_security() -> Obj:
         "readOnlyRootFilesystem": True,
         "capabilities": {"drop": ["ALL"]},
     }
+
+
+def deployment(meta: Obj, pod_spec: Obj, replicas: int = 1, **spec: Any) -> Obj:
+    """An apps/v1 Deployment whose pods carry `meta`'s labels and are selected by their
+    name label; `spec` adds fields such as `strategy`."""
+    pod_labels = meta["labels"]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta,
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": selector(pod_labels["app.kubernetes.io/name"])},
+            **spec,
+            "template": {"metadata": {"labels": dict(pod_labels)}, "spec": pod_spec},
+        },
+    }
+
+
+def service(meta: Obj, ports: list[Obj], **spec: Any) -> Obj:
+    """A v1 Service in front of the pods named like `meta`'s name label."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": meta,
+        "spec": {
+            **spec,
+            "selector": selector(meta["labels"]["app.kubernetes.io/name"]),
+            "ports": ports,
+        },
+    }
