@@ -9,6 +9,7 @@ Contexts are named after clusters, as `escala export kubeconfig` writes them, so
 `KubeClient.for_cluster("proyecto.k8s.local")` finds the right API server.
 """
 
+import copy
 import json
 import os
 import urllib.parse
@@ -226,34 +227,34 @@ class KubeClient:
                 return None
             raise
 
-    def apply(self, obj: Obj) -> str:
+    def apply(self, obj: Obj, keep: tuple[str, ...] = ()) -> str:
         """Create `obj`, or replace it if it differs; "created", "replaced" or "unchanged".
 
         An object whose live copy already holds every field of `obj` is left alone, so
         applying the same manifests twice writes nothing the second time (fields the API
         server filled in, such as defaults and status, do not count as differences).
+        `keep` is the path of one field another controller owns once the object exists
+        (`("spec", "replicas")` under an HPA): its live value wins over `obj`'s.
         """
         collection = _collection(obj)
         name = obj["metadata"]["name"]
-        try:
-            self.request("POST", collection, body=obj)
-            return "created"
-        except KubeApiError as e:
-            if e.code != 409:
-                raise
         for _ in range(3):
-            current = self.request("GET", f"{collection}/{name}")
-            if holds(current, obj):
-                return "unchanged"
-            version = current["metadata"]["resourceVersion"]
-            updated = {**obj, "metadata": {**obj["metadata"], "resourceVersion": version}}
+            current = self.get(obj)
             try:
-                self.request("PUT", f"{collection}/{name}", body=updated)
+                if current is None:
+                    self.request("POST", collection, body=obj)
+                    return "created"
+                wanted = _with_live_field(obj, current, keep)
+                if holds(current, wanted):
+                    return "unchanged"
+                version = current["metadata"]["resourceVersion"]
+                wanted["metadata"] = {**wanted["metadata"], "resourceVersion": version}
+                self.request("PUT", f"{collection}/{name}", body=wanted)
                 return "replaced"
             except KubeApiError as e:
-                if e.code != 409:
+                if e.code != 409:  # created or changed meanwhile: look again
                     raise
-        changing = f"{obj['kind']} {name} kept changing while replacing it"
+        changing = f"{obj['kind']} {name} kept changing while applying it"
         raise KubeApiError(409, "Conflict", changing)
 
     def delete(self, obj: Obj) -> bool:
@@ -281,6 +282,19 @@ def _collection(obj: Obj) -> str:
 
 def _object_path(obj: Obj) -> str:
     return f"{_collection(obj)}/{obj['metadata']['name']}"
+
+
+def _with_live_field(obj: Obj, live: Obj, path: tuple[str, ...]) -> Obj:
+    """A copy of `obj` with the value `live` has at `path` (if it has one)."""
+    out = copy.deepcopy(obj)
+    if not path:
+        return out
+    source, target = live, out
+    for key in path[:-1]:
+        source, target = source.get(key, {}), target.setdefault(key, {})
+    if path[-1] in source:
+        target[path[-1]] = source[path[-1]]
+    return out
 
 
 def holds(live: Any, desired: Any) -> bool:

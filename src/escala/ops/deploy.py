@@ -41,9 +41,8 @@ def deploy(
     """Apply `objects` in order; the chat Deployment keeps its live replica count."""
     out = []
     for obj in objects:
-        if _is_chat_deployment(obj):
-            obj = _keep_live_replicas(kube, obj)
-        done = _applied(obj, kube.apply(obj))
+        keep = ("spec", "replicas") if _is_chat_deployment(obj) else ()
+        done = _applied(obj, kube.apply(obj, keep))
         progress(done)
         out.append(done)
     return out
@@ -73,10 +72,3 @@ def _applied(obj: Obj, result: str) -> Applied:
 
 def _is_chat_deployment(obj: Obj) -> bool:
     return obj["kind"] == "Deployment" and obj["metadata"]["name"] == CHAT
-
-
-def _keep_live_replicas(kube: KubeClient, obj: Obj) -> Obj:
-    live = kube.get(obj)
-    if live is None or "replicas" not in live.get("spec", {}):
-        return obj
-    return {**obj, "spec": {**obj["spec"], "replicas": live["spec"]["replicas"]}}
