@@ -91,6 +91,7 @@ def test_hpa_and_pdb_follow_the_flags() -> None:
         ({"image": "escala:"}, "--image"),
         ({"replicas": 20}, "--replicas: 20 is outside"),
         ({"min_replicas": 0, "replicas": 0}, "--min: 0"),
+        ({"drain_timeout": 0}, "--drain-timeout: 0"),
     ],
 )
 def test_bad_flags_are_named(flags, named) -> None:
