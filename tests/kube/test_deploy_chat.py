@@ -48,6 +48,22 @@ def test_deploy_creates_everything_and_a_second_run_changes_nothing(
     assert second.code == 0, second.err
     assert f"{OBJECTS} unchanged" in second.out
     assert versions(fake_api) == before
+    assert "its load balancer is being created" in second.out
+
+
+def test_deploy_prints_the_address_once_the_load_balancer_exists(
+    capsys, store, fake_api: FakeApiServer, kubeconfig: Path
+) -> None:
+    assert run(capsys, store, kubeconfig, "deploy", "chat").code == 0
+    # what the cloud-controller-manager writes once the NLB exists
+    service = fake_api.cluster.generic[("services", "escala-chat", "chat")]
+    hostname = "chat-0123456789.elb.eu-west-1.amazonaws.com"
+    service["status"] = {"loadBalancer": {"ingress": [{"hostname": hostname}]}}
+
+    again = run(capsys, store, kubeconfig, "deploy", "chat")
+
+    assert again.code == 0, again.err
+    assert f"{OBJECTS} unchanged. http://{hostname}/" in again.out
 
 
 def test_a_changed_flag_replaces_only_the_object_it_shapes(

@@ -4,6 +4,7 @@
 applied through the cluster's kubeconfig context (`escala export kubeconfig`).
 """
 
+from collections import Counter
 from dataclasses import replace
 
 import typer
@@ -14,7 +15,7 @@ from escala.cli.output import err_console as status_console
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, STATE_OPTION, ClusterTarget
 from escala.kube.manifests import NAMESPACE, ChatOptions, chat_app, check
 from escala.kube.versions import latest
-from escala.ops.deploy import Applied, deploy, desired, undeploy, would_delete
+from escala.ops.deploy import Applied, chat_address, deploy, desired, undeploy, would_delete
 
 
 def _cluster_options(target: ClusterTarget) -> ChatOptions:
@@ -37,9 +38,7 @@ def _report(results: list[Applied]) -> None:
 
 
 def _counts(results: list[Applied]) -> str:
-    seen: dict[str, int] = {}
-    for r in results:
-        seen[r.result] = seen.get(r.result, 0) + 1
+    seen = Counter(r.result for r in results)
     return ", ".join(f"{n} {result}" for result, n in seen.items())
 
 
@@ -66,8 +65,9 @@ def deploy_chat_command(
     kubeconfig: str | None = KUBECONFIG_OPTION,
     output: OutputFormat = apply_or_print_option("the manifests and list what changed"),
 ) -> None:
-    """Run the chat on the cluster: Redis, the chat behind an NLB, its PDB and HPA, and
-    cluster-autoscaler on the masters. Safe to run again: unchanged objects stay as they are."""
+    """Run the chat on the cluster: Redis, the chat behind an NLB, its PDB and HPA, with
+    metrics-server and cluster-autoscaler (on the masters). Safe to run again: unchanged
+    objects stay as they are."""
     target = ClusterTarget.resolve(name, state, kubeconfig)
     options = replace(
         _cluster_options(target),
@@ -87,14 +87,15 @@ def deploy_chat_command(
     try:
         with status_console.status(f"Applying {len(objects)} objects to {target.name}..."):
             results = deploy(kube, objects)
+        address = chat_address(kube, options)
     finally:
         kube.close()
     _report(results)
-    console.print(
-        f"\nchat on {target.name}: {_counts(results)}. Its address: "
-        f"kubectl -n {NAMESPACE} get service chat",
-        highlight=False,
+    where = address or (
+        f"its load balancer is being created; `kubectl -n {NAMESPACE} get service chat` "
+        "shows its name when it is ready"
     )
+    console.print(f"\nchat on {target.name}: {_counts(results)}. {where}", highlight=False)
 
 
 @verbs.delete.command("chat")
@@ -105,7 +106,7 @@ def delete_chat_command(
     kubeconfig: str | None = KUBECONFIG_OPTION,
 ) -> None:
     """Remove the chat app (its namespace, and with its Service the load balancer).
-    cluster-autoscaler stays: it is the cluster's add-on, not the chat's."""
+    metrics-server and cluster-autoscaler stay: they are the cluster's add-ons."""
     target = ClusterTarget.resolve(name, state, kubeconfig)
     objects = chat_app(_cluster_options(target))
     if not yes:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from escala.kube.client import KubeClient, Obj
 from escala.kube.cluster_autoscaler import cluster_autoscaler
-from escala.kube.manifests import CHAT, ChatOptions, chat_app
+from escala.kube.manifests import CHAT, ChatOptions, chat_app, chat_service
 from escala.kube.metrics_server import metrics_server
 
 
@@ -46,6 +46,17 @@ def deploy(
         progress(done)
         out.append(done)
     return out
+
+
+def chat_address(kube: KubeClient, options: ChatOptions) -> str | None:
+    """The chat's URL once the cloud-controller-manager has given its Service a load
+    balancer (`status.loadBalancer.ingress`), else None (still being created)."""
+    live = kube.get(chat_service(options)) or {}
+    for ingress in live.get("status", {}).get("loadBalancer", {}).get("ingress", []):
+        host = ingress.get("hostname") or ingress.get("ip")
+        if host:
+            return f"http://{host}/"
+    return None
 
 
 def would_delete(objects: list[Obj]) -> list[Applied]:
