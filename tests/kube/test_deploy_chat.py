@@ -48,7 +48,7 @@ def test_deploy_creates_everything_and_a_second_run_changes_nothing(
     assert second.code == 0, second.err
     assert f"{OBJECTS} unchanged" in second.out
     assert versions(fake_api) == before
-    assert "its load balancer is being created" in second.out
+    assert "Its load balancer is being created" in second.out
 
 
 def test_deploy_prints_the_address_once_the_load_balancer_exists(

@@ -92,7 +92,7 @@ def deploy_chat_command(
         kube.close()
     _report(results)
     where = address or (
-        f"its load balancer is being created; `kubectl -n {NAMESPACE} get service chat` "
+        f"Its load balancer is being created; `kubectl -n {NAMESPACE} get service chat` "
         "shows its name when it is ready"
     )
     console.print(f"\nchat on {target.name}: {_counts(results)}. {where}", highlight=False)
