@@ -8,7 +8,7 @@ What each object is for:
 
 - Namespace `escala-chat` holds everything of the app, so one name finds it all;
 - Redis (Deployment + Service `redis`): the chat's `--redis` backend, which carries
-  broadcasts and presence between replicas (history stays in each pod: see docs);
+  broadcasts between replicas (history stays in each pod: see docs/scaling.md);
 - chat Deployment: CPU requests (the HPA's utilisation is measured against them),
   readiness on /readyz and liveness on /healthz, a preStop pause and a grace period
   longer than the chat's drain so SIGTERM moves clients away cleanly, spread across
@@ -18,8 +18,9 @@ What each object is for:
 - PodDisruptionBudget (minAvailable 1): drains and scale-downs keep one replica up;
 - HorizontalPodAutoscaler (autoscaling/v2) on CPU utilisation.
 
-cluster-autoscaler, which grows the node group when the HPA's new pods do not fit, is
-in `escala.kube.cluster_autoscaler`.
+The HPA reads CPU from metrics-server (`escala.kube.metrics_server`); cluster-autoscaler,
+which grows the node group when the HPA's new pods do not fit, is in
+`escala.kube.cluster_autoscaler`.
 """
 
 import re
