@@ -10,31 +10,6 @@ from tests.servers import free_port, start, stop
 
 
 @pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    proc = start(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        port,
-    )
-    try:
-        yield f"redis://127.0.0.1:{port}"
-    finally:
-        stop(proc)
-
-
-@pytest.fixture
 def replicas(tmp_path: Path, redis_url: str) -> Iterator[list[str]]:
     urls, procs = [], []
     try:

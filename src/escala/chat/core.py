@@ -28,9 +28,21 @@ class Rejected(ValueError):
     """A client's input broke a rule; the message is sent back to that client only."""
 
 
+def _storable(value: str, field: str) -> None:
+    """Refuse text a history store cannot keep (PostgreSQL has no NUL; UTF-8 no lone
+    surrogates, which JSON escapes can still carry), so it fails for its sender only."""
+    if "\x00" in value:
+        raise Rejected(f"{field}: must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Rejected(f"{field}: must be valid Unicode (no lone surrogates)") from None
+
+
 def clean_nickname(value: Any, limits: Limits) -> str:
     if not isinstance(value, str) or not value.strip():
         raise Rejected("username: must be a non-empty string")
+    _storable(value, "username")
     name = value.strip()
     if len(name) > limits.max_nickname:
         raise Rejected(f"username: at most {limits.max_nickname} characters")
@@ -42,12 +54,14 @@ def clean_text(value: Any, limits: Limits) -> str:
         raise Rejected("message: must be a non-empty string")
     if len(value) > limits.max_message:
         raise Rejected(f"message: at most {limits.max_message} characters")
+    _storable(value, "message")
     return value
 
 
 def clean_room(value: Any, limits: Limits) -> str:
     if not isinstance(value, str) or not value.strip():
         raise Rejected("room: must be a non-empty string")
+    _storable(value, "room")
     room = value.strip()
     if len(room) > limits.max_room:
         raise Rejected(f"room: at most {limits.max_room} characters")

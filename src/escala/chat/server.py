@@ -17,7 +17,7 @@ import socketio
 from escala.chat import core
 from escala.chat.metrics import Metrics
 from escala.chat.service import ChatService
-from escala.chat.store import Store
+from escala.chat.store import Store, StoreError
 
 log = logging.getLogger("escala.chat")
 
@@ -113,7 +113,11 @@ async def _lifespan(store: Store, receive: Any, send: Any) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            await store.open()
+            try:
+                await store.open()
+            except StoreError as e:
+                await send({"type": "lifespan.startup.failed", "message": str(e)})
+                return
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await store.close()

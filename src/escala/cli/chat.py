@@ -25,6 +25,11 @@ def serve(
     data_dir: Path = typer.Option(
         None, envvar="ESCALA_CHAT_DATA_DIR", help="Where the SQLite history lives (./data)."
     ),
+    database: str = typer.Option(
+        None,
+        envvar="ESCALA_CHAT_DATABASE",
+        help="postgresql://user:password@host:port/db to share history (default: SQLite).",
+    ),
     redis: str = typer.Option(
         None, envvar="ESCALA_CHAT_REDIS", help="redis://host:port to share broadcasts."
     ),
@@ -53,12 +58,16 @@ def serve(
     from escala.chat.core import Limits
     from escala.chat.logs import uvicorn_log_config
     from escala.chat.server import Settings, create_app
-    from escala.chat.store import SQLiteStore
+    from escala.chat.store import open_store
 
     if not 0 < port < 65536:
         raise UsageError(f"--port: {port} is not a TCP port; use 1-65535")
     if static is not None and not static.is_dir():
         raise UsageError(f"--static: {static} is not a directory; give a folder with index.html")
+    if database is not None and not database.startswith(("postgresql://", "postgres://")):
+        raise UsageError(
+            "--database: must be a postgresql:// URL; leave it out for SQLite under --data-dir"
+        )
     if redis is not None and not redis.startswith(("redis://", "rediss://")):
         raise UsageError("--redis: must be a redis:// or rediss:// URL")
     if log_format not in ("text", "json"):
@@ -68,7 +77,7 @@ def serve(
     limits = Limits(
         max_message=max_message, rate_per_second=rate, burst=max(1, int(rate * 2)), history=history
     )
-    store = SQLiteStore((data_dir or _default_data_dir()) / "chat.sqlite3")
+    store = open_store(database, data_dir or _default_data_dir())
     asgi, _ = create_app(store, Settings(limits=limits, redis_url=redis, static_dir=static))
     uvicorn.run(
         asgi,

@@ -1,0 +1,82 @@
+"""Real PostgreSQL and Redis servers for the chat tests, each in its own tmp dir.
+
+PostgreSQL refuses to run as root, so when the tests run as root (CI does) initdb and
+postgres run as the `postgres` user that Debian's package creates.
+"""
+
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.servers import free_port, start, stop
+
+PG_USER = "escala"
+
+
+def _pg_bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not found:
+        raise RuntimeError(f"{name} not found; install it: apt-get install -y postgresql")
+    return found[-1]
+
+
+def _as_postgres() -> dict[str, object]:
+    """Popen arguments that drop root to the `postgres` user; nothing when not root."""
+    if os.geteuid() != 0:
+        return {}
+    return {"user": "postgres", "group": "postgres"}
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a free loopback port; yields its base URL."""
+    data = Path(tempfile.mkdtemp(prefix="escala-pg-"))
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam("postgres")
+        os.chown(data, pw.pw_uid, pw.pw_gid)
+    initdb = [_pg_bin("initdb"), "-D", str(data / "db"), "-U", PG_USER, "-A", "trust"]
+    subprocess.run(
+        [*initdb, "-E", "UTF8", "--no-sync", "--no-instructions"],
+        check=True,
+        capture_output=True,
+        **_as_postgres(),  # type: ignore[call-overload]
+    )
+    port = free_port()
+    argv = [_pg_bin("postgres"), "-D", str(data / "db"), "-p", str(port), "-h", "127.0.0.1"]
+    argv += ["-k", str(data), "-c", "fsync=off", "-c", "full_page_writes=off"]
+    proc = start(argv, port, **_as_postgres())
+    try:
+        yield f"postgresql://{PG_USER}@127.0.0.1:{port}"
+    finally:
+        stop(proc)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def create_database(base_url: str, name: str) -> str:
+    """A new empty database on the server at `base_url`; returns its URL."""
+    port = base_url.rsplit(":", 1)[1]
+    subprocess.run(
+        [_pg_bin("createdb"), "-h", "127.0.0.1", "-p", port, "-U", PG_USER, name],
+        check=True,
+        capture_output=True,
+    )
+    return f"{base_url}/{name}"
+
+
+@contextmanager
+def redis_server(tmp: Path) -> Iterator[str]:
+    """A redis-server on a free loopback port, no persistence; yields its URL."""
+    port = free_port()
+    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
+    argv += ["--save", "", "--appendonly", "no", "--dir", str(tmp)]
+    proc = start(argv, port)
+    try:
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        stop(proc)
