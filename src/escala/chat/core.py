@@ -104,7 +104,7 @@ class Session:
 
 
 class Presence:
-    """Who is logged in, per room, on this replica (cluster-wide counts come from the shell)."""
+    """Who is logged in, per room, on this replica (`presence` makes it cluster-wide)."""
 
     def __init__(self) -> None:
         self._rooms: dict[str, dict[str, str]] = {}
@@ -125,6 +125,10 @@ class Presence:
 
     def count(self, room: str) -> int:
         return len(self._rooms.get(room, {}))
+
+    def members(self) -> dict[str, list[str]]:
+        """Every room's connection ids."""
+        return {room: list(sids) for room, sids in self._rooms.items()}
 
 
 def message_payload(record: dict[str, Any]) -> dict[str, Any]:
