@@ -1,4 +1,4 @@
-"""Real PostgreSQL and Redis servers for the chat tests, each in its own tmp dir.
+"""Real chat replicas, PostgreSQL and Redis servers for the chat tests.
 
 PostgreSQL refuses to run as root, so when the tests run as root (CI does) initdb and
 postgres run as the `postgres` user that Debian's package creates.
@@ -9,9 +9,11 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.servers import free_port, start, stop
@@ -80,3 +82,40 @@ def redis_server(tmp: Path) -> Iterator[str]:
         yield f"redis://127.0.0.1:{port}"
     finally:
         stop(proc)
+
+
+def serve_argv(port: int, data_dir: Path, *flags: str) -> list[str]:
+    """The command line of one `escala chat serve` replica for the tests."""
+    return [
+        sys.executable,
+        "-m",
+        "escala",
+        "chat",
+        "serve",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        *flags,
+    ]
+
+
+@dataclass
+class Replica:
+    url: str
+    proc: subprocess.Popen[bytes]
+
+
+@contextmanager
+def replicas(tmp: Path, *flags: str, count: int = 2) -> Iterator[list[Replica]]:
+    """`count` chat replicas with the same flags, each with its own data dir."""
+    running: list[Replica] = []
+    try:
+        for n in range(count):
+            port = free_port()
+            proc = start(serve_argv(port, tmp / f"replica-{n}", *flags), port)
+            running.append(Replica(f"http://127.0.0.1:{port}", proc))
+        yield running
+    finally:
+        for replica in running:
+            stop(replica.proc)

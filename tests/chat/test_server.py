@@ -11,23 +11,8 @@ from typing import Any
 import pytest
 import socketio
 
+from tests.chat.servers import serve_argv
 from tests.servers import free_port, start, stop
-
-
-def serve_argv(port: int, data_dir: Path, *flags: str) -> list[str]:
-    """The command line of one `escala chat serve` replica for the tests."""
-    return [
-        sys.executable,
-        "-m",
-        "escala",
-        "chat",
-        "serve",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data_dir),
-        *flags,
-    ]
 
 
 @pytest.fixture
@@ -60,6 +45,10 @@ class Client:
         @self.sio.on("*")
         async def any_event(event: str, *data: Any) -> None:
             self.queue(event).put_nowait(data[0] if len(data) == 1 else data)
+
+        @self.sio.on("disconnect")
+        async def gone(reason: str = "") -> None:
+            self.queue("disconnect").put_nowait(reason)
 
     def queue(self, event: str) -> asyncio.Queue[Any]:
         return self.got.setdefault(event, asyncio.Queue())
