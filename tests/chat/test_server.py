@@ -120,22 +120,6 @@ async def test_tutorial_offsets_and_exactly_once(chat_url: str, clients: list[Cl
     assert a.queue("chat message").empty() and late.queue("chat message").empty()
 
 
-async def test_bad_input_gets_an_error_and_others_are_unaffected(
-    chat_url: str, clients: list[Client]
-) -> None:
-    ana = await connect(chat_url, clients)
-    assert "username" in (await ana.sio.call("add user", ""))["error"]
-    assert "username" in (await ana.sio.call("add user", "x" * 100))["error"]
-    assert "message" in (await ana.sio.call("new message", "x"))["error"]  # not logged in
-    await ana.sio.call("add user", "ana")
-    assert "at most 100" in (await ana.sio.call("new message", "x" * 101))["error"]
-    assert "message" in (await ana.sio.call("new message", {"nested": [1]}))["error"]
-    replies = [await ana.sio.call("new message", f"m{i}") for i in range(12)]
-    assert any("rate limit" in r.get("error", "") for r in replies)
-    bo = await connect(chat_url, clients)
-    assert (await bo.sio.call("add user", "bo"))["numUsers"] == 2
-
-
 def test_http_endpoints_and_client_script(chat_url: str) -> None:
     for path, needle in [
         ("/healthz", b"ok"),
