@@ -102,6 +102,6 @@ def serve(
         host=host,
         port=port,
         log_level=log_level,
-        **({"log_config": cfg} if (cfg := uvicorn_log_config(log_format)) else {}),
+        log_config=uvicorn_log_config(log_format),
     )
     DrainingServer(config, chat, drain_timeout).run()
