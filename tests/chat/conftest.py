@@ -15,8 +15,8 @@ _names = itertools.count()
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[str]:
     """One PostgreSQL server for the session; tests get their own database from it."""
-    with postgres_server() as url:
-        yield url
+    with postgres_server() as server:
+        yield server.url
 
 
 @pytest.fixture

@@ -3,20 +3,10 @@
 import asyncio
 import signal
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from tests.chat.servers import replicas
+from tests.chat.servers import readyz, replicas
 from tests.chat.test_server import Client
-
-
-def readyz(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url + "/readyz", timeout=2) as r:
-            return int(r.status)
-    except urllib.error.HTTPError as e:
-        return e.code
 
 
 async def test_sigterm_drains_then_exits_and_history_survives(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ library: it talks to whatever implements `Transport` — python-socketio's names
 only has to move packets and rooms, not re-implement the chat.
 """
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -18,6 +19,8 @@ from escala.chat.presence import Presence
 from escala.chat.store import Store
 
 ERROR_EVENT = "chat error"
+
+log = logging.getLogger("escala.chat")
 
 Ack = Any
 """What a handler returns is the client's acknowledgement (None: no ack payload)."""
@@ -98,7 +101,13 @@ class ChatService:
         await self.transport.enter_room(sid, core.DEFAULT_ROOM)
         offset = auth.get("serverOffset") if isinstance(auth, dict) else None
         if isinstance(offset, int) and not isinstance(offset, bool):
-            for rec in await self.store.since(core.DEFAULT_ROOM, offset):
+            try:
+                missed = await self.store.since(core.DEFAULT_ROOM, offset)
+            except Exception:
+                log.exception("replaying history to %s failed", sid)
+                await self._reject(sid, "server: history is unavailable; reconnect later")
+                return
+            for rec in missed:
                 await self.transport.send_to(sid, "chat message", (rec["text"], rec["id"]))
 
     async def disconnect(self, sid: str) -> None:
@@ -109,20 +118,25 @@ class ChatService:
         self.metrics.connected.dec()
         if session.username is None:
             return
-        await self.presence.leave(session.room, sid)
+        try:
+            await self.presence.leave(session.room, sid)
+            num = await self.presence.count(session.room)
+        except Exception:
+            log.exception("presence of %s could not be withdrawn", sid)
+            return
         await self.transport.broadcast(
             session.room,
             "user left",
-            {
-                "username": session.username,
-                "numUsers": await self.presence.count(session.room),
-                "room": session.room,
-            },
+            {"username": session.username, "numUsers": num, "room": session.room},
             skip=sid,
         )
 
     async def handle(self, sid: str, event: str, args: tuple[Any, ...]) -> Ack:
-        """Run one client event; returns the ack. Unknown events and sids are ignored."""
+        """Run one client event; returns the ack. Unknown events and sids are ignored.
+
+        A failure of the stores behind it (database or Redis down) becomes a `server:`
+        error for that client, and the replica carries on.
+        """
         handler = self._handlers.get(event)
         session = self.sessions.get(sid)
         if handler is None or session is None:
@@ -130,6 +144,9 @@ class ChatService:
         started = time.perf_counter()
         try:
             return await handler(session, args)
+        except Exception:
+            log.exception("%r from %s failed", event, sid)
+            return await self._reject(sid, f"server: {event} failed; try again")
         finally:
             self.metrics.latency.labels(event=event).observe(time.perf_counter() - started)
 
