@@ -58,17 +58,21 @@ def postgres_server() -> Iterator[Postgres]:
         pw = pwd.getpwnam("postgres")
         os.chown(data, pw.pw_uid, pw.pw_gid)
     initdb = [_pg_bin("initdb"), "-D", str(data / "db"), "-U", PG_USER, "-A", "trust"]
-    subprocess.run(
+    done = subprocess.run(
         [*initdb, "-E", "UTF8", "--no-sync", "--no-instructions"],
-        check=True,
         capture_output=True,
+        text=True,
+        cwd=data,  # the postgres user may not be allowed into the checkout
         **_as_postgres(),  # type: ignore[call-overload]
     )
+    if done.returncode != 0:
+        shutil.rmtree(data, ignore_errors=True)
+        raise RuntimeError(f"initdb failed: {done.stderr}")
     port = free_port()
     argv = [_pg_bin("postgres"), "-D", str(data / "db"), "-p", str(port), "-h", "127.0.0.1"]
     argv += ["-k", str(data), "-c", "fsync=off", "-c", "full_page_writes=off"]
     server = Postgres(
-        f"postgresql://{PG_USER}@127.0.0.1:{port}", start(argv, port, **_as_postgres())
+        f"postgresql://{PG_USER}@127.0.0.1:{port}", start(argv, port, cwd=data, **_as_postgres())
     )
     try:
         yield server
