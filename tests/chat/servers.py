@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -75,10 +76,21 @@ def postgres_server() -> Iterator[Postgres]:
         f"postgresql://{PG_USER}@127.0.0.1:{port}", start(argv, port, cwd=data, **_as_postgres())
     )
     try:
+        _wait_until_accepting(port)
         yield server
     finally:
         server.stop()
         shutil.rmtree(data, ignore_errors=True)
+
+
+def _wait_until_accepting(port: int, timeout: float = 30) -> None:
+    """The port opens before PostgreSQL takes queries ("the database system is starting up")."""
+    deadline = time.monotonic() + timeout
+    argv = [_pg_bin("pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port), "-U", PG_USER]
+    while subprocess.run(argv).returncode != 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"PostgreSQL on port {port} not ready after {timeout}s")
+        time.sleep(0.1)
 
 
 def create_database(base_url: str, name: str) -> str:

@@ -1,8 +1,8 @@
 """History in PostgreSQL (asyncpg), so every replica of the chat shares one history.
 
-Same `Store` interface and the same exactly-once on `client_offset` as SQLite: the
-insert is `ON CONFLICT (client_offset) DO NOTHING`, and a retry reads the stored row
-back. Replicas that start together migrate under an advisory lock, so only one of
+Same `Store` interface, group commit and exactly-once on `client_offset` as SQLite:
+the insert is `ON CONFLICT (client_offset) DO NOTHING`, and a retry reads the stored
+row back. Replicas that start together migrate under an advisory lock, so only one of
 them applies each schema version.
 """
 
@@ -12,7 +12,16 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from escala.chat.store import COLUMNS, Record, StoreError, pending_migrations, record
+from escala.chat.store import (
+    COLUMNS,
+    Added,
+    GroupCommit,
+    Record,
+    Row,
+    StoreError,
+    pending_migrations,
+    record,
+)
 
 MIGRATIONS = [
     """
@@ -45,6 +54,7 @@ class PostgresStore:
         self.url = url
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
+        self._batches = GroupCommit(self._insert)
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -77,6 +87,7 @@ class PostgresStore:
                 await conn.execute("INSERT INTO schema_version VALUES ($1)", version)
 
     async def close(self) -> None:
+        await self._batches.flush()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -91,22 +102,31 @@ class PostgresStore:
     async def add(
         self, room: str, username: str, text: str, client_offset: str | None = None
     ) -> tuple[Record, bool]:
-        row = await self.pool.fetchrow(
-            "INSERT INTO messages (room, username, text, ts, client_offset) "
-            "VALUES ($1, $2, $3, $4, $5) "
-            f"ON CONFLICT (client_offset) DO NOTHING RETURNING {COLUMNS}",
-            room,
-            username,
-            text,
-            time.time(),
-            client_offset,
-        )
-        if row is not None:
-            return record(row), True
-        row = await self.pool.fetchrow(
-            f"SELECT {COLUMNS} FROM messages WHERE client_offset = $1", client_offset
-        )
-        return record(row), False
+        return await self._batches.add((room, username, text, time.time(), client_offset))
+
+    async def _insert(self, rows: list[Row]) -> list[Added]:
+        """Insert `rows` in one transaction; a known client_offset returns its record."""
+        out = []
+        async with self.pool.acquire() as conn, conn.transaction():
+            for room, username, text, ts, offset in rows:
+                row = await conn.fetchrow(
+                    "INSERT INTO messages (room, username, text, ts, client_offset) "
+                    "VALUES ($1, $2, $3, $4, $5) "
+                    f"ON CONFLICT (client_offset) DO NOTHING RETURNING {COLUMNS}",
+                    room,
+                    username,
+                    text,
+                    ts,
+                    offset,
+                )
+                if row is not None:
+                    out.append((record(row), True))
+                    continue
+                row = await conn.fetchrow(
+                    f"SELECT {COLUMNS} FROM messages WHERE client_offset = $1", offset
+                )
+                out.append((record(row), False))
+        return out
 
     async def recent(self, room: str, limit: int) -> list[Record]:
         rows = await self._fetch(

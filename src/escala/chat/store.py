@@ -9,15 +9,14 @@ order on `open`), so a replica started on an older file or database brings it up
 import asyncio
 import sqlite3
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 Record = dict[str, Any]
 Row = tuple[str, str, str, float, str | None]
 """A message to insert: room, username, text, ts, client_offset."""
-
-T = TypeVar("T")
 
 # Migration n (1-based) brings a schema at version n-1 to version n. Version 1 is the
 # table the first escala created without a version table, hence IF NOT EXISTS.
@@ -90,21 +89,76 @@ def open_store(database: str | None, data_dir: Path) -> Store:
     return SQLiteStore(data_dir / "chat.sqlite3")
 
 
+Added = tuple[Record, bool]
+
+
+class GroupCommit:
+    """Write concurrent `add`s together: one transaction, so one disk sync, per batch.
+
+    Adds that arrive while a batch is being written wait and form the next batch, so
+    throughput grows with the number of concurrent senders instead of being capped by
+    syncs per second, and a lone sender waits for nothing. `write` inserts a batch in
+    one transaction and returns a result per row, in order. A batch that fails is
+    retried row by row, so one bad row fails alone.
+    """
+
+    def __init__(self, write: Callable[[list[Row]], Awaitable[list[Added]]]) -> None:
+        self.write = write
+        self._queue: list[tuple[Row, asyncio.Future[Added]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def add(self, row: Row) -> Added:
+        future: asyncio.Future[Added] = asyncio.get_running_loop().create_future()
+        self._queue.append((row, future))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_queue())
+        return await future
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is written."""
+        if self._writer is not None:
+            await asyncio.shield(self._writer)
+
+    async def _write_queue(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                rows = [row for row, _ in batch]
+                results: list[Added | Exception]
+                try:
+                    results = list(await self.write(rows))
+                except Exception:
+                    results = [await self._write_one(row) for row in rows]
+                for (_, future), result in zip(batch, results, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(result, Exception):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self._writer = None
+
+    async def _write_one(self, row: Row) -> Added | Exception:
+        try:
+            (result,) = await self.write([row])
+        except Exception as e:
+            return e
+        return result
+
+
 class SQLiteStore:
     """History in one SQLite file; fine for one replica, use PostgreSQL for many.
 
-    Group commit: `add` calls that arrive while a write is in flight are queued and
-    written together in one transaction (one fsync), so throughput grows with the
-    number of concurrent senders instead of being capped by commits per second. All
-    SQLite calls run on one dedicated thread, which owns the connection.
+    `add`s go through a `GroupCommit`. All SQLite calls run on one dedicated thread,
+    which owns the connection: one thread hop per batch, not per statement.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self._thread: ThreadPoolExecutor | None = None
-        self._queue: list[tuple[Row, asyncio.Future[tuple[Record, bool]]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._batches = GroupCommit(self._write)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -137,8 +191,7 @@ class SQLiteStore:
         self._conn = conn
 
     async def close(self) -> None:
-        if self._writer is not None:
-            await self._writer
+        await self._batches.flush()
         if self._thread is not None:
             if self._conn is not None:
                 await self._call(self._conn.close)
@@ -156,42 +209,12 @@ class SQLiteStore:
     async def add(
         self, room: str, username: str, text: str, client_offset: str | None = None
     ) -> tuple[Record, bool]:
-        future: asyncio.Future[tuple[Record, bool]] = asyncio.get_running_loop().create_future()
-        self._queue.append(((room, username, text, time.time(), client_offset), future))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_queue())
-        return await future
+        return await self._batches.add((room, username, text, time.time(), client_offset))
 
-    async def _write_queue(self) -> None:
-        """Write what is queued, batch after batch, until the queue stays empty."""
-        try:
-            while self._queue:
-                batch, self._queue = self._queue, []
-                try:
-                    results = await self._call(self._insert, [row for row, _ in batch])
-                except sqlite3.Error:
-                    # One bad row must not fail its neighbours: retry them one by one.
-                    results = [await self._insert_one(row) for row, _ in batch]
-                except Exception as e:
-                    results = [e] * len(batch)
-                for (_, future), result in zip(batch, results, strict=True):
-                    if future.done():
-                        continue
-                    if isinstance(result, Exception):
-                        future.set_exception(result)
-                    else:
-                        future.set_result(result)
-        finally:
-            self._writer = None
+    async def _write(self, rows: list[Row]) -> list[Added]:
+        return await self._call(self._insert, rows)  # type: ignore[no-any-return]
 
-    async def _insert_one(self, row: Row) -> tuple[Record, bool] | Exception:
-        try:
-            (result,) = await self._call(self._insert, [row])
-        except sqlite3.Error as e:
-            return e
-        return result  # type: ignore[no-any-return]
-
-    def _insert(self, rows: list[Row]) -> list[tuple[Record, bool]]:
+    def _insert(self, rows: list[Row]) -> list[Added]:
         """Insert `rows` in one transaction; a known client_offset returns its record."""
         out = []
         conn = self.conn
