@@ -82,3 +82,21 @@ async def test_an_unreachable_database_names_host_not_password() -> None:
     with pytest.raises(StoreError, match=r"cannot reach PostgreSQL at 127\.0\.0\.1") as err:
         await store.open()
     assert "s3cret" not in str(err.value)
+
+
+async def test_a_row_the_database_refuses_fails_alone(make_store: Callable[[], Store]) -> None:
+    """Written in the same batch as good messages, an unstorable one (a lone surrogate
+    that the chat's rules would have refused) raises for its caller only."""
+    store: Store = make_store()
+    await store.open()
+    try:
+        results = await asyncio.gather(
+            store.add("lobby", "ana", "one"),
+            store.add("lobby", "ana", "bad \ud800"),
+            store.add("lobby", "ana", "two"),
+            return_exceptions=True,
+        )
+        assert isinstance(results[1], Exception)
+        assert [r["text"] for r in await store.recent("lobby", 10)] == ["one", "two"]
+    finally:
+        await store.close()
