@@ -1,14 +1,16 @@
 """Two `escala chat serve` replicas sharing broadcasts and presence through one real Redis."""
 
 import asyncio
+import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.chat.servers import Replica, replicas
+from tests.chat.servers import Replica, replicas, serve_argv
 from tests.chat.test_server import Client
+from tests.servers import free_port
 
 
 @pytest.fixture
@@ -60,3 +62,12 @@ async def test_presence_counts_users_on_both_replicas_and_forgets_a_crashed_one(
         await asyncio.sleep(0.2)
         users = (await on_b.sio.call("users"))["users"]
     assert users == ["bo"]
+
+
+def test_an_unreachable_redis_stops_startup_naming_host_not_password(tmp_path: Path) -> None:
+    port = free_port()
+    argv = serve_argv(free_port(), tmp_path, "--redis", f"redis://:s3cret@127.0.0.1:{port}")
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 3  # uvicorn's "application startup failed"
+    assert f"cannot reach Redis at 127.0.0.1:{port}" in out.stderr
+    assert "s3cret" not in out.stderr + out.stdout

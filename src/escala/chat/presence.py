@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from escala.chat import core
+from escala.chat.store import StoreError
 
 
 class Presence(Protocol):
@@ -85,7 +86,13 @@ class RedisPresence:
         return f"{PREFIX}:room:{room}"
 
     async def start(self) -> None:
-        await self._beat()
+        try:
+            await self._beat()
+        except (RedisError, OSError) as e:
+            where = self.redis.connection_pool.connection_kwargs
+            raise StoreError(
+                f"cannot reach Redis at {where.get('host')}:{where.get('port')}: {e}"
+            ) from e
         self._heartbeat = asyncio.create_task(self._beat_forever())
 
     async def _beat(self) -> None:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import socketio
-from redis.exceptions import RedisError
 
 from escala.chat import core
 from escala.chat.metrics import Metrics
@@ -159,7 +158,8 @@ class ChatApp:
                 try:
                     await self.store.open()
                     await self.presence.start()
-                except (StoreError, RedisError, OSError) as e:
+                except StoreError as e:
+                    await self.store.close()
                     await send({"type": "lifespan.startup.failed", "message": str(e)})
                     return
                 await send({"type": "lifespan.startup.complete"})
