@@ -1,9 +1,10 @@
 """History in PostgreSQL (asyncpg), so every replica of the chat shares one history.
 
-Same `Store` interface, group commit and exactly-once on `client_offset` as SQLite:
-the insert is `ON CONFLICT (client_offset) DO NOTHING`, and a retry reads the stored
-row back. Replicas that start together migrate under an advisory lock, so only one of
-them applies each schema version.
+Same `Store` interface, group commit and exactly-once on `client_offset` as SQLite: the
+insert is `ON CONFLICT (client_offset) DO NOTHING`, and a retry reads the stored row
+back. Replicas that start together migrate under an advisory lock, so only one of them
+applies each schema version; writers take another, so ids commit in order across
+replicas.
 """
 
 import time
@@ -37,8 +38,10 @@ MIGRATIONS = [
     """,
 ]
 
-# Any constant shared by every escala replica; it names the lock held while migrating.
+# Constants shared by every escala replica, naming the advisory locks held while
+# migrating and while writing a batch.
 MIGRATION_LOCK = 0x657363616C61
+WRITE_LOCK = MIGRATION_LOCK + 1
 
 
 def describe(url: str) -> str:
@@ -105,9 +108,15 @@ class PostgresStore:
         return await self._batches.add((room, username, text, time.time(), client_offset))
 
     async def _insert(self, rows: list[Row]) -> list[Added]:
-        """Insert `rows` in one transaction; a known client_offset returns its record."""
+        """Insert `rows` in one transaction; a known client_offset returns its record.
+
+        Writers take a lock shared by every replica, so ids are handed out and
+        committed in the same order: a reader that has seen id N (the tutorial's
+        serverOffset) can never later miss a message with an id below N.
+        """
         out = []
         async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
             for room, username, text, ts, offset in rows:
                 row = await conn.fetchrow(
                     "INSERT INTO messages (room, username, text, ts, client_offset) "
