@@ -7,7 +7,6 @@ applies each schema version; writers take another, so ids commit in order across
 replicas.
 """
 
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,7 +15,7 @@ import asyncpg
 from escala.chat.store import (
     COLUMNS,
     Added,
-    GroupCommit,
+    BatchedStore,
     Record,
     Row,
     StoreError,
@@ -50,14 +49,14 @@ def describe(url: str) -> str:
     return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or '/'}"
 
 
-class PostgresStore:
+class PostgresStore(BatchedStore):
     """A connection pool to one PostgreSQL database; the schema lives in its `public`."""
 
     def __init__(self, url: str, pool_size: int = 10) -> None:
+        super().__init__()
         self.url = url
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
-        self._batches = GroupCommit(self._insert)
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -102,15 +101,8 @@ class PostgresStore:
             return False
         return True
 
-    async def add(
-        self, room: str, username: str, text: str, client_offset: str | None = None
-    ) -> tuple[Record, bool]:
-        return await self._batches.add((room, username, text, time.time(), client_offset))
-
-    async def _insert(self, rows: list[Row]) -> list[Added]:
-        """Insert `rows` in one transaction; a known client_offset returns its record.
-
-        Writers take a lock shared by every replica, so ids are handed out and
+    async def _write_batch(self, rows: list[Row]) -> list[Added]:
+        """Writers take a lock shared by every replica, so ids are handed out and
         committed in the same order: a reader that has seen id N (the tutorial's
         serverOffset) can never later miss a message with an id below N.
         """
