@@ -85,6 +85,5 @@ def test_the_chat_container_starts_answers_its_probes_and_stops_on_sigterm(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    # a clean stop: exit 0, or uvicorn re-raising the SIGTERM it handled; not a crash
-    assert code in (0, -signal.SIGTERM), log.read_text()
+    assert code == 0, log.read_text()  # drained and flushed, not killed
     assert (tmp_path / "data" / "chat.sqlite3").exists()  # history went to the volume

@@ -164,3 +164,14 @@ def test_delete_chat_is_a_dry_run_without_yes_and_leaves_the_cluster_add_ons(
     assert not fake_api.cluster.pdbs
     again = run(capsys, store, kubeconfig, "delete", "chat", "--yes")
     assert "7 absent" in again.out
+
+
+def test_database_secret_flag_reaches_the_chat_pods(
+    capsys, store, fake_api: FakeApiServer, kubeconfig: Path
+) -> None:
+    result = run(capsys, store, kubeconfig, "deploy", "chat", "--database-secret", "chat-db")
+    assert result.code == 0, result.err
+    chat = fake_api.cluster.generic[("deployments", "escala-chat", "chat")]
+    env = chat["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "ESCALA_CHAT_DATABASE",
+            "valueFrom": {"secretKeyRef": {"name": "chat-db", "key": "url"}}} in env  # fmt: skip

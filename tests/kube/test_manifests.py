@@ -54,6 +54,21 @@ def test_chat_deployment_can_be_scaled_on_cpu_and_drains_on_sigterm() -> None:
     assert "topology.kubernetes.io/zone" in zones
 
 
+def test_a_shared_database_is_referenced_from_its_secret_never_written() -> None:
+    options = ChatOptions(NAME, "1.31.2", "eu-west-1", database_secret="chat-database")
+    check(options)
+    deployment = by_kind(chat_app(options), "Deployment", "chat")
+    kubernetes_validate.validate(deployment, "1.31", strict=True)
+    env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+    [database] = [e for e in env if e["name"] == "ESCALA_CHAT_DATABASE"]
+    assert database == {
+        "name": "ESCALA_CHAT_DATABASE",
+        "valueFrom": {"secretKeyRef": {"name": "chat-database", "key": "url"}},
+    }
+    plain = by_kind(chat_app(OPTIONS), "Deployment", "chat")["spec"]["template"]["spec"]
+    assert all(e["name"] != "ESCALA_CHAT_DATABASE" for e in plain["containers"][0]["env"])
+
+
 def test_redis_service_is_the_address_the_chat_is_given() -> None:
     objects = chat_app(OPTIONS)
     service = by_kind(objects, "Service", "redis")
@@ -92,6 +107,7 @@ def test_hpa_and_pdb_follow_the_flags() -> None:
         ({"replicas": 20}, "--replicas: 20 is outside"),
         ({"min_replicas": 0, "replicas": 0}, "--min: 0"),
         ({"drain_timeout": 0}, "--drain-timeout: 0"),
+        ({"database_secret": "Chat_DB"}, "--database-secret: 'Chat_DB' is not a Secret name"),
     ],
 )
 def test_bad_flags_are_named(flags, named) -> None:

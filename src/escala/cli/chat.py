@@ -25,8 +25,25 @@ def serve(
     data_dir: Path = typer.Option(
         None, envvar="ESCALA_CHAT_DATA_DIR", help="Where the SQLite history lives (./data)."
     ),
+    database: str = typer.Option(
+        None,
+        envvar="ESCALA_CHAT_DATABASE",
+        help="postgresql://user:password@host:port/db to share history (default: SQLite).",
+    ),
     redis: str = typer.Option(
-        None, envvar="ESCALA_CHAT_REDIS", help="redis://host:port to share broadcasts."
+        None,
+        envvar="ESCALA_CHAT_REDIS",
+        help="redis://host:port to share broadcasts, rooms and presence across replicas.",
+    ),
+    presence_ttl: float = typer.Option(
+        15.0,
+        envvar="ESCALA_CHAT_PRESENCE_TTL",
+        help="With --redis: seconds after which a crashed replica's users stop counting.",
+    ),
+    drain_timeout: float = typer.Option(
+        10.0,
+        envvar="ESCALA_CHAT_DRAIN_TIMEOUT",
+        help="On SIGTERM: seconds to move clients away and flush history before exiting.",
     ),
     static: Path = typer.Option(
         None, envvar="ESCALA_CHAT_STATIC", help="Serve this folder at / instead of escala's page."
@@ -52,29 +69,39 @@ def serve(
 
     from escala.chat.core import Limits
     from escala.chat.logs import uvicorn_log_config
-    from escala.chat.server import Settings, create_app
-    from escala.chat.store import SQLiteStore
+    from escala.chat.server import ChatApp, Settings
+    from escala.chat.shutdown import DrainingServer
+    from escala.chat.store import open_store
 
     if not 0 < port < 65536:
         raise UsageError(f"--port: {port} is not a TCP port; use 1-65535")
     if static is not None and not static.is_dir():
         raise UsageError(f"--static: {static} is not a directory; give a folder with index.html")
+    if database is not None and not database.startswith(("postgresql://", "postgres://")):
+        raise UsageError(
+            "--database: must be a postgresql:// URL; leave it out for SQLite under --data-dir"
+        )
     if redis is not None and not redis.startswith(("redis://", "rediss://")):
         raise UsageError("--redis: must be a redis:// or rediss:// URL")
     if log_format not in ("text", "json"):
         raise UsageError(f"--log-format: {log_format!r} is not text or json")
     if history < 0 or max_message < 1 or rate <= 0:
         raise UsageError("--history must be >= 0, --max-message >= 1 and --rate > 0")
+    if presence_ttl < 1 or drain_timeout < 1:
+        raise UsageError("--presence-ttl and --drain-timeout: give at least 1 second")
     limits = Limits(
         max_message=max_message, rate_per_second=rate, burst=max(1, int(rate * 2)), history=history
     )
-    store = SQLiteStore((data_dir or _default_data_dir()) / "chat.sqlite3")
-    asgi, _ = create_app(store, Settings(limits=limits, redis_url=redis, static_dir=static))
-    uvicorn.run(
-        asgi,
+    store = open_store(database, data_dir or _default_data_dir())
+    settings = Settings(
+        limits=limits, redis_url=redis, presence_ttl=presence_ttl, static_dir=static
+    )
+    chat = ChatApp(store, settings)
+    config = uvicorn.Config(
+        chat,
         host=host,
         port=port,
         log_level=log_level,
-        timeout_graceful_shutdown=10,
-        **({"log_config": cfg} if (cfg := uvicorn_log_config(log_format)) else {}),
+        log_config=uvicorn_log_config(log_format),
     )
+    DrainingServer(config, chat, drain_timeout).run()

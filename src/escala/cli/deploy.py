@@ -61,6 +61,12 @@ def deploy_chat_command(
         "--drain-timeout",
         help="Seconds the chat drains on SIGTERM; the grace period covers it.",
     ),
+    database_secret: str | None = typer.Option(
+        None,
+        "--database-secret",
+        help="Secret in escala-chat whose `url` key is a postgresql:// URL: history shared "
+        "by all replicas (default: each replica's own SQLite).",
+    ),
     state: str | None = STATE_OPTION,
     kubeconfig: str | None = KUBECONFIG_OPTION,
     output: OutputFormat = apply_or_print_option("the manifests and list what changed"),
@@ -77,6 +83,7 @@ def deploy_chat_command(
         max_replicas=max_replicas,
         cpu_target=cpu_target,
         drain_timeout=drain_timeout,
+        database_secret=database_secret,
     )
     check(options)
     objects = desired(options)

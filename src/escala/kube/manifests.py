@@ -7,8 +7,9 @@ JSON schemas in the tests and applied through `KubeClient.apply`.
 What each object is for:
 
 - Namespace `escala-chat` holds everything of the app, so one name finds it all;
-- Redis (Deployment + Service `redis`): the chat's `--redis` backend, which carries
-  broadcasts between replicas (history stays in each pod: see docs/scaling.md);
+- Redis (Deployment + Service `redis`): the chat's `--redis` backend, which shares
+  broadcasts, rooms and presence between replicas (history is shared only through
+  `--database-secret`; otherwise it stays in each pod);
 - chat Deployment: CPU requests (the HPA's utilisation is measured against them),
   readiness on /readyz and liveness on /healthz, a preStop pause and a grace period
   longer than the chat's drain so SIGTERM moves clients away cleanly, spread across
@@ -52,6 +53,7 @@ ZONE = "topology.kubernetes.io/zone"
 
 # A container image reference as the distribution spec writes it:
 # [registry[:port]/]path[:tag][@sha256:digest], lower-case path components.
+_DNS_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _IMAGE = re.compile(
     rf"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*"
@@ -72,6 +74,7 @@ class ChatOptions:
     max_replicas: int = 10
     cpu_target: int = 70
     drain_timeout: int = 10
+    database_secret: str | None = None  # a Secret whose `url` key is the chat's --database
 
 
 def check(options: ChatOptions) -> None:
@@ -103,6 +106,12 @@ def check(options: ChatOptions) -> None:
         )
     if options.drain_timeout < 1:
         problems.append(f"--drain-timeout: {options.drain_timeout}; give at least 1 second")
+    secret = options.database_secret
+    if secret is not None and (len(secret) > 253 or not _DNS_NAME.match(secret)):
+        problems.append(
+            f"--database-secret: {secret!r} is not a Secret name; use lower-case letters, "
+            "digits, '-' and '.', e.g. chat-database"
+        )
     if problems:
         raise SpecInvalid(problems, "escala deploy chat")
 
@@ -168,11 +177,7 @@ def chat_deployment(options: ChatOptions) -> Obj:
             "--log-format",
             "json",
         ],
-        # read by the chat's `--drain-timeout` option, which it falls back to
-        "env": [
-            {"name": "ESCALA_CHAT_DRAIN_TIMEOUT", "value": str(options.drain_timeout)},
-            {"name": "ESCALA_CHAT_DATA_DIR", "value": "/var/lib/escala"},
-        ],
+        "env": _chat_env(options),
         "ports": [{"name": "http", "containerPort": PORT}],
         "readinessProbe": {
             "httpGet": {"path": "/readyz", "port": "http"},
@@ -219,6 +224,20 @@ def chat_deployment(options: ChatOptions) -> Obj:
     return deployment(
         _meta(CHAT), pod, first, strategy={"type": "RollingUpdate", "rollingUpdate": rolling}
     )
+
+
+def _chat_env(options: ChatOptions) -> list[Obj]:
+    """The chat's options that have no flag in `args`, read from its environment. The
+    database URL holds a password, so it is only referenced from its Secret: it never
+    appears in the manifests (or in `-o yaml`)."""
+    env: list[Obj] = [
+        {"name": "ESCALA_CHAT_DRAIN_TIMEOUT", "value": str(options.drain_timeout)},
+        {"name": "ESCALA_CHAT_DATA_DIR", "value": "/var/lib/escala"},
+    ]
+    if options.database_secret:
+        ref = {"name": options.database_secret, "key": "url"}
+        env.append({"name": "ESCALA_CHAT_DATABASE", "valueFrom": {"secretKeyRef": ref}})
+    return env
 
 
 def chat_service(options: ChatOptions) -> Obj:
