@@ -17,6 +17,7 @@ from escala.cloud.aws.key_pair import KeyPair
 from escala.cloud.aws.launch_template import LaunchTemplate
 from escala.cloud.aws.load_balancer import Listener, LoadBalancer, TargetGroup
 from escala.cloud.aws.route_table import RouteTable
+from escala.cloud.aws.scaling_policy import ScalingPolicy
 from escala.cloud.aws.security_group import SecurityGroup, SecurityGroupRule
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.task import Discoverable, Task
@@ -34,6 +35,7 @@ ALL_TASKS: tuple[type[Task], ...] = (
     KeyPair,
     LaunchTemplate,
     AutoscalingGroup,
+    ScalingPolicy,
     LoadBalancer,
     TargetGroup,
     Listener,
