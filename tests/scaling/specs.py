@@ -13,3 +13,9 @@ EC2_FLAGS = (
     "--redis-parameter", REDIS_PARAMETER, "--database-parameter", DATABASE_PARAMETER,
     "--min", "2", "--max", "5", "--cpu-target", "60",
 )  # fmt: skip
+
+FARGATE_FLAGS = (
+    "--platform", "fargate", "--zones", ",".join(ZONES), "--image", IMAGE,
+    "--redis-parameter", REDIS_PARAMETER, "--database-parameter", DATABASE_PARAMETER,
+    "--cpu", "512", "--memory", "2048", "--min", "2", "--max", "8", "--cpu-target", "70",
+)  # fmt: skip

@@ -74,3 +74,16 @@ def test_a_second_create_of_the_same_name_is_refused(aws, state, capsys):
     assert escala(capsys, "create", "chatservice", NAME, *EC2_FLAGS, *state).code == 0
     again = escala(capsys, "create", "chatservice", NAME, *EC2_FLAGS, *state)
     assert again.code == 2 and "already exists" in again.err
+
+
+def test_fargate_sizes_and_ec2_only_fields_are_refused(aws, state, capsys):
+    result = escala(
+        capsys, "create", "chatservice", NAME, "--platform", "fargate",
+        "--zones", "eu-west-1a,eu-west-1b", "--image", IMAGE, "--redis-parameter",
+        REDIS_PARAMETER, "--cpu", "256", "--memory", "4096", "--machine-type", "t3.small",
+        "--yes", *state,
+    )  # fmt: skip
+    assert result.code == 2
+    assert "spec.memory: 4096 MiB does not go with cpu 256; use 512 to 2048" in result.err
+    assert "spec.machineType: only for platform ec2; remove it" in result.err
+    _nothing_created(capsys, state)

@@ -37,6 +37,7 @@ CPU_TARGET = 50.0
 
 class Platform(enum.StrEnum):
     ec2 = "ec2"
+    fargate = "fargate"
 
 
 class ChatServiceSpec(_Model):

@@ -12,6 +12,7 @@ from escala.api import ObjectMeta, Subnet
 from escala.api.chat_service import ChatService, ChatServiceSpec, Platform, complete
 from escala.api.chat_service_validation import validate_chat_service
 from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.tasks import CHAT_SERVICE_DELETABLE
 from escala.errors import AlreadyExists
 from escala.ops.delete import delete_owner
 from escala.ops.update import check_region
@@ -102,6 +103,7 @@ def delete_chat_service(store: StateStore, name: str, clients: ClientFactory, *,
         yes=yes,
         in_store=in_store,
         forget=lambda: store.delete_chat_service(name),
+        kinds=CHAT_SERVICE_DELETABLE,
         not_found=f"chat service {name!r}: not in state store {store.url} and no AWS resource "
         f"in {clients.region} is tagged as its own (see `escala get chatservices`)",
     )

@@ -8,6 +8,8 @@ and `shared` resources stay.
 from collections.abc import Callable
 
 from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.task import Discoverable
+from escala.cloud.aws.tasks import ALL_DELETABLE
 from escala.errors import NotFound
 from escala.ops.update import check_region
 from escala.reconcile.delete import delete_owned, deletion_plan, find_owned
@@ -23,11 +25,12 @@ def delete_owner(
     in_store: bool,
     forget: Callable[[], None],
     not_found: str,
+    kinds: tuple[type[Discoverable], ...] = ALL_DELETABLE,
 ) -> Plan:
     """List (and with `yes` delete) what `owner` owns by tag, then `forget` its spec:
     last, so an interrupted delete can simply be run again. NotFound(`not_found`) when
     neither the store nor AWS knows the owner."""
-    resources = find_owned(clients, owner)
+    resources = find_owned(clients, owner, kinds)
     if not in_store and not resources:
         raise NotFound(not_found)
     plan = deletion_plan(owner, resources)
