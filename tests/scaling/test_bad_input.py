@@ -87,3 +87,15 @@ def test_fargate_sizes_and_ec2_only_fields_are_refused(aws, state, capsys):
     assert "spec.memory: 4096 MiB does not go with cpu 256; use 512 to 2048" in result.err
     assert "spec.machineType: only for platform ec2; remove it" in result.err
     _nothing_created(capsys, state)
+
+
+def test_the_platform_of_a_service_cannot_change(aws, state, capsys):
+    assert escala(capsys, "create", "chatservice", NAME, *EC2_FLAGS, *state).code == 0
+    result = escala(
+        capsys, "set", "chatservice", NAME, "spec.platform=fargate", "spec.ami=",
+        "spec.machineType=", "spec.rootVolumeSize=", *state,
+    )  # fmt: skip
+    assert result.code == 2
+    assert "spec.platform: cannot change from 'ec2' to 'fargate'" in result.err
+    listed = escala(capsys, "get", "chatservices", *state).out
+    assert listed.split("\n")[1].split()[1] == "ec2", "nothing stored"

@@ -47,6 +47,25 @@ def test_ec2_chat_service_lifecycle(aws, state, parameters, capsys):
     again = escala(capsys, "update", "chatservice", NAME, *state, "--yes")
     assert again.code == 0 and again.out.strip() == "No changes need to be applied"
 
+    # a change: more room to grow and a lower CPU target, applied in place
+    changed = escala(capsys, "set", "chatservice", NAME, "spec.maxSize=8", "spec.cpuTarget=40",
+                     *state)  # fmt: skip
+    assert changed.code == 0, changed.err
+    plan = json.loads(escala(capsys, "update", "chatservice", NAME, *state, "-o", "json").out)
+    assert [
+        (c["kind"], c["action"], [(f["field"], f["old"], f["new"]) for f in c["fields"]])
+        for c in plan["changes"]
+    ] == [
+        ("AutoscalingGroup", "modify", [("maxSize", 5, 8)]),
+        ("ScalingPolicy", "modify", [("targetValue", 60.0, 40.0)]),
+    ]
+    assert escala(capsys, "update", "chatservice", NAME, *state, "--yes").code == 0
+    assert escala(capsys, "update", "chatservice", NAME, *state).out.strip() == (
+        "No changes need to be applied"
+    )
+    fixed = escala(capsys, "set", "chatservice", NAME, "spec.platform=fargate", *state)
+    assert fixed.code == 2 and "spec.ami: only for platform ec2" in fixed.err
+
     # the load balancer: internet-facing ALB, HTTP 80 -> sticky HTTP 3000 checked on /readyz
     elbv2 = boto3.client("elbv2")
     (lb,) = elbv2.describe_load_balancers(Names=[f"chat-{NAME}"])["LoadBalancers"]
@@ -87,13 +106,13 @@ def test_ec2_chat_service_lifecycle(aws, state, parameters, capsys):
     (asg,) = boto3.client("autoscaling").describe_auto_scaling_groups(
         AutoScalingGroupNames=[f"chat.{NAME}"]
     )["AutoScalingGroups"]
-    assert (asg["MinSize"], asg["MaxSize"], asg["HealthCheckType"]) == (2, 5, "ELB")
+    assert (asg["MinSize"], asg["MaxSize"], asg["HealthCheckType"]) == (2, 8, "ELB")
     assert asg["TargetGroupARNs"] == [target["TargetGroupArn"]]
     subnets = ec2.describe_subnets(SubnetIds=asg["VPCZoneIdentifier"].split(","))["Subnets"]
     assert sorted(s["AvailabilityZone"] for s in subnets) == list(ZONES)
     assert _owned(asg["Tags"])
 
-    # the scaling policy: target tracking on the group's average CPU at the spec's 60 %
+    # the scaling policy: target tracking on the group's average CPU at the spec's 40 %
     (policy,) = boto3.client("autoscaling").describe_policies(AutoScalingGroupName=f"chat.{NAME}")[
         "ScalingPolicies"
     ]
@@ -102,7 +121,7 @@ def test_ec2_chat_service_lifecycle(aws, state, parameters, capsys):
     assert tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == (
         "ASGAverageCPUUtilization"
     )
-    assert tracking["TargetValue"] == 60.0
+    assert tracking["TargetValue"] == 40.0
 
     # the launch template: IMDSv2, encrypted gp3, user-data naming parameters, never values
     (version,) = ec2.describe_launch_template_versions(

@@ -51,7 +51,7 @@ def problems(service: ChatService) -> list[str]:
         )
     out += _network(service)
     out += _platform_fields(service)
-    if not _CONTAINER_IMAGE.match(spec.image or ""):
+    if not _CONTAINER_IMAGE.match(spec.image or "") or "://" in (spec.image or ""):
         out.append(
             f"spec.image: {spec.image!r} is not a container image; give one the instances or "
             "tasks can pull, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/escala:0.1.0 "

@@ -14,6 +14,7 @@ from escala.ops.chat_service import (
     clients_for,
     create_chat_service,
     delete_chat_service,
+    set_chat_service_fields,
     update_chat_service,
 )
 from escala.state import StateStore, open_store
@@ -102,6 +103,17 @@ def update_chat_service_command(
     """Plan the AWS resources the chat service needs; apply them with --yes."""
     store = open_store(state)
     _update(store, name, store.get_chat_service(name), yes=yes, output=output)
+
+
+@verbs.set_.command("chatservice")
+def set_chat_service_command(
+    name: str = NAME_ARGUMENT,
+    fields: list[str] = typer.Argument(..., help="FIELD=VALUE, e.g. spec.maxSize=10."),
+    state: str | None = STATE_OPTION,
+) -> None:
+    """Set fields of a chat service (validated first); then `update chatservice`."""
+    set_chat_service_fields(open_store(state), name, fields)
+    console.print(f"chatservice/{name} updated; apply with: escala update chatservice {name}")
 
 
 @verbs.get.command("chatservices")

@@ -9,12 +9,20 @@ so a second run answers "No changes need to be applied".
 import dataclasses
 
 from escala.api import ObjectMeta, Subnet
-from escala.api.chat_service import ChatService, ChatServiceSpec, Platform, complete
+from escala.api.chat_service import (
+    ChatService,
+    ChatServiceSpec,
+    Platform,
+    complete,
+    dump_chat_service,
+    parse_chat_service,
+)
 from escala.api.chat_service_validation import validate_chat_service
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tasks import CHAT_SERVICE_DELETABLE
-from escala.errors import AlreadyExists
+from escala.errors import AlreadyExists, CannotChangeField
 from escala.ops.delete import delete_owner
+from escala.ops.specs import assign_fields
 from escala.ops.update import check_region
 from escala.reconcile.engine import Apply, DryRun, run
 from escala.reconcile.plan import Plan
@@ -76,6 +84,35 @@ def create_chat_service(store: StateStore, options: ChatServiceOptions) -> ChatS
         )
     store.put_chat_service(service)
     return service
+
+
+# What the resources cannot follow in place: a new platform or network is a new service.
+FIXED = {
+    "spec.platform": lambda s: s.spec.platform.value,
+    "spec.region": lambda s: s.spec.region,
+    "spec.networkCIDR": lambda s: s.spec.network_cidr,
+    "spec.subnets": lambda s: [(z.zone, z.cidr) for z in s.spec.subnets],
+}
+
+
+def set_chat_service_fields(store: StateStore, name: str, assignments: list[str]) -> ChatService:
+    """Apply `spec.FIELD=VALUE` assignments to the stored service, complete and validate
+    the result, refuse changes to the fixed fields, then store it."""
+    service = store.get_chat_service(name)
+    subject = f"chatservice/{name}"
+    changed = parse_chat_service(
+        assign_fields(dump_chat_service(service), assignments, subject), subject
+    )
+    changed = complete(changed)
+    validate_chat_service(changed)
+    for field, value in FIXED.items():
+        if value(changed) != value(service):
+            raise CannotChangeField(
+                f"{field}: cannot change from {value(service)!r} to {value(changed)!r}; "
+                f"create a new chat service and delete {name} instead"
+            )
+    store.put_chat_service(changed)
+    return changed
 
 
 def clients_for(service: ChatService) -> ClientFactory:
