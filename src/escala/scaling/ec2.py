@@ -12,7 +12,6 @@ from escala.cloud.aws.iam_role import IamRole
 from escala.cloud.aws.instance_profile import InstanceProfile
 from escala.cloud.aws.launch_template import LaunchTemplate
 from escala.cloud.aws.scaling_policy import ScalingPolicy
-from escala.cloud.aws.security_group import SecurityGroup
 from escala.cloud.aws.task import Task
 from escala.model.iam import ECR_READ
 from escala.scaling.front import Front, parameter_arns, statement
@@ -37,13 +36,11 @@ def instance_policy(front: Front) -> dict[str, object]:
 def build_ec2(front: Front) -> list[Task]:
     service, spec = front.service, front.service.spec
     name = service.name
-    app = front.app_group("instances", "Chat instances")
+    security_group, rule = front.app_group("instances", "Chat instances")
     role_name = f"instances.{name}"
     role = IamRole(name=role_name, tags=front.tags(role_name), policy=instance_policy(front))
     profile = InstanceProfile(name=role_name, tags=front.tags(role_name), role=role)
     group_name = f"chat.{name}"
-    security_group = app[0]
-    assert isinstance(security_group, SecurityGroup)
     template = LaunchTemplate(
         name=group_name,
         tags=front.tags(group_name),
@@ -73,4 +70,4 @@ def build_ec2(front: Front) -> list[Task]:
         group=group,
         cpu_target=float(spec.cpu_target or 0),
     )
-    return [*front.tasks, *app, role, profile, template, group, policy]
+    return [*front.tasks, security_group, rule, role, profile, template, group, policy]

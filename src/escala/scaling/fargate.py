@@ -18,7 +18,6 @@ from escala.cloud.aws.iam_role import ECS_TASKS, IamRole
 from escala.cloud.aws.load_balancer import Listener, elb_name
 from escala.cloud.aws.log_group import PREFIX, LogGroup
 from escala.cloud.aws.scalable_target import ScalableTarget, ServiceScalingPolicy
-from escala.cloud.aws.security_group import SecurityGroup
 from escala.cloud.aws.task import Task
 from escala.cloud.aws.task_definition import TaskDefinition
 from escala.model.iam import ECR_READ
@@ -49,9 +48,7 @@ def execution_policy(front: Front) -> dict[str, object]:
 def build_fargate(front: Front) -> list[Task]:
     service, spec = front.service, front.service.spec
     name = service.name
-    app = front.app_group("tasks", "Chat tasks")
-    security_group = app[0]
-    assert isinstance(security_group, SecurityGroup)
+    security_group, rule = front.app_group("tasks", "Chat tasks")
     listener = next(t for t in front.tasks if isinstance(t, Listener))
     ecs_name = elb_name("chat", name)
     cluster = EcsCluster(name=ecs_name, tags=front.tags(ecs_name))
@@ -102,4 +99,15 @@ def build_fargate(front: Front) -> list[Task]:
         target=target,
         cpu_target=float(spec.cpu_target or 0),
     )
-    return [*front.tasks, *app, cluster, logs, role, definition, ecs_service, target, policy]
+    return [
+        *front.tasks,
+        security_group,
+        rule,
+        cluster,
+        logs,
+        role,
+        definition,
+        ecs_service,
+        target,
+        policy,
+    ]

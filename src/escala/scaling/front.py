@@ -38,9 +38,9 @@ class Front:
     def tags(self, name: str) -> dict[str, str]:
         return cluster_tags(self.service.name, name)
 
-    def app_group(self, role: str, description: str) -> list[Task]:
-        """The security group of the chat's instances or tasks: the chat's port from the
-        load balancer only."""
+    def app_group(self, role: str, description: str) -> tuple[SecurityGroup, SecurityGroupRule]:
+        """The security group of the chat's instances or tasks, and its one rule: the
+        chat's port from the load balancer only."""
         name = f"{role}.{self.service.name}"
         group = SecurityGroup(
             name=name,
@@ -55,7 +55,7 @@ class Front:
             to_port=CHAT_PORT,
             source=self.alb_group,
         )
-        return [group, rule]
+        return group, rule
 
 
 def build_front(service: ChatService, target_type: str) -> Front:
