@@ -15,7 +15,8 @@ from escala.cloud.aws.scaling_policy import ScalingPolicy
 from escala.cloud.aws.task import Task
 from escala.model.iam import ECR_READ
 from escala.scaling.front import Front, parameter_arns, statement
-from escala.scaling.user_data import parameter_env, render_chat_user_data
+from escala.scaling.parameters import parameter_env
+from escala.scaling.user_data import render_chat_user_data
 
 # Time an instance gets to boot, install Docker and pull the image before the load
 # balancer's verdict counts.

@@ -22,7 +22,7 @@ from escala.cloud.aws.task import Task
 from escala.cloud.aws.task_definition import TaskDefinition
 from escala.model.iam import ECR_READ
 from escala.scaling.front import Front, parameter_arns, statement
-from escala.scaling.user_data import parameter_env
+from escala.scaling.parameters import parameter_env
 
 ENVIRONMENT = {"ESCALA_CHAT_LOG_FORMAT": "json"}
 

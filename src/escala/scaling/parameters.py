@@ -1,6 +1,7 @@
-"""Check, before anything is created, that the SSM parameters a chat service names exist
-and are SecureStrings: a typo would otherwise surface only as instances or tasks that
-fail at boot, and a plain String would keep a password unencrypted.
+"""The SSM parameters a chat service reads its URLs from, as which variable, and a
+check, before anything is created, that they exist and are SecureStrings: a typo would
+otherwise surface only as instances or tasks that fail at boot, and a plain String would
+keep a password unencrypted.
 
 Only the parameters' descriptions are read (DescribeParameters), never their values.
 """
@@ -10,6 +11,14 @@ from escala.cloud.aws.session import ClientFactory
 from escala.errors import SpecInvalid
 
 IAM_ACTIONS = ("ssm:DescribeParameters",)
+
+
+def parameter_env(service: ChatService) -> dict[str, str]:
+    """The chat's environment variable -> the SSM parameter holding its value."""
+    env = {"ESCALA_CHAT_REDIS": str(service.spec.redis_parameter)}
+    if service.spec.database_parameter:
+        env["ESCALA_CHAT_DATABASE"] = service.spec.database_parameter
+    return env
 
 
 def named_parameters(service: ChatService) -> dict[str, str]:

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from escala.api.chat_service import CHAT_PORT, ChatService
+from escala.scaling.parameters import parameter_env
 
 ENV_FILE = "/run/escala/chat.env"
 # The chat's own drain (`--drain-timeout`, 10 s by default) plus margin.
@@ -44,14 +45,6 @@ if ".dkr.ecr." in registry:
     )
 sys.exit(0)
 '''
-
-
-def parameter_env(service: ChatService) -> dict[str, str]:
-    """The chat's environment variable -> the SSM parameter holding its value."""
-    env = {"ESCALA_CHAT_REDIS": str(service.spec.redis_parameter)}
-    if service.spec.database_parameter:
-        env["ESCALA_CHAT_DATABASE"] = service.spec.database_parameter
-    return env
 
 
 def _unit(image: str) -> str:
