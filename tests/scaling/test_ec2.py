@@ -45,7 +45,12 @@ def test_ec2_chat_service_lifecycle(aws, state, parameters, capsys):
     assert plan["applied"] and {c["action"] for c in plan["changes"]} == {"create"}
 
     again = escala(capsys, "update", "chatservice", NAME, *state, "--yes")
-    assert again.code == 0 and again.out.strip() == "No changes need to be applied"
+    assert again.code == 0
+    (lb,) = boto3.client("elbv2").describe_load_balancers(Names=[f"chat-{NAME}"])["LoadBalancers"]
+    assert again.out.strip().split("\n") == [
+        "No changes need to be applied",
+        f"Chat service {NAME}: http://{lb['DNSName']}",
+    ]
 
     # a change: more room to grow and a lower CPU target, applied in place
     changed = escala(capsys, "set", "chatservice", NAME, "spec.maxSize=8", "spec.cpuTarget=40",

@@ -11,6 +11,7 @@ from escala.cli.plan_output import STATE_OPTION, print_plan
 from escala.cloud.aws.session import ClientFactory
 from escala.ops.chat_service import (
     ChatServiceOptions,
+    chat_service_url,
     clients_for,
     create_chat_service,
     delete_chat_service,
@@ -88,9 +89,13 @@ def _update(
     store: StateStore, name: str, service: ChatService, *, yes: bool, output: OutputFormat
 ) -> None:
     doing = "Applying" if yes else "Planning"
+    clients = clients_for(service)
     with err_console.status(f"{doing} the AWS resources of chat service {name}..."):
-        plan = update_chat_service(store, name, clients_for(service), yes=yes)
+        plan = update_chat_service(store, name, clients, yes=yes)
     print_plan(plan, output, "Must specify --yes to apply changes")
+    url = chat_service_url(clients, name) if yes and output is OutputFormat.table else None
+    if url:
+        console.print(f"Chat service {name}: {url}")
 
 
 @verbs.update.command("chatservice")

@@ -18,6 +18,7 @@ from escala.api.chat_service import (
     parse_chat_service,
 )
 from escala.api.chat_service_validation import validate_chat_service
+from escala.cloud.aws.load_balancer import LoadBalancer, elb_name
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tasks import CHAT_SERVICE_DELETABLE
 from escala.errors import AlreadyExists, CannotChangeField
@@ -127,6 +128,13 @@ def update_chat_service(store: StateStore, name: str, clients: ClientFactory, *,
     check_parameters(clients, service)
     tasks = build_chat_service(service)
     return run(name, tasks.values(), clients, Apply(clients) if yes else DryRun())
+
+
+def chat_service_url(clients: ClientFactory, name: str) -> str | None:
+    """The chat's address, `http://<load balancer DNS name>`, once its ALB exists."""
+    found = LoadBalancer(name=elb_name("chat", name), subnets=[], security_groups=[])
+    found.find(clients)
+    return f"http://{found.dns_name}" if found.dns_name else None
 
 
 def delete_chat_service(store: StateStore, name: str, clients: ClientFactory, *, yes: bool) -> Plan:
