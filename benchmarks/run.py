@@ -13,6 +13,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ HERE = Path(__file__).parent
 SERVER_CORE, LOAD_CORE = "0", "1"
 
 
-def server_argv(kind: str, port: int) -> list[str]:
+def server_argv(kind: str, port: int, data_dir: str) -> list[str]:
     if kind == "node":
         node_dir = HERE / "node-reference"
         if not (node_dir / "node_modules" / "socket.io").exists():
@@ -34,9 +35,15 @@ def server_argv(kind: str, port: int) -> list[str]:
         return [sys.executable, str(HERE / "servers" / "socketio_chat.py"), str(port)]
     if kind == "raw":
         return [sys.executable, str(HERE / "servers" / "raw_broadcast.py"), str(port)]
-    if kind == "escala":
+    if kind in ("escala", "escala-fast"):
+        # The reference servers have no per-connection flood limit: lift escala's, so the
+        # senders' 300 msgs/s each are not refused. History goes to a throwaway directory.
         escala = str(Path(sys.executable).parent / "escala")
-        return [escala, "chat", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        server = ["--server", "fast"] if kind == "escala-fast" else []
+        return [
+            *(escala, "chat", "serve", "--host", "127.0.0.1", "--port", str(port)),
+            *("--data-dir", data_dir, "--rate", "100000", *server),
+        ]
     raise SystemExit(f"unknown server {kind}")
 
 
@@ -61,62 +68,100 @@ def load(port: int, *args: str) -> dict:
     return json.loads(out.stdout)
 
 
-def scenarios(kind: str, duration: int) -> dict[str, float | None]:
-    port = free_port()
-    proc = start(["taskset", "-c", SERVER_CORE, *server_argv(kind, port)], port)
-    try:
-        d = f"{duration}s"
-        fan = load(port, "--clients", "100", "--senders", "10", "--rate", "3000", "--duration", d)
-        steady = load(
-            port,
-            "--clients",
-            "1000",
-            "--senders",
-            "1",
-            "--rate",
-            "100",
-            "--ramp",
-            "3s",
-            "--duration",
-            str(duration + 3) + "s",
-            "--no-add-user",
-        )
-        before = rss_kib(proc.pid)
-        peak = [before]
+class Server:
+    """One server process pinned to the server core; a fresh one for every scenario.
 
-        def sample() -> None:
-            while proc.poll() is None and not done.is_set():
-                peak[0] = max(peak[0], rss_kib(proc.pid))
-                time.sleep(0.2)
+    A fresh process per scenario keeps one scenario's backlog and freed-but-kept memory
+    (pymalloc, V8) out of the next scenario's figures.
+    """
 
-        done = threading.Event()
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        idle = load(
-            port, "--clients", "5000", "--senders", "0", "--no-add-user", "--duration", "12s"
-        )
-        done.set()
-        sampler.join()
-    finally:
-        stop(proc)
+    def __init__(self, kind: str) -> None:
+        self.port = free_port()
+        self.data_dir = tempfile.TemporaryDirectory(prefix="escala-bench-")
+        argv = server_argv(kind, self.port, self.data_dir.name)
+        self.proc = start(["taskset", "-c", SERVER_CORE, *argv], self.port)
+
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        stop(self.proc)
+        self.data_dir.cleanup()
+
+
+def fan_out(kind: str, duration: int) -> dict[str, float | None]:
+    """Scenario 1: 100 clients in one room, 10 senders, offered more than a server takes."""
+    with Server(kind) as s:
+        args = ("--clients", "100", "--senders", "10", "--rate", "3000")
+        fan = load(s.port, *args, "--duration", f"{duration}s")
     return {
         "1 fan-out delivered msgs/s": fan["delivered_per_s"],
         "1 fan-out p99 ms": fan["latency_p99_ms"],
-        "2 1000 clients p50 ms": steady["latency_p50_ms"],
-        "2 1000 clients p99 ms": steady["latency_p99_ms"],
-        "2 1000 clients max ms": steady["latency_max_ms"],
-        "3 idle KiB/connection": (peak[0] - before) / max(idle["connected"], 1),
-        "3 idle connect time s": idle["connect_time_s"],
-        "3 idle connected": idle["connected"],
     }
+
+
+def steady(kind: str, duration: int) -> dict[str, float | None]:
+    """Scenario 2: 1000 clients, one message every 10 ms."""
+    with Server(kind) as s:
+        args = ("--clients", "1000", "--senders", "1", "--rate", "100", "--ramp", "3s")
+        run = load(s.port, *args, "--duration", f"{duration + 3}s", "--no-add-user")
+    return {
+        "2 1000 clients p50 ms": run["latency_p50_ms"],
+        "2 1000 clients p99 ms": run["latency_p99_ms"],
+        "2 1000 clients max ms": run["latency_max_ms"],
+    }
+
+
+def idle(kind: str) -> dict[str, float | None]:
+    """Scenario 3: 5000 idle clients; server RSS growth per connection and connect time."""
+    with Server(kind) as s:
+        before = rss_kib(s.proc.pid)
+        peak = [before]
+        done = threading.Event()
+
+        def sample() -> None:
+            while s.proc.poll() is None and not done.is_set():
+                peak[0] = max(peak[0], rss_kib(s.proc.pid))
+                time.sleep(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            run = load(
+                s.port, "--clients", "5000", "--senders", "0", "--no-add-user", "--duration", "12s"
+            )
+        finally:
+            done.set()
+            sampler.join()
+    return {
+        "3 idle KiB/connection": (peak[0] - before) / max(run["connected"], 1),
+        "3 idle connect time s": run["connect_time_s"],
+        "3 idle connected": run["connected"],
+    }
+
+
+def scenarios(kind: str, duration: int, only: str) -> dict[str, float | None]:
+    """The chosen scenarios ("123" = all) against one kind of server, each on a fresh process."""
+    figures: dict[str, float | None] = {}
+    if "1" in only:
+        figures |= fan_out(kind, duration)
+    if "2" in only:
+        figures |= steady(kind, duration)
+    if "3" in only:
+        figures |= idle(kind)
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--python-server", default="stock", choices=["stock", "escala", "raw"])
+    parser.add_argument(
+        "--python-server", default="stock", choices=["stock", "escala", "escala-fast", "raw"]
+    )
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--scenarios", default="123", help="which to run, e.g. 1 or 13")
     args = parser.parse_args()
-    results = {k: scenarios(k, args.duration) for k in (args.python_server, "node")}
+    kinds = (args.python_server, "node")
+    results = {k: scenarios(k, args.duration, args.scenarios) for k in kinds}
     py, node = results[args.python_server], results["node"]
     print(f"{'figure':32} {args.python_server:>12} {'node':>12} {'ratio':>8}")
     for figure in node:
