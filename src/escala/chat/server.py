@@ -2,13 +2,12 @@
 
 Wire-compatible with the socket.io chat demo (`add user`, `new message`, `typing`,
 `stop typing`) and the getting-started tutorial (`chat message` with serverOffset replay
-and clientOffset exactly-once). The rules live in `core`, history in `store`; this module
-only moves events. python-socketio's manager encodes a broadcast packet once and sends the
-same bytes to every recipient.
+and clientOffset exactly-once). What each event does lives in `service`, the rules in
+`core`, history in `store`; this module only moves events. python-socketio's manager encodes a
+broadcast packet once and sends the same bytes to every recipient.
 """
 
 import logging
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,12 +16,12 @@ import socketio
 
 from escala.chat import core
 from escala.chat.metrics import Metrics
+from escala.chat.service import ChatService
 from escala.chat.store import Store
 
 log = logging.getLogger("escala.chat")
 
 STATIC = Path(__file__).parent / "static"
-ERROR_EVENT = "chat error"
 
 
 @dataclass
@@ -34,160 +33,33 @@ class Settings:
 
 
 class ChatNamespace(socketio.AsyncNamespace):
-    """One handler per client event; each turns a Rejected rule into an error for that client."""
+    """python-socketio → `ChatService`: the `Transport` for the default namespace.
+
+    Events go to the service unchanged (the demo's names have spaces, so no
+    `on_<event>` methods); the service's emits and rooms come back through the
+    `Transport` methods: `send_to` and `broadcast` below; `enter_room`, `leave_room`
+    and `disconnect` are python-socketio's own.
+    """
 
     def __init__(self, store: Store, limits: core.Limits, metrics: Metrics) -> None:
         super().__init__("/")
-        self.metrics = metrics
-        self.store = store
-        self.limits = limits
-        self.sessions: dict[str, core.Session] = {}
-        self.presence = core.Presence()
-
-    async def _reject(self, sid: str, error: str) -> dict[str, str]:
-        self.metrics.errors.labels(reason=error.split(":", 1)[0]).inc()
-        await self.emit(ERROR_EVENT, {"error": error}, to=sid)
-        return {"error": error}
-
-    def _count(self, room: str) -> int:
-        """Logged-in users in a room on this replica (cluster-wide counts: not yet)."""
-        return self.presence.count(room)
-
-    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        self.sessions[sid] = core.Session(sid, self.limits)
-        self.metrics.connected.inc()
-        await self.enter_room(sid, core.DEFAULT_ROOM)
-        offset = auth.get("serverOffset") if isinstance(auth, dict) else None
-        if isinstance(offset, int) and not isinstance(offset, bool):
-            for rec in await self.store.since(core.DEFAULT_ROOM, offset):
-                await self.emit("chat message", (rec["text"], rec["id"]), to=sid)
-
-    async def on_disconnect(self, sid: str, *args: Any) -> None:
-        session = self.sessions.pop(sid, None)
-        self.metrics.connected.dec()
-        if session is None or session.username is None:
-            return
-        self.presence.leave(session.room, sid)
-        await self.emit(
-            "user left",
-            {
-                "username": session.username,
-                "numUsers": self._count(session.room),
-                "room": session.room,
-            },
-            room=session.room,
-            skip_sid=sid,
-        )
-
-    async def on_add_user(self, sid: str, username: Any = None) -> dict[str, Any] | None:
-        session = self.sessions[sid]
-        if session.username is not None:
-            return None
-        try:
-            session.username = core.clean_nickname(username, self.limits)
-        except core.Rejected as e:
-            return await self._reject(sid, str(e))
-        await self._join(session, session.room)
-        return {"numUsers": self._count(session.room)}
-
-    async def _join(self, session: core.Session, room: str) -> None:
-        sid = session.sid
-        session.room = room
-        await self.enter_room(sid, room)
-        self.presence.join(room, sid, session.username or "")
-        num = self._count(room)
-        await self.emit("login", {"numUsers": num, "room": room}, to=sid)
-        history = await self.store.recent(room, self.limits.history)
-        if history:
-            await self.emit("history", [core.message_payload(r) for r in history], to=sid)
-        await self.emit(
-            "user joined",
-            {"username": session.username, "numUsers": num, "room": room},
-            room=room,
-            skip_sid=sid,
-        )
-
-    async def on_join(self, sid: str, room: Any = None) -> dict[str, Any]:
-        session = self.sessions[sid]
-        if session.username is None:
-            return await self._reject(sid, "join: send `add user` first")
-        try:
-            target = core.clean_room(room, self.limits)
-        except core.Rejected as e:
-            return await self._reject(sid, str(e))
-        old = session.room
-        if target != old:
-            self.presence.leave(old, sid)
-            await self.leave_room(sid, old)
-            await self.emit(
-                "user left",
-                {"username": session.username, "numUsers": self._count(old), "room": old},
-                room=old,
-            )
-            await self._join(session, target)
-        return {"room": target, "numUsers": self._count(target)}
-
-    async def on_users(self, sid: str, *args: Any) -> dict[str, Any]:
-        session = self.sessions[sid]
-        return {"room": session.room, "users": self.presence.users(session.room)}
-
-    async def on_new_message(self, sid: str, text: Any = None, *args: Any) -> dict[str, Any]:
-        session = self.sessions[sid]
-        error = self._check(session, text)
-        if error:
-            return await self._reject(sid, error)
-        self.metrics.messages_in.inc()
-        rec, _ = await self.store.add(session.room, session.username or "", text)
-        self.metrics.messages_out.inc()
-        await self.emit("new message", core.message_payload(rec), room=session.room, skip_sid=sid)
-        return {"id": rec["id"], "ts": rec["ts"]}
-
-    def _check(self, session: core.Session, text: Any, need_user: bool = True) -> str | None:
-        if need_user and session.username is None:
-            return "message: send `add user` first"
-        if not session.bucket.allow():
-            return f"rate limit: at most {self.limits.rate_per_second:g} messages per second"
-        try:
-            core.clean_text(text, self.limits)
-        except core.Rejected as e:
-            return str(e)
-        return None
-
-    async def on_typing(self, sid: str, *args: Any) -> None:
-        await self._typing(sid, "typing")
-
-    async def on_stop_typing(self, sid: str, *args: Any) -> None:
-        await self._typing(sid, "stop typing")
-
-    async def _typing(self, sid: str, event: str) -> None:
-        session = self.sessions[sid]
-        if session.username is not None:
-            await self.emit(event, {"username": session.username}, room=session.room, skip_sid=sid)
-
-    async def on_chat_message(
-        self, sid: str, text: Any = None, client_offset: Any = None, *args: Any
-    ) -> Any:
-        session = self.sessions[sid]
-        error = self._check(session, text, need_user=False)
-        if error:
-            return await self._reject(sid, error)
-        offset = client_offset if isinstance(client_offset, str) else None
-        rec, created = await self.store.add(
-            core.DEFAULT_ROOM, session.username or "anonymous", text, offset
-        )
-        self.metrics.messages_in.inc()
-        if created:
-            self.metrics.messages_out.inc()
-            await self.emit("chat message", (rec["text"], rec["id"]), room=core.DEFAULT_ROOM)
-        return None
+        self.service = ChatService(self, store, limits, metrics)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        """Map the demo's spaced event names to handlers; unknown events are ignored."""
-        started = time.perf_counter()
-        try:
-            return await super().trigger_event(event.replace(" ", "_"), *args)
-        finally:
-            self.metrics.latency.labels(event=event).observe(time.perf_counter() - started)
+        if event == "connect":
+            sid, _environ, *rest = args
+            await self.service.connect(sid, rest[0] if rest else None)
+            return None
+        if event == "disconnect":
+            await self.service.disconnect(args[0])
+            return None
+        return await self.service.handle(args[0], event, tuple(args[1:]))
+
+    async def send_to(self, sid: str, event: str, data: Any) -> None:
+        await self.emit(event, data, to=sid)
+
+    async def broadcast(self, room: str, event: str, data: Any, skip: str | None = None) -> None:
+        await self.emit(event, data, room=room, skip_sid=skip)
 
 
 def create_app(store: Store, settings: Settings) -> tuple[Any, socketio.AsyncServer]:

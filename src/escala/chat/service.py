@@ -1,0 +1,245 @@
+"""The chat's event handling, behind a small `Transport` so the wire can be swapped.
+
+`ChatService` knows the chat's events (the socket.io demo's `add user`, `new message`,
+`typing`, `stop typing`; the tutorial's `chat message`; escala's `join` and `users`) and
+what each one does to sessions, presence and history. It never imports a Socket.IO
+library: it talks to whatever implements `Transport` — python-socketio's namespace in
+`server.py` today, a faster Engine.IO/websocket server tomorrow — so a new transport
+only has to move packets and rooms, not re-implement the chat.
+"""
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from escala.chat import core
+from escala.chat.metrics import Metrics
+from escala.chat.store import Store
+
+ERROR_EVENT = "chat error"
+
+Ack = Any
+"""What a handler returns is the client's acknowledgement (None: no ack payload)."""
+
+
+class Transport(Protocol):
+    """What the chat needs from a wire: deliver events, group connections into rooms.
+
+    `data` is one event argument, or a tuple for several (the tutorial's
+    `chat message` carries `(text, serverOffset)`). Rooms are the transport's: with
+    several replicas (`--redis`) a room broadcast must reach every replica's members.
+    """
+
+    async def send_to(self, sid: str, event: str, data: Any) -> None:
+        """Emit `event` to one connection."""
+        ...
+
+    async def broadcast(self, room: str, event: str, data: Any, skip: str | None = None) -> None:
+        """Emit `event` to every connection in `room`, except `skip` if given."""
+        ...
+
+    async def enter_room(self, sid: str, room: str) -> None:
+        """Add a connection to a room; it then receives the room's broadcasts."""
+        ...
+
+    async def leave_room(self, sid: str, room: str) -> None:
+        """Remove a connection from a room."""
+        ...
+
+    async def disconnect(self, sid: str) -> None:
+        """Close a connection from the server side (its client may reconnect elsewhere)."""
+        ...
+
+
+Handler = Callable[[core.Session, tuple[Any, ...]], Awaitable[Ack]]
+
+
+class ChatService:
+    """The chat for one replica: call `connect`, `handle` for each event, `disconnect`.
+
+    A transport calls these three and returns `handle`'s result as the event's ack.
+    Bad input never raises: it becomes a `chat error` event plus an `{error}` ack for
+    that client alone.
+    """
+
+    def __init__(
+        self, transport: Transport, store: Store, limits: core.Limits, metrics: Metrics
+    ) -> None:
+        self.transport = transport
+        self.store = store
+        self.limits = limits
+        self.metrics = metrics
+        self.sessions: dict[str, core.Session] = {}
+        self.presence = core.Presence()
+        self._handlers: dict[str, Handler] = {
+            "add user": self._add_user,
+            "join": self._join_room,
+            "users": self._users,
+            "new message": self._new_message,
+            "typing": self._typing,
+            "stop typing": self._stop_typing,
+            "chat message": self._chat_message,
+        }
+
+    async def connect(self, sid: str, auth: Any = None) -> None:
+        """A new connection: put it in the default room and replay what it missed.
+
+        `auth` is the client's handshake data; an integer `serverOffset` (the
+        tutorial's) replays every default-room message after that id.
+        """
+        self.sessions[sid] = core.Session(sid, self.limits)
+        self.metrics.connected.inc()
+        await self.transport.enter_room(sid, core.DEFAULT_ROOM)
+        offset = auth.get("serverOffset") if isinstance(auth, dict) else None
+        if isinstance(offset, int) and not isinstance(offset, bool):
+            for rec in await self.store.since(core.DEFAULT_ROOM, offset):
+                await self.transport.send_to(sid, "chat message", (rec["text"], rec["id"]))
+
+    async def disconnect(self, sid: str) -> None:
+        """The connection is gone (either side closed it): tell its room it left."""
+        session = self.sessions.pop(sid, None)
+        if session is None:
+            return
+        self.metrics.connected.dec()
+        if session.username is None:
+            return
+        self.presence.leave(session.room, sid)
+        await self.transport.broadcast(
+            session.room,
+            "user left",
+            {
+                "username": session.username,
+                "numUsers": self._count(session.room),
+                "room": session.room,
+            },
+            skip=sid,
+        )
+
+    async def handle(self, sid: str, event: str, args: tuple[Any, ...]) -> Ack:
+        """Run one client event; returns the ack. Unknown events and sids are ignored."""
+        handler = self._handlers.get(event)
+        session = self.sessions.get(sid)
+        if handler is None or session is None:
+            return None
+        started = time.perf_counter()
+        try:
+            return await handler(session, args)
+        finally:
+            self.metrics.latency.labels(event=event).observe(time.perf_counter() - started)
+
+    async def _reject(self, sid: str, error: str) -> dict[str, str]:
+        self.metrics.errors.labels(reason=error.split(":", 1)[0]).inc()
+        await self.transport.send_to(sid, ERROR_EVENT, {"error": error})
+        return {"error": error}
+
+    def _count(self, room: str) -> int:
+        """Logged-in users in a room on this replica (cluster-wide counts: not yet)."""
+        return self.presence.count(room)
+
+    async def _add_user(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
+        if session.username is not None:
+            return None
+        try:
+            session.username = core.clean_nickname(_arg(args, 0), self.limits)
+        except core.Rejected as e:
+            return await self._reject(session.sid, str(e))
+        await self._enter(session, session.room)
+        return {"numUsers": self._count(session.room)}
+
+    async def _enter(self, session: core.Session, room: str) -> None:
+        sid = session.sid
+        session.room = room
+        await self.transport.enter_room(sid, room)
+        self.presence.join(room, sid, session.username or "")
+        num = self._count(room)
+        await self.transport.send_to(sid, "login", {"numUsers": num, "room": room})
+        history = await self.store.recent(room, self.limits.history)
+        if history:
+            await self.transport.send_to(sid, "history", [core.message_payload(r) for r in history])
+        await self.transport.broadcast(
+            room,
+            "user joined",
+            {"username": session.username, "numUsers": num, "room": room},
+            skip=sid,
+        )
+
+    async def _join_room(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
+        sid = session.sid
+        if session.username is None:
+            return await self._reject(sid, "join: send `add user` first")
+        try:
+            target = core.clean_room(_arg(args, 0), self.limits)
+        except core.Rejected as e:
+            return await self._reject(sid, str(e))
+        old = session.room
+        if target != old:
+            self.presence.leave(old, sid)
+            await self.transport.leave_room(sid, old)
+            await self.transport.broadcast(
+                old,
+                "user left",
+                {"username": session.username, "numUsers": self._count(old), "room": old},
+            )
+            await self._enter(session, target)
+        return {"room": target, "numUsers": self._count(target)}
+
+    async def _users(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
+        return {"room": session.room, "users": self.presence.users(session.room)}
+
+    def _check(self, session: core.Session, text: Any, need_user: bool = True) -> str | None:
+        if need_user and session.username is None:
+            return "message: send `add user` first"
+        if not session.bucket.allow():
+            return f"rate limit: at most {self.limits.rate_per_second:g} messages per second"
+        try:
+            core.clean_text(text, self.limits)
+        except core.Rejected as e:
+            return str(e)
+        return None
+
+    async def _new_message(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
+        text = _arg(args, 0)
+        error = self._check(session, text)
+        if error:
+            return await self._reject(session.sid, error)
+        self.metrics.messages_in.inc()
+        rec, _ = await self.store.add(session.room, session.username or "", text)
+        self.metrics.messages_out.inc()
+        await self.transport.broadcast(
+            session.room, "new message", core.message_payload(rec), skip=session.sid
+        )
+        return {"id": rec["id"], "ts": rec["ts"]}
+
+    async def _typing(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
+        await self._typing_event(session, "typing")
+
+    async def _stop_typing(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
+        await self._typing_event(session, "stop typing")
+
+    async def _typing_event(self, session: core.Session, event: str) -> None:
+        if session.username is not None:
+            await self.transport.broadcast(
+                session.room, event, {"username": session.username}, skip=session.sid
+            )
+
+    async def _chat_message(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
+        text, client_offset = _arg(args, 0), _arg(args, 1)
+        error = self._check(session, text, need_user=False)
+        if error:
+            return await self._reject(session.sid, error)
+        offset = client_offset if isinstance(client_offset, str) else None
+        rec, created = await self.store.add(
+            core.DEFAULT_ROOM, session.username or "anonymous", text, offset
+        )
+        self.metrics.messages_in.inc()
+        if created:
+            self.metrics.messages_out.inc()
+            await self.transport.broadcast(
+                core.DEFAULT_ROOM, "chat message", (rec["text"], rec["id"])
+            )
+        return None
+
+
+def _arg(args: tuple[Any, ...], index: int) -> Any:
+    """The event's `index`th argument, or None when the client sent fewer."""
+    return args[index] if len(args) > index else None
