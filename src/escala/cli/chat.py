@@ -1,11 +1,16 @@
-"""`escala chat serve`: run the Socket.IO chat under uvicorn."""
+"""`escala chat serve`: run the Socket.IO chat under uvicorn, or on the fast picows server."""
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from escala.errors import UsageError
+
+if TYPE_CHECKING:
+    from escala.chat.core import Limits
+    from escala.chat.store import SQLiteStore
 
 app = typer.Typer(help="Run the Socket.IO chat service.", no_args_is_help=True)
 
@@ -46,6 +51,11 @@ def serve(
     log_level: str = typer.Option(
         "info", envvar="ESCALA_CHAT_LOG_LEVEL", help="uvicorn log level."
     ),
+    server: str = typer.Option(
+        "uvicorn",
+        envvar="ESCALA_CHAT_SERVER",
+        help="uvicorn (python-socketio, long-polling too) or fast (picows, websocket only).",
+    ),
 ) -> None:
     """Serve the chat (page at /, Socket.IO at /socket.io/) until SIGTERM or Ctrl-C."""
     import uvicorn
@@ -65,10 +75,17 @@ def serve(
         raise UsageError(f"--log-format: {log_format!r} is not text or json")
     if history < 0 or max_message < 1 or rate <= 0:
         raise UsageError("--history must be >= 0, --max-message >= 1 and --rate > 0")
+    if server not in ("uvicorn", "fast"):
+        raise UsageError(f"--server: {server!r} is not uvicorn or fast")
+    if server == "fast" and redis is not None:
+        raise UsageError("--redis: not available with --server fast yet; use --server uvicorn")
     limits = Limits(
         max_message=max_message, rate_per_second=rate, burst=max(1, int(rate * 2)), history=history
     )
     store = SQLiteStore((data_dir or _default_data_dir()) / "chat.sqlite3")
+    if server == "fast":
+        _serve_fast(store, limits, host, port, static, log_level)
+        return
     asgi, _ = create_app(store, Settings(limits=limits, redis_url=redis, static_dir=static))
     uvicorn.run(
         asgi,
@@ -78,3 +95,22 @@ def serve(
         timeout_graceful_shutdown=10,
         **({"log_config": cfg} if (cfg := uvicorn_log_config(log_format)) else {}),
     )
+
+
+def _serve_fast(
+    store: "SQLiteStore", limits: "Limits", host: str, port: int, static: Path | None, level: str
+) -> None:
+    """The picows server (escala.chat.fast): same chat, websocket transport only."""
+    import logging
+
+    from escala.chat.fast import FastServer, FastSettings, run
+    from escala.chat.metrics import Metrics
+
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    settings = FastSettings(
+        host=host, port=port, static_dir=static, max_payload=max(1_000_000, limits.max_message * 8)
+    )
+    run(FastServer(store, limits, Metrics(), settings))

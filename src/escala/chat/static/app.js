@@ -1,7 +1,9 @@
 // escala's chat page. Every piece of user text goes through textContent, so HTML in a
 // message or nickname is shown as text and never runs.
 const $ = (id) => document.getElementById(id);
-const socket = io({ autoConnect: false });
+// Websocket first: the fast server (`--server fast`) speaks only that transport; where a
+// proxy blocks websockets, tryAllTransports falls back to long-polling (uvicorn server).
+const socket = io({ autoConnect: false, transports: ["websocket", "polling"], tryAllTransports: true });
 let typingTimer = null;
 const typists = new Set();
 
