@@ -54,3 +54,14 @@ def test_ack_arguments_follow_python_socketio() -> None:
 def test_malformed_packets_are_refused(payload: bytes) -> None:
     with pytest.raises(wire.BadPacket):
         wire.parse(payload)
+
+
+@pytest.mark.parametrize("size, header", [(5, b"\x81\x05"), (300, b"\x81\x7e\x01\x2c")])
+def test_text_frame_header_carries_the_length(size: int, header: bytes) -> None:
+    payload = b"x" * size
+    assert wire.text_frame(payload) == header + payload
+
+
+def test_text_frame_uses_the_64_bit_length_above_64_kib() -> None:
+    frame = wire.text_frame(b"y" * 70_000)
+    assert frame[:2] == b"\x81\x7f" and int.from_bytes(frame[2:10], "big") == 70_000

@@ -37,6 +37,7 @@ from picows import (
 
 from escala.chat import core, wire
 from escala.chat.metrics import Metrics
+from escala.chat.outbox import Outbox
 from escala.chat.service import ChatService
 from escala.chat.store import Store
 
@@ -62,13 +63,19 @@ class FastSettings:
 class Rooms:
     """The `Transport` of the fast server: connections by sid, rooms of connections.
 
-    A broadcast encodes its frame once and hands the same bytes to every member's socket.
+    A broadcast encodes and frames its packet once and queues the same bytes for every
+    member's socket in the outbox; everything else sent to a client goes the same way.
     """
 
     def __init__(self) -> None:
+        self.outbox = Outbox()
         self.sockets: dict[str, WSTransport] = {}
-        self.rooms: dict[str, dict[str, WSTransport]] = {}
+        self.rooms: dict[str, dict[str, asyncio.BaseTransport]] = {}
         self.joined: dict[str, set[str]] = {}
+
+    def push(self, ws: WSTransport, packet: bytes) -> None:
+        """Queue one Engine.IO packet for one client."""
+        self.outbox.put(ws.underlying_transport, wire.text_frame(packet))
 
     def add(self, sid: str, ws: WSTransport) -> None:
         self.sockets[sid] = ws
@@ -87,21 +94,22 @@ class Rooms:
     async def send_to(self, sid: str, event: str, data: Any) -> None:
         ws = self.sockets.get(sid)
         if ws is not None:
-            ws.send(TEXT, wire.event(event, data))
+            self.push(ws, wire.event(event, data))
 
     async def broadcast(self, room: str, event: str, data: Any, skip: str | None = None) -> None:
         members = self.rooms.get(room)
         if not members:
             return
-        frame = wire.event(event, data)
-        for sid, ws in members.items():
+        frame = wire.text_frame(wire.event(event, data))
+        put = self.outbox.put
+        for sid, sock in members.items():
             if sid != skip:
-                ws.send(TEXT, frame)
+                put(sock, frame)
 
     async def enter_room(self, sid: str, room: str) -> None:
         ws = self.sockets.get(sid)
         if ws is not None:
-            self.rooms.setdefault(room, {})[sid] = ws
+            self.rooms.setdefault(room, {})[sid] = ws.underlying_transport
             self.joined[sid].add(room)
 
     async def leave_room(self, sid: str, room: str) -> None:
@@ -135,8 +143,8 @@ class _Connection(WSListener):
         self.ws = transport
         self.server.connections.add(self)
         s = self.server.settings
-        transport.send(
-            TEXT,
+        self.server.rooms.push(
+            transport,
             wire.open_packet(
                 secrets.token_urlsafe(15),
                 int(s.ping_interval_s * 1000),
@@ -175,7 +183,9 @@ class _Connection(WSListener):
             transport.disconnect()
             return
         if packet.namespace != "/":
-            transport.send(TEXT, wire.connect_error(packet.namespace, "Invalid namespace"))
+            self.server.rooms.push(
+                transport, wire.connect_error(packet.namespace, "Invalid namespace")
+            )
         elif packet.kind == wire.SIO_EVENT and self.sid is not None:
             self.server.spawn(self._event(transport, self.sid, packet))
         elif packet.kind == wire.SIO_CONNECT and self.sid is None:
@@ -188,13 +198,13 @@ class _Connection(WSListener):
     async def _connect(self, transport: WSTransport, sid: str, auth: Any) -> None:
         await self.server.service.connect(sid, auth)
         if not transport.is_disconnected:
-            transport.send(TEXT, wire.connect_reply(sid))
+            self.server.rooms.push(transport, wire.connect_reply(sid))
 
     async def _event(self, transport: WSTransport, sid: str, packet: wire.Packet) -> None:
         name, *args = packet.data
         result = await self.server.service.handle(sid, name, tuple(args))
         if packet.ack is not None and not transport.is_disconnected:
-            transport.send(TEXT, wire.ack(packet.ack, result))
+            self.server.rooms.push(transport, wire.ack(packet.ack, result))
 
 
 class FastServer:
@@ -272,7 +282,7 @@ class FastServer:
                     conn.ws.disconnect()
                     continue
                 conn.alive = False
-                conn.ws.send(TEXT, wire.PING)
+                self.rooms.push(conn.ws, wire.PING)
 
     async def serve(self) -> None:
         """Listen until SIGTERM/SIGINT, then close the listener and the store."""

@@ -120,3 +120,18 @@ def parse(payload: bytes) -> Packet:
     if kind == SIO_EVENT and not (isinstance(data, list) and data and isinstance(data[0], str)):
         raise BadPacket("EVENT must be a JSON array starting with the event name")
     return Packet(kind, namespace, ack_id, data)
+
+
+def text_frame(payload: bytes) -> bytes:
+    """`payload` as one unmasked websocket text frame (RFC 6455 §5.2), as a server sends it.
+
+    Framed once per broadcast, the same bytes go to every recipient's socket.
+    """
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x81, size))
+    elif size < 1 << 16:
+        header = bytes((0x81, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + size.to_bytes(8, "big")
+    return header + payload
