@@ -1,4 +1,4 @@
-"""Two `escala chat serve` replicas sharing broadcasts through one real Redis."""
+"""Two `escala chat serve` replicas sharing broadcasts through one real Redis (both servers)."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +35,7 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def replicas(tmp_path: Path, redis_url: str) -> Iterator[list[str]]:
+def replicas(tmp_path: Path, redis_url: str, server_kind: str) -> Iterator[list[str]]:
     urls, procs = [], []
     try:
         for name in ("a", "b"):
@@ -47,6 +47,8 @@ def replicas(tmp_path: Path, redis_url: str) -> Iterator[list[str]]:
                         tmp_path / name,
                         "--redis",
                         redis_url,
+                        "--server",
+                        server_kind,
                     ),
                     port,
                 )

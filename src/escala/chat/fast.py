@@ -10,7 +10,8 @@ v5, default namespace, text packets), /healthz, /readyz, /metrics, /socket.io/so
 and the static page. What it does not: HTTP long-polling (a polling handshake is answered
 `400 Transport unknown`, as Engine.IO does for a disabled transport: clients must start
 with the websocket transport, as escala's page does), binary packets, other namespaces,
-and `--redis` (one replica only).
+and cluster-wide presence counts (with `--redis`, broadcasts reach every replica through
+`relay`, but `numUsers` counts this replica's users).
 """
 
 import asyncio
@@ -38,6 +39,7 @@ from picows import (
 from escala.chat import core, wire
 from escala.chat.metrics import Metrics
 from escala.chat.outbox import Outbox
+from escala.chat.relay import RedisRelay
 from escala.chat.service import ChatService
 from escala.chat.store import Store
 
@@ -55,6 +57,7 @@ class FastSettings:
     host: str
     port: int
     static_dir: Path | None = None
+    redis_url: str | None = None
     max_payload: int = 1_000_000
     ping_interval_s: float = 25.0
     ping_timeout_s: float = 20.0
@@ -67,7 +70,8 @@ class Rooms:
     member's socket in the outbox; everything else sent to a client goes the same way.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, relay: RedisRelay | None = None) -> None:
+        self.relay = relay
         self.outbox = Outbox()
         self.sockets: dict[str, WSTransport] = {}
         self.rooms: dict[str, dict[str, asyncio.BaseTransport]] = {}
@@ -97,10 +101,17 @@ class Rooms:
             self.push(ws, wire.event(event, data))
 
     async def broadcast(self, room: str, event: str, data: Any, skip: str | None = None) -> None:
+        packet = wire.event(event, data)
+        self.deliver(room, packet, skip)
+        if self.relay is not None:
+            self.relay.publish(room, skip, packet)
+
+    def deliver(self, room: str, packet: bytes, skip: str | None = None) -> None:
+        """Write a packet to this replica's members of a room: framed once, same bytes."""
         members = self.rooms.get(room)
         if not members:
             return
-        frame = wire.text_frame(wire.event(event, data))
+        frame = wire.text_frame(packet)
         put = self.outbox.put
         for sid, sock in members.items():
             if sid != skip:
@@ -216,7 +227,8 @@ class FastServer:
         self.store = store
         self.metrics = metrics
         self.settings = settings
-        self.rooms = Rooms()
+        self.relay = RedisRelay(settings.redis_url) if settings.redis_url else None
+        self.rooms = Rooms(self.relay)
         self.service = ChatService(self.rooms, store, limits, metrics)
         self.connections: set[_Connection] = set()
         self.ready = False
@@ -268,7 +280,8 @@ class FastServer:
     async def readiness(self) -> None:
         """Refresh /readyz's answer: picows's router is synchronous and cannot ask the store."""
         while True:
-            self.ready = await self.store.ping()
+            ready = await self.store.ping()
+            self.ready = ready and (self.relay is None or await self.relay.ping())
             await asyncio.sleep(READY_EVERY_S)
 
     async def heartbeat(self) -> None:
@@ -297,6 +310,12 @@ class FastServer:
             asyncio.create_task(self.heartbeat()),
         ]
         try:
+            if self.relay is not None:
+                subscribed = asyncio.Event()
+                background.append(
+                    asyncio.create_task(self.relay.run(self.rooms.deliver, subscribed))
+                )
+                await subscribed.wait()
             server = await ws_create_server(
                 self.route,
                 self.settings.host,

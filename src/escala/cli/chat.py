@@ -77,14 +77,12 @@ def serve(
         raise UsageError("--history must be >= 0, --max-message >= 1 and --rate > 0")
     if server not in ("uvicorn", "fast"):
         raise UsageError(f"--server: {server!r} is not uvicorn or fast")
-    if server == "fast" and redis is not None:
-        raise UsageError("--redis: not available with --server fast yet; use --server uvicorn")
     limits = Limits(
         max_message=max_message, rate_per_second=rate, burst=max(1, int(rate * 2)), history=history
     )
     store = SQLiteStore((data_dir or _default_data_dir()) / "chat.sqlite3")
     if server == "fast":
-        _serve_fast(store, limits, host, port, static, log_level)
+        _serve_fast(store, limits, host, port, static, redis, log_level)
         return
     asgi, _ = create_app(store, Settings(limits=limits, redis_url=redis, static_dir=static))
     uvicorn.run(
@@ -98,7 +96,13 @@ def serve(
 
 
 def _serve_fast(
-    store: "SQLiteStore", limits: "Limits", host: str, port: int, static: Path | None, level: str
+    store: "SQLiteStore",
+    limits: "Limits",
+    host: str,
+    port: int,
+    static: Path | None,
+    redis: str | None,
+    level: str,
 ) -> None:
     """The picows server (escala.chat.fast): same chat, websocket transport only."""
     import logging
@@ -111,6 +115,10 @@ def _serve_fast(
         format="%(levelname)s %(name)s: %(message)s",
     )
     settings = FastSettings(
-        host=host, port=port, static_dir=static, max_payload=max(1_000_000, limits.max_message * 8)
+        host=host,
+        port=port,
+        static_dir=static,
+        redis_url=redis,
+        max_payload=max(1_000_000, limits.max_message * 8),
     )
     run(FastServer(store, limits, Metrics(), settings))
