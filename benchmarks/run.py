@@ -4,7 +4,11 @@ One command runs the issue's three scenarios against each server, with the serve
 one core and the load generator to the other (taskset), and prints each figure and the
 ratio to Node. Usage (from the repository root):
 
-    .venv/bin/python benchmarks/run.py [--python-server stock|escala] [--duration 10]
+    .venv/bin/python benchmarks/run.py [--python-server stock|escala|escala-fast]
+        [--duration 10] [--scenarios 123r]
+
+Each scenario gets a fresh server process. `r` is scenario 1 on two replicas behind one
+Redis (escala `--redis`; Node with @socket.io/redis-adapter).
 
 Not a test: figures depend on the machine and on whatever else runs on it.
 """
@@ -16,6 +20,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
@@ -25,12 +32,12 @@ HERE = Path(__file__).parent
 SERVER_CORE, LOAD_CORE = "0", "1"
 
 
-def server_argv(kind: str, port: int, data_dir: str) -> list[str]:
+def server_argv(kind: str, port: int, data_dir: str, redis_url: str | None = None) -> list[str]:
     if kind == "node":
         node_dir = HERE / "node-reference"
-        if not (node_dir / "node_modules" / "socket.io").exists():
+        if not (node_dir / "node_modules" / "@socket.io" / "redis-adapter").exists():
             subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=node_dir, check=True)
-        return ["node", str(node_dir / "server.js"), str(port)]
+        return ["node", str(node_dir / "server.js"), str(port), *([redis_url] if redis_url else [])]
     if kind == "stock":
         return [sys.executable, str(HERE / "servers" / "socketio_chat.py"), str(port)]
     if kind == "raw":
@@ -43,7 +50,10 @@ def server_argv(kind: str, port: int, data_dir: str) -> list[str]:
         return [
             *(escala, "chat", "serve", "--host", "127.0.0.1", "--port", str(port)),
             *("--data-dir", data_dir, "--rate", "100000", *server),
+            *(["--redis", redis_url] if redis_url else []),
         ]
+    if redis_url:
+        raise SystemExit(f"{kind} has no --redis set-up here")
     raise SystemExit(f"unknown server {kind}")
 
 
@@ -75,10 +85,10 @@ class Server:
     (pymalloc, V8) out of the next scenario's figures.
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, redis_url: str | None = None) -> None:
         self.port = free_port()
         self.data_dir = tempfile.TemporaryDirectory(prefix="escala-bench-")
-        argv = server_argv(kind, self.port, self.data_dir.name)
+        argv = server_argv(kind, self.port, self.data_dir.name, redis_url)
         self.proc = start(["taskset", "-c", SERVER_CORE, *argv], self.port)
 
     def __enter__(self) -> "Server":
@@ -140,6 +150,34 @@ def idle(kind: str) -> dict[str, float | None]:
     }
 
 
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A throwaway redis-server on the server core, for the two-replica set-up."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="escala-bench-redis-") as data:
+        argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        argv += ["--appendonly", "no", "--dir", data]
+        proc = start(["taskset", "-c", SERVER_CORE, *argv], port)
+        try:
+            yield f"redis://127.0.0.1:{port}"
+        finally:
+            stop(proc)
+
+
+def fan_out_two_replicas(kind: str, duration: int) -> dict[str, float | None]:
+    """Scenario 1 over two replicas sharing one Redis, all on the server core: half the
+    clients and senders on each, every message still reaching all 99 other clients."""
+    with redis_server() as url, Server(kind, url) as a, Server(kind, url) as b:
+        args = ("--clients", "50", "--senders", "5", "--rate", "1500", "--duration", f"{duration}s")
+        with ThreadPoolExecutor(2) as pool:
+            runs = list(pool.map(lambda s: load(s.port, *args), (a, b)))
+    p99s = [r["latency_p99_ms"] for r in runs if r["latency_p99_ms"] is not None]
+    return {
+        "1r 2 replicas delivered msgs/s": sum(r["delivered_per_s"] for r in runs),
+        "1r 2 replicas p99 ms": max(p99s) if p99s else None,
+    }
+
+
 def scenarios(kind: str, duration: int, only: str) -> dict[str, float | None]:
     """The chosen scenarios ("123" = all) against one kind of server, each on a fresh process."""
     figures: dict[str, float | None] = {}
@@ -149,6 +187,8 @@ def scenarios(kind: str, duration: int, only: str) -> dict[str, float | None]:
         figures |= steady(kind, duration)
     if "3" in only:
         figures |= idle(kind)
+    if "r" in only:
+        figures |= fan_out_two_replicas(kind, duration)
     return figures
 
 
@@ -158,7 +198,11 @@ def main() -> None:
         "--python-server", default="stock", choices=["stock", "escala", "escala-fast", "raw"]
     )
     parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--scenarios", default="123", help="which to run, e.g. 1 or 13")
+    parser.add_argument(
+        "--scenarios",
+        default="123",
+        help="which to run, e.g. 1 or 13; r: scenario 1 on two replicas + Redis",
+    )
     args = parser.parse_args()
     kinds = (args.python_server, "node")
     results = {k: scenarios(k, args.duration, args.scenarios) for k in kinds}
