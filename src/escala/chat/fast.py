@@ -48,6 +48,7 @@ log = logging.getLogger("escala.chat.fast")
 STATIC = Path(__file__).parent / "static"
 TEXT = WSMsgType.TEXT
 READY_EVERY_S = 2.0
+READ_BUFFER_BYTES = 2048
 
 
 @dataclass(frozen=True)
@@ -322,6 +323,9 @@ class FastServer:
                 self.settings.port,
                 max_frame_size=self.settings.max_payload,
                 websocket_handshake_timeout=10,
+                # picows allocates 16 KiB per connection by default; chat packets are
+                # small and the buffer grows when one is not.
+                read_buffer_init_size=READ_BUFFER_BYTES,
             )
             log.info("fast chat server on %s:%s", self.settings.host, self.settings.port)
             async with server:
