@@ -102,7 +102,7 @@ class Server:
 def fan_out(kind: str, duration: int) -> dict[str, float | None]:
     """Scenario 1: 100 clients in one room, 10 senders, offered more than a server takes."""
     with Server(kind) as s:
-        args = ("--clients", "100", "--senders", "10", "--rate", "3000")
+        args = ("--clients", "100", "--senders", "10", "--rate", "6000")
         fan = load(s.port, *args, "--duration", f"{duration}s")
     return {
         "1 fan-out delivered msgs/s": fan["delivered_per_s"],
@@ -168,7 +168,7 @@ def fan_out_two_replicas(kind: str, duration: int) -> dict[str, float | None]:
     """Scenario 1 over two replicas sharing one Redis, all on the server core: half the
     clients and senders on each, every message still reaching all 99 other clients."""
     with redis_server() as url, Server(kind, url) as a, Server(kind, url) as b:
-        args = ("--clients", "50", "--senders", "5", "--rate", "1500", "--duration", f"{duration}s")
+        args = ("--clients", "50", "--senders", "5", "--rate", "3000", "--duration", f"{duration}s")
         with ThreadPoolExecutor(2) as pool:
             runs = list(pool.map(lambda s: load(s.port, *args), (a, b)))
     p99s = [r["latency_p99_ms"] for r in runs if r["latency_p99_ms"] is not None]
