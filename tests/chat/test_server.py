@@ -193,6 +193,7 @@ def test_long_polling_handshake(chat_url: str, server_kind: str) -> None:
         (["--static", "nope"], "--static"),
         (["--server", "turbo"], "--server"),
         (["--server", "fast", "--redis", "http://127.0.0.1:1"], "--redis"),
+        (["--server", "fast", "--redis", f"redis://127.0.0.1:{free_port()}"], "--redis"),
     ],
 )
 def test_bad_flag_is_a_usage_error(tmp_path: Path, flags: list[str], named: str) -> None:

@@ -305,18 +305,16 @@ class FastServer:
         assert main is not None
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, main.cancel)
+        if self.relay is not None:
+            await self.relay.start()  # first: an unreachable Redis creates no history file
         await self.store.open()
         background = [
             asyncio.create_task(self.readiness()),
             asyncio.create_task(self.heartbeat()),
         ]
+        if self.relay is not None:
+            background.append(asyncio.create_task(self.relay.run(self.rooms.deliver)))
         try:
-            if self.relay is not None:
-                subscribed = asyncio.Event()
-                background.append(
-                    asyncio.create_task(self.relay.run(self.rooms.deliver, subscribed))
-                )
-                await subscribed.wait()
             server = await ws_create_server(
                 self.route,
                 self.settings.host,

@@ -23,6 +23,10 @@ Deliver = Callable[[str, bytes, str | None], None]
 """Write an Engine.IO packet to a room's local members: (room, packet, skip sid)."""
 
 
+class RelayUnavailable(RuntimeError):
+    """Redis could not be reached when the replica started."""
+
+
 class RedisRelay:
     """One replica's side of the channel: publish ours, deliver the others'.
 
@@ -35,6 +39,7 @@ class RedisRelay:
         self.redis = aioredis.from_url(url)
         self._queue: list[bytes] = []
         self._wake = asyncio.Event()
+        self._pubsub: aioredis.client.PubSub
 
     def publish(self, room: str, skip: str | None, packet: bytes) -> None:
         self._queue.append(self.origin + b"\n" + orjson.dumps([room, skip]) + b"\n" + packet)
@@ -46,15 +51,23 @@ class RedisRelay:
         except (aioredis.RedisError, OSError):
             return False
 
-    async def run(self, deliver: Deliver, subscribed: asyncio.Event) -> None:
-        """Publish and subscribe until cancelled; `subscribed` is set once listening."""
-        pubsub = self.redis.pubsub()
-        await pubsub.subscribe(CHANNEL)
-        subscribed.set()
+    async def start(self) -> None:
+        """Subscribe; raises RelayUnavailable when Redis cannot be reached."""
+        self._pubsub = self.redis.pubsub()
         try:
-            await asyncio.gather(self._publisher(), self._subscriber(pubsub, deliver))
+            await self._pubsub.subscribe(CHANNEL)
+        except (aioredis.RedisError, OSError) as e:
+            raise RelayUnavailable(f"cannot subscribe on Redis: {e}") from e
+
+    async def run(self, deliver: Deliver) -> None:
+        """Publish ours and deliver the others' until cancelled (after `start`)."""
+        try:
+            await asyncio.gather(self._publisher(), self._subscriber(self._pubsub, deliver))
+        except (aioredis.RedisError, OSError):
+            log.exception("Redis relay stopped: broadcasts no longer reach other replicas")
+            raise
         finally:
-            await pubsub.aclose()
+            await self._pubsub.aclose()
             await self.redis.aclose()
 
     async def _publisher(self) -> None:

@@ -109,6 +109,7 @@ def _serve_fast(
 
     from escala.chat.fast import FastServer, FastSettings, run
     from escala.chat.metrics import Metrics
+    from escala.chat.relay import RelayUnavailable
 
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
@@ -121,4 +122,7 @@ def _serve_fast(
         redis_url=redis,
         max_payload=max(1_000_000, limits.max_message * 8),
     )
-    run(FastServer(store, limits, Metrics(), settings))
+    try:
+        run(FastServer(store, limits, Metrics(), settings))
+    except RelayUnavailable as e:
+        raise UsageError(f"--redis: {e} (check the URL and that Redis is running)") from e
