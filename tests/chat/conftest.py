@@ -1,3 +1,31 @@
-"""Fixtures shared by the chat tests."""
+"""Fixtures shared by the chat tests: real PostgreSQL and Redis, and a chat replica."""
 
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.chat.servers import create_database, postgres_server, redis_server
 from tests.chat.test_server import chat_url, server_kind  # noqa: F401  (fixtures, shared)
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """One PostgreSQL server for the session; tests get their own database from it."""
+    with postgres_server() as server:
+        yield server.url
+
+
+@pytest.fixture
+def postgres_url(postgres: str) -> str:
+    """A fresh, empty database, so tests never see each other's history."""
+    return create_database(postgres, f"chat_{next(_names)}")
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    with redis_server(tmp_path) as url:
+        yield url

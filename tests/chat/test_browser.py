@@ -1,9 +1,14 @@
-"""escala's own page in real headless Chromium: two pages chat with each other."""
+"""Pages in real headless Chromium: escala's own, and a `--static` front-end."""
 
+import signal
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.chat.servers import replicas, serve_argv
+from tests.servers import free_port, start, stop
 
 pytestmark = pytest.mark.browser
 
@@ -43,3 +48,63 @@ def test_two_pages_chat_and_html_stays_inert(chat_url: str, browser: Browser) ->
     ana.press("#text", "Enter")
     expect(bo.locator("#messages .message")).to_have_text(["ana: <img src=x onerror=alert(1)>hola"])
     assert bo.locator("#messages img").count() == 0
+
+
+OFFSETS_PAGE = Path(__file__).parent / "fixtures" / "offsets"
+
+
+def test_static_page_gets_missed_messages_once_after_a_reconnect(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """The tutorial's delivery rules in a browser: while B is away, A's messages are
+    stored; B's reconnect sends auth.serverOffset and gets exactly what it missed."""
+    with replicas(tmp_path, "--static", str(OFFSETS_PAGE), count=1) as (replica,):
+        a, b = browser.new_page(), browser.new_page()
+        for page in (a, b):
+            page.goto(replica.url)
+            expect(page.locator("body")).to_have_attribute("data-connected", "yes")
+        say(a, "before")
+        expect(b.locator("#messages li")).to_have_text(["before"])
+        b.click("#toggle")
+        expect(b.locator("body")).to_have_attribute("data-connected", "no")
+        say(a, "missed 1")
+        say(a, "missed 2")
+        expect(a.locator("#messages li")).to_have_text(["before", "missed 1", "missed 2"])
+        b.click("#toggle")
+        expect(b.locator("#messages li")).to_have_text(["before", "missed 1", "missed 2"])
+        say(b, "back")
+        expect(a.locator("#messages li")).to_have_text(["before", "missed 1", "missed 2", "back"])
+
+
+def say(page: Page, text: str) -> None:
+    page.fill("#input", text)
+    page.press("#input", "Enter")
+
+
+def test_a_drained_page_reconnects_by_itself_to_the_next_replica(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """SIGTERM drops the page's transport; the Socket.IO client reconnects on its own to
+    whatever answers at that address next (here a new replica on the same port, as
+    behind a balancer) and carries on where it was."""
+    port = free_port()
+    argv = serve_argv(port, tmp_path, "--static", str(OFFSETS_PAGE), "--drain-timeout", "2")
+    first = start(argv, port)
+    try:
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}")
+        expect(page.locator("body")).to_have_attribute("data-connected", "yes")
+        say(page, "on the first replica")
+        expect(page.locator("#messages li")).to_have_text(["on the first replica"])
+        first.send_signal(signal.SIGTERM)
+        expect(page.locator("body")).to_have_attribute("data-connected", "no")
+        assert first.wait(timeout=15) == 0
+    finally:
+        stop(first)
+    second = start(argv, port)
+    try:
+        expect(page.locator("body")).to_have_attribute("data-connected", "yes", timeout=20_000)
+        say(page, "on the second")
+        expect(page.locator("#messages li")).to_have_text(["on the first replica", "on the second"])
+    finally:
+        stop(second)

@@ -5,7 +5,7 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
-from tests.chat.test_server import serve_argv
+from tests.chat.servers import serve_argv
 from tests.servers import free_port, wait_for_port
 
 

@@ -1,76 +1,79 @@
-"""Two `escala chat serve` replicas sharing broadcasts through one real Redis (both servers)."""
+"""Two `escala chat serve` replicas sharing broadcasts and presence through one real Redis,
+on both servers (uvicorn and fast)."""
 
-from collections.abc import Iterator
+import asyncio
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.chat.test_server import Client, serve_argv
-from tests.servers import free_port, start, stop
+from tests.chat.servers import Replica, replicas, serve_argv
+from tests.chat.test_server import Client
+from tests.servers import free_port
 
 
 @pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    proc = start(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        port,
-    )
-    try:
-        yield f"redis://127.0.0.1:{port}"
-    finally:
-        stop(proc)
+def pair(tmp_path: Path, redis_url: str, server_kind: str) -> Iterator[list[Replica]]:
+    flags = ("--redis", redis_url, "--presence-ttl", "1", "--server", server_kind)
+    with replicas(tmp_path, *flags) as running:
+        yield running
 
 
 @pytest.fixture
-def replicas(tmp_path: Path, redis_url: str, server_kind: str) -> Iterator[list[str]]:
-    urls, procs = [], []
-    try:
-        for name in ("a", "b"):
-            port = free_port()
-            procs.append(
-                start(
-                    serve_argv(
-                        port,
-                        tmp_path / name,
-                        "--redis",
-                        redis_url,
-                        "--server",
-                        server_kind,
-                    ),
-                    port,
-                )
-            )
-            urls.append(f"http://127.0.0.1:{port}")
-        yield urls
-    finally:
-        for proc in procs:
-            stop(proc)
-
-
-async def test_a_message_sent_on_a_reaches_b(replicas: list[str]) -> None:
+async def on_a_and_b(pair: list[Replica]) -> AsyncIterator[tuple[Client, Client]]:
     on_a, on_b = Client(), Client()
-    await on_a.sio.connect(replicas[0], transports=["websocket"])
-    await on_b.sio.connect(replicas[1], transports=["websocket"])
-    try:
-        await on_b.sio.call("add user", "bo")
-        await on_a.sio.call("add user", "ana")
-        assert (await on_b.next("user joined"))["username"] == "ana"
-        await on_a.sio.call("new message", "across replicas")
-        msg = await on_b.next("new message")
-        assert (msg["username"], msg["message"]) == ("ana", "across replicas")
-    finally:
-        await on_a.sio.disconnect()
-        await on_b.sio.disconnect()
+    await on_a.sio.connect(pair[0].url, transports=["websocket"])
+    await on_b.sio.connect(pair[1].url, transports=["websocket"])
+    yield on_a, on_b
+    on_a.sio.reconnection = on_b.sio.reconnection = False
+    await on_a.sio.disconnect()
+    await on_b.sio.disconnect()
+
+
+async def test_a_message_sent_on_a_reaches_b(on_a_and_b: tuple[Client, Client]) -> None:
+    on_a, on_b = on_a_and_b
+    await on_b.sio.call("add user", "bo")
+    await on_a.sio.call("add user", "ana")
+    assert (await on_b.next("user joined"))["username"] == "ana"
+    await on_a.sio.call("new message", "across replicas")
+    msg = await on_b.next("new message")
+    assert (msg["username"], msg["message"]) == ("ana", "across replicas")
+
+
+async def test_presence_counts_users_on_both_replicas_and_forgets_a_crashed_one(
+    pair: list[Replica], on_a_and_b: tuple[Client, Client]
+) -> None:
+    on_a, on_b = on_a_and_b
+    assert (await on_a.sio.call("add user", "ana"))["numUsers"] == 1
+    assert (await on_b.sio.call("add user", "bo"))["numUsers"] == 2
+    joined = await on_a.next("user joined")
+    assert (joined["username"], joined["numUsers"]) == ("bo", 2)
+    assert (await on_a.sio.call("users"))["users"] == ["ana", "bo"]
+    await on_b.sio.call("join", "dev")
+    assert (await on_a.next("user left"))["numUsers"] == 1
+    await on_b.sio.call("join", "lobby")
+    assert (await on_a.next("user joined"))["numUsers"] == 2
+
+    pair[0].proc.kill()  # a crash: replica A cannot withdraw ana
+    pair[0].proc.wait()
+    deadline = time.monotonic() + 20
+    users = (await on_b.sio.call("users"))["users"]
+    while users != ["bo"] and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+        users = (await on_b.sio.call("users"))["users"]
+    assert users == ["bo"]
+
+
+@pytest.mark.parametrize("server, code", [("uvicorn", 3), ("fast", 1)])
+def test_an_unreachable_redis_stops_startup_naming_host_not_password(
+    tmp_path: Path, server: str, code: int
+) -> None:
+    port = free_port()
+    url = f"redis://:s3cret@127.0.0.1:{port}"
+    argv = serve_argv(free_port(), tmp_path, "--redis", url, "--server", server)
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert out.returncode == code  # uvicorn's "application startup failed"; escala's own
+    assert f"cannot reach Redis at 127.0.0.1:{port}" in out.stderr
+    assert "s3cret" not in out.stderr + out.stdout

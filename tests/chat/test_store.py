@@ -1,12 +1,28 @@
-"""The SQLite history store: order, per-room history, exactly-once on client offsets."""
+"""Both history stores: order, per-room history, exactly-once on client offsets, schema."""
 
+import asyncio
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
-from escala.chat.store import SQLiteStore
+import pytest
+
+from escala.chat.pg_store import PostgresStore
+from escala.chat.store import SQLITE_MIGRATIONS, SQLiteStore, Store, StoreError
+from tests.servers import free_port
 
 
-async def test_history_and_exactly_once(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "h.sqlite3")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Store]:
+    """A factory for stores that share one history (SQLite file or PostgreSQL database)."""
+    if request.param == "sqlite":
+        return lambda: SQLiteStore(tmp_path / "h.sqlite3")
+    url = request.getfixturevalue("postgres_url")
+    return lambda: PostgresStore(url)
+
+
+async def test_history_and_exactly_once(make_store: Callable[[], Store]) -> None:
+    store: Store = make_store()
     await store.open()
     try:
         first, created = await store.add("lobby", "ana", "hi", client_offset="c-1")
@@ -21,9 +37,66 @@ async def test_history_and_exactly_once(tmp_path: Path) -> None:
         assert await store.ping()
     finally:
         await store.close()
-    reopened = SQLiteStore(tmp_path / "h.sqlite3")
+    reopened: Store = make_store()
     await reopened.open()
     try:
         assert len(await reopened.recent("lobby", 10)) == 2
     finally:
         await reopened.close()
+
+
+async def test_concurrent_senders_and_retries_store_each_message_once(
+    make_store: Callable[[], Store],
+) -> None:
+    """Many senders at once (SQLite writes them in shared transactions), each retrying."""
+    store: Store = make_store()
+    await store.open()
+    try:
+        sends = [store.add("lobby", f"u{n % 7}", f"m{n}", f"c-{n}") for n in range(200)]
+        retries = [store.add("lobby", f"u{n % 7}", f"m{n}", f"c-{n}") for n in range(200)]
+        results = await asyncio.gather(*sends, *retries)
+        assert sum(created for _, created in results) == 200
+        by_offset = {}
+        for n, (rec, _) in enumerate(results):
+            by_offset.setdefault(n % 200, set()).add(rec["id"])
+        assert all(len(ids) == 1 for ids in by_offset.values())
+        history = await store.recent("lobby", 500)
+        assert sorted(r["text"] for r in history) == sorted(f"m{n}" for n in range(200))
+    finally:
+        await store.close()
+
+
+async def test_a_newer_schema_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO schema_version VALUES (?)", (len(SQLITE_MIGRATIONS) + 1,))
+    store = SQLiteStore(path)
+    with pytest.raises(StoreError, match=r"newer than this escala knows.*upgrade escala"):
+        await store.open()
+    await store.close()
+
+
+async def test_an_unreachable_database_names_host_not_password() -> None:
+    store = PostgresStore(f"postgresql://ana:s3cret@127.0.0.1:{free_port()}/chat")
+    with pytest.raises(StoreError, match=r"cannot reach PostgreSQL at 127\.0\.0\.1") as err:
+        await store.open()
+    assert "s3cret" not in str(err.value)
+
+
+async def test_a_row_the_database_refuses_fails_alone(make_store: Callable[[], Store]) -> None:
+    """Written in the same batch as good messages, an unstorable one (a lone surrogate
+    that the chat's rules would have refused) raises for its caller only."""
+    store: Store = make_store()
+    await store.open()
+    try:
+        results = await asyncio.gather(
+            store.add("lobby", "ana", "one"),
+            store.add("lobby", "ana", "bad \ud800"),
+            store.add("lobby", "ana", "two"),
+            return_exceptions=True,
+        )
+        assert isinstance(results[1], Exception)
+        assert [r["text"] for r in await store.recent("lobby", 10)] == ["one", "two"]
+    finally:
+        await store.close()

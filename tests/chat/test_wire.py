@@ -50,6 +50,11 @@ def test_ack_arguments_follow_python_socketio() -> None:
     assert wire.ack(3, ("a", 1)) == b'433["a",1]'
 
 
+def test_escaped_lone_surrogate_reaches_the_chat_rules() -> None:
+    # valid JSON that orjson refuses; the chat rejects the text itself, with a message
+    assert wire.parse(b'2["add user","\\ud800"]').data == ["add user", "\ud800"]
+
+
 @pytest.mark.parametrize("payload", [b"", b"5", b"2not json", b"2{}", b"2[1]", b"2[]", b"0{broken"])
 def test_malformed_packets_are_refused(payload: bytes) -> None:
     with pytest.raises(wire.BadPacket):

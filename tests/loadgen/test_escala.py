@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from escala.loadgen.runner import LoadOptions, run
-from tests.chat.test_server import serve_argv
+from tests.chat.servers import serve_argv
 from tests.servers import free_port, start, stop
 
 

@@ -28,9 +28,21 @@ class Rejected(ValueError):
     """A client's input broke a rule; the message is sent back to that client only."""
 
 
+def _storable(value: str, field: str) -> None:
+    """Refuse text a history store cannot keep (PostgreSQL has no NUL; UTF-8 no lone
+    surrogates, which JSON escapes can still carry), so it fails for its sender only."""
+    if "\x00" in value:
+        raise Rejected(f"{field}: must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Rejected(f"{field}: must be valid Unicode (no lone surrogates)") from None
+
+
 def clean_nickname(value: Any, limits: Limits) -> str:
     if not isinstance(value, str) or not value.strip():
         raise Rejected("username: must be a non-empty string")
+    _storable(value, "username")
     name = value.strip()
     if len(name) > limits.max_nickname:
         raise Rejected(f"username: at most {limits.max_nickname} characters")
@@ -42,12 +54,14 @@ def clean_text(value: Any, limits: Limits) -> str:
         raise Rejected("message: must be a non-empty string")
     if len(value) > limits.max_message:
         raise Rejected(f"message: at most {limits.max_message} characters")
+    _storable(value, "message")
     return value
 
 
 def clean_room(value: Any, limits: Limits) -> str:
     if not isinstance(value, str) or not value.strip():
         raise Rejected("room: must be a non-empty string")
+    _storable(value, "room")
     room = value.strip()
     if len(room) > limits.max_room:
         raise Rejected(f"room: at most {limits.max_room} characters")
@@ -90,7 +104,7 @@ class Session:
 
 
 class Presence:
-    """Who is logged in, per room, on this replica (cluster-wide counts come from the shell)."""
+    """Who is logged in, per room, on this replica (`presence` makes it cluster-wide)."""
 
     def __init__(self) -> None:
         self._rooms: dict[str, dict[str, str]] = {}
@@ -111,6 +125,10 @@ class Presence:
 
     def count(self, room: str) -> int:
         return len(self._rooms.get(room, {}))
+
+    def members(self) -> dict[str, list[str]]:
+        """Every room's connection ids."""
+        return {room: list(sids) for room, sids in self._rooms.items()}
 
 
 def message_payload(record: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,9 @@ v5, default namespace, text packets), /healthz, /readyz, /metrics, /socket.io/so
 and the static page. What it does not: HTTP long-polling (a polling handshake is answered
 `400 Transport unknown`, as Engine.IO does for a disabled transport: clients must start
 with the websocket transport, as escala's page does), binary packets, other namespaces,
-and cluster-wide presence counts (with `--redis`, broadcasts reach every replica through
-`relay`, but `numUsers` counts this replica's users).
+and the graceful SIGTERM drain of the uvicorn server (on SIGTERM the fast server closes its
+connections at once; their clients reconnect elsewhere). With `--redis`, broadcasts reach
+every replica through `relay` and presence is cluster-wide, as on the uvicorn server.
 """
 
 import asyncio
@@ -39,6 +40,7 @@ from picows import (
 from escala.chat import core, wire
 from escala.chat.metrics import Metrics
 from escala.chat.outbox import Outbox
+from escala.chat.presence import LocalPresence, Presence, RedisPresence
 from escala.chat.relay import RedisRelay
 from escala.chat.service import ChatService
 from escala.chat.store import Store
@@ -59,6 +61,7 @@ class FastSettings:
     port: int
     static_dir: Path | None = None
     redis_url: str | None = None
+    presence_ttl: float = 15.0
     max_payload: int = 1_000_000
     ping_interval_s: float = 25.0
     ping_timeout_s: float = 20.0
@@ -229,8 +232,13 @@ class FastServer:
         self.metrics = metrics
         self.settings = settings
         self.relay = RedisRelay(settings.redis_url) if settings.redis_url else None
+        self.presence: Presence = (
+            RedisPresence(settings.redis_url, settings.presence_ttl)
+            if settings.redis_url
+            else LocalPresence()
+        )
         self.rooms = Rooms(self.relay)
-        self.service = ChatService(self.rooms, store, limits, metrics)
+        self.service = ChatService(self.rooms, store, self.presence, limits, metrics)
         self.connections: set[_Connection] = set()
         self.ready = False
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -281,8 +289,7 @@ class FastServer:
     async def readiness(self) -> None:
         """Refresh /readyz's answer: picows's router is synchronous and cannot ask the store."""
         while True:
-            ready = await self.store.ping()
-            self.ready = ready and (self.relay is None or await self.relay.ping())
+            self.ready = await self.store.ping() and await self.presence.ping()
             await asyncio.sleep(READY_EVERY_S)
 
     async def heartbeat(self) -> None:
@@ -305,8 +312,10 @@ class FastServer:
         assert main is not None
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, main.cancel)
+        # Redis first: an unreachable one stops startup before a history file is created.
+        await self.presence.start()
         if self.relay is not None:
-            await self.relay.start()  # first: an unreachable Redis creates no history file
+            await self.relay.start()
         await self.store.open()
         background = [
             asyncio.create_task(self.readiness()),
@@ -333,6 +342,7 @@ class FastServer:
         finally:
             for task in background:
                 task.cancel()
+            await self.presence.close()
             await self.store.close()
 
 

@@ -1,8 +1,11 @@
-"""`--log-format json`: one JSON object per log line, for log collectors."""
+"""How `escala chat serve` logs: uvicorn's text lines, or one JSON object a line."""
 
+import copy
 import json
 import logging
 from typing import Any
+
+from uvicorn.config import LOGGING_CONFIG
 
 
 class JSONFormatter(logging.Formatter):
@@ -18,10 +21,13 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
-def uvicorn_log_config(fmt: str) -> dict[str, Any] | None:
-    """A logging config for uvicorn; None keeps uvicorn's own text format."""
+def uvicorn_log_config(fmt: str) -> dict[str, Any]:
+    """uvicorn's logging config, with escala.chat's own lines (e.g. the SIGTERM drain)
+    going where uvicorn's go; `json` makes every line one JSON object."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["escala.chat"] = {"handlers": ["default"], "level": "INFO"}
     if fmt == "text":
-        return None
+        return config
     handler = {"class": "logging.StreamHandler", "formatter": "json"}
     return {
         "version": 1,

@@ -45,12 +45,6 @@ class RedisRelay:
         self._queue.append(self.origin + b"\n" + orjson.dumps([room, skip]) + b"\n" + packet)
         self._wake.set()
 
-    async def ping(self) -> bool:
-        try:
-            return bool(await self.redis.ping())
-        except (aioredis.RedisError, OSError):
-            return False
-
     async def start(self) -> None:
         """Subscribe; raises RelayUnavailable when Redis cannot be reached."""
         self._pubsub = self.redis.pubsub()

@@ -1,4 +1,4 @@
-"""The Socket.IO shell around the chat: an ASGI app factory and one namespace.
+"""The Socket.IO shell around the chat: the ASGI app of a replica and one namespace.
 
 Wire-compatible with the socket.io chat demo (`add user`, `new message`, `typing`,
 `stop typing`) and the getting-started tutorial (`chat message` with serverOffset replay
@@ -7,6 +7,7 @@ and clientOffset exactly-once). What each event does lives in `service`, the rul
 broadcast packet once and sends the same bytes to every recipient.
 """
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +17,9 @@ import socketio
 
 from escala.chat import core
 from escala.chat.metrics import Metrics
+from escala.chat.presence import LocalPresence, Presence, RedisPresence
 from escala.chat.service import ChatService
-from escala.chat.store import Store
+from escala.chat.store import Store, StoreError
 
 log = logging.getLogger("escala.chat")
 
@@ -28,6 +30,7 @@ STATIC = Path(__file__).parent / "static"
 class Settings:
     limits: core.Limits = field(default_factory=core.Limits)
     redis_url: str | None = None
+    presence_ttl: float = 15.0
     static_dir: Path | None = None
     cors: list[str] | str = "*"
 
@@ -37,13 +40,15 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     Events go to the service unchanged (the demo's names have spaces, so no
     `on_<event>` methods); the service's emits and rooms come back through the
-    `Transport` methods: `send_to` and `broadcast` below; `enter_room`, `leave_room`
-    and `disconnect` are python-socketio's own.
+    `Transport` methods: `send_to`, `broadcast` and `disconnect` below; `enter_room`
+    and `leave_room` are python-socketio's own.
     """
 
-    def __init__(self, store: Store, limits: core.Limits, metrics: Metrics) -> None:
+    def __init__(
+        self, store: Store, presence: Presence, limits: core.Limits, metrics: Metrics
+    ) -> None:
         super().__init__("/")
-        self.service = ChatService(self, store, limits, metrics)
+        self.service = ChatService(self, store, presence, limits, metrics)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         if event == "connect":
@@ -61,41 +66,120 @@ class ChatNamespace(socketio.AsyncNamespace):
     async def broadcast(self, room: str, event: str, data: Any, skip: str | None = None) -> None:
         await self.emit(event, data, room=room, skip_sid=skip)
 
+    async def disconnect(self, sid: str, namespace: str | None = None) -> None:
+        """Close the client's Engine.IO connection without a goodbye packet.
 
-def create_app(store: Store, settings: Settings) -> tuple[Any, socketio.AsyncServer]:
-    """Build the ASGI app: Socket.IO on /socket.io/, the page (or --static DIR) on /."""
-    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
-    kwargs: dict[str, Any] = {"client_manager": manager} if manager else {}
-    sio = socketio.AsyncServer(
-        async_mode="asgi",
-        cors_allowed_origins=settings.cors,
-        max_http_buffer_size=max(1_000_000, settings.limits.max_message * 8),
-        **kwargs,
-    )
-    metrics = Metrics()
-    sio.register_namespace(ChatNamespace(store, settings.limits, metrics))
-    root = settings.static_dir or STATIC
-    inner = socketio.ASGIApp(sio, static_files={"/": f"{root}/"})
-    client_js = (STATIC / "vendor" / "socket.io.min.js").read_bytes()
+        A Socket.IO `disconnect` (or an Engine.IO `close`) packet tells clients the
+        server meant it, and they stay away; a dropped transport makes both the JS
+        and the Python clients reconnect, which is what a draining replica wants.
+        """
+        eio = self.server.eio
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, namespace or self.namespace)
+        socket = eio.sockets.pop(eio_sid, None) if eio_sid else None
+        if socket is None:
+            return
+        await socket.close(wait=False, abort=True, reason=eio.reason.TRANSPORT_CLOSE)
+        await socket.queue.put(None)  # ends the websocket writer, which closes the socket
 
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] in ("/healthz", "/readyz"):
-            ok = scope["path"] == "/healthz" or await store.ping()
-            body = b"ok\n" if ok else b"not ready\n"
-            await _respond(send, 200 if ok else 503, body, b"text/plain")
-            return
-        if scope["type"] == "http" and scope["path"] == "/metrics":
-            await _respond(send, 200, metrics.render(), b"text/plain; version=0.0.4")
-            return
-        if scope["type"] == "http" and scope["path"] == "/socket.io/socket.io.js":
-            await _respond(send, 200, client_js, b"application/javascript")
-            return
+
+class ChatApp:
+    """The ASGI app of one replica: Socket.IO on /socket.io/, the page (or --static DIR)
+    on /, /healthz, /readyz, /metrics; `drain()` for a graceful SIGTERM."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.presence: Presence = (
+            RedisPresence(settings.redis_url, settings.presence_ttl)
+            if settings.redis_url
+            else LocalPresence()
+        )
+        manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+        kwargs: dict[str, Any] = {"client_manager": manager} if manager else {}
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi",
+            cors_allowed_origins=settings.cors,
+            max_http_buffer_size=max(1_000_000, settings.limits.max_message * 8),
+            **kwargs,
+        )
+        self.metrics = Metrics()
+        namespace = ChatNamespace(store, self.presence, settings.limits, self.metrics)
+        self.service = namespace.service
+        self.sio.register_namespace(namespace)
+        root = settings.static_dir or STATIC
+        self.inner = socketio.ASGIApp(self.sio, static_files={"/": f"{root}/"})
+        self.client_js = (STATIC / "vendor" / "socket.io.min.js").read_bytes()
+        self.draining = False
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
         if scope["type"] == "lifespan":
-            await _lifespan(store, receive, send)
-            return
-        await inner(scope, receive, send)
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http" and path == "/healthz":
+            await _respond(send, 200, b"ok\n", b"text/plain")
+        elif scope["type"] == "http" and path == "/readyz":
+            ok, why = await self.ready()
+            await _respond(send, 200 if ok else 503, why.encode() + b"\n", b"text/plain")
+        elif scope["type"] == "http" and path == "/metrics":
+            await _respond(send, 200, self.metrics.render(), b"text/plain; version=0.0.4")
+        elif scope["type"] == "http" and path == "/socket.io/socket.io.js":
+            await _respond(send, 200, self.client_js, b"application/javascript")
+        elif self.draining and _is_handshake(scope):
+            await _refuse(scope, send)
+        else:
+            await self.inner(scope, receive, send)
 
-    return app, sio
+    async def ready(self) -> tuple[bool, str]:
+        """Ready means: not draining, and the history and presence stores answer."""
+        if self.draining:
+            return False, "draining"
+        if not await self.store.ping():
+            return False, "history store not reachable"
+        if not await self.presence.ping():
+            return False, "presence store (redis) not reachable"
+        return True, "ok"
+
+    async def drain(self, deadline: float) -> None:
+        """Stop taking new clients, then close every connection so its client
+        reconnects to another replica, spread over half of `deadline` seconds so the
+        others are not hit by every reconnect at once. History is flushed after, by
+        the lifespan shutdown."""
+        self.draining = True
+        sids = list(self.service.sessions)
+        log.info("draining: closing %d connections over %.1fs", len(sids), deadline / 2)
+        step = deadline / 2 / max(1, len(sids))
+        for sid in sids:
+            await asyncio.sleep(step)
+            await self.service.transport.disconnect(sid)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.store.open()
+                    await self.presence.start()
+                except StoreError as e:
+                    await self.store.close()
+                    await send({"type": "lifespan.startup.failed", "message": str(e)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.presence.close()
+                await self.store.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _is_handshake(scope: dict[str, Any]) -> bool:
+    """A new Engine.IO session (no sid yet): what a draining replica refuses."""
+    return scope["path"].startswith("/socket.io/") and b"sid=" not in scope.get("query_string", b"")
+
+
+async def _refuse(scope: dict[str, Any], send: Any) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1013})
+    else:
+        await _respond(send, 503, b"draining\n", b"text/plain")
 
 
 async def _respond(send: Any, status: int, body: bytes, content_type: bytes) -> None:
@@ -107,15 +191,3 @@ async def _respond(send: Any, status: int, body: bytes, content_type: bytes) -> 
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-async def _lifespan(store: Store, receive: Any, send: Any) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await store.open()
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await store.close()
-            await send({"type": "lifespan.shutdown.complete"})
-            return

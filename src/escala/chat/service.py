@@ -8,15 +8,19 @@ library: it talks to whatever implements `Transport` — python-socketio's names
 only has to move packets and rooms, not re-implement the chat.
 """
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from escala.chat import core
 from escala.chat.metrics import Metrics
+from escala.chat.presence import Presence
 from escala.chat.store import Store
 
 ERROR_EVENT = "chat error"
+
+log = logging.getLogger("escala.chat")
 
 Ack = Any
 """What a handler returns is the client's acknowledgement (None: no ack payload)."""
@@ -63,14 +67,19 @@ class ChatService:
     """
 
     def __init__(
-        self, transport: Transport, store: Store, limits: core.Limits, metrics: Metrics
+        self,
+        transport: Transport,
+        store: Store,
+        presence: Presence,
+        limits: core.Limits,
+        metrics: Metrics,
     ) -> None:
         self.transport = transport
         self.store = store
+        self.presence = presence
         self.limits = limits
         self.metrics = metrics
         self.sessions: dict[str, core.Session] = {}
-        self.presence = core.Presence()
         self._handlers: dict[str, Handler] = {
             "add user": self._add_user,
             "join": self._join_room,
@@ -92,7 +101,13 @@ class ChatService:
         await self.transport.enter_room(sid, core.DEFAULT_ROOM)
         offset = auth.get("serverOffset") if isinstance(auth, dict) else None
         if isinstance(offset, int) and not isinstance(offset, bool):
-            for rec in await self.store.since(core.DEFAULT_ROOM, offset):
+            try:
+                missed = await self.store.since(core.DEFAULT_ROOM, offset)
+            except Exception:
+                log.exception("replaying history to %s failed", sid)
+                await self._reject(sid, "server: history is unavailable; reconnect later")
+                return
+            for rec in missed:
                 await self.transport.send_to(sid, "chat message", (rec["text"], rec["id"]))
 
     async def disconnect(self, sid: str) -> None:
@@ -103,20 +118,25 @@ class ChatService:
         self.metrics.connected.dec()
         if session.username is None:
             return
-        self.presence.leave(session.room, sid)
+        try:
+            await self.presence.leave(session.room, sid)
+            num = await self.presence.count(session.room)
+        except Exception:
+            log.exception("presence of %s could not be withdrawn", sid)
+            return
         await self.transport.broadcast(
             session.room,
             "user left",
-            {
-                "username": session.username,
-                "numUsers": self._count(session.room),
-                "room": session.room,
-            },
+            {"username": session.username, "numUsers": num, "room": session.room},
             skip=sid,
         )
 
     async def handle(self, sid: str, event: str, args: tuple[Any, ...]) -> Ack:
-        """Run one client event; returns the ack. Unknown events and sids are ignored."""
+        """Run one client event; returns the ack. Unknown events and sids are ignored.
+
+        A failure of the stores behind it (database or Redis down) becomes a `server:`
+        error for that client, and the replica carries on.
+        """
         handler = self._handlers.get(event)
         session = self.sessions.get(sid)
         if handler is None or session is None:
@@ -124,6 +144,9 @@ class ChatService:
         started = time.perf_counter()
         try:
             return await handler(session, args)
+        except Exception:
+            log.exception("%r from %s failed", event, sid)
+            return await self._reject(sid, f"server: {event} failed; try again")
         finally:
             self.metrics.latency.labels(event=event).observe(time.perf_counter() - started)
 
@@ -132,10 +155,6 @@ class ChatService:
         await self.transport.send_to(sid, ERROR_EVENT, {"error": error})
         return {"error": error}
 
-    def _count(self, room: str) -> int:
-        """Logged-in users in a room on this replica (cluster-wide counts: not yet)."""
-        return self.presence.count(room)
-
     async def _add_user(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
         if session.username is not None:
             return None
@@ -143,15 +162,15 @@ class ChatService:
             session.username = core.clean_nickname(_arg(args, 0), self.limits)
         except core.Rejected as e:
             return await self._reject(session.sid, str(e))
-        await self._enter(session, session.room)
-        return {"numUsers": self._count(session.room)}
+        return {"numUsers": await self._enter(session, session.room)}
 
-    async def _enter(self, session: core.Session, room: str) -> None:
+    async def _enter(self, session: core.Session, room: str) -> int:
+        """Put a logged-in session in `room`; returns the room's user count."""
         sid = session.sid
         session.room = room
         await self.transport.enter_room(sid, room)
-        self.presence.join(room, sid, session.username or "")
-        num = self._count(room)
+        await self.presence.join(room, sid, session.username or "")
+        num = await self.presence.count(room)
         await self.transport.send_to(sid, "login", {"numUsers": num, "room": room})
         history = await self.store.recent(room, self.limits.history)
         if history:
@@ -162,6 +181,7 @@ class ChatService:
             {"username": session.username, "numUsers": num, "room": room},
             skip=sid,
         )
+        return num
 
     async def _join_room(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
         sid = session.sid
@@ -172,19 +192,19 @@ class ChatService:
         except core.Rejected as e:
             return await self._reject(sid, str(e))
         old = session.room
-        if target != old:
-            self.presence.leave(old, sid)
-            await self.transport.leave_room(sid, old)
-            await self.transport.broadcast(
-                old,
-                "user left",
-                {"username": session.username, "numUsers": self._count(old), "room": old},
-            )
-            await self._enter(session, target)
-        return {"room": target, "numUsers": self._count(target)}
+        if target == old:
+            return {"room": target, "numUsers": await self.presence.count(target)}
+        await self.presence.leave(old, sid)
+        await self.transport.leave_room(sid, old)
+        await self.transport.broadcast(
+            old,
+            "user left",
+            {"username": session.username, "numUsers": await self.presence.count(old), "room": old},
+        )
+        return {"room": target, "numUsers": await self._enter(session, target)}
 
     async def _users(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
-        return {"room": session.room, "users": self.presence.users(session.room)}
+        return {"room": session.room, "users": await self.presence.users(session.room)}
 
     def _check(self, session: core.Session, text: Any, need_user: bool = True) -> str | None:
         if need_user and session.username is None:

@@ -1,33 +1,53 @@
-"""Message history: one small interface, SQLite by default (PostgreSQL is not built yet).
+"""Message history: one small interface, SQLite by default, PostgreSQL for many replicas.
 
 `add` is idempotent on `client_offset`, which is what gives the tutorial's exactly-once
 delivery: a client retrying the same message gets the stored record back, not a copy.
+Both stores keep their schema under a version number (a list of migrations applied in
+order on `open`), so a replica started on an older file or database brings it up to date.
 """
 
+import asyncio
+import sqlite3
 import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
-import aiosqlite
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    room TEXT NOT NULL,
-    username TEXT NOT NULL,
-    text TEXT NOT NULL,
-    ts REAL NOT NULL,
-    client_offset TEXT UNIQUE
-);
-CREATE INDEX IF NOT EXISTS messages_room_id ON messages (room, id);
-"""
-
 Record = dict[str, Any]
+Row = tuple[str, str, str, float, str | None]
+"""A message to insert: room, username, text, ts, client_offset."""
+
+# Migration n (1-based) brings a schema at version n-1 to version n. Version 1 is the
+# table the first escala created without a version table, hence IF NOT EXISTS.
+SQLITE_MIGRATIONS = [
+    """
+    CREATE TABLE IF NOT EXISTS messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        room TEXT NOT NULL,
+        username TEXT NOT NULL,
+        text TEXT NOT NULL,
+        ts REAL NOT NULL,
+        client_offset TEXT UNIQUE
+    );
+    CREATE INDEX IF NOT EXISTS messages_room_id ON messages (room, id);
+    """,
+]
+
+
+class StoreError(RuntimeError):
+    """The history store cannot be used (unreachable, or a schema newer than this code)."""
 
 
 class Store(Protocol):
-    async def open(self) -> None: ...
-    async def close(self) -> None: ...
+    async def open(self) -> None:
+        """Connect and bring the schema to the current version; raises StoreError."""
+        ...
+
+    async def close(self) -> None:
+        """Finish pending writes, then disconnect."""
+        ...
+
     async def ping(self) -> bool: ...
     async def add(
         self, room: str, username: str, text: str, client_offset: str | None = None
@@ -39,81 +59,201 @@ class Store(Protocol):
     async def since(self, room: str, after_id: int) -> list[Record]: ...
 
 
-_COLUMNS = "id, room, username, text, ts"
+COLUMNS = "id, room, username, text, ts"
 
 
-def _record(row: Any) -> Record:
+def record(row: Any) -> Record:
+    """A stored message as the chat passes it around, from a row in COLUMNS order."""
     return {"id": row[0], "room": row[1], "username": row[2], "text": row[3], "ts": row[4]}
 
 
+def pending_migrations(migrations: list[str], current: int) -> list[tuple[int, str]]:
+    """(version, sql) still to apply to a schema at `current`; refuses a newer schema."""
+    if current > len(migrations):
+        raise StoreError(
+            f"history schema is version {current}, newer than this escala knows "
+            f"({len(migrations)}); upgrade escala"
+        )
+    return list(enumerate(migrations, start=1))[current:]
+
+
+def open_store(database: str | None, data_dir: Path) -> Store:
+    """PostgreSQL when `database` is a URL, else SQLite under `data_dir`.
+
+    asyncpg is imported only when PostgreSQL is asked for.
+    """
+    if database:
+        from escala.chat.pg_store import PostgresStore
+
+        return PostgresStore(database)
+    return SQLiteStore(data_dir / "chat.sqlite3")
+
+
+Added = tuple[Record, bool]
+
+
+class GroupCommit:
+    """Write concurrent `add`s together: one transaction, so one disk sync, per batch.
+
+    Adds that arrive while a batch is being written wait and form the next batch, so
+    throughput grows with the number of concurrent senders instead of being capped by
+    syncs per second, and a lone sender waits for nothing. `write` inserts a batch in
+    one transaction and returns a result per row, in order. A batch that fails is
+    retried row by row, so one bad row fails alone.
+    """
+
+    def __init__(self, write: Callable[[list[Row]], Awaitable[list[Added]]]) -> None:
+        self.write = write
+        self._queue: list[tuple[Row, asyncio.Future[Added]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def add(self, row: Row) -> Added:
+        future: asyncio.Future[Added] = asyncio.get_running_loop().create_future()
+        self._queue.append((row, future))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_queue())
+        return await future
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is written."""
+        if self._writer is not None:
+            await asyncio.shield(self._writer)
+
+    async def _write_queue(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                rows = [row for row, _ in batch]
+                results: list[Added | Exception]
+                try:
+                    results = list(await self.write(rows))
+                except Exception:
+                    results = [await self._write_one(row) for row in rows]
+                for (_, future), result in zip(batch, results, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(result, Exception):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self._writer = None
+
+    async def _write_one(self, row: Row) -> Added | Exception:
+        try:
+            (result,) = await self.write([row])
+        except Exception as e:
+            return e
+        return result
+
+
 class SQLiteStore:
-    """History in one SQLite file; fine for one replica, use PostgreSQL for many."""
+    """History in one SQLite file; fine for one replica, use PostgreSQL for many.
+
+    `add`s go through a `GroupCommit`. All SQLite calls run on one dedicated thread,
+    which owns the connection: one thread hop per batch, not per statement.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._db: aiosqlite.Connection | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        self._batches = GroupCommit(self._write)
 
     @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("store is not open")
-        return self._db
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError("store is not open")
+        return self._conn
+
+    async def _call(self, fn: Any, *args: Any) -> Any:
+        if self._thread is None:
+            raise StoreError("store is not open")
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self.path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.executescript(SCHEMA)
-        await self._db.commit()
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="escala-sqlite")
+        await self._call(self._open)
+
+    def _open(self) -> None:
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open SQLite history {self.path}: {e}") from e
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        (current,) = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+        for version, sql in pending_migrations(SQLITE_MIGRATIONS, current):
+            conn.executescript(
+                f"BEGIN; {sql}; INSERT INTO schema_version VALUES ({version}); COMMIT;"
+            )
+        self._conn = conn
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
+        await self._batches.flush()
+        if self._thread is not None:
+            if self._conn is not None:
+                await self._call(self._conn.close)
+                self._conn = None
+            self._thread.shutdown()
+            self._thread = None
 
     async def ping(self) -> bool:
         try:
-            await self.db.execute("SELECT 1")
-        except Exception:
+            await self._call(self.conn.execute, "SELECT 1")
+        except (StoreError, sqlite3.Error):
             return False
         return True
 
     async def add(
         self, room: str, username: str, text: str, client_offset: str | None = None
     ) -> tuple[Record, bool]:
-        if client_offset is not None:
-            async with self.db.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE client_offset = ?", (client_offset,)
-            ) as cur:
-                row = await cur.fetchone()
-            if row is not None:
-                return _record(row), False
-        ts = time.time()
-        cur = await self.db.execute(
-            "INSERT INTO messages (room, username, text, ts, client_offset) VALUES (?,?,?,?,?)",
-            (room, username, text, ts, client_offset),
-        )
-        await self.db.commit()
-        return {
-            "id": cur.lastrowid,
-            "room": room,
-            "username": username,
-            "text": text,
-            "ts": ts,
-        }, True
+        return await self._batches.add((room, username, text, time.time(), client_offset))
+
+    async def _write(self, rows: list[Row]) -> list[Added]:
+        return await self._call(self._insert, rows)  # type: ignore[no-any-return]
+
+    def _insert(self, rows: list[Row]) -> list[Added]:
+        """Insert `rows` in one transaction; a known client_offset returns its record."""
+        out = []
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for room, username, text, ts, offset in rows:
+                cur = conn.execute(
+                    "INSERT INTO messages (room, username, text, ts, client_offset) "
+                    "VALUES (?,?,?,?,?) ON CONFLICT (client_offset) DO NOTHING",
+                    (room, username, text, ts, offset),
+                )
+                if cur.rowcount == 1:
+                    out.append((record((cur.lastrowid, room, username, text, ts)), True))
+                else:
+                    row = conn.execute(
+                        f"SELECT {COLUMNS} FROM messages WHERE client_offset = ?", (offset,)
+                    ).fetchone()
+                    out.append((record(row), False))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return out
 
     async def recent(self, room: str, limit: int) -> list[Record]:
-        async with self.db.execute(
-            f"SELECT {_COLUMNS} FROM messages WHERE room = ? ORDER BY id DESC LIMIT ?",
+        rows = await self._call(
+            self._select,
+            f"SELECT {COLUMNS} FROM messages WHERE room = ? ORDER BY id DESC LIMIT ?",
             (room, limit),
-        ) as cur:
-            rows = await cur.fetchall()
-        return [_record(r) for r in reversed(list(rows))]
+        )
+        return [record(r) for r in reversed(rows)]
 
     async def since(self, room: str, after_id: int) -> list[Record]:
-        async with self.db.execute(
-            f"SELECT {_COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id",
+        rows = await self._call(
+            self._select,
+            f"SELECT {COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id",
             (room, after_id),
-        ) as cur:
-            rows = await cur.fetchall()
-        return [_record(r) for r in rows]
+        )
+        return [record(r) for r in rows]
+
+    def _select(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        return self.conn.execute(sql, params).fetchall()

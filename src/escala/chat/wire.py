@@ -8,6 +8,7 @@ packets, no long-polling framing. Every function is pure so the codec is tested 
 server.
 """
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,11 +116,23 @@ def parse(payload: bytes) -> Packet:
     body = rest[digits:]
     try:
         data = orjson.loads(body) if body else None
-    except orjson.JSONDecodeError as e:
-        raise BadPacket(f"Socket.IO packet is not JSON: {e}") from e
+    except orjson.JSONDecodeError:
+        data = _lenient_json(body)
     if kind == SIO_EVENT and not (isinstance(data, list) and data and isinstance(data[0], str)):
         raise BadPacket("EVENT must be a JSON array starting with the event name")
     return Packet(kind, namespace, ack_id, data)
+
+
+def _lenient_json(body: bytes) -> Any:
+    """JSON that orjson refuses but is still JSON: escaped lone surrogates (`"\\ud800"`).
+
+    The chat's rules reject such text with a clear error for its sender, so the packet
+    must reach them rather than close the connection. Anything else is a BadPacket.
+    """
+    try:
+        return json.loads(body)
+    except ValueError as e:
+        raise BadPacket(f"Socket.IO packet is not JSON: {e}") from e
 
 
 def text_frame(payload: bytes) -> bytes:

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from escala.errors import UsageError
+from escala.errors import EscalaError, UsageError
 
 if TYPE_CHECKING:
     from escala.chat.core import Limits
-    from escala.chat.store import SQLiteStore
+    from escala.chat.store import Store
 
 app = typer.Typer(help="Run the Socket.IO chat service.", no_args_is_help=True)
 
@@ -30,8 +30,25 @@ def serve(
     data_dir: Path = typer.Option(
         None, envvar="ESCALA_CHAT_DATA_DIR", help="Where the SQLite history lives (./data)."
     ),
+    database: str = typer.Option(
+        None,
+        envvar="ESCALA_CHAT_DATABASE",
+        help="postgresql://user:password@host:port/db to share history (default: SQLite).",
+    ),
     redis: str = typer.Option(
-        None, envvar="ESCALA_CHAT_REDIS", help="redis://host:port to share broadcasts."
+        None,
+        envvar="ESCALA_CHAT_REDIS",
+        help="redis://host:port to share broadcasts, rooms and presence across replicas.",
+    ),
+    presence_ttl: float = typer.Option(
+        15.0,
+        envvar="ESCALA_CHAT_PRESENCE_TTL",
+        help="With --redis: seconds after which a crashed replica's users stop counting.",
+    ),
+    drain_timeout: float = typer.Option(
+        10.0,
+        envvar="ESCALA_CHAT_DRAIN_TIMEOUT",
+        help="On SIGTERM: seconds to move clients away and flush history before exiting.",
     ),
     static: Path = typer.Option(
         None, envvar="ESCALA_CHAT_STATIC", help="Serve this folder at / instead of escala's page."
@@ -62,46 +79,57 @@ def serve(
 
     from escala.chat.core import Limits
     from escala.chat.logs import uvicorn_log_config
-    from escala.chat.server import Settings, create_app
-    from escala.chat.store import SQLiteStore
+    from escala.chat.server import ChatApp, Settings
+    from escala.chat.shutdown import DrainingServer
+    from escala.chat.store import open_store
 
     if not 0 < port < 65536:
         raise UsageError(f"--port: {port} is not a TCP port; use 1-65535")
     if static is not None and not static.is_dir():
         raise UsageError(f"--static: {static} is not a directory; give a folder with index.html")
+    if database is not None and not database.startswith(("postgresql://", "postgres://")):
+        raise UsageError(
+            "--database: must be a postgresql:// URL; leave it out for SQLite under --data-dir"
+        )
     if redis is not None and not redis.startswith(("redis://", "rediss://")):
         raise UsageError("--redis: must be a redis:// or rediss:// URL")
     if log_format not in ("text", "json"):
         raise UsageError(f"--log-format: {log_format!r} is not text or json")
     if history < 0 or max_message < 1 or rate <= 0:
         raise UsageError("--history must be >= 0, --max-message >= 1 and --rate > 0")
+    if presence_ttl < 1 or drain_timeout < 1:
+        raise UsageError("--presence-ttl and --drain-timeout: give at least 1 second")
     if server not in ("uvicorn", "fast"):
         raise UsageError(f"--server: {server!r} is not uvicorn or fast")
     limits = Limits(
         max_message=max_message, rate_per_second=rate, burst=max(1, int(rate * 2)), history=history
     )
-    store = SQLiteStore((data_dir or _default_data_dir()) / "chat.sqlite3")
+    store = open_store(database, data_dir or _default_data_dir())
     if server == "fast":
-        _serve_fast(store, limits, host, port, static, redis, log_level)
+        _serve_fast(store, limits, host, port, static, redis, presence_ttl, log_level)
         return
-    asgi, _ = create_app(store, Settings(limits=limits, redis_url=redis, static_dir=static))
-    uvicorn.run(
-        asgi,
+    settings = Settings(
+        limits=limits, redis_url=redis, presence_ttl=presence_ttl, static_dir=static
+    )
+    chat = ChatApp(store, settings)
+    config = uvicorn.Config(
+        chat,
         host=host,
         port=port,
         log_level=log_level,
-        timeout_graceful_shutdown=10,
-        **({"log_config": cfg} if (cfg := uvicorn_log_config(log_format)) else {}),
+        log_config=uvicorn_log_config(log_format),
     )
+    DrainingServer(config, chat, drain_timeout).run()
 
 
 def _serve_fast(
-    store: "SQLiteStore",
+    store: "Store",
     limits: "Limits",
     host: str,
     port: int,
     static: Path | None,
     redis: str | None,
+    presence_ttl: float,
     level: str,
 ) -> None:
     """The picows server (escala.chat.fast): same chat, websocket transport only."""
@@ -110,6 +138,7 @@ def _serve_fast(
     from escala.chat.fast import FastServer, FastSettings, run
     from escala.chat.metrics import Metrics
     from escala.chat.relay import RelayUnavailable
+    from escala.chat.store import StoreError
 
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
@@ -120,9 +149,10 @@ def _serve_fast(
         port=port,
         static_dir=static,
         redis_url=redis,
+        presence_ttl=presence_ttl,
         max_payload=max(1_000_000, limits.max_message * 8),
     )
     try:
         run(FastServer(store, limits, Metrics(), settings))
-    except RelayUnavailable as e:
-        raise UsageError(f"--redis: {e} (check the URL and that Redis is running)") from e
+    except (StoreError, RelayUnavailable) as e:
+        raise EscalaError(f"chat server could not start: {e}") from e

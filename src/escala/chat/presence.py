@@ -1,0 +1,150 @@
+"""Who is logged in, per room: on this replica alone, or cluster-wide through Redis.
+
+`numUsers` in the demo's `login`/`user joined`/`user left` and the `users` list must
+count everyone in a room, whichever replica they are connected to. With `--redis`,
+each replica writes its members into one Redis hash per room, fields prefixed with the
+replica's id, and keeps a heartbeat key with a short TTL alive. Readers count only the
+fields of replicas whose heartbeat is alive, and delete the others: a replica that
+crashed (no chance to clean up) stops being counted once its heartbeat expires.
+"""
+
+import asyncio
+import contextlib
+import uuid
+from typing import Protocol
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from escala.chat import core
+from escala.chat.store import StoreError
+
+
+class Presence(Protocol):
+    async def start(self) -> None:
+        """Begin announcing this replica (Redis: heartbeat)."""
+        ...
+
+    async def close(self) -> None:
+        """Withdraw this replica's members and stop announcing it."""
+        ...
+
+    async def ping(self) -> bool: ...
+    async def join(self, room: str, sid: str, username: str) -> None: ...
+    async def leave(self, room: str, sid: str) -> None: ...
+    async def count(self, room: str) -> int: ...
+    async def users(self, room: str) -> list[str]:
+        """Usernames in the room, sorted; one entry per connection."""
+        ...
+
+
+class LocalPresence:
+    """One replica: presence is `core.Presence`, in memory."""
+
+    def __init__(self) -> None:
+        self.rooms = core.Presence()
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def ping(self) -> bool:
+        return True
+
+    async def join(self, room: str, sid: str, username: str) -> None:
+        self.rooms.join(room, sid, username)
+
+    async def leave(self, room: str, sid: str) -> None:
+        self.rooms.leave(room, sid)
+
+    async def count(self, room: str) -> int:
+        return self.rooms.count(room)
+
+    async def users(self, room: str) -> list[str]:
+        return self.rooms.users(room)
+
+
+PREFIX = "escala:chat"
+
+
+class RedisPresence:
+    """Cluster-wide presence: room hashes `{PREFIX}:room:<room>`, field `<replica>/<sid>`."""
+
+    def __init__(self, url: str, ttl: float = 15.0) -> None:
+        self.redis = aioredis.from_url(url, decode_responses=True)
+        self.ttl = ttl
+        self.replica = uuid.uuid4().hex
+        self.mine = core.Presence()
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    def _alive_key(self, replica: str) -> str:
+        return f"{PREFIX}:replica:{replica}"
+
+    def _room_key(self, room: str) -> str:
+        return f"{PREFIX}:room:{room}"
+
+    async def start(self) -> None:
+        try:
+            await self._beat()
+        except (RedisError, OSError) as e:
+            where = self.redis.connection_pool.connection_kwargs
+            raise StoreError(
+                f"cannot reach Redis at {where.get('host')}:{where.get('port')}: {e}"
+            ) from e
+        self._heartbeat = asyncio.create_task(self._beat_forever())
+
+    async def _beat(self) -> None:
+        await self.redis.set(self._alive_key(self.replica), "1", px=int(self.ttl * 1000))
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.ttl / 3)
+            with contextlib.suppress(RedisError, OSError):
+                await self._beat()
+
+    async def close(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+            self._heartbeat = None
+        with contextlib.suppress(RedisError, OSError):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for room, sids in self.mine.members().items():
+                    pipe.hdel(self._room_key(room), *(f"{self.replica}/{sid}" for sid in sids))
+                pipe.delete(self._alive_key(self.replica))
+                await pipe.execute()
+        await self.redis.aclose()
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def join(self, room: str, sid: str, username: str) -> None:
+        self.mine.join(room, sid, username)
+        await self.redis.hset(self._room_key(room), f"{self.replica}/{sid}", username)
+
+    async def leave(self, room: str, sid: str) -> None:
+        self.mine.leave(room, sid)
+        await self.redis.hdel(self._room_key(room), f"{self.replica}/{sid}")
+
+    async def users(self, room: str) -> list[str]:
+        key = self._room_key(room)
+        fields = await self.redis.hgetall(key)
+        replicas = sorted({field.split("/", 1)[0] for field in fields})
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for replica in replicas:
+                pipe.exists(self._alive_key(replica))
+            flags = await pipe.execute()
+        dead = {r for r, alive in zip(replicas, flags, strict=True) if not alive}
+        stale = [f for f in fields if f.split("/", 1)[0] in dead]
+        if stale:
+            await self.redis.hdel(key, *stale)
+        return sorted(name for f, name in fields.items() if f not in stale)
+
+    async def count(self, room: str) -> int:
+        return len(await self.users(room))

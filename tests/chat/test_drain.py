@@ -1,0 +1,42 @@
+"""SIGTERM on a real `escala chat serve`: not ready, clients moved away, history kept."""
+
+import asyncio
+import signal
+import time
+from pathlib import Path
+
+from tests.chat.servers import readyz, replicas
+from tests.chat.test_server import Client
+
+
+async def test_sigterm_drains_then_exits_and_history_survives(tmp_path: Path) -> None:
+    flags = ("--drain-timeout", "4")
+    with replicas(tmp_path, *flags, count=1) as (replica,):
+        c = Client()
+        await c.sio.connect(replica.url, transports=["websocket"])
+        await c.sio.call("add user", "ana")
+        await c.sio.call("chat message", ("said before SIGTERM", "c-1"))
+        assert await asyncio.to_thread(readyz, replica.url) == 200
+
+        replica.proc.send_signal(signal.SIGTERM)
+        statuses = [await asyncio.to_thread(readyz, replica.url)]
+        deadline = time.monotonic() + 10
+        while statuses[-1] == 200 and time.monotonic() < deadline:
+            statuses.append(await asyncio.to_thread(readyz, replica.url))
+        assert statuses[-1] == 503  # draining: balancers stop sending clients here
+
+        # Dropped like a broken transport, not a server goodbye ("server disconnect"),
+        # so Socket.IO clients reconnect (through the balancer, to another replica).
+        assert await c.next("disconnect") in ("transport close", "transport error")
+        c.sio.reconnection = False
+        assert await asyncio.to_thread(replica.proc.wait, 15) == 0
+        await c.sio.disconnect()
+
+    # Same data dir, new process: the message was flushed before exit.
+    with replicas(tmp_path, count=1) as (again,):
+        late = Client()
+        await late.sio.connect(again.url, auth={"serverOffset": 0})
+        try:
+            assert (await late.next("chat message"))[0] == "said before SIGTERM"
+        finally:
+            await late.sio.disconnect()
