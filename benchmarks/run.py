@@ -15,6 +15,7 @@ Not a test: figures depend on the machine and on whatever else runs on it.
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -57,18 +58,34 @@ def server_argv(kind: str, port: int, data_dir: str, redis_url: str | None = Non
     raise SystemExit(f"unknown server {kind}")
 
 
-def rss_kib(pid: int) -> int:
-    """Resident memory of a process and its children (uvicorn may fork a worker)."""
-    total = 0
-    pids = [pid]
+def _family(pid: int) -> list[int]:
+    """A process and its children (uvicorn may fork a worker)."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for p in pids:
+    return [pid, *(int(p) for p in children.read_text().split())] if children.exists() else [pid]
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process and its children."""
+    total = 0
+    for p in _family(pid):
         for line in Path(f"/proc/{p}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1])
     return total
+
+
+def cpu_s(*pids: int) -> float:
+    """CPU seconds (user + system, every thread) used so far by processes and their children.
+
+    When the load generator is the limit, delivered msgs/s says nothing about a server;
+    deliveries per CPU-second of the server still do.
+    """
+    ticks = 0
+    for pid in pids:
+        for p in _family(pid):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def load(port: int, *args: str) -> dict:
@@ -103,10 +120,14 @@ def fan_out(kind: str, duration: int) -> dict[str, float | None]:
     """Scenario 1: 100 clients in one room, 10 senders, offered more than a server takes."""
     with Server(kind) as s:
         args = ("--clients", "100", "--senders", "10", "--rate", "6000")
+        before = cpu_s(s.proc.pid)
         fan = load(s.port, *args, "--duration", f"{duration}s")
+        used = cpu_s(s.proc.pid) - before
     return {
         "1 fan-out delivered msgs/s": fan["delivered_per_s"],
         "1 fan-out p99 ms": fan["latency_p99_ms"],
+        "1 fan-out server CPU s": used,
+        "1 fan-out deliveries/server CPU-s": fan["delivered"] / used if used else None,
     }
 
 
@@ -151,15 +172,15 @@ def idle(kind: str) -> dict[str, float | None]:
 
 
 @contextmanager
-def redis_server() -> Iterator[str]:
-    """A throwaway redis-server on the server core, for the two-replica set-up."""
+def redis_server() -> Iterator[tuple[str, int]]:
+    """A throwaway redis-server on the server core, for the two-replica set-up: (url, pid)."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="escala-bench-redis-") as data:
         argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
         argv += ["--appendonly", "no", "--dir", data]
         proc = start(["taskset", "-c", SERVER_CORE, *argv], port)
         try:
-            yield f"redis://127.0.0.1:{port}"
+            yield f"redis://127.0.0.1:{port}", proc.pid
         finally:
             stop(proc)
 
@@ -167,14 +188,20 @@ def redis_server() -> Iterator[str]:
 def fan_out_two_replicas(kind: str, duration: int) -> dict[str, float | None]:
     """Scenario 1 over two replicas sharing one Redis, all on the server core: half the
     clients and senders on each, every message still reaching all 99 other clients."""
-    with redis_server() as url, Server(kind, url) as a, Server(kind, url) as b:
+    with redis_server() as (url, redis_pid), Server(kind, url) as a, Server(kind, url) as b:
         args = ("--clients", "50", "--senders", "5", "--rate", "3000", "--duration", f"{duration}s")
+        pids = (a.proc.pid, b.proc.pid, redis_pid)
+        before = cpu_s(*pids)
         with ThreadPoolExecutor(2) as pool:
             runs = list(pool.map(lambda s: load(s.port, *args), (a, b)))
+        used = cpu_s(*pids) - before
     p99s = [r["latency_p99_ms"] for r in runs if r["latency_p99_ms"] is not None]
+    delivered = sum(r["delivered"] for r in runs)
     return {
         "1r 2 replicas delivered msgs/s": sum(r["delivered_per_s"] for r in runs),
         "1r 2 replicas p99 ms": max(p99s) if p99s else None,
+        "1r replicas+redis CPU s": used,
+        "1r deliveries/CPU-s": delivered / used if used else None,
     }
 
 
