@@ -10,9 +10,8 @@ v5, default namespace, text packets), /healthz, /readyz, /metrics, /socket.io/so
 and the static page. What it does not: HTTP long-polling (a polling handshake is answered
 `400 Transport unknown`, as Engine.IO does for a disabled transport: clients must start
 with the websocket transport, as escala's page does), binary packets, other namespaces,
-and the graceful SIGTERM drain of the uvicorn server (on SIGTERM the fast server closes its
-connections at once; their clients reconnect elsewhere). With `--redis`, broadcasts reach
-every replica through `relay` and presence is cluster-wide, as on the uvicorn server.
+With `--redis`, broadcasts reach every replica through `relay` and presence is
+cluster-wide, as on the uvicorn server; SIGTERM drains as the uvicorn server does.
 """
 
 import asyncio
@@ -51,6 +50,8 @@ STATIC = Path(__file__).parent / "static"
 TEXT = WSMsgType.TEXT
 READY_EVERY_S = 2.0
 READ_BUFFER_BYTES = 2048
+# Of --drain-timeout, what the drain may use; the rest is for closing the stores.
+DRAIN_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class FastSettings:
     static_dir: Path | None = None
     redis_url: str | None = None
     presence_ttl: float = 15.0
+    drain_timeout: float = 10.0
     max_payload: int = 1_000_000
     ping_interval_s: float = 25.0
     ping_timeout_s: float = 20.0
@@ -241,6 +243,7 @@ class FastServer:
         self.service = ChatService(self.rooms, store, self.presence, limits, metrics)
         self.connections: set[_Connection] = set()
         self.ready = False
+        self.draining = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._static = (settings.static_dir or STATIC).resolve()
         self._client_js = (STATIC / "vendor" / "socket.io.min.js").read_bytes()
@@ -261,14 +264,16 @@ class FastServer:
         url = urlsplit(request.path.decode("latin-1"))
         if url.path in ("/socket.io/", "/socket.io"):
             transport = parse_qs(url.query).get("transport", [""])[0]
-            if transport == "websocket":
+            if transport == "websocket" and not self.draining:
                 return _Connection(self)
+            if self.draining:
+                return _http(WSUpgradeResponse.create_error_response(503, b"draining\n"))
             body = b'{"code":0,"message":"Transport unknown"}'
             return _http(WSUpgradeResponse.create_error_response(400, body, _json_type()))
         if url.path == "/healthz":
             return _ok(b"ok\n", "text/plain")
         if url.path == "/readyz":
-            if self.ready:
+            if self.ready and not self.draining:
                 return _ok(b"ok\n", "text/plain")
             return _http(WSUpgradeResponse.create_error_response(503, b"not ready\n"))
         if url.path == "/metrics":
@@ -305,13 +310,39 @@ class FastServer:
                 conn.alive = False
                 self.rooms.push(conn.ws, wire.PING)
 
+    def _sigterm(self, main: "asyncio.Task[Any]") -> None:
+        """The first SIGTERM drains, then stops; a second one stops at once."""
+        if self.draining:
+            main.cancel()
+            return
+        self.draining = True
+        self.spawn(self._drain_then_stop(main))
+
+    async def _drain_then_stop(self, main: "asyncio.Task[Any]") -> None:
+        """What the uvicorn server's drain does: /readyz 503 and no new clients (above),
+        then every connection dropped like a broken transport, spread over half the
+        budget, so Socket.IO clients reconnect to another replica and not all at once.
+        History is flushed when the stores close after."""
+        budget = self.settings.drain_timeout * DRAIN_SHARE
+        sids = list(self.service.sessions)
+        log.info("SIGTERM: draining %d connections over %.1fs", len(sids), budget / 2)
+        step = budget / 2 / max(1, len(sids))
+        try:
+            async with asyncio.timeout(budget):
+                for sid in sids:
+                    await asyncio.sleep(step)
+                    await self.rooms.disconnect(sid)
+        except TimeoutError:
+            log.warning("drain deadline passed; closing what is left")
+        main.cancel()
+
     async def serve(self) -> None:
-        """Listen until SIGTERM/SIGINT, then close the listener and the store."""
+        """Listen until Ctrl-C, or SIGTERM and a drain; then close the listener and stores."""
         loop = asyncio.get_running_loop()
         main = asyncio.current_task()
         assert main is not None
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, main.cancel)
+        loop.add_signal_handler(signal.SIGINT, main.cancel)
+        loop.add_signal_handler(signal.SIGTERM, self._sigterm, main)
         # Redis first: an unreachable one stops startup before a history file is created.
         await self.presence.start()
         if self.relay is not None:

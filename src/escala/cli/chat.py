@@ -10,6 +10,7 @@ from escala.errors import EscalaError, UsageError
 
 if TYPE_CHECKING:
     from escala.chat.core import Limits
+    from escala.chat.fast import FastSettings
     from escala.chat.store import Store
 
 app = typer.Typer(help="Run the Socket.IO chat service.", no_args_is_help=True)
@@ -106,7 +107,18 @@ def serve(
     )
     store = open_store(database, data_dir or _default_data_dir())
     if server == "fast":
-        _serve_fast(store, limits, host, port, static, redis, presence_ttl, log_level)
+        from escala.chat.fast import FastSettings
+
+        fast = FastSettings(
+            host=host,
+            port=port,
+            static_dir=static,
+            redis_url=redis,
+            presence_ttl=presence_ttl,
+            drain_timeout=drain_timeout,
+            max_payload=max(1_000_000, limits.max_message * 8),
+        )
+        _serve_fast(store, limits, fast, log_level)
         return
     settings = Settings(
         limits=limits, redis_url=redis, presence_ttl=presence_ttl, static_dir=static
@@ -122,20 +134,11 @@ def serve(
     DrainingServer(config, chat, drain_timeout).run()
 
 
-def _serve_fast(
-    store: "Store",
-    limits: "Limits",
-    host: str,
-    port: int,
-    static: Path | None,
-    redis: str | None,
-    presence_ttl: float,
-    level: str,
-) -> None:
+def _serve_fast(store: "Store", limits: "Limits", settings: "FastSettings", level: str) -> None:
     """The picows server (escala.chat.fast): same chat, websocket transport only."""
     import logging
 
-    from escala.chat.fast import FastServer, FastSettings, run
+    from escala.chat.fast import FastServer, run
     from escala.chat.metrics import Metrics
     from escala.chat.relay import RelayUnavailable
     from escala.chat.store import StoreError
@@ -143,14 +146,6 @@ def _serve_fast(
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(levelname)s %(name)s: %(message)s",
-    )
-    settings = FastSettings(
-        host=host,
-        port=port,
-        static_dir=static,
-        redis_url=redis,
-        presence_ttl=presence_ttl,
-        max_payload=max(1_000_000, limits.max_message * 8),
     )
     try:
         run(FastServer(store, limits, Metrics(), settings))
