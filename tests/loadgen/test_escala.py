@@ -6,18 +6,13 @@ from pathlib import Path
 import pytest
 
 from escala.loadgen.runner import LoadOptions, run
-from tests.chat.servers import serve_argv
-from tests.servers import free_port, start, stop
+from tests.chat.servers import replicas
 
 
 @pytest.fixture(params=["uvicorn", "fast"])
 def escala_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    proc = start(serve_argv(port, tmp_path, "--rate", "1000", "--server", request.param), port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
+    with replicas(tmp_path, "--rate", "1000", "--server", request.param, count=1) as (one,):
+        yield one.url
 
 
 def test_anonymous_listeners_get_every_message_of_a_logged_in_sender(escala_url: str) -> None:
