@@ -30,6 +30,14 @@ SIO_CONNECT_ERROR = b"4"
 PING = EIO_PING
 
 
+def ping_timeout(interval: float) -> float:
+    """Engine.IO's default pingTimeout (20 s), shortened when pings come more often.
+
+    Both servers use it, so `--ping-interval` means the same on either.
+    """
+    return min(20.0, interval)
+
+
 @dataclass(frozen=True)
 class Packet:
     """One Socket.IO packet from a client: its type, namespace, ack id and arguments.

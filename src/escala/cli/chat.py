@@ -69,6 +69,11 @@ def serve(
     log_level: str = typer.Option(
         "info", envvar="ESCALA_CHAT_LOG_LEVEL", help="uvicorn log level."
     ),
+    ping_interval: float = typer.Option(
+        25.0,
+        envvar="ESCALA_CHAT_PING_INTERVAL",
+        help="Engine.IO heartbeat: ping every N seconds; a client that stops answering is dropped.",
+    ),
     server: str = typer.Option(
         "uvicorn",
         envvar="ESCALA_CHAT_SERVER",
@@ -100,6 +105,8 @@ def serve(
         raise UsageError("--history must be >= 0, --max-message >= 1 and --rate > 0")
     if presence_ttl < 1 or drain_timeout < 1:
         raise UsageError("--presence-ttl and --drain-timeout: give at least 1 second")
+    if ping_interval < 1:
+        raise UsageError("--ping-interval: give at least 1 second")
     if server not in ("uvicorn", "fast"):
         raise UsageError(f"--server: {server!r} is not uvicorn or fast")
     limits = Limits(
@@ -108,6 +115,7 @@ def serve(
     store = open_store(database, data_dir or _default_data_dir())
     if server == "fast":
         from escala.chat.fast import FastSettings
+        from escala.chat.wire import ping_timeout
 
         fast = FastSettings(
             host=host,
@@ -116,12 +124,18 @@ def serve(
             redis_url=redis,
             presence_ttl=presence_ttl,
             drain_timeout=drain_timeout,
+            ping_interval_s=ping_interval,
+            ping_timeout_s=ping_timeout(ping_interval),
             max_payload=max(1_000_000, limits.max_message * 8),
         )
         _serve_fast(store, limits, fast, log_level)
         return
     settings = Settings(
-        limits=limits, redis_url=redis, presence_ttl=presence_ttl, static_dir=static
+        limits=limits,
+        redis_url=redis,
+        presence_ttl=presence_ttl,
+        static_dir=static,
+        ping_interval=ping_interval,
     )
     chat = ChatApp(store, settings)
     config = uvicorn.Config(
