@@ -15,6 +15,7 @@ import asyncio
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
@@ -24,10 +25,11 @@ from escala.chat.store import Store, open_store
 async def run(store: Store, senders: int, messages: int) -> float:
     await store.open()
     per_sender = messages // senders
+    run = uuid.uuid4().hex  # fresh clientOffsets, so a reused database stores every message
 
     async def sender(n: int) -> None:
         for i in range(per_sender):
-            await store.add("lobby", f"user{n}", f"message {i}", f"c-{n}-{i}")
+            await store.add("lobby", f"user{n}", f"message {i}", f"{run}-{n}-{i}")
 
     try:
         started = time.perf_counter()

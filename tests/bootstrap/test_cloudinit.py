@@ -2,7 +2,9 @@
 under EC2's 16 KB, holds nothing secret, and its boot script computes what kubeadm needs."""
 
 import base64
+import fnmatch
 import gzip
+import json
 import subprocess
 
 import pytest
@@ -13,6 +15,7 @@ from escala.api import Networking
 from escala.bootstrap import pki
 from escala.bootstrap.cloudinit import BOOT_SCRIPT, render_user_data
 from escala.bootstrap.secrets import NODE_CA_CERT, NODE_TOKEN, TOKEN_PATH, ensure_cluster_secrets
+from escala.model.iam import master_policy, node_policy
 from escala.state import open_store
 from tests.reconcile.specs import completed
 
@@ -128,3 +131,144 @@ def test_boot_script_fills_the_join_config_with_the_token_and_ca_hash(tmp_path) 
     assert discovery["apiServerEndpoint"].endswith(".amazonaws.com:443")
     assert join["nodeRegistration"]["name"].startswith("ip-172-20-33-7")
     assert "controlPlane" not in join
+
+
+# What etcd's v3 JSON gateway answers to cluster/member/list (IDs are uint64 strings).
+MEMBERS = {
+    "members": [
+        {"ID": "111", "name": "ip-172-20-32-4", "peerURLs": ["https://172.20.32.4:2380"]},
+        {"ID": "222", "name": "ip-172-20-64-4", "peerURLs": ["https://172.20.64.4:2380"]},
+        {"ID": "333", "name": "ip-172-20-96-4", "peerURLs": ["https://172.20.96.4:2380"]},
+    ]
+}
+
+
+def _master_boot(tmp_path, body: str) -> subprocess.CompletedProcess[str]:
+    """Source the real master boot script, then run `body` (which may redefine the
+    functions that reach AWS, IMDS or etcd, to play a cluster)."""
+    cluster, groups = completed()
+    files = _files(render_user_data(cluster, next(g for g in groups if g.name == ROLES[1])))
+    env = files["/etc/escala/env"].replace("ETCD_MOUNT=/var/lib/etcd", f"ETCD_MOUNT={tmp_path}")
+    env = env.replace("ETCD_DATA_DIR=/var/lib/etcd/main", f"ETCD_DATA_DIR={tmp_path}/main")
+    (tmp_path / "env").write_text(env)
+    (tmp_path / "boot.sh").write_text(files[BOOT_SCRIPT])
+    return subprocess.run(
+        ["bash", "-c", f"source {tmp_path}/boot.sh\n{body}"],
+        capture_output=True,
+        text=True,
+        env={"ESCALA_ENV": str(tmp_path / "env"), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_a_replacement_master_removes_the_etcd_member_it_replaces(tmp_path) -> None:
+    """172.20.32.4 was terminated; 172.20.32.9 replaces it: the member on .32.4 goes,
+    asked of a live peer, and the members of live masters stay."""
+    members = json.dumps(MEMBERS)
+    out = _master_boot(
+        tmp_path,
+        f"""
+        kubeadm() {{ echo "kubeadm $*" >> {tmp_path}/calls; }}
+        imds() {{ echo 172.20.32.9; }}
+        master_ips() {{ echo 172.20.32.9 172.20.64.4 172.20.96.4; }}
+        etcd_api() {{
+          echo "etcd $1 $2 $3" >> {tmp_path}/calls
+          [ "$2" = cluster/member/list ] && echo '{members}'
+          return 0
+        }}
+        remove_stale_etcd_members
+        """,
+    )
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "calls").read_text().splitlines() == [
+        "kubeadm init phase certs etcd-healthcheck-client --kubernetes-version "
+        f"v{completed()[0].spec.kubernetes_version}",
+        "etcd 172.20.64.4 cluster/member/list {}",
+        'etcd 172.20.64.4 cluster/member/remove {"ID":"111"}',
+    ]
+    assert "removing etcd member 111" in out.stderr
+
+
+def test_stale_members_are_those_on_no_running_master(tmp_path) -> None:
+    members = json.dumps(MEMBERS)
+    out = _master_boot(
+        tmp_path,
+        f"""
+        stale_etcd_members '{members}' 172.20.32.4 172.20.64.4 172.20.96.4; echo ---
+        stale_etcd_members '{members}' 172.20.32.9 172.20.64.4
+        """,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["---", "111", "333"]
+
+
+def test_the_previous_members_data_is_set_aside_before_joining(tmp_path) -> None:
+    (tmp_path / "main" / "member" / "wal").mkdir(parents=True)
+    (tmp_path / "main" / "member" / "wal" / "0.wal").write_text("old member")
+    out = _master_boot(tmp_path, "set_aside_etcd_data; set_aside_etcd_data")
+    assert out.returncode == 0, out.stderr
+    assert not (tmp_path / "main").exists()
+    assert (tmp_path / "main.replaced" / "member" / "wal" / "0.wal").read_text() == "old member"
+
+
+def _granted(policy: dict, action: str, resource: str) -> bool:
+    return any(
+        action in s["Action"]
+        and any(fnmatch.fnmatchcase(resource, r) for r in _as_list(s["Resource"]))
+        for s in policy["Statement"]
+    )
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def _iam_action(call: list[str]) -> tuple[str, str]:
+    """The IAM action and resource ARN of one `aws` CLI call of the boot script."""
+    service, command = call[0], call[1]
+    if (service, command) == ("s3", "cp"):
+        source = next(a for a in call if a.startswith("s3://"))
+        return "s3:GetObject", "arn:aws:s3:::" + source.removeprefix("s3://")
+    prefix = {"elbv2": "elasticloadbalancing"}.get(service, service)
+    return f"{prefix}:{command.title().replace('-', '')}", "*"
+
+
+# The AWS steps of each role's boot path that can run here (the rest write under /etc,
+# attach disks or install packages).
+BOOT_STEPS = {
+    "nodes": ["API_ENDPOINT= api_endpoint", "read_object node/bootstrap-token",
+              "fetch node/ca.crt ca.crt 0644"],
+    "master-eu-west-1b": ["API_ENDPOINT= api_endpoint",
+                          "read_object pki/private/bootstrap-token/token",
+                          "fetch pki/private/ca/key.pem ca.key 0600", "master_ips"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("group_name", BOOT_STEPS)
+def test_what_the_boot_script_asks_of_aws_its_role_grants(group_name, tmp_path) -> None:
+    """Run a role's AWS steps of the real script with `aws` recording its arguments,
+    then look each call up in the role's policy (action and, for S3, the object)."""
+    cluster, groups = completed()
+    group = next(g for g in groups if g.name == group_name)
+    files = _files(render_user_data(cluster, group))
+    (tmp_path / "env").write_text(files["/etc/escala/env"])
+    (tmp_path / "boot.sh").write_text(files[BOOT_SCRIPT])
+    steps = "\n".join(BOOT_STEPS[group_name])
+    script = f"""
+        source {tmp_path}/boot.sh
+        aws() {{ echo "$*" >> {tmp_path}/calls; [ "$1" != s3 ] || : > "${{@: -1}}"; echo x; }}
+        {steps}
+    """
+    out = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"ESCALA_ENV": str(tmp_path / "env"), "PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 0, out.stderr
+    policy = (master_policy if group.spec.role.value == "Master" else node_policy)(cluster)
+    calls = [line.split() for line in (tmp_path / "calls").read_text().splitlines()]
+    assert len(calls) == len(BOOT_STEPS[group_name])
+    for call in calls:
+        action, resource = _iam_action(call)
+        assert _granted(policy, action, resource), f"{group_name} may not {action} {resource}"

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from escala.kube.client import KubeClient
+from tests.bootstrap.conftest import cluster, store  # noqa: F401  (deploy chat reads the spec)
 from tests.kube.fake_apiserver import FakeApiServer, FakeCluster, running
 
 CONTEXT = "proyecto.k8s.local"

@@ -13,9 +13,15 @@ few resources escala uses and follows the documented API semantics for them:
   than one PDB selects the pod (the eviction subresource does not support that);
 - policy/v1 PodDisruptionBudgets (list, create; status computed on read the way the
   disruption controller does: currentHealthy, desiredHealthy, disruptionsAllowed);
-- namespaces and rbac.authorization.k8s.io/v1 roles, rolebindings, clusterroles,
-  clusterrolebindings (list, get, create -> 409 AlreadyExists, replace -> 404 / 409
-  Conflict on a stale resourceVersion, delete);
+- policy/v1 PodDisruptionBudgets also get, replace (404 / 409 Conflict) and delete;
+- namespaces, service accounts, services, apps/v1 deployments, autoscaling/v2
+  horizontalpodautoscalers, apiregistration.k8s.io/v1 apiservices and
+  rbac.authorization.k8s.io/v1 roles, rolebindings,
+  clusterroles, clusterrolebindings (list, get, create -> 409 AlreadyExists, replace ->
+  404 / 409 Conflict on a stale resourceVersion, delete). Like the real API server, the
+  fake fills in a few defaults on write (a Service's clusterIP, kept on replace, and its
+  ports' protocol; a Deployment's revisionHistoryLimit and its containers'
+  imagePullPolicy), so clients meet objects that hold more than they sent;
 - errors as `Status` objects with the documented reason and code.
 
 Controllers and kubelets are modelled simply and only as far as the tests need them: a
@@ -45,11 +51,22 @@ import yaml
 Obj = dict[str, Any]
 
 MIRROR = "kubernetes.io/config.mirror"  # the annotation of a static pod's mirror
-_RBAC = "/apis/rbac.authorization.k8s.io/v1"
 _POLICY = "/apis/policy/v1"
-# (path prefix, plural) -> (apiVersion, kind, namespaced) for the generic object store.
+# API group paths served by the generic object store -> their group/version.
+_GROUPS = {
+    "/apis/rbac.authorization.k8s.io/v1": "rbac.authorization.k8s.io/v1",
+    "/apis/apps/v1": "apps/v1",
+    "/apis/autoscaling/v2": "autoscaling/v2",
+    "/apis/apiregistration.k8s.io/v1": "apiregistration.k8s.io/v1",
+}
+# plural -> (apiVersion, kind, namespaced) for the generic object store.
 _GENERIC: dict[str, tuple[str, str, bool]] = {
     "namespaces": ("v1", "Namespace", False),
+    "serviceaccounts": ("v1", "ServiceAccount", True),
+    "services": ("v1", "Service", True),
+    "deployments": ("apps/v1", "Deployment", True),
+    "horizontalpodautoscalers": ("autoscaling/v2", "HorizontalPodAutoscaler", True),
+    "apiservices": ("apiregistration.k8s.io/v1", "APIService", False),
     "roles": ("rbac.authorization.k8s.io/v1", "Role", True),
     "rolebindings": ("rbac.authorization.k8s.io/v1", "RoleBinding", True),
     "clusterroles": ("rbac.authorization.k8s.io/v1", "ClusterRole", False),
@@ -427,6 +444,9 @@ class FakeCluster:
 class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
     protocol_version = "HTTP/1.1"
+    # Buffered: the status line, headers and body leave in one write (flushed after each
+    # request), instead of small writes that wait on delayed ACKs for ~40 ms each.
+    wbufsize = -1
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -492,8 +512,9 @@ def _route(
         return _core(c, method, parts[2:], query, body, headers)
     if path.startswith(_POLICY + "/"):
         return _policy(c, method, parts[3:], body)
-    if path.startswith(_RBAC + "/"):
-        return _generic(c, method, parts[3:], query, body, "rbac.authorization.k8s.io/v1")
+    group = "/" + "/".join(parts[:3])
+    if group in _GROUPS:
+        return _generic(c, method, parts[3:], query, body, _GROUPS[group])
     raise ApiError(404, "NotFound", f"the server could not find the requested resource ({path})")
 
 
@@ -556,7 +577,11 @@ def _core(
             return 200, _success(200)
         case ("GET", ["pods"]):
             return 200, _list("Pod", _select_pods(c, None, query))
-        case (_, ["namespaces"]) | (_, ["namespaces", _]):
+        case (
+            (_, ["namespaces"])
+            | (_, ["namespaces", _])
+            | (_, ["namespaces", _, "serviceaccounts" | "services", *_])
+        ):
             return _generic(c, method, rest, query, body, "v1")
         case ("GET", ["namespaces", ns, "pods"]):
             return 200, _list("Pod", _select_pods(c, ns, query))
@@ -588,16 +613,55 @@ def _policy(c: FakeCluster, method: str, rest: list[str], body: Any) -> tuple[in
             name = body["metadata"]["name"]
             if (ns, name) in c.pdbs:
                 raise ApiError(409, "AlreadyExists", f'poddisruptionbudgets "{name}" exists')
-            spec = body["spec"]
-            c.add_pdb(
-                ns,
-                name,
-                spec["selector"].get("matchLabels", {}),
-                spec.get("minAvailable"),
-                spec.get("maxUnavailable"),
-            )
+            pdb = {**copy.deepcopy(body), "apiVersion": "policy/v1", "kind": "PodDisruptionBudget"}
+            c.pdbs[(ns, name)] = c._meta(pdb, name, ns)
+            c._track_budgets()
             return 201, with_status((ns, name))
+        case ("GET", ["namespaces", ns, "poddisruptionbudgets", name]):
+            _existing(c.pdbs, (ns, name), "poddisruptionbudgets", name)
+            return 200, with_status((ns, name))
+        case ("PUT", ["namespaces", ns, "poddisruptionbudgets", name]):
+            current = _existing(c.pdbs, (ns, name), "poddisruptionbudgets", name)
+            _check_version(body, current, "poddisruptionbudgets.policy", name)
+            replaced = {**current, "spec": body["spec"]}
+            replaced["metadata"] = {**current["metadata"], **body["metadata"]}
+            c.pdbs[(ns, name)] = c._meta(replaced, name, ns)
+            c._track_budgets()
+            return 200, with_status((ns, name))
+        case ("DELETE", ["namespaces", ns, "poddisruptionbudgets", name]):
+            _existing(c.pdbs, (ns, name), "poddisruptionbudgets", name)
+            c.pdbs.pop((ns, name))
+            return 200, _success(200)
     raise ApiError(405, "MethodNotAllowed", f"the fake does not serve {method} policy/v1/{rest}")
+
+
+def _check_version(body: Obj, current: Obj, resource: str, name: str) -> None:
+    """A replace naming a resourceVersion other than the current one is a 409 Conflict."""
+    sent = body["metadata"].get("resourceVersion")
+    if sent and sent != current["metadata"]["resourceVersion"]:
+        raise ApiError(
+            409,
+            "Conflict",
+            f'Operation cannot be fulfilled on {resource} "{name}": the object has '
+            "been modified; please apply your changes to the latest version and try again",
+        )
+
+
+def _with_defaults(kind: str, body: Obj, current: Obj | None, c: FakeCluster) -> Obj:
+    """The few defaults the real API server writes that escala's objects meet."""
+    body = copy.deepcopy(body)
+    spec = body.get("spec")
+    if kind == "Service" and isinstance(spec, dict):
+        kept = (current or {}).get("spec", {}).get("clusterIP")
+        spec.setdefault("clusterIP", kept or f"10.96.0.{len(c.generic) % 250 + 10}")
+        for port in spec.get("ports", []):
+            port.setdefault("protocol", "TCP")
+    if kind == "Deployment" and isinstance(spec, dict):
+        spec.setdefault("revisionHistoryLimit", 10)
+        for container in spec.get("template", {}).get("spec", {}).get("containers", []):
+            latest = container.get("image", "").endswith(":latest")
+            container.setdefault("imagePullPolicy", "Always" if latest else "IfNotPresent")
+    return body
 
 
 def _generic(
@@ -627,7 +691,7 @@ def _generic(
                 f'{plural}.{group} "{name}" already exists',
                 {"name": name, "group": group, "kind": plural},
             )
-        body = {**body, "apiVersion": api_version, "kind": kind}
+        body = _with_defaults(kind, {**body, "apiVersion": api_version, "kind": kind}, None, c)
         c.generic[(plural, ns, name)] = c._meta(body, name, ns or None)
         return 201, body
     key = (plural, ns, name or "")
@@ -639,17 +703,10 @@ def _generic(
         c.generic.pop(key)
         return 200, _success(200)
     if method == "PUT":
-        sent = body["metadata"].get("resourceVersion")
-        current = c.generic[key]["metadata"]["resourceVersion"]
-        if sent and sent != current:
-            raise ApiError(
-                409,
-                "Conflict",
-                f'Operation cannot be fulfilled on {plural}.{group} "{name}": the object has '
-                "been modified; please apply your changes to the latest version and try again",
-            )
-        body = {**body, "apiVersion": api_version, "kind": kind}
-        body["metadata"] = {**c.generic[key]["metadata"], **body["metadata"]}
+        current = c.generic[key]
+        _check_version(body, current, f"{plural}.{group}" if group else plural, name or "")
+        body = _with_defaults(kind, {**body, "apiVersion": api_version, "kind": kind}, current, c)
+        body["metadata"] = {**current["metadata"], **body["metadata"]}
         c.generic[key] = c._meta(body, name or "", ns or None)
         return 200, body
     raise ApiError(405, "MethodNotAllowed", f"the fake does not serve {method} {plural}")

@@ -132,6 +132,50 @@ def test_apply_namespace_twice(fake_api: FakeApiServer, kube: KubeClient) -> Non
     assert stored["metadata"]["labels"] == {"team": "chat"}
 
 
+def test_apply_ignores_what_the_server_filled_in(fake_api: FakeApiServer, kube: KubeClient) -> None:
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web", "namespace": "chat"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
+    }
+    assert kube.apply(service) == "created"
+    stored = kube.get(service)
+    assert stored is not None
+    ip = stored["spec"]["clusterIP"]  # allocated by the server
+    assert stored["spec"]["ports"][0]["protocol"] == "TCP"  # defaulted inside a list item
+    assert kube.apply(service) == "unchanged"
+    service["spec"]["ports"][0]["port"] = 8080
+    assert kube.apply(service) == "replaced"
+    assert kube.get(service)["spec"]["clusterIP"] == ip  # kept across the replace
+
+
+def test_apply_keeps_a_field_another_controller_owns(
+    fake_api: FakeApiServer, kube: KubeClient
+) -> None:
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "chat"},
+        "spec": {"replicas": 2, "template": {"spec": {"containers": [{"image": "web:1"}]}}},
+    }
+    assert kube.apply(deployment, keep=("spec", "replicas")) == "created"
+    fake_api.cluster.generic[("deployments", "chat", "web")]["spec"]["replicas"] = 6
+    deployment["spec"]["template"]["spec"]["containers"][0]["image"] = "web:2"
+    assert kube.apply(deployment, keep=("spec", "replicas")) == "replaced"
+    stored = kube.get(deployment)
+    assert stored["spec"]["replicas"] == 6
+    assert stored["spec"]["template"]["spec"]["containers"][0]["image"] == "web:2"
+
+
+def test_delete_says_whether_the_object_was_there(kube: KubeClient) -> None:
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gone"}}
+    kube.apply(namespace)
+    assert kube.delete(namespace) is True
+    assert kube.get(namespace) is None
+    assert kube.delete(namespace) is False
+
+
 def test_create_twice_is_409_and_stale_replace_is_a_conflict(kube: KubeClient) -> None:
     path = "/apis/rbac.authorization.k8s.io/v1/namespaces/chat/rolebindings"
     kube.request("POST", path, body=BINDING)
@@ -148,8 +192,8 @@ def test_create_twice_is_409_and_stale_replace_is_a_conflict(kube: KubeClient) -
 
 
 def test_unknown_kind_is_refused_by_apply(kube: KubeClient) -> None:
-    with pytest.raises(UsageError, match="Deployment"):
-        kube.apply({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}})
+    with pytest.raises(UsageError, match="StatefulSet"):
+        kube.apply({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "x"}})
 
 
 def test_unreachable_api_names_the_server(fake_api: FakeApiServer, tmp_path: Path) -> None:

@@ -126,3 +126,77 @@ def test_no_ssh_key_means_no_key_pair():
     cluster, groups = completed()
     tasks = build_tasks(cluster, groups, None)
     assert not any(k.startswith("KeyPair/") for k in tasks)
+
+
+# The control-plane policy cloud-provider-aws documents for the AWS
+# cloud-controller-manager (docs/prerequisites.md), which runs on escala's masters.
+CCM_CONTROL_PLANE = [
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeLaunchConfigurations",
+    "autoscaling:DescribeTags",
+    "ec2:DescribeInstances",
+    "ec2:DescribeRegions",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVolumes",
+    "ec2:DescribeAvailabilityZones",
+    "ec2:CreateSecurityGroup",
+    "ec2:CreateTags",
+    "ec2:CreateVolume",
+    "ec2:ModifyInstanceAttribute",
+    "ec2:ModifyVolume",
+    "ec2:AttachVolume",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:CreateRoute",
+    "ec2:DeleteRoute",
+    "ec2:DeleteSecurityGroup",
+    "ec2:DeleteVolume",
+    "ec2:DetachVolume",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeInstanceTopology",
+    "elasticloadbalancing:AddTags",
+    "elasticloadbalancing:AttachLoadBalancerToSubnets",
+    "elasticloadbalancing:ApplySecurityGroupsToLoadBalancer",
+    "elasticloadbalancing:CreateLoadBalancer",
+    "elasticloadbalancing:CreateLoadBalancerPolicy",
+    "elasticloadbalancing:CreateLoadBalancerListeners",
+    "elasticloadbalancing:ConfigureHealthCheck",
+    "elasticloadbalancing:DeleteLoadBalancer",
+    "elasticloadbalancing:DeleteLoadBalancerListeners",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeLoadBalancerAttributes",
+    "elasticloadbalancing:DetachLoadBalancerFromSubnets",
+    "elasticloadbalancing:DeregisterInstancesFromLoadBalancer",
+    "elasticloadbalancing:ModifyLoadBalancerAttributes",
+    "elasticloadbalancing:RegisterInstancesWithLoadBalancer",
+    "elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer",
+    "elasticloadbalancing:CreateListener",
+    "elasticloadbalancing:CreateTargetGroup",
+    "elasticloadbalancing:DeleteListener",
+    "elasticloadbalancing:DeleteTargetGroup",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeLoadBalancerPolicies",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "elasticloadbalancing:ModifyListener",
+    "elasticloadbalancing:ModifyTargetGroup",
+    "elasticloadbalancing:RegisterTargets",
+    "elasticloadbalancing:DeregisterTargets",
+    "elasticloadbalancing:SetLoadBalancerPoliciesOfListener",
+    "iam:CreateServiceLinkedRole",
+    "kms:DescribeKey",
+]
+
+
+def test_masters_may_do_what_the_cloud_controller_manager_documents():
+    cluster, _ = completed()
+    statements = master_policy(cluster)["Statement"]
+    granted = {a for s in statements for a in s["Action"]}
+    assert set(CCM_CONTROL_PLANE) - granted == set()
+    assert not any("*" in a for a in granted)
+    deletes = {a for s in statements if "Condition" not in s for a in s["Action"]}
+    assert not any(":Delete" in a or ":Modify" in a for a in deletes), (
+        "changing existing resources is only allowed on those tagged with the cluster"
+    )

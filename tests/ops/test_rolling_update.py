@@ -233,3 +233,16 @@ def test_cli_cloudonly_yes_replaces_without_the_api(
     assert plan[NODES]["need_update"] == 2 and plan[NODES]["nodes"] is None
     assert not set(group_instances(NODES)) & set(before[NODES])
     assert all(group_instances(m) == before[m] for m in MASTERS)
+
+
+def test_cli_unreachable_api_points_at_cloudonly(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    change_machine_type(NODES)
+    world.api.stop()
+    with pytest.raises(SystemExit) as exited:
+        main(["rolling-update", "cluster", "--name", CLUSTER])
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert "cannot reach the Kubernetes API server" in err and "--cloudonly" in err
+    assert "Traceback" not in err

@@ -2,6 +2,7 @@
 
 import json
 
+import boto3
 import pytest
 
 from escala.cli.main import main
@@ -46,3 +47,20 @@ def test_an_unknown_cluster_exits_2_naming_it(store, aws, capsys):
         capsys, "delete", "cluster", "--name", "nope.k8s.local", "--state", store.url
     )
     assert code == 2 and "nope.k8s.local" in err
+
+
+def test_a_cluster_whose_create_never_finished_gets_one_message_and_a_way_out(store, aws, capsys):
+    store.objects.delete(f"{NAME}/cluster-completed.spec")  # create stopped before it
+    state = ["--name", NAME, "--state", store.url]
+    code, out, err = _run(capsys, "update", "cluster", *state, "--yes")
+    assert code == 2 and out == ""
+    message = " ".join(err.split())  # the console wraps long lines
+    assert message.startswith("error: ") and message.count("error") == 1
+    assert "`escala create cluster` did not finish" in message
+    assert f"`escala delete cluster --name {NAME} --yes`" in message
+    assert not boto3.client("ec2").describe_vpcs(
+        Filters=[{"Name": "tag:KubernetesCluster", "Values": [NAME]}]
+    )["Vpcs"]
+
+    code, out, _ = _run(capsys, "delete", "cluster", *state, "--yes")
+    assert code == 0 and not store.has_cluster(NAME)

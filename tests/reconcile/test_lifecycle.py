@@ -8,6 +8,7 @@ import pytest
 from escala.api import Role
 from escala.cloud.aws.tags import CLUSTER_TAG, as_dict, ownership_tag
 from escala.errors import CannotChangeField, UsageError
+from escala.ops.cloud_groups import read_groups
 from escala.ops.update import update_cluster
 from escala.reconcile.delete import find_owned
 from escala.reconcile.plan import NO_CHANGES, Action
@@ -168,6 +169,48 @@ def test_a_changed_instance_group_plans_and_applies_a_new_launch_template_versio
         LaunchTemplateName=f"nodes.{NAME}", Versions=["2"]
     )["LaunchTemplateVersions"][0]
     assert version["LaunchTemplateData"]["InstanceType"] == "t3.medium"
+    assert update_cluster(store, NAME, clients, yes=False).empty
+
+
+def _nodes_resized_and_applied(store, clients) -> None:  # type: ignore[no-untyped-def]
+    """Create the cluster, then change the nodes' machine type and apply that."""
+    update_cluster(store, NAME, clients, yes=True)
+    nodes = store.get_instance_group(NAME, "nodes")
+    nodes.spec.machine_type = "t3.medium"
+    store.put_instance_group(NAME, nodes)
+    update_cluster(store, NAME, clients, yes=True)
+
+
+def test_a_new_launch_template_version_is_the_default_and_what_rolling_update_sees(store, clients):
+    _nodes_resized_and_applied(store, clients)
+
+    ec2 = boto3.client("ec2")
+    template = ec2.describe_launch_templates(LaunchTemplateNames=[f"nodes.{NAME}"])
+    assert template["LaunchTemplates"][0]["DefaultVersionNumber"] == 2
+    groups = {g.name: g for g in read_groups(clients, NAME, store.list_instance_groups(NAME))}
+    assert [len(g.stale) for g in groups.values() if g.is_master] == [0, 0, 0]
+    (stale,) = groups["nodes"].stale
+    assert (groups["nodes"].target_version, stale.launch_template_version) == ("2", "1")
+    # What launches without naming a version (a console user, moto's ASG) gets the new spec.
+    (default,) = ec2.describe_launch_template_versions(
+        LaunchTemplateName=f"nodes.{NAME}", Versions=["$Default"]
+    )["LaunchTemplateVersions"]
+    assert default["LaunchTemplateData"]["InstanceType"] == "t3.medium"
+
+
+def test_an_apply_stopped_before_the_new_default_version_is_finished_next_run(store, clients):
+    _nodes_resized_and_applied(store, clients)
+    # As if the run had stopped between CreateLaunchTemplateVersion and ModifyLaunchTemplate.
+    ec2 = boto3.client("ec2")
+    ec2.modify_launch_template(LaunchTemplateName=f"nodes.{NAME}", DefaultVersion="1")
+
+    plan = update_cluster(store, NAME, clients, yes=True)
+    assert [(c.key, [(f.field, f.old, f.new) for f in c.fields]) for c in plan.changes] == [
+        (f"LaunchTemplate/nodes.{NAME}", [("instanceType", "t3.small", "t3.medium")]),
+        (f"AutoscalingGroup/nodes.{NAME}", [("launchTemplateVersion", 2, 3)]),
+    ]
+    template = ec2.describe_launch_templates(LaunchTemplateNames=[f"nodes.{NAME}"])
+    assert template["LaunchTemplates"][0]["DefaultVersionNumber"] == 3
     assert update_cluster(store, NAME, clients, yes=False).empty
 
 

@@ -19,8 +19,9 @@ import yaml
 from escala.bootstrap import pki
 from escala.bootstrap.secrets import cert_path, cluster_ca
 from escala.errors import UsageError
-from escala.kube.kubeconfig import Credentials, merge, write_private
+from escala.kube.kubeconfig import Credentials, merge
 from escala.kube.rbac import AccessRole, group_binding
+from escala.private_files import write_private
 from escala.state import StateStore
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")

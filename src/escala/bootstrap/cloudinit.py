@@ -60,6 +60,7 @@ def _env(cluster: Cluster, group: InstanceGroup, api_endpoint: str | None) -> st
         "API_LB_NAME": elb_name("api", cluster.name),
         "API_ENDPOINT": api_endpoint or "",
         "ETCD_MOUNT": kubeadm.ETCD_MOUNT,
+        "ETCD_DATA_DIR": kubeadm.ETCD_DATA_DIR,
         "NON_MASQUERADE_CIDR": spec.non_masquerade_cidr or spec.network_cidr,
         "CALICO_MANIFEST": CALICO_MANIFEST,
         "CILIUM_VERSION": CILIUM_VERSION,

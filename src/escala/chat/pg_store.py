@@ -1,12 +1,12 @@
 """History in PostgreSQL (asyncpg), so every replica of the chat shares one history.
 
-Same `Store` interface, group commit and exactly-once on `client_offset` as SQLite:
-the insert is `ON CONFLICT (client_offset) DO NOTHING`, and a retry reads the stored
-row back. Replicas that start together migrate under an advisory lock, so only one of
-them applies each schema version.
+Same `Store` interface, group commit and exactly-once on `client_offset` as SQLite: the
+insert is `ON CONFLICT (client_offset) DO NOTHING`, and a retry reads the stored row
+back. Replicas that start together migrate under an advisory lock, so only one of them
+applies each schema version; writers take another, so ids commit in order across
+replicas.
 """
 
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,7 +15,7 @@ import asyncpg
 from escala.chat.store import (
     COLUMNS,
     Added,
-    GroupCommit,
+    BatchedStore,
     Record,
     Row,
     StoreError,
@@ -37,8 +37,10 @@ MIGRATIONS = [
     """,
 ]
 
-# Any constant shared by every escala replica; it names the lock held while migrating.
+# Constants shared by every escala replica, naming the advisory locks held while
+# migrating and while writing a batch.
 MIGRATION_LOCK = 0x657363616C61
+WRITE_LOCK = MIGRATION_LOCK + 1
 
 
 def describe(url: str) -> str:
@@ -47,14 +49,14 @@ def describe(url: str) -> str:
     return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or '/'}"
 
 
-class PostgresStore:
+class PostgresStore(BatchedStore):
     """A connection pool to one PostgreSQL database; the schema lives in its `public`."""
 
     def __init__(self, url: str, pool_size: int = 10) -> None:
+        super().__init__()
         self.url = url
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
-        self._batches = GroupCommit(self._insert)
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -99,15 +101,14 @@ class PostgresStore:
             return False
         return True
 
-    async def add(
-        self, room: str, username: str, text: str, client_offset: str | None = None
-    ) -> tuple[Record, bool]:
-        return await self._batches.add((room, username, text, time.time(), client_offset))
-
-    async def _insert(self, rows: list[Row]) -> list[Added]:
-        """Insert `rows` in one transaction; a known client_offset returns its record."""
+    async def _write_batch(self, rows: list[Row]) -> list[Added]:
+        """Writers take a lock shared by every replica, so ids are handed out and
+        committed in the same order: a reader that has seen id N (the tutorial's
+        serverOffset) can never later miss a message with an id below N.
+        """
         out = []
         async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
             for room, username, text, ts, offset in rows:
                 row = await conn.fetchrow(
                     "INSERT INTO messages (room, username, text, ts, client_offset) "

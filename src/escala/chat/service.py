@@ -51,7 +51,11 @@ class Transport(Protocol):
         ...
 
     async def disconnect(self, sid: str) -> None:
-        """Close a connection from the server side (its client may reconnect elsewhere)."""
+        """Close a connection from the server side so that its client reconnects (to
+        another replica, when draining): drop the transport, send no Socket.IO
+        `disconnect` or Engine.IO `close` packet, which tell clients to stay away.
+        The transport then calls `ChatService.disconnect` as for any closed connection.
+        """
         ...
 
 

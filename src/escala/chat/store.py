@@ -147,18 +147,34 @@ class GroupCommit:
         return result
 
 
-class SQLiteStore:
+class BatchedStore:
+    """What both stores share: `add` goes through a `GroupCommit` to `_write_batch`."""
+
+    def __init__(self) -> None:
+        self._batches = GroupCommit(self._write_batch)
+
+    async def add(
+        self, room: str, username: str, text: str, client_offset: str | None = None
+    ) -> tuple[Record, bool]:
+        return await self._batches.add((room, username, text, time.time(), client_offset))
+
+    async def _write_batch(self, rows: list[Row]) -> list[Added]:
+        """Insert `rows` in one transaction; a known client_offset returns its record."""
+        raise NotImplementedError
+
+
+class SQLiteStore(BatchedStore):
     """History in one SQLite file; fine for one replica, use PostgreSQL for many.
 
-    `add`s go through a `GroupCommit`. All SQLite calls run on one dedicated thread,
+    All SQLite calls run on one dedicated thread,
     which owns the connection: one thread hop per batch, not per statement.
     """
 
     def __init__(self, path: Path) -> None:
+        super().__init__()
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self._thread: ThreadPoolExecutor | None = None
-        self._batches = GroupCommit(self._write)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -206,16 +222,10 @@ class SQLiteStore:
             return False
         return True
 
-    async def add(
-        self, room: str, username: str, text: str, client_offset: str | None = None
-    ) -> tuple[Record, bool]:
-        return await self._batches.add((room, username, text, time.time(), client_offset))
-
-    async def _write(self, rows: list[Row]) -> list[Added]:
+    async def _write_batch(self, rows: list[Row]) -> list[Added]:
         return await self._call(self._insert, rows)  # type: ignore[no-any-return]
 
     def _insert(self, rows: list[Row]) -> list[Added]:
-        """Insert `rows` in one transaction; a known client_offset returns its record."""
         out = []
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")

@@ -6,7 +6,15 @@ from pathlib import Path
 import typer
 
 from escala.bootstrap.access import GrantOptions, check, grant, list_grants
-from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
+from escala.cli.output import (
+    OUTPUT_OPTION,
+    OutputFormat,
+    apply_or_print_option,
+    console,
+    emit,
+    err_console,
+    table,
+)
 from escala.cloud.aws.session import ClientFactory
 from escala.kube.client import KubeClient
 from escala.kube.kubeconfig import api_server_url, parse_ttl
@@ -38,12 +46,7 @@ def grant_command(
     ),
     name: str = NAME_OPTION,
     state: str | None = STATE_OPTION,
-    output: OutputFormat = typer.Option(
-        OutputFormat.table,
-        "--output",
-        "-o",
-        help="table: apply the binding; yaml or json: print it instead.",
-    ),
+    output: OutputFormat = apply_or_print_option("the binding"),
 ) -> None:
     """Issue USER a client certificate and kubeconfig, and bind GROUP to ROLE."""
     options = GrantOptions(

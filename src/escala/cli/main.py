@@ -14,6 +14,7 @@ from escala import __version__
 from escala.cli import chat, load, verbs
 from escala.cli import cluster as _cluster_commands
 from escala.cli import delete as _delete_commands  # noqa: F401  (registers nouns)
+from escala.cli import deploy as _deploy  # noqa: F401  (registers `deploy chat`, `delete chat`)
 from escala.cli import kubeconfig as _kubeconfig  # noqa: F401  (registers `export kubeconfig`)
 from escala.cli import rolling_update as _rolling_update  # noqa: F401  (registers its nouns)
 from escala.cli import secrets as _secrets  # noqa: F401  (registers `get secrets`)
@@ -84,6 +85,16 @@ def main(argv: list[str] | None = None) -> None:
     except EscalaError as e:
         if _debug:
             err_console.print_exception()
-        err_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
+    except Exception as e:  # the last boundary: a bug or an unexpected reply, not a traceback
+        if _debug:
+            err_console.print_exception()
+        err_console.print(
+            f"[bold red]unexpected error:[/] {escape(type(e).__name__)}: {escape(str(e))} "
+            "(run with --debug for the traceback)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

@@ -28,6 +28,17 @@ OUTPUT_OPTION = typer.Option(
 )
 
 
+def apply_or_print_option(what: str) -> Any:
+    """The `-o` of commands that apply objects to a cluster: `table` applies `what`,
+    `yaml`/`json` print it instead and touch nothing."""
+    return typer.Option(
+        OutputFormat.table,
+        "--output",
+        "-o",
+        help=f"table: apply {what}; yaml or json: print it instead.",
+    )
+
+
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> Table:
     """A plain, borderless table in the style of kops/kubectl output."""
     out = Table(title=title, box=None, show_edge=False, pad_edge=False, header_style="bold")

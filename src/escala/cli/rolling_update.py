@@ -12,6 +12,7 @@ from escala.cli.validate import (
     ClusterTarget,
     parse_duration,
 )
+from escala.errors import KubernetesUnreachable
 from escala.ops.rolling_update import (
     GroupStatus,
     RollingUpdateOptions,
@@ -67,7 +68,13 @@ def rolling_update_cluster(
     groups = target.store.list_instance_groups(target.name)
     aws = target.aws()
     kube = None if cloud_only else target.kube()
-    plan = plan_rolling_update(options, groups, aws, kube)
+    try:
+        plan = plan_rolling_update(options, groups, aws, kube)
+    except KubernetesUnreachable as e:
+        raise KubernetesUnreachable(
+            f"{e} To replace instances of a cluster whose API is down, "
+            "run `escala rolling-update cluster --cloudonly` (no drain, no validation)."
+        ) from e
     emit([s.to_dict() for s in plan], output, lambda: table(COLUMNS, [_row(s) for s in plan]))
     if not any(s.need_update for s in plan):
         err_console.print("\nNo rolling-update required.")

@@ -16,11 +16,12 @@ get = _verb("List clusters, instance groups or secrets.")
 edit = _verb("Edit a spec in $EDITOR; validated before it is saved.")
 set_ = _verb("Set one field of a spec from the command line.")
 update = _verb("Plan, and with --yes apply, the cloud changes a spec needs.")
-delete = _verb("Delete a cluster and everything it owns.")
+delete = _verb("Delete a cluster and everything it owns, or the chat from a cluster.")
 rolling_update = _verb("Replace instances whose configuration is out of date.")
 validate = _verb("Check that a cluster is healthy.")
 upgrade = _verb("Move a cluster to a newer Kubernetes version.")
 export = _verb("Export cluster access (kubeconfig).")
+deploy = _verb("Deploy an application (the chat) onto a cluster.")
 
 ALL: dict[str, typer.Typer] = {
     "create": create,
@@ -33,4 +34,5 @@ ALL: dict[str, typer.Typer] = {
     "validate": validate,
     "upgrade": upgrade,
     "export": export,
+    "deploy": deploy,
 }

@@ -2,15 +2,17 @@
 
 The seed attaches four *FullAccess policies; escala instead writes one customer-managed
 policy granting exactly the actions its own commands call: the union of every AWS task's
-`iam_actions` (escala.cloud.aws.tasks) plus the state bucket's S3 actions. Everything is
+`iam_actions` (escala.cloud.aws.tasks), the day-2 calls of validate / rolling-update
+(escala.ops.cloud_groups) and export kubeconfig / access grant (escala.kube.kubeconfig),
+plus the state bucket's S3 actions. Everything is
 idempotent: a re-run updates the policy if escala's needs changed and keeps a working
 access key. The secret key goes only to an AWS shared-credentials file (mode 0600).
 """
 
 import configparser
 import dataclasses
+import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,9 @@ from botocore.exceptions import ClientError
 from escala.cloud.aws.tasks import operator_iam_actions
 from escala.errors import CloudError, UsageError
 from escala.groundwork.state_bucket import STATE_BUCKET_ACTIONS
+from escala.kube import kubeconfig
+from escala.ops import cloud_groups
+from escala.private_files import write_private
 
 POLICY_NAME = "escala-operator"
 # IAM keeps at most 5 versions of a managed policy.
@@ -27,7 +32,14 @@ _MAX_POLICY_VERSIONS = 5
 
 def operator_actions() -> list[str]:
     """Every action escala's commands call, sorted: the operator policy's contents."""
-    return sorted({*operator_iam_actions(), *STATE_BUCKET_ACTIONS})
+    return sorted(
+        {
+            *operator_iam_actions(),
+            *cloud_groups.IAM_ACTIONS,
+            *kubeconfig.IAM_ACTIONS,
+            *STATE_BUCKET_ACTIONS,
+        }
+    )
 
 
 def policy_document() -> dict[str, Any]:
@@ -128,13 +140,9 @@ def write_credentials(path: Path, profile: str, key_id: str, secret: str) -> Non
         config.add_section(profile)
     config[profile]["aws_access_key_id"] = key_id
     config[profile]["aws_secret_access_key"] = secret
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(path.name + ".escala-tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        config.write(f)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    text = io.StringIO()
+    config.write(text)
+    write_private(path, text.getvalue().encode())
 
 
 def _ensure_access_key(iam: Any, options: OperatorOptions) -> tuple[str, bool]:

@@ -9,6 +9,7 @@ Contexts are named after clusters, as `escala export kubeconfig` writes them, so
 `KubeClient.for_cluster("proyecto.k8s.local")` finds the right API server.
 """
 
+import copy
 import json
 import os
 import urllib.parse
@@ -28,6 +29,19 @@ _KINDS: dict[tuple[str, str], tuple[str, str, bool]] = {
     ("v1", "Namespace"): ("/api/v1", "namespaces", False),
     ("v1", "ServiceAccount"): ("/api/v1", "serviceaccounts", True),
     ("v1", "ConfigMap"): ("/api/v1", "configmaps", True),
+    ("v1", "Service"): ("/api/v1", "services", True),
+    ("apps/v1", "Deployment"): ("/apis/apps/v1", "deployments", True),
+    ("policy/v1", "PodDisruptionBudget"): ("/apis/policy/v1", "poddisruptionbudgets", True),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): (
+        "/apis/autoscaling/v2",
+        "horizontalpodautoscalers",
+        True,
+    ),
+    ("apiregistration.k8s.io/v1", "APIService"): (
+        "/apis/apiregistration.k8s.io/v1",
+        "apiservices",
+        False,
+    ),
     ("rbac.authorization.k8s.io/v1", "Role"): ("/apis/rbac.authorization.k8s.io/v1", "roles", True),
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): (
         "/apis/rbac.authorization.k8s.io/v1",
@@ -204,39 +218,103 @@ class KubeClient:
             raise
         return EvictionResult(True)
 
-    def apply(self, obj: Obj) -> str:
-        """Create `obj`, or replace it if it exists; returns "created" or "replaced".
-
-        Knows the kinds escala writes (namespaces, service accounts, config maps, RBAC).
-        """
-        key = (obj.get("apiVersion", ""), obj.get("kind", ""))
-        if key not in _KINDS:
-            known = ", ".join(sorted(kind for _, kind in _KINDS))
-            raise UsageError(f"cannot apply {key[1] or 'an object'} {key[0]}: knows {known}")
-        prefix, plural, namespaced = _KINDS[key]
-        meta = obj.get("metadata", {})
-        name = meta["name"]
-        if namespaced:
-            collection = f"{prefix}/namespaces/{meta.get('namespace', 'default')}/{plural}"
-        else:
-            collection = f"{prefix}/{plural}"
+    def get(self, obj: Obj) -> Obj | None:
+        """The live object named like `obj` (same kind, namespace, name), or None."""
         try:
-            self.request("POST", collection, body=obj)
-            return "created"
+            return self.request("GET", _object_path(obj))
         except KubeApiError as e:
-            if e.code != 409:
-                raise
+            if e.code == 404:
+                return None
+            raise
+
+    def apply(self, obj: Obj, keep: tuple[str, ...] = ()) -> str:
+        """Create `obj`, or replace it if it differs; "created", "replaced" or "unchanged".
+
+        An object whose live copy already holds every field of `obj` is left alone, so
+        applying the same manifests twice writes nothing the second time (fields the API
+        server filled in, such as defaults and status, do not count as differences).
+        `keep` is the path of one field another controller owns once the object exists
+        (`("spec", "replicas")` under an HPA): its live value wins over `obj`'s.
+        """
+        collection = _collection(obj)
+        name = obj["metadata"]["name"]
         for _ in range(3):
-            current = self.request("GET", f"{collection}/{name}")
-            version = current["metadata"]["resourceVersion"]
-            updated = {**obj, "metadata": {**meta, "resourceVersion": version}}
+            current = self.get(obj)
             try:
-                self.request("PUT", f"{collection}/{name}", body=updated)
+                if current is None:
+                    self.request("POST", collection, body=obj)
+                    return "created"
+                wanted = _with_live_field(obj, current, keep)
+                if holds(current, wanted):
+                    return "unchanged"
+                version = current["metadata"]["resourceVersion"]
+                wanted["metadata"] = {**wanted["metadata"], "resourceVersion": version}
+                self.request("PUT", f"{collection}/{name}", body=wanted)
                 return "replaced"
             except KubeApiError as e:
-                if e.code != 409:
+                if e.code != 409:  # created or changed meanwhile: look again
                     raise
-        raise KubeApiError(409, "Conflict", f"{key[1]} {name} kept changing while replacing it")
+        changing = f"{obj['kind']} {name} kept changing while applying it"
+        raise KubeApiError(409, "Conflict", changing)
+
+    def delete(self, obj: Obj) -> bool:
+        """Delete the object named like `obj`; False if it was not there."""
+        try:
+            self.request("DELETE", _object_path(obj))
+        except KubeApiError as e:
+            if e.code == 404:
+                return False
+            raise
+        return True
+
+
+def _collection(obj: Obj) -> str:
+    """The collection URL of `obj`'s kind (in its namespace, for namespaced kinds)."""
+    key = (obj.get("apiVersion", ""), obj.get("kind", ""))
+    if key not in _KINDS:
+        known = ", ".join(sorted(kind for _, kind in _KINDS))
+        raise UsageError(f"cannot apply {key[1] or 'an object'} {key[0]}: knows {known}")
+    prefix, plural, namespaced = _KINDS[key]
+    if namespaced:
+        return f"{prefix}/namespaces/{obj['metadata'].get('namespace', 'default')}/{plural}"
+    return f"{prefix}/{plural}"
+
+
+def _object_path(obj: Obj) -> str:
+    return f"{_collection(obj)}/{obj['metadata']['name']}"
+
+
+def _with_live_field(obj: Obj, live: Obj, path: tuple[str, ...]) -> Obj:
+    """A copy of `obj` with the value `live` has at `path` (if it has one)."""
+    out = copy.deepcopy(obj)
+    if not path:
+        return out
+    source, target = live, out
+    for key in path[:-1]:
+        source, target = source.get(key, {}), target.setdefault(key, {})
+    if path[-1] in source:
+        target[path[-1]] = source[path[-1]]
+    return out
+
+
+def holds(live: Any, desired: Any) -> bool:
+    """Whether `live` already says everything `desired` says.
+
+    Maps: every key of `desired` is in `live` with a value it holds. Lists: same length,
+    item by item (the server defaults fields inside list items, e.g. a port's protocol).
+    Anything else: equal.
+    """
+    if isinstance(desired, dict):
+        return isinstance(live, dict) and all(
+            k in live and holds(live[k], v) for k, v in desired.items()
+        )
+    if isinstance(desired, list):
+        return (
+            isinstance(live, list)
+            and len(live) == len(desired)
+            and all(holds(a, b) for a, b in zip(live, desired, strict=True))
+        )
+    return bool(live == desired)
 
 
 def kubeconfig_path(explicit: str | None = None) -> str:

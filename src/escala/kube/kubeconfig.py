@@ -20,6 +20,7 @@ from escala.bootstrap.secrets import cert_path, cluster_ca
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import CloudError, NotFound, UsageError
 from escala.model.api_load_balancer import api_load_balancer_name
+from escala.private_files import write_private
 from escala.state import StateStore
 
 # kubeadm >= 1.29 writes admin.conf with this group, bound to cluster-admin by a
@@ -27,6 +28,10 @@ from escala.state import StateStore
 ADMIN_USER = "kubernetes-admin"
 ADMIN_GROUP = "kubeadm:cluster-admins"
 DEFAULT_ADMIN_TTL = dt.timedelta(hours=18)
+
+
+# What export kubeconfig and access grant call in AWS (part of the operator policy).
+IAM_ACTIONS = ("elasticloadbalancing:DescribeLoadBalancers",)
 
 
 def api_server_url(clients: ClientFactory, cluster_name: str) -> str:
@@ -114,16 +119,6 @@ def write_merged(path: Path, creds: Credentials) -> None:
     if not isinstance(config, dict):
         config = {}
     write_private(path, yaml.safe_dump(merge(config, creds), sort_keys=False).encode())
-
-
-def write_private(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
 
 
 def export_kubeconfig(

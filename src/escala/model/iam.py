@@ -3,7 +3,8 @@
 Masters run the Kubernetes AWS cloud provider (routes for kubenet, load balancers and
 volumes for Services and PVCs), attach their etcd volumes and run cluster-autoscaler;
 changes to existing resources are limited to those tagged with the cluster. Nodes only
-describe instances, pull images from ECR and read their part of the state store.
+describe instances and the API load balancer, pull images from ECR and read their part
+of the state store.
 """
 
 from typing import Any
@@ -21,9 +22,17 @@ ECR_READ = (
     "ecr:GetDownloadUrlForLayer",
     "ecr:BatchGetImage",
 )
-NODE_READ = ("ec2:DescribeInstances", "ec2:DescribeRegions")
+# Nodes' boot script looks up the API load balancer's DNS name by its contract name.
+NODE_READ = (
+    "ec2:DescribeInstances",
+    "ec2:DescribeRegions",
+    "elasticloadbalancing:DescribeLoadBalancers",
+)
+# The AWS cloud-controller-manager's documented control-plane policy (cloud-provider-aws
+# docs/prerequisites.md), split by what can be scoped, plus cluster-autoscaler's reads.
 MASTER_READ = (
     "ec2:DescribeInstances",
+    "ec2:DescribeInstanceTopology",
     "ec2:DescribeRegions",
     "ec2:DescribeAvailabilityZones",
     "ec2:DescribeRouteTables",
@@ -35,8 +44,15 @@ MASTER_READ = (
     "ec2:DescribeLaunchTemplateVersions",
     "autoscaling:DescribeAutoScalingGroups",
     "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeLaunchConfigurations",
     "autoscaling:DescribeTags",
-    "elasticloadbalancing:Describe*",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeLoadBalancerAttributes",
+    "elasticloadbalancing:DescribeLoadBalancerPolicies",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "kms:DescribeKey",
 )
 # Creating can only be scoped by the tags of the request, which Kubernetes sets.
 MASTER_CREATE = (
@@ -49,16 +65,29 @@ MASTER_CREATE = (
     "elasticloadbalancing:CreateListener",
     "elasticloadbalancing:AddTags",
 )
-# Changing or deleting is limited to resources tagged KubernetesCluster=<name>.
+# Changing or deleting is limited to resources tagged KubernetesCluster=<name>:
+# volumes, kubenet's routes, Service security groups, classic ELBs and NLBs.
 MASTER_MODIFY_OWNED = (
     "ec2:AttachVolume",
     "ec2:DetachVolume",
     "ec2:DeleteVolume",
+    "ec2:ModifyVolume",
     "ec2:DeleteRoute",
     "ec2:ModifyInstanceAttribute",
     "ec2:AuthorizeSecurityGroupIngress",
     "ec2:RevokeSecurityGroupIngress",
     "ec2:DeleteSecurityGroup",
+    "elasticloadbalancing:ApplySecurityGroupsToLoadBalancer",
+    "elasticloadbalancing:AttachLoadBalancerToSubnets",
+    "elasticloadbalancing:ConfigureHealthCheck",
+    "elasticloadbalancing:CreateLoadBalancerListeners",
+    "elasticloadbalancing:CreateLoadBalancerPolicy",
+    "elasticloadbalancing:DeleteLoadBalancerListeners",
+    "elasticloadbalancing:DeregisterInstancesFromLoadBalancer",
+    "elasticloadbalancing:DetachLoadBalancerFromSubnets",
+    "elasticloadbalancing:RegisterInstancesWithLoadBalancer",
+    "elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer",
+    "elasticloadbalancing:SetLoadBalancerPoliciesOfListener",
     "elasticloadbalancing:DeleteLoadBalancer",
     "elasticloadbalancing:DeleteTargetGroup",
     "elasticloadbalancing:DeleteListener",
@@ -70,6 +99,10 @@ MASTER_MODIFY_OWNED = (
     "autoscaling:SetDesiredCapacity",
     "autoscaling:TerminateInstanceInAutoScalingGroup",
 )
+# The first load balancer of an account creates ELB's service-linked role.
+ELB_SERVICE_LINKED_ROLE = {
+    "StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}
+}
 
 
 def _state_store(cluster: Cluster) -> tuple[str, str] | None:
@@ -111,6 +144,7 @@ def master_policy(cluster: Cluster) -> dict[str, Any]:
             _statement(MASTER_READ + ECR_READ),
             _statement(MASTER_CREATE),
             _statement(MASTER_MODIFY_OWNED, Condition=owned),
+            _statement(["iam:CreateServiceLinkedRole"], Condition=ELB_SERVICE_LINKED_ROLE),
             *_state_statements(cluster, ["*"]),
         ],
     }

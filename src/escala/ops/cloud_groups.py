@@ -21,9 +21,22 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from escala.api import InstanceGroup, Role
 from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.tags import CLUSTER_TAG, INSTANCE_GROUP_TAG, as_dict
 from escala.errors import CloudError
 
 LT_VERSION_TAG = "aws:ec2launchtemplate:version"
+
+# Every AWS call of this module, which validate and rolling-update make through it:
+# part of the operator's least-privilege policy (escala.groundwork.iam).
+IAM_ACTIONS = (
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:TerminateInstanceInAutoScalingGroup",
+    "autoscaling:DetachInstances",
+    "ec2:DescribeInstances",
+    "ec2:DescribeLaunchTemplates",
+    "ec2:CreateTags",
+    "ec2:TerminateInstances",
+)
 
 
 @dataclass
@@ -145,7 +158,7 @@ def read_groups(
         cloud.target_version = _resolve_version(aws, template) if template else None
         for raw in asg.get("Instances", []):
             ec2 = details.get(raw["InstanceId"], {})
-            tags = {t["Key"]: t["Value"] for t in ec2.get("Tags", [])}
+            tags = as_dict(ec2.get("Tags"))
             version = tags.get(LT_VERSION_TAG) or (raw.get("LaunchTemplate") or {}).get("Version")
             cloud.instances.append(
                 CloudInstance(
@@ -173,8 +186,6 @@ def terminate_in_group(aws: ClientFactory, instance_id: str) -> None:
 
 
 DETACHED_TAG = "escala.io/rolling-update"
-INSTANCE_GROUP_TAG = "escala.io/instancegroup"
-CLUSTER_TAG = "KubernetesCluster"
 
 
 def detach_from_group(

@@ -59,13 +59,24 @@ class StateStore:
         )
 
     def get_cluster(self, name: str, completed: bool = False) -> Cluster:
+        """The user's Cluster, or with `completed` the one `create cluster` completed.
+
+        A config without a completed spec is a `create cluster` that stopped before its
+        last write: that is said plainly, with the way out, rather than "not found".
+        """
         key = f"{name}/cluster-completed.spec" if completed else f"{name}/config"
         doc = self._load(key, key)
-        if not isinstance(doc, Cluster):
-            raise NotFound(
-                f"cluster {name!r} not found in state store {self.url} (see `escala get clusters`)"
+        if isinstance(doc, Cluster):
+            return doc
+        if completed and self.has_cluster(name):
+            raise UsageError(
+                f"cluster {name!r} has no completed spec in state store {self.url}: its "
+                "`escala create cluster` did not finish. Remove it with `escala delete "
+                f"cluster --name {name} --yes`, then run `escala create cluster` again"
             )
-        return doc
+        raise NotFound(
+            f"cluster {name!r} not found in state store {self.url} (see `escala get clusters`)"
+        )
 
     def has_cluster(self, name: str) -> bool:
         return self.objects.read(f"{name}/config") is not None

@@ -1,10 +1,10 @@
 """A state store in a local directory (`file:///path`), same layout as S3."""
 
-import os
 from pathlib import Path
 from urllib.parse import urlparse
 
 from escala.errors import StateStoreError, UsageError
+from escala.private_files import PRIVATE, TMP_SUFFIX, write_atomic
 
 
 class DirectoryStore:
@@ -33,11 +33,7 @@ class DirectoryStore:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
+            write_atomic(path, data, PRIVATE if secret else 0o644)
         except OSError as e:
             raise StateStoreError(f"writing {key} to {self.url}: {e}") from e
 
@@ -45,7 +41,7 @@ class DirectoryStore:
         if not self.root.exists():
             return []
         keys = (p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
-        return sorted(k for k in keys if k.startswith(prefix) and not k.endswith(".tmp"))
+        return sorted(k for k in keys if k.startswith(prefix) and not k.endswith(TMP_SUFFIX))
 
     def delete(self, key: str) -> None:
         path = self._path(key)

@@ -42,6 +42,8 @@ fetch() {  # fetch KEY DEST MODE: one object of the cluster's state store
   chmod "$3" "$2"
 }
 
+read_object() { aws s3 cp --only-show-errors "${CONFIG_BASE}/$1" -; }  # to stdout
+
 api_endpoint() {  # the API NLB's DNS name, by the naming contract
   if [ -n "${API_ENDPOINT:-}" ]; then echo "${API_ENDPOINT}"; return; fi
   aws elbv2 describe-load-balancers --region "${REGION}" --names "${API_LB_NAME}" \
@@ -96,6 +98,64 @@ render() {  # render TEMPLATE: fill the ${VAR} placeholders of a kubeadm config
 
 api_is_up() { curl -sk --max-time 5 "https://${API_ENDPOINT}:443/livez" >/dev/null; }
 
+# A master that replaces another (rolling-update) mounts its predecessor's etcd volume.
+# Before `kubeadm join --control-plane` adds it as a new etcd member, the member of the
+# master it replaces must leave the etcd cluster (else the cluster counts a dead voter
+# and quorum gets harder with every replacement) and that member's old data must leave
+# the data dir (etcd would otherwise start as the removed member; kubeadm's preflight
+# also wants the data dir empty).
+
+master_ips() {  # private IPs of the cluster's running masters, this one included
+  aws ec2 describe-instances --region "${REGION}" --filters \
+    "Name=tag:KubernetesCluster,Values=${CLUSTER_NAME}" \
+    "Name=tag:escala.io/role,Values=master" "Name=instance-state-name,Values=running" \
+    --query 'Reservations[].Instances[].PrivateIpAddress' --output text
+}
+
+etcd_api() {  # etcd_api PEER_IP PATH JSON: one call to etcd's v3 JSON gateway, as its client
+  local pki=/etc/kubernetes/pki/etcd
+  curl -sf --max-time 10 --cacert "${pki}/ca.crt" --cert "${pki}/healthcheck-client.crt" \
+    --key "${pki}/healthcheck-client.key" -X POST "https://$1:2379/v3/$2" -d "$3"
+}
+
+stale_etcd_members() {  # stale_etcd_members MEMBER_LIST_JSON IP...: IDs of members on none of IPs
+  python3 - "$@" <<'PY'
+import json, sys
+from urllib.parse import urlparse
+members, alive = json.loads(sys.argv[1]).get("members", []), set(sys.argv[2:])
+for m in members:
+    hosts = {urlparse(u).hostname for u in m.get("peerURLs", [])}
+    if hosts and not hosts & alive:
+        print(m["ID"])
+PY
+}
+
+remove_stale_etcd_members() {  # ask a live peer to drop the members of masters that are gone
+  local self ips peer members id
+  # A client certificate from the pre-placed etcd CA (kept: the join reuses it).
+  kubeadm init phase certs etcd-healthcheck-client --kubernetes-version "v${KUBERNETES_VERSION}"
+  self=$(imds local-ipv4)
+  ips=$(master_ips)
+  for peer in ${ips}; do
+    [ "${peer}" = "${self}" ] && continue
+    members=$(etcd_api "${peer}" cluster/member/list '{}') || continue
+    for id in $(stale_etcd_members "${members}" ${ips}); do
+      log "removing etcd member ${id}: its master is gone"
+      etcd_api "${peer}" cluster/member/remove "{\"ID\":\"${id}\"}" >/dev/null
+    done
+    return 0
+  done
+  log "no etcd peer answered; joining without removing stale members"
+}
+
+set_aside_etcd_data() {  # keep the predecessor's data beside, out of the new member's way
+  local data="${ETCD_DATA_DIR}"
+  [ -d "${data}" ] && [ -n "$(ls -A "${data}")" ] || return 0
+  log "the etcd volume holds a previous member's data; moving it to ${data}.replaced"
+  rm -rf "${data}.replaced"
+  mv "${data}" "${data}.replaced"
+}
+
 apply_addons() {
   export KUBECONFIG=/etc/kubernetes/admin.conf
   for manifest in /etc/escala/addons/*.yaml; do
@@ -118,7 +178,7 @@ main() {
   local ca=/etc/kubernetes/pki/ca.crt
   mkdir -p /etc/kubernetes/pki
   if [ "${ROLE}" = Master ]; then
-    BOOTSTRAP_TOKEN=$(aws s3 cp --only-show-errors "${CONFIG_BASE}/pki/private/bootstrap-token/token" -)
+    BOOTSTRAP_TOKEN=$(read_object pki/private/bootstrap-token/token)
     fetch_control_plane_pki
     mount_etcd_volume
     CA_CERT_HASH=$(ca_cert_hash "${ca}")
@@ -130,11 +190,13 @@ main() {
       apply_addons
     else
       until api_is_up; do log "waiting for the API at ${API_ENDPOINT}"; sleep 15; done
+      remove_stale_etcd_members
+      set_aside_etcd_data
       render /etc/escala/kubeadm/join.yaml > /etc/kubernetes/kubeadm.yaml
       kubeadm join --config /etc/kubernetes/kubeadm.yaml
     fi
   else
-    BOOTSTRAP_TOKEN=$(aws s3 cp --only-show-errors "${CONFIG_BASE}/node/bootstrap-token" -)
+    BOOTSTRAP_TOKEN=$(read_object node/bootstrap-token)
     fetch node/ca.crt "${ca}" 0644
     CA_CERT_HASH=$(ca_cert_hash "${ca}")
     rm -f "${ca}"  # kubeadm join refuses a pre-existing ca.crt; it writes its own copy

@@ -3,8 +3,11 @@ Services. escala never creates one; `delete cluster` finds and deletes those tag
 as the cluster's, before the VPC they sit in.
 """
 
+from collections.abc import Iterator
+from typing import Any
+
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.tags import as_dict, is_owned
+from escala.cloud.aws.tags import owned_by_tags
 from escala.cloud.aws.task import Owned
 
 
@@ -27,22 +30,26 @@ class ClassicLoadBalancer:
         balancers = {
             lb["LoadBalancerName"]: lb for p in pages for lb in p["LoadBalancerDescriptions"]
         }
-        names = list(balancers)
-        found = []
-        for start in range(0, len(names), 20):
-            answer = elb.describe_tags(LoadBalancerNames=names[start : start + 20])
-            for description in answer["TagDescriptions"]:
-                if not is_owned(as_dict(description.get("Tags")), cluster_name):
-                    continue
-                lb = balancers[description["LoadBalancerName"]]
-                blocks = lb.get("Subnets", []) + lb.get("SecurityGroups", []) + [lb.get("VPCId")]
-                found.append(
-                    Owned(
-                        cls.kind,
-                        lb["LoadBalancerName"],
-                        lb["LoadBalancerName"],
-                        cls.delete_id,
-                        blocks=[b for b in blocks if b],
+
+        def read_tags(names: list[str]) -> Iterator[tuple[str, Any]]:
+            answer = elb.describe_tags(LoadBalancerNames=names)["TagDescriptions"]
+            return ((d["LoadBalancerName"], d.get("Tags")) for d in answer)
+
+        return [
+            Owned(
+                cls.kind,
+                lb["LoadBalancerName"],
+                lb["LoadBalancerName"],
+                cls.delete_id,
+                blocks=[
+                    b
+                    for b in (
+                        *lb.get("Subnets", []),
+                        *lb.get("SecurityGroups", []),
+                        lb.get("VPCId"),
                     )
-                )
-        return found
+                    if b
+                ],
+            )
+            for lb in owned_by_tags(balancers, read_tags, cluster_name)
+        ]

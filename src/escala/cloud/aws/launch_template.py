@@ -1,7 +1,11 @@
 """The launch template of one instance group: image, type, root disk, IMDSv2, user-data.
 
-A change makes a new *version*; the group's ASG is then pointed at that explicit
-version number (an instance whose version differs from its ASG's needs updating).
+A change makes a new *version* and makes it the template's *default*; the group's ASG
+is then pointed at that explicit version number (an instance whose version differs
+from its ASG's needs updating). The default matters to anything that launches from
+the template without naming a version (a console user, moto's ASGs): it must launch
+the current spec too. `find` therefore compares the *default* version with the spec,
+so an apply interrupted between the two calls is finished by the next run.
 """
 
 import base64
@@ -64,6 +68,7 @@ class LaunchTemplate(Task):
         "ec2:DescribeLaunchTemplateVersions",
         "ec2:CreateLaunchTemplate",
         "ec2:CreateLaunchTemplateVersion",
+        "ec2:ModifyLaunchTemplate",
         "ec2:DeleteLaunchTemplate",
         "ec2:CreateTags",
     )
@@ -78,6 +83,7 @@ class LaunchTemplate(Task):
     user_data: str = dataclasses.field(repr=False)
     image_id: str | None = dataclasses.field(default=None, init=False)
     version: int | None = dataclasses.field(default=None, init=False)
+    latest_version: int | None = dataclasses.field(default=None, init=False)
 
     def desired(self) -> Fields:
         return {
@@ -104,7 +110,8 @@ class LaunchTemplate(Task):
             raise
         template = templates["LaunchTemplates"][0]
         self.id = template["LaunchTemplateId"]
-        self.version = int(template["LatestVersionNumber"])
+        self.version = int(template["DefaultVersionNumber"])
+        self.latest_version = int(template["LatestVersionNumber"])
         data = ec2.describe_launch_template_versions(
             LaunchTemplateId=self.id, Versions=[str(self.version)]
         )["LaunchTemplateVersions"][0]["LaunchTemplateData"]
@@ -125,7 +132,7 @@ class LaunchTemplate(Task):
         }
 
     def expect(self, creating: bool) -> None:
-        self.version = 1 if creating or self.version is None else self.version + 1
+        self.version = 1 if creating or self.latest_version is None else self.latest_version + 1
 
     def _data(self) -> dict[str, Any]:
         instance_tags = {k: v for k, v in self.tags.items() if k != "Name"}
@@ -167,13 +174,15 @@ class LaunchTemplate(Task):
             TagSpecifications=tag_specifications("launch-template", self.tags),
         )["LaunchTemplate"]
         self.id = template["LaunchTemplateId"]
-        self.version = int(template["LatestVersionNumber"])
+        self.version = self.latest_version = int(template["LatestVersionNumber"])
 
     def update(self, cloud: ClientFactory, changes: list[FieldChange]) -> None:
-        version = cloud.client("ec2").create_launch_template_version(
+        ec2 = cloud.client("ec2")
+        version = ec2.create_launch_template_version(
             LaunchTemplateId=self.id, LaunchTemplateData=self._data()
         )["LaunchTemplateVersion"]
-        self.version = int(version["VersionNumber"])
+        self.version = self.latest_version = int(version["VersionNumber"])
+        ec2.modify_launch_template(LaunchTemplateId=self.id, DefaultVersion=str(self.version))
 
     @classmethod
     def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:

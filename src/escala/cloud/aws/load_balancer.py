@@ -16,7 +16,7 @@ from escala.cloud.aws.retry import is_not_found
 from escala.cloud.aws.security_group import SecurityGroup
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.subnet import Subnet
-from escala.cloud.aws.tags import as_dict, as_list, is_owned
+from escala.cloud.aws.tags import as_list, owned_by_tags
 from escala.cloud.aws.task import FieldChange, Fields, Owned, Task, ids
 from escala.cloud.aws.vpc import Vpc
 
@@ -33,16 +33,16 @@ def _owned(
     cloud: ClientFactory, describe: str, list_key: str, arn_key: str, cluster_name: str
 ) -> Iterator[dict[str, Any]]:
     """The ELBv2 items (load balancers, target groups) whose tags say the cluster owns
-    them. DescribeTags takes at most 20 ARNs a call."""
+    them."""
     elbv2 = cloud.client("elbv2")
     pages = elbv2.get_paginator(describe).paginate()
     by_arn = {item[arn_key]: item for page in pages for item in page[list_key]}
-    arns = list(by_arn)
-    for start in range(0, len(arns), 20):
-        answer = elbv2.describe_tags(ResourceArns=arns[start : start + 20])
-        for description in answer["TagDescriptions"]:
-            if is_owned(as_dict(description.get("Tags")), cluster_name):
-                yield by_arn[description["ResourceArn"]]
+
+    def read_tags(arns: list[str]) -> Iterator[tuple[str, Any]]:
+        answer = elbv2.describe_tags(ResourceArns=arns)["TagDescriptions"]
+        return ((d["ResourceArn"], d.get("Tags")) for d in answer)
+
+    return owned_by_tags(by_arn, read_tags, cluster_name)
 
 
 def _not_found_is_none(call: Any, **kwargs: Any) -> dict[str, Any] | None:

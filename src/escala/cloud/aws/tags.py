@@ -5,8 +5,10 @@ A resource tagged `kubernetes.io/cluster/<name>=shared` belongs to someone else 
 never deleted.
 """
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
+
+Item = TypeVar("Item")
 
 CLUSTER_TAG = "KubernetesCluster"
 INSTANCE_GROUP_TAG = "escala.io/instancegroup"
@@ -57,3 +59,25 @@ def tag_specifications(resource_type: str, tags: Mapping[str, str]) -> list[dict
 def owned_filters(cluster_name: str) -> list[dict[str, Any]]:
     """EC2 describe filters that select the cluster's owned resources."""
     return [{"Name": f"tag:{ownership_tag(cluster_name)}", "Values": [OWNED]}]
+
+
+def legacy_filters(cluster_name: str) -> list[dict[str, Any]]:
+    """EC2 describe filters for the legacy `KubernetesCluster=<name>` tag (check
+    `is_owned` on what they find: a `shared` tag may sit beside it)."""
+    return [{"Name": f"tag:{CLUSTER_TAG}", "Values": [cluster_name]}]
+
+
+def owned_by_tags(
+    items: Mapping[str, Item],
+    read_tags: Callable[[list[str]], Iterable[tuple[str, Any]]],
+    cluster_name: str,
+    batch: int = 20,
+) -> Iterator[Item]:
+    """The items the cluster owns, for APIs that list tags apart from the items (ELB's
+    and ELBv2's DescribeTags, at most 20 names or ARNs a call): `read_tags` takes a
+    batch of keys of `items` and answers (key, AWS tag list) pairs."""
+    keys = list(items)
+    for start in range(0, len(keys), batch):
+        for key, tags in read_tags(keys[start : start + batch]):
+            if is_owned(as_dict(tags), cluster_name):
+                yield items[key]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, Protocol
 
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.tags import as_dict, owned_filters
+from escala.cloud.aws.tags import as_dict, is_owned, legacy_filters, owned_filters
 from escala.errors import CannotChangeField
 
 Fields = dict[str, Any]
@@ -182,18 +182,26 @@ def ids(tasks: list[Task]) -> list[str] | None:
 
 
 def discover_ec2(task: type[Task], cloud: ClientFactory, cluster_name: str) -> list[Owned]:
-    """The owned resources of an EC2 kind: those tagged `kubernetes.io/cluster/<name>=owned`
-    in the answer of its `ec2_describe` call, with their blockers."""
-    answer = getattr(cloud.client("ec2"), task.ec2_describe)(Filters=owned_filters(cluster_name))
-    items = next(v for k, v in answer.items() if isinstance(v, list) and k != "NextToken")
+    """The owned resources of an EC2 kind, with their blockers: those tagged
+    `kubernetes.io/cluster/<name>=owned`, and those tagged only `KubernetesCluster=<name>`
+    (what older Kubernetes AWS code wrote), found with the kind's `ec2_describe` call;
+    never those tagged `shared`."""
+    describe = getattr(cloud.client("ec2"), task.ec2_describe)
+    found: dict[str, dict[str, Any]] = {}
+    for filters in (owned_filters(cluster_name), legacy_filters(cluster_name)):
+        answer = describe(Filters=filters)
+        items = next(v for k, v in answer.items() if isinstance(v, list) and k != "NextToken")
+        for item in items:
+            if is_owned(as_dict(item.get("Tags")), cluster_name):
+                found[item[task.ec2_id_key]] = item
     return [
         Owned(
             task.kind,
-            as_dict(item.get("Tags")).get("Name", item[task.ec2_id_key]),
-            item[task.ec2_id_key],
+            as_dict(item.get("Tags")).get("Name", item_id),
+            item_id,
             task.delete_id,
             blocks=task.ec2_blocks(item),
             blocked_by=task.ec2_blocked_by(item),
         )
-        for item in items
+        for item_id, item in found.items()
     ]

@@ -1,0 +1,129 @@
+"""`escala deploy chat` and `escala delete chat`: the chat with HPA + cluster-autoscaler.
+
+`deploy chat -o yaml|json` prints the manifests and touches nothing; otherwise they are
+applied through the cluster's kubeconfig context (`escala export kubeconfig`).
+"""
+
+from collections import Counter
+from dataclasses import replace
+
+import typer
+
+from escala.cli import verbs
+from escala.cli.output import OutputFormat, apply_or_print_option, console, emit, table
+from escala.cli.output import err_console as status_console
+from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, STATE_OPTION, ClusterTarget
+from escala.kube.manifests import NAMESPACE, ChatOptions, chat_app, check
+from escala.kube.versions import latest
+from escala.ops.deploy import Applied, chat_address, deploy, desired, undeploy, would_delete
+
+
+def _cluster_options(target: ClusterTarget) -> ChatOptions:
+    """Default options for the cluster: its version and region from its completed spec."""
+    spec = target.store.get_cluster(target.name, completed=True).spec
+    return ChatOptions(
+        cluster_name=target.name,
+        kubernetes_version=str(spec.kubernetes_version or latest()),
+        region=str(spec.region or ""),
+    )
+
+
+def _report(results: list[Applied]) -> None:
+    console.print(
+        table(
+            ["KIND", "NAMESPACE", "NAME", "RESULT"],
+            [[r.kind, r.namespace or "(cluster)", r.name, r.result] for r in results],
+        )
+    )
+
+
+def _counts(results: list[Applied]) -> str:
+    seen = Counter(r.result for r in results)
+    return ", ".join(f"{n} {result}" for result, n in seen.items())
+
+
+@verbs.deploy.command("chat")
+def deploy_chat_command(
+    name: str | None = NAME_OPTION,
+    image: str = typer.Option(
+        ChatOptions.image, "--image", help="The chat's container image (built from Dockerfile)."
+    ),
+    replicas: int | None = typer.Option(
+        None, "--replicas", help="Replicas at first deploy (default --min); the HPA owns it after."
+    ),
+    min_replicas: int = typer.Option(ChatOptions.min_replicas, "--min", help="HPA minimum."),
+    max_replicas: int = typer.Option(ChatOptions.max_replicas, "--max", help="HPA maximum."),
+    cpu_target: int = typer.Option(
+        ChatOptions.cpu_target, "--cpu-target", help="HPA target: percent of the CPU request."
+    ),
+    drain_timeout: int = typer.Option(
+        ChatOptions.drain_timeout,
+        "--drain-timeout",
+        help="Seconds the chat drains on SIGTERM; the grace period covers it.",
+    ),
+    database_secret: str | None = typer.Option(
+        None,
+        "--database-secret",
+        help="Secret in escala-chat whose `url` key is a postgresql:// URL: history shared "
+        "by all replicas (default: each replica's own SQLite).",
+    ),
+    state: str | None = STATE_OPTION,
+    kubeconfig: str | None = KUBECONFIG_OPTION,
+    output: OutputFormat = apply_or_print_option("the manifests and list what changed"),
+) -> None:
+    """Run the chat on the cluster: Redis, the chat behind an NLB, its PDB and HPA, with
+    metrics-server and cluster-autoscaler (on the masters). Safe to run again: unchanged
+    objects stay as they are."""
+    target = ClusterTarget.resolve(name, state, kubeconfig)
+    options = replace(
+        _cluster_options(target),
+        image=image,
+        replicas=replicas,
+        min_replicas=min_replicas,
+        max_replicas=max_replicas,
+        cpu_target=cpu_target,
+        drain_timeout=drain_timeout,
+        database_secret=database_secret,
+    )
+    check(options)
+    objects = desired(options)
+    if output is not OutputFormat.table:
+        emit(objects, output, lambda: None)
+        return
+    kube = target.kube()
+    try:
+        with status_console.status(f"Applying {len(objects)} objects to {target.name}..."):
+            results = deploy(kube, objects)
+        address = chat_address(kube, options)
+    finally:
+        kube.close()
+    _report(results)
+    where = address or (
+        f"Its load balancer is being created; `kubectl -n {NAMESPACE} get service chat` "
+        "shows its name when it is ready"
+    )
+    console.print(f"\nchat on {target.name}: {_counts(results)}. {where}", highlight=False)
+
+
+@verbs.delete.command("chat")
+def delete_chat_command(
+    name: str | None = NAME_OPTION,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Delete (else: list what would go)."),
+    state: str | None = STATE_OPTION,
+    kubeconfig: str | None = KUBECONFIG_OPTION,
+) -> None:
+    """Remove the chat app (its namespace, and with its Service the load balancer).
+    metrics-server and cluster-autoscaler stay: they are the cluster's add-ons."""
+    target = ClusterTarget.resolve(name, state, kubeconfig)
+    objects = chat_app(_cluster_options(target))
+    if not yes:
+        _report(would_delete(objects))
+        console.print("\nMust specify --yes to delete the chat")
+        return
+    kube = target.kube()
+    try:
+        results = undeploy(kube, objects)
+    finally:
+        kube.close()
+    _report(results)
+    console.print(f"\nchat on {target.name}: {_counts(results)}", highlight=False)
