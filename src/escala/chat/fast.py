@@ -80,7 +80,7 @@ class Rooms:
         self.relay = relay
         self.outbox = Outbox()
         self.sockets: dict[str, WSTransport] = {}
-        self.rooms: dict[str, dict[str, asyncio.BaseTransport]] = {}
+        self.rooms: dict[str, dict[str, asyncio.Transport]] = {}
         self.joined: dict[str, set[str]] = {}
 
     def push(self, ws: WSTransport, packet: bytes) -> None:

@@ -17,9 +17,9 @@ class Outbox:
     """
 
     def __init__(self) -> None:
-        self._pending: dict[asyncio.BaseTransport, list[bytes]] = {}
+        self._pending: dict[asyncio.Transport, list[bytes]] = {}
 
-    def put(self, sock: asyncio.BaseTransport, frame: bytes) -> None:
+    def put(self, sock: asyncio.Transport, frame: bytes) -> None:
         queued = self._pending.get(sock)
         if queued is not None:
             queued.append(frame)
@@ -33,4 +33,4 @@ class Outbox:
         pending, self._pending = self._pending, {}
         for sock, frames in pending.items():
             if not sock.is_closing():
-                sock.write(frames[0] if len(frames) == 1 else b"".join(frames))  # type: ignore[attr-defined]
+                sock.write(frames[0] if len(frames) == 1 else b"".join(frames))
