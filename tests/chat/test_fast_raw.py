@@ -56,3 +56,31 @@ async def test_malformed_packet_closes_only_its_sender(fast_url: str, bad: str |
     finally:
         await ws.close()
         await bystander.sio.disconnect()
+
+
+async def test_a_client_that_stops_reading_is_dropped_not_buffered_forever(
+    tmp_path: Path,
+) -> None:
+    # A long heartbeat, so that a missed pong cannot be what closes the silent client.
+    flags = ("--server", "fast", "--max-message", "100000", "--rate", "1000")
+    flags += ("--ping-interval", "300")
+    with replicas(tmp_path, *flags, count=1) as (one,):
+        talker = Client()
+        await talker.sio.connect(one.url, transports=["websocket"])
+        await talker.sio.call("add user", "talker")
+        ws = await _opened(one.url)
+        try:
+            await ws.send("40")
+            assert (await ws.recv()).startswith("40")
+            # ~30 MB for a client that reads nothing: beyond the kernel's socket buffers
+            # and the server's 8 MiB backlog cap.
+            for _ in range(300):
+                await talker.sio.emit("new message", "x" * 100_000)
+            assert "id" in await talker.sio.call("new message", "still here")
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    await asyncio.wait_for(ws.recv(), 20)
+            assert talker.queue("disconnect").empty()
+        finally:
+            await ws.close()
+            await talker.sio.disconnect()
