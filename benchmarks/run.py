@@ -8,7 +8,9 @@ ratio to Node. Usage (from the repository root):
         [--duration 10] [--scenarios 123r]
 
 Each scenario gets a fresh server process. `r` is scenario 1 on two replicas behind one
-Redis (escala `--redis`; Node with @socket.io/redis-adapter).
+Redis (escala `--redis`; Node with @socket.io/redis-adapter). Scenarios 1 and r also report
+the servers' CPU seconds and deliveries per CPU-second: one generator core saturates before
+escala's fast server does, and that figure still compares the servers.
 
 Not a test: figures depend on the machine and on whatever else runs on it.
 """
