@@ -15,7 +15,7 @@ from tests.chat.test_server import Client
 async def test_a_client_that_stops_answering_pings_is_dropped(
     tmp_path: Path, server_kind: str
 ) -> None:
-    with replicas(tmp_path, "--ping-interval", "1", "--server", server_kind, count=1) as (one,):
+    with replicas(tmp_path, "--ping-interval", "2", "--server", server_kind, count=1) as (one,):
         live = Client()
         await live.sio.connect(one.url, transports=["websocket"])
         url = one.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
