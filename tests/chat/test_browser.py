@@ -108,3 +108,48 @@ def test_a_drained_page_reconnects_by_itself_to_the_next_replica(
         expect(page.locator("#messages li")).to_have_text(["on the first replica", "on the second"])
     finally:
         stop(second)
+
+
+def _log_in(browser: Browser, url: str, nick: str) -> Page:
+    page = browser.new_page()
+    page.goto(url)
+    page.fill("#nick", nick)
+    page.click("#login button")
+    expect(page.locator("#chat")).to_be_visible()
+    return page
+
+
+def test_escala_page_logs_back_in_after_a_drain_without_duplicates(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """The page re-sends `add user` when its client reconnects and asks only for what
+    came after the last message it showed, so the chat carries on with nothing twice."""
+    port = free_port()
+    argv = serve_argv(port, tmp_path, "--drain-timeout", "2")
+    url = f"http://127.0.0.1:{port}"
+    first = start(argv, port)
+    try:
+        ana, bo = _log_in(browser, url, "ana"), _log_in(browser, url, "bo")
+        bo.fill("#text", "before")
+        bo.press("#text", "Enter")
+        expect(ana.locator("#messages .message")).to_have_text(["bo: before"])
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=15) == 0
+        for page in (ana, bo):
+            expect(page.locator("#status")).to_have_text("reconnecting…")
+    finally:
+        stop(first)
+    second = start(argv, port)
+    try:
+        for page in (ana, bo):
+            expect(page.locator("#status")).to_have_text("", timeout=20_000)
+        bo.fill("#text", "after")
+        bo.press("#text", "Enter")
+        expect(ana.locator("#messages .message")).to_have_text(["bo: before", "bo: after"])
+        ana.fill("#text", "back")
+        ana.press("#text", "Enter")
+        expect(bo.locator("#messages .message")).to_have_text(
+            ["bo: before", "bo: after", "ana: back"]
+        )
+    finally:
+        stop(second)

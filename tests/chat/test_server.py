@@ -193,3 +193,24 @@ async def test_metrics_count_messages_errors_and_clients(
     assert "escala_chat_messages_in_total 1.0" in text
     assert 'escala_chat_errors_total{reason="message"} 1.0' in text
     assert 'escala_chat_event_seconds_count{event="new message"} 2.0' in text
+
+
+async def test_a_reconnecting_client_gets_exactly_what_it_missed_in_its_room(
+    chat_url: str, clients: list[Client]
+) -> None:
+    ana = await connect(chat_url, clients)
+    await ana.sio.call("add user", "ana")
+    seen = await ana.sio.call("new message", "seen before the drop")
+    await ana.sio.call("new message", "missed one")
+    await ana.sio.call("join", "dev")
+    dev_seen = await ana.sio.call("new message", "dev: seen")
+    await ana.sio.call("new message", "dev: missed")
+    back = await connect(chat_url, clients, auth={"since": seen["id"]})
+    await back.sio.call("add user", "bo")
+    assert [m["message"] for m in await back.next("history")] == ["missed one"]
+    await back.sio.call("join", ("dev", dev_seen["id"]))
+    assert [m["message"] for m in await back.next("history")] == ["dev: missed"]
+    fresh = await connect(chat_url, clients)
+    await fresh.sio.call("add user", "cy")
+    lobby = [m["message"] for m in await fresh.next("history")]
+    assert lobby == ["seen before the drop", "missed one"]

@@ -97,10 +97,20 @@ class Session:
     limits: Limits
     username: str | None = None
     room: str = DEFAULT_ROOM
+    # The last message id the client saw before it reconnected (handshake `auth.since`):
+    # the first room it enters replays exactly what came after, not the last N.
+    resume_after: int | None = None
     bucket: TokenBucket = field(init=False)
 
     def __post_init__(self) -> None:
         self.bucket = TokenBucket(self.limits.rate_per_second, self.limits.burst)
+
+
+def message_id(value: Any) -> int | None:
+    """A client-sent message id (an offset to resume after), or None if it is not one."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
 
 
 class Presence:

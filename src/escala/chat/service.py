@@ -97,14 +97,18 @@ class ChatService:
     async def connect(self, sid: str, auth: Any = None) -> None:
         """A new connection: put it in the default room and replay what it missed.
 
-        `auth` is the client's handshake data; an integer `serverOffset` (the
-        tutorial's) replays every default-room message after that id.
+        `auth` is the client's handshake data. An integer `serverOffset` (the
+        tutorial's) replays every default-room message after that id at once; an
+        integer `since` (escala's page, after a reconnect) makes the first room the
+        user enters replay every message after that id instead of the last N.
         """
-        self.sessions[sid] = core.Session(sid, self.limits)
+        auth = auth if isinstance(auth, dict) else {}
+        session = core.Session(sid, self.limits, resume_after=core.message_id(auth.get("since")))
+        self.sessions[sid] = session
         self.metrics.connected.inc()
         await self.transport.enter_room(sid, core.DEFAULT_ROOM)
-        offset = auth.get("serverOffset") if isinstance(auth, dict) else None
-        if isinstance(offset, int) and not isinstance(offset, bool):
+        offset = core.message_id(auth.get("serverOffset"))
+        if offset is not None:
             try:
                 missed = await self.store.since(core.DEFAULT_ROOM, offset)
             except Exception:
@@ -176,7 +180,11 @@ class ChatService:
         await self.presence.join(room, sid, session.username or "")
         num = await self.presence.count(room)
         await self.transport.send_to(sid, "login", {"numUsers": num, "room": room})
-        history = await self.store.recent(room, self.limits.history)
+        since, session.resume_after = session.resume_after, None
+        if since is None:
+            history = await self.store.recent(room, self.limits.history)
+        else:
+            history = await self.store.since(room, since)
         if history:
             await self.transport.send_to(sid, "history", [core.message_payload(r) for r in history])
         await self.transport.broadcast(
@@ -198,6 +206,7 @@ class ChatService:
         old = session.room
         if target == old:
             return {"room": target, "numUsers": await self.presence.count(target)}
+        session.resume_after = core.message_id(_arg(args, 1))  # `join(room, since)`
         await self.presence.leave(old, sid)
         await self.transport.leave_room(sid, old)
         await self.transport.broadcast(

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from escala import __version__
 from escala.cli import chat, load, verbs
+from escala.cli import chat_service as _chat_service  # noqa: F401  (registers chatservice)
 from escala.cli import cluster as _cluster_commands
 from escala.cli import delete as _delete_commands  # noqa: F401  (registers nouns)
 from escala.cli import deploy as _deploy  # noqa: F401  (registers `deploy chat`, `delete chat`)

@@ -4,7 +4,8 @@ The seed attaches four *FullAccess policies; escala instead writes one customer-
 policy granting exactly the actions its own commands call: the union of every AWS task's
 `iam_actions` (escala.cloud.aws.tasks), the day-2 calls of validate / rolling-update
 (escala.ops.cloud_groups) and export kubeconfig / access grant (escala.kube.kubeconfig),
-plus the state bucket's S3 actions. Everything is
+the chat services' SSM parameter check (escala.scaling.parameters), plus the state
+bucket's S3 actions. Everything is
 idempotent: a re-run updates the policy if escala's needs changed and keeps a working
 access key. The secret key goes only to an AWS shared-credentials file (mode 0600).
 """
@@ -24,6 +25,7 @@ from escala.groundwork.state_bucket import STATE_BUCKET_ACTIONS
 from escala.kube import kubeconfig
 from escala.ops import cloud_groups
 from escala.private_files import write_private
+from escala.scaling import parameters
 
 POLICY_NAME = "escala-operator"
 # IAM keeps at most 5 versions of a managed policy.
@@ -38,6 +40,7 @@ def operator_actions() -> list[str]:
             *cloud_groups.IAM_ACTIONS,
             *kubeconfig.IAM_ACTIONS,
             *STATE_BUCKET_ACTIONS,
+            *parameters.IAM_ACTIONS,
         }
     )
 

@@ -5,7 +5,11 @@ for the cluster (Service load balancers, dynamically provisioned volumes) goes t
 and `shared` resources stay.
 """
 
+from collections.abc import Callable
+
 from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.task import Discoverable
+from escala.cloud.aws.tasks import ALL_DELETABLE
 from escala.errors import NotFound
 from escala.ops.update import check_region
 from escala.reconcile.delete import delete_owned, deletion_plan, find_owned
@@ -13,23 +17,43 @@ from escala.reconcile.plan import Plan
 from escala.state import StateStore
 
 
+def delete_owner(
+    clients: ClientFactory,
+    owner: str,
+    *,
+    yes: bool,
+    in_store: bool,
+    forget: Callable[[], None],
+    not_found: str,
+    kinds: tuple[type[Discoverable], ...] = ALL_DELETABLE,
+) -> Plan:
+    """List (and with `yes` delete) what `owner` owns by tag, then `forget` its spec:
+    last, so an interrupted delete can simply be run again. NotFound(`not_found`) when
+    neither the store nor AWS knows the owner."""
+    resources = find_owned(clients, owner, kinds)
+    if not in_store and not resources:
+        raise NotFound(not_found)
+    plan = deletion_plan(owner, resources)
+    if yes:
+        delete_owned(clients, resources)
+        forget()
+        plan.applied = True
+    return plan
+
+
 def delete_cluster(
     store: StateStore, cluster_name: str, clients: ClientFactory, *, yes: bool
 ) -> Plan:
-    """List (and with `yes` delete) the cluster's resources; the store entry goes last,
-    so an interrupted delete can simply be run again."""
+    """List (and with `yes` delete) the cluster's resources, then its state-store entry."""
     in_store = store.has_cluster(cluster_name)
     if in_store:
         check_region(clients, store.get_cluster(cluster_name).spec.region, cluster_name)
-    resources = find_owned(clients, cluster_name)
-    if not in_store and not resources:
-        raise NotFound(
-            f"cluster {cluster_name!r}: not in state store {store.url} and no AWS resource "
-            f"in {clients.region} is tagged as its own (see `escala get clusters`)"
-        )
-    plan = deletion_plan(cluster_name, resources)
-    if yes:
-        delete_owned(clients, resources)
-        store.delete_cluster(cluster_name)
-        plan.applied = True
-    return plan
+    return delete_owner(
+        clients,
+        cluster_name,
+        yes=yes,
+        in_store=in_store,
+        forget=lambda: store.delete_cluster(cluster_name),
+        not_found=f"cluster {cluster_name!r}: not in state store {store.url} and no AWS "
+        f"resource in {clients.region} is tagged as its own (see `escala get clusters`)",
+    )

@@ -6,6 +6,7 @@ Cluster goes to `<cluster>/config`, the completed one to `cluster-completed.spec
 instance groups are stored completed.
 """
 
+import copy
 from typing import Any
 
 import yaml
@@ -178,12 +179,11 @@ def replace(
     return done
 
 
-def set_fields(group: InstanceGroup, assignments: list[str]) -> InstanceGroup:
-    """`spec.maxSize=5 spec.subnets=[eu-west-1a]` applied to a group, values read as YAML.
-
-    Raises SpecInvalid naming the field when a path or value does not fit.
-    """
-    data: dict[str, Any] = dump_document(group)
+def assign_fields(data: dict[str, Any], assignments: list[str], subject: str) -> dict[str, Any]:
+    """`spec.maxSize=5 spec.subnets=[eu-west-1a]` applied to a document's wire form (a
+    copy), values read as YAML. Raises SpecInvalid naming the field when a path or value
+    does not fit."""
+    data = copy.deepcopy(data)
     for assignment in assignments:
         path, sep, raw = assignment.partition("=")
         if not sep or not path.startswith("spec.") or path == "spec.":
@@ -195,13 +195,17 @@ def set_fields(group: InstanceGroup, assignments: list[str]) -> InstanceGroup:
         for key in parents:
             target = target.setdefault(key, {})
             if not isinstance(target, dict):
-                raise SpecInvalid(
-                    [f"{path}: {key} is not an object"], f"instancegroup/{group.name}"
-                )
+                raise SpecInvalid([f"{path}: {key} is not an object"], subject)
         try:
             target[leaf] = yaml.safe_load(raw) if raw else None
         except yaml.YAMLError as e:
-            raise SpecInvalid([f"{path}: {raw!r} is not a value ({e})"], group.name) from e
-    result = parse_document(data, f"instancegroup/{group.name}")
+            raise SpecInvalid([f"{path}: {raw!r} is not a value ({e})"], subject) from e
+    return data
+
+
+def set_fields(group: InstanceGroup, assignments: list[str]) -> InstanceGroup:
+    """`escala set instancegroup`'s assignments applied to a group (see assign_fields)."""
+    subject = f"instancegroup/{group.name}"
+    result = parse_document(assign_fields(dump_document(group), assignments, subject), subject)
     assert isinstance(result, InstanceGroup)
     return result

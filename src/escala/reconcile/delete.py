@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from escala.cloud.aws.retry import error_code, is_not_found, retryable
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.task import Owned
+from escala.cloud.aws.task import Discoverable, Owned
 from escala.cloud.aws.tasks import ALL_DELETABLE
 from escala.errors import CloudError
 from escala.reconcile.plan import Action, Change, Plan
@@ -21,9 +21,14 @@ from escala.reconcile.plan import Action, Change, Plan
 DELETE_DEADLINE = 600.0
 
 
-def find_owned(cloud: ClientFactory, cluster_name: str) -> list[Owned]:
-    """Every resource tagged as owned by the cluster, Kubernetes-made ones included."""
-    return [found for kind in ALL_DELETABLE for found in kind.discover(cloud, cluster_name)]
+def find_owned(
+    cloud: ClientFactory,
+    cluster_name: str,
+    kinds: tuple[type[Discoverable], ...] = ALL_DELETABLE,
+) -> list[Owned]:
+    """Every resource of `kinds` tagged as owned by the cluster (or chat service),
+    Kubernetes-made ones included."""
+    return [found for kind in kinds for found in kind.discover(cloud, cluster_name)]
 
 
 def _waiting(resource: Owned, remaining: dict[str, Owned]) -> bool:

@@ -7,9 +7,12 @@ from typing import Any, Protocol
 import yaml
 
 from escala.api import Cluster, InstanceGroup, dump_document, parse_document
+from escala.api.chat_service import ChatService, dump_chat_service, load_chat_service
 from escala.errors import AlreadyExists, NotFound, UsageError
 
 STATE_STORE_ENV = "ESCALA_STATE_STORE"
+# Chat services live beside the clusters, under a name no cluster can have (no dot).
+CHAT_SERVICES = "chatservices/"
 
 
 class ObjectStore(Protocol):
@@ -123,6 +126,32 @@ class StateStore:
 
     def write_secret(self, cluster_name: str, path: str, data: bytes) -> None:
         self.objects.write(f"{cluster_name}/{path}", data, secret=True)
+
+    def list_chat_services(self) -> list[ChatService]:
+        return [
+            load_chat_service(self.objects.read(key) or b"", f"{self.url}/{key}")
+            for key in self.objects.list(CHAT_SERVICES)
+        ]
+
+    def has_chat_service(self, name: str) -> bool:
+        return self.objects.read(CHAT_SERVICES + name) is not None
+
+    def get_chat_service(self, name: str) -> ChatService:
+        key = CHAT_SERVICES + name
+        raw = self.objects.read(key)
+        if raw is None:
+            raise NotFound(
+                f"chat service {name!r} not found in state store {self.url} "
+                "(see `escala get chatservices`)"
+            )
+        return load_chat_service(raw, f"{self.url}/{key}")
+
+    def put_chat_service(self, service: ChatService) -> None:
+        data = yaml.safe_dump(dump_chat_service(service), sort_keys=False).encode()
+        self.objects.write(CHAT_SERVICES + service.name, data)
+
+    def delete_chat_service(self, name: str) -> None:
+        self.objects.delete(CHAT_SERVICES + name)
 
     def delete_cluster(self, cluster_name: str) -> None:
         """Remove every object of the cluster, its config last so a half-finished

@@ -1,9 +1,22 @@
 // escala's chat page. Every piece of user text goes through textContent, so HTML in a
 // message or nickname is shown as text and never runs.
 const $ = (id) => document.getElementById(id);
+// After a dropped connection (a replica draining, a network blip) the client reconnects on
+// its own; the page then logs in again and asks for what it missed since the last message
+// id it saw (`since`), so nothing is lost and nothing is shown twice.
+let lastId = 0;
+let loggedIn = false;
+let viewRoom = "lobby"; // the room on screen: messages of any other room are not shown
+let rejoining = false; // after a reconnect, on the way back through the lobby to viewRoom
+const seen = new Set();
 // Websocket first: the fast server (`--server fast`) speaks only that transport; where a
 // proxy blocks websockets, tryAllTransports falls back to long-polling (uvicorn server).
-const socket = io({ autoConnect: false, transports: ["websocket", "polling"], tryAllTransports: true });
+const socket = io({
+  autoConnect: false,
+  transports: ["websocket", "polling"],
+  tryAllTransports: true,
+  auth: (cb) => cb(lastId ? { since: lastId } : {}),
+});
 let typingTimer = null;
 const typists = new Set();
 
@@ -13,7 +26,15 @@ function line(text, cls) {
   if (cls) li.className = cls;
   $("messages").appendChild(li);
 }
-function showMessage(m) { line(m.username + ": " + m.message, "message"); }
+function showMessage(m) {
+  if (m.room !== undefined && m.room !== viewRoom) return;
+  if (m.id !== undefined) {
+    if (seen.has(m.id)) return;
+    seen.add(m.id);
+    lastId = Math.max(lastId, m.id);
+  }
+  line(m.username + ": " + m.message, "message");
+}
 function refreshUsers() {
   socket.emit("users", (r) => {
     $("online").replaceChildren(...r.users.map((u) => {
@@ -28,13 +49,13 @@ $("login").addEventListener("submit", (e) => {
   socket.connect();
   socket.emit("add user", $("nick").value, (r) => {
     if (r && r.error) { $("error").textContent = r.error; socket.disconnect(); return; }
+    loggedIn = true;
     $("login").hidden = true; $("chat").hidden = false; $("text").focus();
   });
 });
 $("join").addEventListener("click", () => {
   socket.emit("join", $("room").value, (r) => {
-    if (r.error) return;
-    $("messages").replaceChildren();
+    if (r && r.error) $("error").textContent = r.error;
   });
 });
 $("send").addEventListener("submit", (e) => {
@@ -44,7 +65,7 @@ $("send").addEventListener("submit", (e) => {
   socket.emit("new message", text, (r) => {
     if (r && r.error) { $("error").textContent = r.error; return; }
     $("error").textContent = "";
-    showMessage({ username: $("nick").value.trim(), message: text });
+    showMessage({ id: r.id, username: $("nick").value.trim(), message: text });
   });
   $("text").value = "";
   socket.emit("stop typing");
@@ -55,7 +76,27 @@ $("text").addEventListener("input", () => {
   typingTimer = setTimeout(() => socket.emit("stop typing"), 800);
 });
 
-socket.on("login", (d) => { $("count").textContent = d.numUsers + " in " + d.room; refreshUsers(); });
+socket.on("disconnect", () => { if (loggedIn) $("status").textContent = "reconnecting…"; });
+socket.on("connect", () => {
+  if (!loggedIn) return;
+  const room = viewRoom;
+  rejoining = room !== "lobby";
+  socket.emit("add user", $("nick").value, () => {
+    if (rejoining) socket.emit("join", room, lastId);
+  });
+});
+socket.on("login", (d) => {
+  if (d.room !== viewRoom) {
+    if (rejoining) return;
+    viewRoom = d.room;
+    seen.clear();
+    $("messages").replaceChildren();
+  }
+  rejoining = false;
+  $("status").textContent = "";
+  $("count").textContent = d.numUsers + " in " + d.room;
+  refreshUsers();
+});
 socket.on("history", (list) => list.forEach(showMessage));
 socket.on("new message", showMessage);
 socket.on("user joined", (d) => { line(d.username + " joined", "log"); $("count").textContent = d.numUsers + " in " + d.room; refreshUsers(); });

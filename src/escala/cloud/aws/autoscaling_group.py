@@ -34,15 +34,21 @@ class AutoscalingGroup(Task):
     max_size: int
     subnets: list[Subnet]
     target_groups: list[TargetGroup] = dataclasses.field(default_factory=list)
+    # ELB: an instance the load balancer finds unhealthy is replaced, not only one whose
+    # EC2 status checks fail (the chat ASG); the grace covers its boot.
+    elb_health_check_grace: int | None = None
 
     def desired(self) -> Fields:
-        return {
+        desired: Fields = {
             "minSize": self.min_size,
             "maxSize": self.max_size,
             "subnets": sorted(s.name for s in self.subnets),
             "launchTemplateVersion": self.launch_template.version,
             "targetGroups": sorted(t.name for t in self.target_groups),
         }
+        if self.elb_health_check_grace is not None:
+            desired["healthCheck"] = f"ELB, grace {self.elb_health_check_grace}s"
+        return desired
 
     def find(self, cloud: ClientFactory) -> Fields | None:
         groups = cloud.client("autoscaling").describe_auto_scaling_groups(
@@ -63,6 +69,8 @@ class AutoscalingGroup(Task):
             "subnets": sorted(subnet_names.get(s, s) for s in zone_ids),
             "launchTemplateVersion": int(version) if version and version.isdigit() else version,
             "targetGroups": sorted(target_names.get(a, a) for a in targets),
+            "healthCheck": f"{group.get('HealthCheckType')}, grace "
+            f"{group.get('HealthCheckGracePeriod')}s",
         }
 
     def _tags(self) -> list[dict[str, object]]:
@@ -83,6 +91,11 @@ class AutoscalingGroup(Task):
             "Version": str(self.launch_template.version),
         }
 
+    def _health_check(self) -> dict[str, object]:
+        if self.elb_health_check_grace is None:
+            return {}
+        return {"HealthCheckType": "ELB", "HealthCheckGracePeriod": self.elb_health_check_grace}
+
     def create(self, cloud: ClientFactory) -> None:
         cloud.client("autoscaling").create_auto_scaling_group(
             AutoScalingGroupName=self.name,
@@ -93,6 +106,7 @@ class AutoscalingGroup(Task):
             VPCZoneIdentifier=",".join(ids(list(self.subnets)) or []),
             TargetGroupARNs=ids(list(self.target_groups)) or [],
             Tags=self._tags(),
+            **self._health_check(),
         )
         self.find(cloud)
 
@@ -106,6 +120,7 @@ class AutoscalingGroup(Task):
                 MinSize=self.min_size,
                 MaxSize=self.max_size,
                 VPCZoneIdentifier=",".join(ids(list(self.subnets)) or []),
+                **self._health_check(),
             )
         for change in changes:
             if change.field == "targetGroups":

@@ -17,16 +17,18 @@ from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import as_dict, as_list, is_owned
 from escala.cloud.aws.task import FieldChange, Fields, Owned, Task
 
-EC2_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "ec2.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+EC2 = "ec2.amazonaws.com"
+ECS_TASKS = "ecs-tasks.amazonaws.com"
+
+
+def trust_policy(service: str) -> dict[str, Any]:
+    """The policy that lets `service` (EC2 instances, ECS tasks) assume the role."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+        ],
+    }
 
 
 def iam_names(cloud: ClientFactory, lister: str, key: str, cluster_name: str) -> Iterator[str]:
@@ -70,6 +72,8 @@ class IamRole(Task):
     )
 
     policy: dict[str, Any]
+    # Who wears the role: instances (through an instance profile) or ECS tasks.
+    trusted_service: str = EC2
 
     def desired(self) -> Fields:
         return {"policy": policy_digest(self.policy)}
@@ -96,7 +100,7 @@ class IamRole(Task):
     def create(self, cloud: ClientFactory) -> None:
         role = cloud.client("iam").create_role(
             RoleName=self.name,
-            AssumeRolePolicyDocument=json.dumps(EC2_TRUST),
+            AssumeRolePolicyDocument=json.dumps(trust_policy(self.trusted_service)),
             Tags=as_list(self.tags),
         )["Role"]
         self.id = role["Arn"]

@@ -1,9 +1,12 @@
-"""The API's Network Load Balancer: TCP 443 across the zones to the masters' 6443.
+"""Load balancers (ELBv2): the API's Network Load Balancer (TCP 443 across the zones to
+the masters' 6443) and the chat services' Application Load Balancers (HTTP 80 to the
+chat's 3000, sticky: Socket.IO's long-polling needs every request of a session on the
+replica that opened it).
 
-Three tasks, as in AWS: the load balancer, its target group (the master ASGs register
-their instances in it) and the listener joining them. `discover` also finds the load
-balancers and target groups Kubernetes made for `type: LoadBalancer` Services, which
-carry the same ownership tag.
+Three tasks, as in AWS: the load balancer, its target group (ASGs register their
+instances in it, ECS services their tasks' IPs) and the listener joining them.
+`discover` also finds the load balancers and target groups Kubernetes made for
+`type: LoadBalancer` Services, which carry the same ownership tag.
 """
 
 import dataclasses
@@ -71,11 +74,12 @@ class LoadBalancer(Task):
 
     subnets: list[Subnet]
     security_groups: list[SecurityGroup]
+    type: str = "network"  # or "application"
     dns_name: str | None = dataclasses.field(default=None, init=False)
 
     def desired(self) -> Fields:
         return {
-            "type": "network",
+            "type": self.type,
             "scheme": "internet-facing",
             "subnets": sorted(s.name for s in self.subnets),
             "securityGroups": sorted(g.name for g in self.security_groups),
@@ -102,7 +106,7 @@ class LoadBalancer(Task):
     def create(self, cloud: ClientFactory) -> None:
         lb = cloud.client("elbv2").create_load_balancer(
             Name=self.name,
-            Type="network",
+            Type=self.type,
             Scheme="internet-facing",
             Subnets=ids(list(self.subnets)) or [],
             SecurityGroups=ids(list(self.security_groups)) or [],
@@ -153,14 +157,34 @@ class TargetGroup(Task):
         "elasticloadbalancing:CreateTargetGroup",
         "elasticloadbalancing:AddTags",
         "elasticloadbalancing:DeleteTargetGroup",
+        "elasticloadbalancing:ModifyTargetGroup",
+        "elasticloadbalancing:DescribeTargetGroupAttributes",
+        "elasticloadbalancing:ModifyTargetGroupAttributes",
     )
-    immutable = frozenset({"protocol", "port", "vpc"})
+    immutable = frozenset({"protocol", "port", "vpc", "targetType"})
 
     vpc: Vpc
     port: int = MASTER_API_PORT
+    protocol: str = "TCP"  # HTTP: health-checked on `health_check_path`
+    health_check_path: str | None = None
+    target_type: str = "instance"  # "ip" for Fargate tasks
+    sticky: bool = False  # lb_cookie stickiness (HTTP only)
+
+    def _health_check(self) -> str:
+        return f"HTTP {self.health_check_path}" if self.health_check_path else self.protocol
 
     def desired(self) -> Fields:
-        return {"protocol": "TCP", "port": self.port, "vpc": self.vpc.name, "healthCheck": "TCP"}
+        desired: Fields = {
+            "protocol": self.protocol,
+            "port": self.port,
+            "vpc": self.vpc.name,
+            "healthCheck": self._health_check(),
+        }
+        if self.target_type != "instance":
+            desired["targetType"] = self.target_type
+        if self.sticky:
+            desired["stickiness"] = "lb_cookie"
+        return desired
 
     def find(self, cloud: ClientFactory) -> Fields | None:
         elbv2 = cloud.client("elbv2")
@@ -169,24 +193,60 @@ class TargetGroup(Task):
             return None
         group = answer["TargetGroups"][0]
         self.id = group["TargetGroupArn"]
-        return {
+        health = group.get("HealthCheckProtocol")
+        if health == "HTTP":
+            health = f"HTTP {group.get('HealthCheckPath')}"
+        actual: Fields = {
             "protocol": group["Protocol"],
             "port": group["Port"],
             "vpc": self.vpc.name if group.get("VpcId") == self.vpc.id else group.get("VpcId"),
-            "healthCheck": group.get("HealthCheckProtocol"),
+            "healthCheck": health,
+            "targetType": group.get("TargetType"),
         }
+        if self.sticky:
+            attributes = elbv2.describe_target_group_attributes(TargetGroupArn=self.id)
+            values = {a["Key"]: a["Value"] for a in attributes["Attributes"]}
+            if values.get("stickiness.enabled") == "true":
+                actual["stickiness"] = values.get("stickiness.type")
+        return actual
+
+    def _health_check_params(self) -> dict[str, Any]:
+        if not self.health_check_path:
+            return {"HealthCheckProtocol": self.protocol}
+        return {"HealthCheckProtocol": "HTTP", "HealthCheckPath": self.health_check_path}
 
     def create(self, cloud: ClientFactory) -> None:
         group = cloud.client("elbv2").create_target_group(
             Name=self.name,
-            Protocol="TCP",
+            Protocol=self.protocol,
             Port=self.port,
             VpcId=self.vpc.id,
-            TargetType="instance",
-            HealthCheckProtocol="TCP",
+            TargetType=self.target_type,
             Tags=as_list(self.tags),
+            **self._health_check_params(),
         )["TargetGroups"][0]
         self.id = group["TargetGroupArn"]
+        self._set_stickiness(cloud)
+
+    def update(self, cloud: ClientFactory, changes: list[FieldChange]) -> None:
+        fields = {c.field for c in changes}
+        if "healthCheck" in fields:
+            cloud.client("elbv2").modify_target_group(
+                TargetGroupArn=self.id, **self._health_check_params()
+            )
+        if "stickiness" in fields:
+            self._set_stickiness(cloud)
+
+    def _set_stickiness(self, cloud: ClientFactory) -> None:
+        if not self.sticky:
+            return
+        cloud.client("elbv2").modify_target_group_attributes(
+            TargetGroupArn=self.id,
+            Attributes=[
+                {"Key": "stickiness.enabled", "Value": "true"},
+                {"Key": "stickiness.type", "Value": "lb_cookie"},
+            ],
+        )
 
     @classmethod
     def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:
@@ -224,9 +284,10 @@ class Listener(Task):
     load_balancer: LoadBalancer
     target_group: TargetGroup
     port: int = API_PORT
+    protocol: str = "TCP"
 
     def desired(self) -> Fields:
-        return {"port": self.port, "protocol": "TCP", "forwardTo": self.target_group.name}
+        return {"port": self.port, "protocol": self.protocol, "forwardTo": self.target_group.name}
 
     def find(self, cloud: ClientFactory) -> Fields | None:
         if self.load_balancer.id is None:
@@ -252,7 +313,7 @@ class Listener(Task):
     def create(self, cloud: ClientFactory) -> None:
         listener = cloud.client("elbv2").create_listener(
             LoadBalancerArn=self.load_balancer.id,
-            Protocol="TCP",
+            Protocol=self.protocol,
             Port=self.port,
             DefaultActions=self._actions(),
             Tags=as_list(self.tags),
@@ -261,5 +322,8 @@ class Listener(Task):
 
     def update(self, cloud: ClientFactory, changes: list[FieldChange]) -> None:
         cloud.client("elbv2").modify_listener(
-            ListenerArn=self.id, Protocol="TCP", Port=self.port, DefaultActions=self._actions()
+            ListenerArn=self.id,
+            Protocol=self.protocol,
+            Port=self.port,
+            DefaultActions=self._actions(),
         )

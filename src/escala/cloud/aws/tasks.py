@@ -1,7 +1,8 @@
 """The registry of AWS kinds escala knows: what it builds and what it deletes.
 
 `ALL_TASKS` are the task classes the model builds; `ALL_DELETABLE` adds what only
-`delete cluster` meets (instances, Kubernetes' classic ELBs). The operator's
+`delete cluster` meets (instances, Kubernetes' classic ELBs); `CHAT_SERVICE_DELETABLE`
+is what `delete chatservice` looks for. The operator's
 least-privilege IAM policy is `operator_iam_actions()`, the union of every kind's
 `iam_actions`, so a new task cannot forget to ask for its permissions.
 """
@@ -9,6 +10,8 @@ least-privilege IAM policy is `operator_iam_actions()`, the union of every kind'
 from escala.cloud.aws.autoscaling_group import AutoscalingGroup
 from escala.cloud.aws.classic_load_balancer import ClassicLoadBalancer
 from escala.cloud.aws.ebs_volume import EbsVolume
+from escala.cloud.aws.ecs_cluster import EcsCluster
+from escala.cloud.aws.ecs_service import EcsService
 from escala.cloud.aws.iam_role import IamRole
 from escala.cloud.aws.instance import Instance
 from escala.cloud.aws.instance_profile import InstanceProfile
@@ -16,10 +19,14 @@ from escala.cloud.aws.internet_gateway import InternetGateway
 from escala.cloud.aws.key_pair import KeyPair
 from escala.cloud.aws.launch_template import LaunchTemplate
 from escala.cloud.aws.load_balancer import Listener, LoadBalancer, TargetGroup
+from escala.cloud.aws.log_group import LogGroup
 from escala.cloud.aws.route_table import RouteTable
+from escala.cloud.aws.scalable_target import ScalableTarget, ServiceScalingPolicy
+from escala.cloud.aws.scaling_policy import ScalingPolicy
 from escala.cloud.aws.security_group import SecurityGroup, SecurityGroupRule
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.task import Discoverable, Task
+from escala.cloud.aws.task_definition import TaskDefinition
 from escala.cloud.aws.vpc import Vpc
 
 ALL_TASKS: tuple[type[Task], ...] = (
@@ -34,10 +41,17 @@ ALL_TASKS: tuple[type[Task], ...] = (
     KeyPair,
     LaunchTemplate,
     AutoscalingGroup,
+    ScalingPolicy,
     LoadBalancer,
     TargetGroup,
     Listener,
     EbsVolume,
+    EcsCluster,
+    LogGroup,
+    TaskDefinition,
+    EcsService,
+    ScalableTarget,
+    ServiceScalingPolicy,
 )
 
 # Every kind `delete cluster` looks for by ownership tag (listeners and rules go with
@@ -58,6 +72,17 @@ ALL_DELETABLE: tuple[type[Discoverable], ...] = (
     InternetGateway,
     Subnet,
     Vpc,
+)
+
+# A chat service owns these too (its Fargate case); clusters never do, so `delete
+# cluster` does not look for them. The scalable target goes first: it scales the service.
+CHAT_SERVICE_DELETABLE: tuple[type[Discoverable], ...] = (
+    ScalableTarget,
+    EcsService,
+    EcsCluster,
+    TaskDefinition,
+    LogGroup,
+    *ALL_DELETABLE,
 )
 
 # Reads `update`/`delete cluster` make outside any one task.
