@@ -4,17 +4,28 @@ One command runs the issue's three scenarios against each server, with the serve
 one core and the load generator to the other (taskset), and prints each figure and the
 ratio to Node. Usage (from the repository root):
 
-    .venv/bin/python benchmarks/run.py [--python-server stock|escala] [--duration 10]
+    .venv/bin/python benchmarks/run.py [--python-server stock|escala|escala-fast]
+        [--duration 10] [--scenarios 123r]
+
+Each scenario gets a fresh server process. `r` is scenario 1 on two replicas behind one
+Redis (escala `--redis`; Node with @socket.io/redis-adapter). Scenarios 1 and r also report
+the servers' CPU seconds and deliveries per CPU-second: one generator core saturates before
+escala's fast server does, and that figure still compares the servers.
 
 Not a test: figures depend on the machine and on whatever else runs on it.
 """
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
@@ -24,34 +35,59 @@ HERE = Path(__file__).parent
 SERVER_CORE, LOAD_CORE = "0", "1"
 
 
-def server_argv(kind: str, port: int) -> list[str]:
+def server_argv(kind: str, port: int, data_dir: str, redis_url: str | None = None) -> list[str]:
     if kind == "node":
         node_dir = HERE / "node-reference"
-        if not (node_dir / "node_modules" / "socket.io").exists():
+        if not (node_dir / "node_modules" / "@socket.io" / "redis-adapter").exists():
             subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=node_dir, check=True)
-        return ["node", str(node_dir / "server.js"), str(port)]
+        return ["node", str(node_dir / "server.js"), str(port), *([redis_url] if redis_url else [])]
     if kind == "stock":
         return [sys.executable, str(HERE / "servers" / "socketio_chat.py"), str(port)]
     if kind == "raw":
         return [sys.executable, str(HERE / "servers" / "raw_broadcast.py"), str(port)]
-    if kind == "escala":
+    if kind in ("escala", "escala-fast"):
+        # The reference servers have no per-connection flood limit: lift escala's, so the
+        # senders' 300 msgs/s each are not refused. History goes to a throwaway directory.
         escala = str(Path(sys.executable).parent / "escala")
-        return [escala, "chat", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        server = ["--server", "fast"] if kind == "escala-fast" else []
+        return [
+            *(escala, "chat", "serve", "--host", "127.0.0.1", "--port", str(port)),
+            *("--data-dir", data_dir, "--rate", "100000", *server),
+            *(["--redis", redis_url] if redis_url else []),
+        ]
+    if redis_url:
+        raise SystemExit(f"{kind} has no --redis set-up here")
     raise SystemExit(f"unknown server {kind}")
 
 
-def rss_kib(pid: int) -> int:
-    """Resident memory of a process and its children (uvicorn may fork a worker)."""
-    total = 0
-    pids = [pid]
+def _family(pid: int) -> list[int]:
+    """A process and its children (uvicorn may fork a worker)."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for p in pids:
+    return [pid, *(int(p) for p in children.read_text().split())] if children.exists() else [pid]
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process and its children."""
+    total = 0
+    for p in _family(pid):
         for line in Path(f"/proc/{p}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1])
     return total
+
+
+def cpu_s(*pids: int) -> float:
+    """CPU seconds (user + system, every thread) used so far by processes and their children.
+
+    When the load generator is the limit, delivered msgs/s says nothing about a server;
+    deliveries per CPU-second of the server still do.
+    """
+    ticks = 0
+    for pid in pids:
+        for p in _family(pid):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def load(port: int, *args: str) -> dict:
@@ -61,62 +97,144 @@ def load(port: int, *args: str) -> dict:
     return json.loads(out.stdout)
 
 
-def scenarios(kind: str, duration: int) -> dict[str, float | None]:
-    port = free_port()
-    proc = start(["taskset", "-c", SERVER_CORE, *server_argv(kind, port)], port)
-    try:
-        d = f"{duration}s"
-        fan = load(port, "--clients", "100", "--senders", "10", "--rate", "3000", "--duration", d)
-        steady = load(
-            port,
-            "--clients",
-            "1000",
-            "--senders",
-            "1",
-            "--rate",
-            "100",
-            "--ramp",
-            "3s",
-            "--duration",
-            str(duration + 3) + "s",
-            "--no-add-user",
-        )
-        before = rss_kib(proc.pid)
-        peak = [before]
+class Server:
+    """One server process pinned to the server core; a fresh one for every scenario.
 
-        def sample() -> None:
-            while proc.poll() is None and not done.is_set():
-                peak[0] = max(peak[0], rss_kib(proc.pid))
-                time.sleep(0.2)
+    A fresh process per scenario keeps one scenario's backlog and freed-but-kept memory
+    (pymalloc, V8) out of the next scenario's figures.
+    """
 
-        done = threading.Event()
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        idle = load(
-            port, "--clients", "5000", "--senders", "0", "--no-add-user", "--duration", "12s"
-        )
-        done.set()
-        sampler.join()
-    finally:
-        stop(proc)
+    def __init__(self, kind: str, redis_url: str | None = None) -> None:
+        self.port = free_port()
+        self.data_dir = tempfile.TemporaryDirectory(prefix="escala-bench-")
+        argv = server_argv(kind, self.port, self.data_dir.name, redis_url)
+        self.proc = start(["taskset", "-c", SERVER_CORE, *argv], self.port)
+
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        stop(self.proc)
+        self.data_dir.cleanup()
+
+
+def fan_out(kind: str, duration: int) -> dict[str, float | None]:
+    """Scenario 1: 100 clients in one room, 10 senders, offered more than a server takes."""
+    with Server(kind) as s:
+        args = ("--clients", "100", "--senders", "10", "--rate", "6000")
+        before = cpu_s(s.proc.pid)
+        fan = load(s.port, *args, "--duration", f"{duration}s")
+        used = cpu_s(s.proc.pid) - before
     return {
         "1 fan-out delivered msgs/s": fan["delivered_per_s"],
         "1 fan-out p99 ms": fan["latency_p99_ms"],
-        "2 1000 clients p50 ms": steady["latency_p50_ms"],
-        "2 1000 clients p99 ms": steady["latency_p99_ms"],
-        "2 1000 clients max ms": steady["latency_max_ms"],
-        "3 idle KiB/connection": (peak[0] - before) / max(idle["connected"], 1),
-        "3 idle connect time s": idle["connect_time_s"],
-        "3 idle connected": idle["connected"],
+        "1 fan-out server CPU s": used,
+        "1 fan-out deliveries/server CPU-s": fan["delivered"] / used if used else None,
     }
+
+
+def steady(kind: str, duration: int) -> dict[str, float | None]:
+    """Scenario 2: 1000 clients, one message every 10 ms."""
+    with Server(kind) as s:
+        args = ("--clients", "1000", "--senders", "1", "--rate", "100", "--ramp", "3s")
+        run = load(s.port, *args, "--duration", f"{duration + 3}s", "--no-add-user")
+    return {
+        "2 1000 clients p50 ms": run["latency_p50_ms"],
+        "2 1000 clients p99 ms": run["latency_p99_ms"],
+        "2 1000 clients max ms": run["latency_max_ms"],
+    }
+
+
+def idle(kind: str) -> dict[str, float | None]:
+    """Scenario 3: 5000 idle clients; server RSS growth per connection and connect time."""
+    with Server(kind) as s:
+        before = rss_kib(s.proc.pid)
+        peak = [before]
+        done = threading.Event()
+
+        def sample() -> None:
+            while s.proc.poll() is None and not done.is_set():
+                peak[0] = max(peak[0], rss_kib(s.proc.pid))
+                time.sleep(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            run = load(
+                s.port, "--clients", "5000", "--senders", "0", "--no-add-user", "--duration", "12s"
+            )
+        finally:
+            done.set()
+            sampler.join()
+    return {
+        "3 idle KiB/connection": (peak[0] - before) / max(run["connected"], 1),
+        "3 idle connect time s": run["connect_time_s"],
+        "3 idle connected": run["connected"],
+    }
+
+
+@contextmanager
+def redis_server() -> Iterator[tuple[str, int]]:
+    """A throwaway redis-server on the server core, for the two-replica set-up: (url, pid)."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="escala-bench-redis-") as data:
+        argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        argv += ["--appendonly", "no", "--dir", data]
+        proc = start(["taskset", "-c", SERVER_CORE, *argv], port)
+        try:
+            yield f"redis://127.0.0.1:{port}", proc.pid
+        finally:
+            stop(proc)
+
+
+def fan_out_two_replicas(kind: str, duration: int) -> dict[str, float | None]:
+    """Scenario 1 over two replicas sharing one Redis, all on the server core: half the
+    clients and senders on each, every message still reaching all 99 other clients."""
+    with redis_server() as (url, redis_pid), Server(kind, url) as a, Server(kind, url) as b:
+        args = ("--clients", "50", "--senders", "5", "--rate", "3000", "--duration", f"{duration}s")
+        pids = (a.proc.pid, b.proc.pid, redis_pid)
+        before = cpu_s(*pids)
+        with ThreadPoolExecutor(2) as pool:
+            runs = list(pool.map(lambda s: load(s.port, *args), (a, b)))
+        used = cpu_s(*pids) - before
+    p99s = [r["latency_p99_ms"] for r in runs if r["latency_p99_ms"] is not None]
+    delivered = sum(r["delivered"] for r in runs)
+    return {
+        "1r 2 replicas delivered msgs/s": sum(r["delivered_per_s"] for r in runs),
+        "1r 2 replicas p99 ms": max(p99s) if p99s else None,
+        "1r replicas+redis CPU s": used,
+        "1r deliveries/CPU-s": delivered / used if used else None,
+    }
+
+
+def scenarios(kind: str, duration: int, only: str) -> dict[str, float | None]:
+    """The chosen scenarios ("123" = all) against one kind of server, each on a fresh process."""
+    figures: dict[str, float | None] = {}
+    if "1" in only:
+        figures |= fan_out(kind, duration)
+    if "2" in only:
+        figures |= steady(kind, duration)
+    if "3" in only:
+        figures |= idle(kind)
+    if "r" in only:
+        figures |= fan_out_two_replicas(kind, duration)
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--python-server", default="stock", choices=["stock", "escala", "raw"])
+    parser.add_argument(
+        "--python-server", default="stock", choices=["stock", "escala", "escala-fast", "raw"]
+    )
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument(
+        "--scenarios",
+        default="123",
+        help="which to run, e.g. 1 or 13; r: scenario 1 on two replicas + Redis",
+    )
     args = parser.parse_args()
-    results = {k: scenarios(k, args.duration) for k in (args.python_server, "node")}
+    kinds = (args.python_server, "node")
+    results = {k: scenarios(k, args.duration, args.scenarios) for k in kinds}
     py, node = results[args.python_server], results["node"]
     print(f"{'figure':32} {args.python_server:>12} {'node':>12} {'ratio':>8}")
     for figure in node:

@@ -37,7 +37,7 @@ class Client(WSListener):
             text = json.loads(payload[2:])[1]
             out = b"42" + json.dumps(["new message", {"username": "u", "message": text}]).encode()
             for other in clients:
-                if other is not transport and not other.is_disconnected():
+                if other is not transport and not other.is_disconnected:
                     other.send(WSMsgType.TEXT, out)
 
 

@@ -18,11 +18,12 @@ from tests.servers import free_port, stop, wait_for_port
 
 
 @pytest.fixture
-def replica(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def replica(tmp_path: Path, server_kind: str) -> Iterator[tuple[str, Path]]:
     """A replica with small limits; yields its URL and the file its log goes to."""
     port = free_port()
     log = tmp_path / "server.log"
-    argv = serve_argv(port, tmp_path, "--rate", "20", "--max-message", "100")
+    flags = ("--rate", "20", "--max-message", "100", "--server", server_kind)
+    argv = serve_argv(port, tmp_path, *flags)
     with log.open("wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
         try:

@@ -120,12 +120,12 @@ def _log_in(browser: Browser, url: str, nick: str) -> Page:
 
 
 def test_escala_page_logs_back_in_after_a_drain_without_duplicates(
-    tmp_path: Path, browser: Browser
+    tmp_path: Path, browser: Browser, server_kind: str
 ) -> None:
     """The page re-sends `add user` when its client reconnects and asks only for what
     came after the last message it showed, so the chat carries on with nothing twice."""
     port = free_port()
-    argv = serve_argv(port, tmp_path, "--drain-timeout", "2")
+    argv = serve_argv(port, tmp_path, "--drain-timeout", "2", "--server", server_kind)
     url = f"http://127.0.0.1:{port}"
     first = start(argv, port)
     try:

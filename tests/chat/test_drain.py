@@ -9,8 +9,10 @@ from tests.chat.servers import readyz, replicas
 from tests.chat.test_server import Client
 
 
-async def test_sigterm_drains_then_exits_and_history_survives(tmp_path: Path) -> None:
-    flags = ("--drain-timeout", "4")
+async def test_sigterm_drains_then_exits_and_history_survives(
+    tmp_path: Path, server_kind: str
+) -> None:
+    flags = ("--drain-timeout", "4", "--server", server_kind)
     with replicas(tmp_path, *flags, count=1) as (replica,):
         c = Client()
         await c.sio.connect(replica.url, transports=["websocket"])

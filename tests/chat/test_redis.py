@@ -1,4 +1,5 @@
-"""Two `escala chat serve` replicas sharing broadcasts and presence through one real Redis."""
+"""Two `escala chat serve` replicas sharing broadcasts and presence through one real Redis,
+on both servers (uvicorn and fast)."""
 
 import asyncio
 import subprocess
@@ -14,8 +15,9 @@ from tests.servers import free_port
 
 
 @pytest.fixture
-def pair(tmp_path: Path, redis_url: str) -> Iterator[list[Replica]]:
-    with replicas(tmp_path, "--redis", redis_url, "--presence-ttl", "1") as running:
+def pair(tmp_path: Path, redis_url: str, server_kind: str) -> Iterator[list[Replica]]:
+    flags = ("--redis", redis_url, "--presence-ttl", "1", "--server", server_kind)
+    with replicas(tmp_path, *flags) as running:
         yield running
 
 
@@ -64,10 +66,14 @@ async def test_presence_counts_users_on_both_replicas_and_forgets_a_crashed_one(
     assert users == ["bo"]
 
 
-def test_an_unreachable_redis_stops_startup_naming_host_not_password(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server, code", [("uvicorn", 3), ("fast", 1)])
+def test_an_unreachable_redis_stops_startup_naming_host_not_password(
+    tmp_path: Path, server: str, code: int
+) -> None:
     port = free_port()
-    argv = serve_argv(free_port(), tmp_path, "--redis", f"redis://:s3cret@127.0.0.1:{port}")
+    url = f"redis://:s3cret@127.0.0.1:{port}"
+    argv = serve_argv(free_port(), tmp_path, "--redis", url, "--server", server)
     out = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 3  # uvicorn's "application startup failed"
+    assert out.returncode == code  # uvicorn's "application startup failed"; escala's own
     assert f"cannot reach Redis at 127.0.0.1:{port}" in out.stderr
     assert "s3cret" not in out.stderr + out.stdout

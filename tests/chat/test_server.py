@@ -3,6 +3,7 @@
 import asyncio
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,9 +15,17 @@ import socketio
 from tests.chat.servers import serve_argv
 from tests.servers import free_port, start, stop
 
+SERVERS = ["uvicorn", "fast"]
+
+
+@pytest.fixture(params=SERVERS)
+def server_kind(request: pytest.FixtureRequest) -> str:
+    """Every chat test runs against both servers: python-socketio under uvicorn, and fast."""
+    return str(request.param)
+
 
 @pytest.fixture
-def chat_url(tmp_path: Path) -> Iterator[str]:
+def chat_url(tmp_path: Path, server_kind: str) -> Iterator[str]:
     port = free_port()
     proc = start(
         serve_argv(
@@ -26,6 +35,8 @@ def chat_url(tmp_path: Path) -> Iterator[str]:
             "5",
             "--max-message",
             "100",
+            "--server",
+            server_kind,
         ),
         port,
     )
@@ -66,8 +77,9 @@ async def clients(chat_url: str) -> AsyncIterator[list[Client]]:
 
 
 async def connect(url: str, made: list[Client], **kw: Any) -> Client:
+    """Connect over websocket, the transport both servers speak (the fast one only that)."""
     c = Client()
-    await c.sio.connect(url, **kw)
+    await c.sio.connect(url, transports=["websocket"], **kw)
     made.append(c)
     return c
 
@@ -132,21 +144,39 @@ def test_http_endpoints_and_client_script(chat_url: str) -> None:
             assert needle in r.read()
 
 
-def test_long_polling_handshake(chat_url: str) -> None:
-    """The polling transport answers an Engine.IO v4 handshake (what browsers try first)."""
-    with urllib.request.urlopen(chat_url + "/socket.io/?EIO=4&transport=polling") as r:
+def test_long_polling_handshake(chat_url: str, server_kind: str) -> None:
+    """uvicorn answers an Engine.IO v4 polling handshake; fast refuses the transport the
+    way Engine.IO does for a disabled one, so a client knows to use websocket."""
+    url = chat_url + "/socket.io/?EIO=4&transport=polling"
+    if server_kind == "fast":
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url)
+        assert refused.value.code == 400
+        assert b"Transport unknown" in refused.value.read()
+        return
+    with urllib.request.urlopen(url) as r:
         body = r.read().decode()
     assert body.startswith("0{") and '"upgrades":["websocket"]' in body
 
 
-def test_bad_flag_is_a_usage_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "flags, named",
+    [
+        (["--static", "nope"], "--static"),
+        (["--server", "turbo"], "--server"),
+        (["--server", "fast", "--redis", "http://127.0.0.1:1"], "--redis"),
+    ],
+)
+def test_bad_flag_is_a_usage_error(tmp_path: Path, flags: list[str], named: str) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "escala", "chat", "serve", "--static", str(tmp_path / "nope")],
+        [sys.executable, "-m", "escala", "chat", "serve", "--data-dir", str(tmp_path), *flags],
         capture_output=True,
         text=True,
+        cwd=tmp_path,
     )
     assert out.returncode == 2
-    assert "--static" in out.stderr
+    assert named in out.stderr
+    assert not (tmp_path / "chat.sqlite3").exists()
 
 
 async def test_metrics_count_messages_errors_and_clients(

@@ -15,7 +15,7 @@ from typing import Any
 
 import socketio
 
-from escala.chat import core
+from escala.chat import core, wire
 from escala.chat.metrics import Metrics
 from escala.chat.presence import LocalPresence, Presence, RedisPresence
 from escala.chat.service import ChatService
@@ -33,6 +33,7 @@ class Settings:
     presence_ttl: float = 15.0
     static_dir: Path | None = None
     cors: list[str] | str = "*"
+    ping_interval: float = 25.0
 
 
 class ChatNamespace(socketio.AsyncNamespace):
@@ -99,6 +100,8 @@ class ChatApp:
             async_mode="asgi",
             cors_allowed_origins=settings.cors,
             max_http_buffer_size=max(1_000_000, settings.limits.max_message * 8),
+            ping_interval=settings.ping_interval,
+            ping_timeout=wire.ping_timeout(settings.ping_interval),
             **kwargs,
         )
         self.metrics = Metrics()

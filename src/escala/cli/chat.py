@@ -1,11 +1,17 @@
-"""`escala chat serve`: run the Socket.IO chat under uvicorn."""
+"""`escala chat serve`: run the Socket.IO chat under uvicorn, or on the fast picows server."""
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from escala.errors import UsageError
+from escala.errors import EscalaError, UsageError
+
+if TYPE_CHECKING:
+    from escala.chat.core import Limits
+    from escala.chat.fast import FastSettings
+    from escala.chat.store import Store
 
 app = typer.Typer(help="Run the Socket.IO chat service.", no_args_is_help=True)
 
@@ -63,6 +69,16 @@ def serve(
     log_level: str = typer.Option(
         "info", envvar="ESCALA_CHAT_LOG_LEVEL", help="uvicorn log level."
     ),
+    ping_interval: float = typer.Option(
+        25.0,
+        envvar="ESCALA_CHAT_PING_INTERVAL",
+        help="Engine.IO heartbeat: ping every N seconds; a client that stops answering is dropped.",
+    ),
+    server: str = typer.Option(
+        "uvicorn",
+        envvar="ESCALA_CHAT_SERVER",
+        help="uvicorn (python-socketio, long-polling too) or fast (picows, websocket only).",
+    ),
 ) -> None:
     """Serve the chat (page at /, Socket.IO at /socket.io/) until SIGTERM or Ctrl-C."""
     import uvicorn
@@ -89,12 +105,37 @@ def serve(
         raise UsageError("--history must be >= 0, --max-message >= 1 and --rate > 0")
     if presence_ttl < 1 or drain_timeout < 1:
         raise UsageError("--presence-ttl and --drain-timeout: give at least 1 second")
+    if ping_interval < 1:
+        raise UsageError("--ping-interval: give at least 1 second")
+    if server not in ("uvicorn", "fast"):
+        raise UsageError(f"--server: {server!r} is not uvicorn or fast")
     limits = Limits(
         max_message=max_message, rate_per_second=rate, burst=max(1, int(rate * 2)), history=history
     )
     store = open_store(database, data_dir or _default_data_dir())
+    if server == "fast":
+        from escala.chat.fast import FastSettings
+        from escala.chat.wire import ping_timeout
+
+        fast = FastSettings(
+            host=host,
+            port=port,
+            static_dir=static,
+            redis_url=redis,
+            presence_ttl=presence_ttl,
+            drain_timeout=drain_timeout,
+            ping_interval_s=ping_interval,
+            ping_timeout_s=ping_timeout(ping_interval),
+            max_payload=max(1_000_000, limits.max_message * 8),
+        )
+        _serve_fast(store, limits, fast, log_level)
+        return
     settings = Settings(
-        limits=limits, redis_url=redis, presence_ttl=presence_ttl, static_dir=static
+        limits=limits,
+        redis_url=redis,
+        presence_ttl=presence_ttl,
+        static_dir=static,
+        ping_interval=ping_interval,
     )
     chat = ChatApp(store, settings)
     config = uvicorn.Config(
@@ -105,3 +146,22 @@ def serve(
         log_config=uvicorn_log_config(log_format),
     )
     DrainingServer(config, chat, drain_timeout).run()
+
+
+def _serve_fast(store: "Store", limits: "Limits", settings: "FastSettings", level: str) -> None:
+    """The picows server (escala.chat.fast): same chat, websocket transport only."""
+    import logging
+
+    from escala.chat.fast import FastServer, run
+    from escala.chat.metrics import Metrics
+    from escala.chat.relay import RelayUnavailable
+    from escala.chat.store import StoreError
+
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        run(FastServer(store, limits, Metrics(), settings))
+    except (StoreError, RelayUnavailable) as e:
+        raise EscalaError(f"chat server could not start: {e}") from e

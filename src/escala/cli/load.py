@@ -43,7 +43,8 @@ def load(
     add_user: bool = typer.Option(
         True,
         "--add-user/--no-add-user",
-        help="Log each client in with `add user` (each login is broadcast to everyone).",
+        help="Log each listener in with `add user` (each login is broadcast to everyone); "
+        "senders always log in.",
     ),
     allow_remote: bool = typer.Option(
         False, "--allow-remote", help="Allow a target that is not a loopback address."

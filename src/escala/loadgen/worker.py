@@ -91,7 +91,7 @@ class _Worker:
         try:
             async with self.connects:
                 transport, listener = await ws_connect(
-                    lambda: _ChatClient(self, plan.index),
+                    lambda: _ChatClient(self, plan.index, sender=plan.rate > 0),
                     self.plan.ws_url,
                     websocket_handshake_timeout=30,
                 )
@@ -154,9 +154,12 @@ class _Worker:
 class _ChatClient(WSListener):
     """One client's frames, handled in picows's callback without a task per frame."""
 
-    def __init__(self, worker: _Worker, index: int) -> None:
+    def __init__(self, worker: _Worker, index: int, sender: bool) -> None:
         self.worker = worker
         self.index = index
+        # A chat that requires a login before `new message` (escala's does) would refuse
+        # an anonymous sender, so senders log in even when listeners do not.
+        self.logs_in = sender or worker.plan.add_user
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.closing = False
 
@@ -184,7 +187,7 @@ class _ChatClient(WSListener):
         if packet.startswith(protocol.EIO_OPEN):
             transport.send(WSMsgType.TEXT, protocol.CONNECT_PACKET.encode())
         elif packet.startswith(protocol.CONNECT_PACKET):
-            if self.worker.plan.add_user:
+            if self.logs_in:
                 add_user = protocol.event("add user", f"load-{self.index}")
                 transport.send(WSMsgType.TEXT, add_user.encode())
             self.ready.set_result(None)

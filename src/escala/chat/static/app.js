@@ -9,7 +9,14 @@ let loggedIn = false;
 let viewRoom = "lobby"; // the room on screen: messages of any other room are not shown
 let rejoining = false; // after a reconnect, on the way back through the lobby to viewRoom
 const seen = new Set();
-const socket = io({ autoConnect: false, auth: (cb) => cb(lastId ? { since: lastId } : {}) });
+// Websocket first: the fast server (`--server fast`) speaks only that transport; where a
+// proxy blocks websockets, tryAllTransports falls back to long-polling (uvicorn server).
+const socket = io({
+  autoConnect: false,
+  transports: ["websocket", "polling"],
+  tryAllTransports: true,
+  auth: (cb) => cb(lastId ? { since: lastId } : {}),
+});
 let typingTimer = null;
 const typists = new Set();
 

@@ -1,0 +1,85 @@
+"""Broadcasts across replicas of the fast server, through Redis pub/sub.
+
+With `--redis`, a room broadcast must reach that room's members on every replica. Each
+replica delivers its own broadcasts locally at once and publishes the encoded packet on
+one channel; the others frame it and write it to their local members. Publishes queued
+in one loop iteration go out in one pipeline (one round trip), and a packet is encoded
+once by the replica that made it, never re-encoded by the ones that relay it.
+"""
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+
+import orjson
+import redis.asyncio as aioredis
+
+log = logging.getLogger("escala.chat.relay")
+
+CHANNEL = b"escala:chat:broadcast"
+
+Deliver = Callable[[str, bytes, str | None], None]
+"""Write an Engine.IO packet to a room's local members: (room, packet, skip sid)."""
+
+
+class RelayUnavailable(RuntimeError):
+    """Redis could not be reached when the replica started."""
+
+
+class RedisRelay:
+    """One replica's side of the channel: publish ours, deliver the others'.
+
+    A message is `origin \\n [room, skip] \\n packet`; the origin is random per process,
+    so a replica ignores its own broadcasts coming back.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.origin = secrets.token_hex(8).encode()
+        self.redis = aioredis.from_url(url)
+        self._queue: list[bytes] = []
+        self._wake = asyncio.Event()
+        self._pubsub: aioredis.client.PubSub
+
+    def publish(self, room: str, skip: str | None, packet: bytes) -> None:
+        self._queue.append(self.origin + b"\n" + orjson.dumps([room, skip]) + b"\n" + packet)
+        self._wake.set()
+
+    async def start(self) -> None:
+        """Subscribe; raises RelayUnavailable when Redis cannot be reached."""
+        self._pubsub = self.redis.pubsub()
+        try:
+            await self._pubsub.subscribe(CHANNEL)
+        except (aioredis.RedisError, OSError) as e:
+            raise RelayUnavailable(f"cannot subscribe on Redis: {e}") from e
+
+    async def run(self, deliver: Deliver) -> None:
+        """Publish ours and deliver the others' until cancelled (after `start`)."""
+        try:
+            await asyncio.gather(self._publisher(), self._subscriber(self._pubsub, deliver))
+        except (aioredis.RedisError, OSError):
+            log.exception("Redis relay stopped: broadcasts no longer reach other replicas")
+            raise
+        finally:
+            await self._pubsub.aclose()
+            await self.redis.aclose()
+
+    async def _publisher(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._queue = self._queue, []
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for message in batch:
+                    pipe.publish(CHANNEL, message)
+                await pipe.execute()
+
+    async def _subscriber(self, pubsub: aioredis.client.PubSub, deliver: Deliver) -> None:
+        async for message in pubsub.listen():
+            if message["type"] != "message":
+                continue
+            origin, header, packet = message["data"].split(b"\n", 2)
+            if origin == self.origin:
+                continue
+            room, skip = orjson.loads(header)
+            deliver(room, packet, skip)
