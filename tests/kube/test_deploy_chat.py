@@ -149,6 +149,7 @@ def test_delete_chat_is_a_dry_run_without_yes_and_leaves_the_cluster_add_ons(
     dry = run(capsys, store, kubeconfig, "delete", "chat")
     assert dry.code == 0
     assert "Must specify --yes" in dry.out
+    assert dry.out.count("would delete") == 7
     assert len(versions(fake_api)) == OBJECTS
 
     gone = run(capsys, store, kubeconfig, "delete", "chat", "--yes")
@@ -164,6 +165,8 @@ def test_delete_chat_is_a_dry_run_without_yes_and_leaves_the_cluster_add_ons(
     assert not fake_api.cluster.pdbs
     again = run(capsys, store, kubeconfig, "delete", "chat", "--yes")
     assert "7 absent" in again.out
+    dry_again = run(capsys, store, kubeconfig, "delete", "chat")
+    assert "would delete" not in dry_again.out and dry_again.out.count("absent") == 7
 
 
 def test_database_secret_flag_reaches_the_chat_pods(

@@ -116,12 +116,12 @@ def delete_chat_command(
     metrics-server and cluster-autoscaler stay: they are the cluster's add-ons."""
     target = ClusterTarget.resolve(name, state, kubeconfig)
     objects = chat_app(_cluster_options(target))
-    if not yes:
-        _report(would_delete(objects))
-        console.print("\nMust specify --yes to delete the chat")
-        return
     kube = target.kube()
     try:
+        if not yes:
+            _report(would_delete(kube, objects))
+            console.print("\nMust specify --yes to delete the chat")
+            return
         results = undeploy(kube, objects)
     finally:
         kube.close()

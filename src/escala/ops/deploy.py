@@ -59,9 +59,13 @@ def chat_address(kube: KubeClient, options: ChatOptions) -> str | None:
     return None
 
 
-def would_delete(objects: list[Obj]) -> list[Applied]:
-    """What `undeploy` would delete, in its order (the dry run of `delete chat`)."""
-    return [_applied(obj, "would delete") for obj in reversed(objects)]
+def would_delete(kube: KubeClient, objects: list[Obj]) -> list[Applied]:
+    """What `undeploy` would delete, in its order: the dry run of `delete chat` reads the
+    API, so it lists what is there (absent objects say so) and fails as `--yes` would."""
+    return [
+        _applied(obj, "would delete" if kube.get(obj) is not None else "absent")
+        for obj in reversed(objects)
+    ]
 
 
 def undeploy(
