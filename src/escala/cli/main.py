@@ -58,15 +58,21 @@ def root(
     _debug = debug
 
 
+# `escala --help` groups the commands the way a newcomer meets them: what to set up first,
+# the kops verbs, then the chat and the tools around it.
+SET_UP = "Set up"
+SPECS = "Clusters and chat services (the kops verbs)"
+CHAT = "The chat"
+
+app.command("sandbox", rich_help_panel=SET_UP)(sandbox_command)
+app.add_typer(iam, name="iam", rich_help_panel=SET_UP)
+app.add_typer(state, name="state", rich_help_panel=SET_UP)
 for _name, _group in verbs.ALL.items():
-    app.add_typer(_group, name=_name)
-app.command("replace")(_cluster_commands.replace_command)
-app.add_typer(iam, name="iam")
-app.add_typer(state, name="state")
-app.add_typer(access, name="access")
-app.command("sandbox")(sandbox_command)
-app.command("load")(load.load)
-app.add_typer(chat.app, name="chat")
+    app.add_typer(_group, name=_name, rich_help_panel=CHAT if _name == "deploy" else SPECS)
+app.command("replace", rich_help_panel=SPECS)(_cluster_commands.replace_command)
+app.add_typer(access, name="access", rich_help_panel=SPECS)
+app.add_typer(chat.app, name="chat", rich_help_panel=CHAT)
+app.command("load", rich_help_panel=CHAT)(load.load)
 
 
 def main(argv: list[str] | None = None) -> None:
