@@ -21,7 +21,7 @@ from escala.api.chat_service_validation import validate_chat_service
 from escala.cloud.aws.load_balancer import LoadBalancer, elb_name
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tasks import CHAT_SERVICE_DELETABLE
-from escala.errors import AlreadyExists, CannotChangeField
+from escala.errors import AlreadyExists, CannotChangeField, UsageError
 from escala.ops.delete import delete_owner
 from escala.ops.specs import assign_fields
 from escala.ops.update import check_region
@@ -138,7 +138,15 @@ def chat_service_url(clients: ClientFactory, name: str) -> str | None:
 
 
 def delete_chat_service(store: StateStore, name: str, clients: ClientFactory, *, yes: bool) -> Plan:
-    """List (and with `yes` delete) what the service owns by tag, then its spec."""
+    """List (and with `yes` delete) what the service owns by tag, then its spec.
+
+    A name with a dot is a cluster's (both own their resources by the same tags):
+    refused, so `delete chatservice` never deletes a cluster's resources."""
+    if "." in name:
+        raise UsageError(
+            f"NAME: {name!r} is a cluster's name (a chat service's never has a dot); "
+            f"delete a cluster with `escala delete cluster --name {name}`"
+        )
     in_store = store.has_chat_service(name)
     if in_store:
         check_region(clients, store.get_chat_service(name).spec.region, name)
