@@ -76,13 +76,20 @@ def chat_service_from_options(options: ChatServiceOptions) -> ChatService:
     return service
 
 
-def create_chat_service(store: StateStore, options: ChatServiceOptions) -> ChatService:
+def create_chat_service(
+    store: StateStore, options: ChatServiceOptions, *, build: bool = False
+) -> ChatService:
+    """Store the service the flags describe. With `build` (the caller applies next) its
+    SSM parameters are checked first too, so a missing one stores nothing and the same
+    command works once the parameter exists."""
     service = chat_service_from_options(options)
     if store.has_chat_service(service.name):
         raise AlreadyExists(
             f"NAME: chat service {service.name!r} already exists in {store.url}; "
             "delete it first or pick another name"
         )
+    if build:
+        check_parameters(clients_for(service), service)
     store.put_chat_service(service)
     return service
 
