@@ -25,7 +25,7 @@ def test_delete_chatservice_refuses_a_cluster_name(aws, state, capsys):
     vpc_id = _vpc_of(CLUSTER)
     result = escala(capsys, "delete", "chatservice", CLUSTER, "--yes", *state)
     assert result.code == 2, result.out
-    assert "is a cluster's name" in result.err and "escala delete cluster" in result.err
+    assert "is not a chat service's name" in result.err and "escala delete cluster" in result.err
     assert _exists(vpc_id)
 
 
@@ -33,5 +33,5 @@ def test_delete_cluster_refuses_a_chat_service_name(aws, state, capsys):
     vpc_id = _vpc_of("chat")
     result = escala(capsys, "delete", "cluster", "--name", "chat", "--yes", *state)
     assert result.code == 2, result.out
-    assert "is a chat service's name" in result.err and "escala delete chatservice" in result.err
+    assert "is not a cluster's name" in result.err and "escala delete chatservice" in result.err
     assert _exists(vpc_id)

@@ -151,8 +151,9 @@ def delete_chat_service(store: StateStore, name: str, clients: ClientFactory, *,
     refused, so `delete chatservice` never deletes a cluster's resources."""
     if "." in name:
         raise UsageError(
-            f"NAME: {name!r} is a cluster's name (a chat service's never has a dot); "
-            f"delete a cluster with `escala delete cluster --name {name}`"
+            f"NAME: {name!r} is not a chat service's name (a chat service's never has a "
+            f"dot, a cluster's always); to delete a cluster: `escala delete cluster --name "
+            f"{name}`"
         )
     in_store = store.has_chat_service(name)
     if in_store:

@@ -50,8 +50,9 @@ def delete_cluster(
     tags): refused, so `delete cluster` never deletes a chat service's resources."""
     if "." not in cluster_name:
         raise UsageError(
-            f"--name: {cluster_name!r} is a chat service's name (a cluster's always has a "
-            f"dot); delete a chat service with `escala delete chatservice {cluster_name}`"
+            f"--name: {cluster_name!r} is not a cluster's name (a cluster's always has a "
+            f"dot, a chat service's never); to delete a chat service: `escala delete "
+            f"chatservice {cluster_name}`"
         )
     in_store = store.has_cluster(cluster_name)
     if in_store:
