@@ -4,7 +4,9 @@ These double as tests of the fake's own semantics (eviction and PDBs, Status obj
 404/409), so other tests can trust it.
 """
 
+import http.server
 import json
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -226,3 +228,43 @@ def test_refused_eviction_is_a_429_status_naming_the_budget(fake_api: FakeApiSer
     assert (caught.value.code, status["reason"]) == (429, "TooManyRequests")
     assert status["details"]["causes"][0]["type"] == "DisruptionBudget"
     assert "needs 1 healthy pods and has 1 currently" in status["details"]["causes"][0]["message"]
+
+
+class _Proxy(http.server.BaseHTTPRequestHandler):
+    """What a load balancer or proxy in front of a dead API server answers: HTML."""
+
+    def do_GET(self) -> None:
+        status = 502 if self.path.startswith("/api/v1/nodes") else 200
+        body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("path", "error", "match"),
+    [
+        ("/api/v1/nodes", KubeApiError, r"502 Bad Gateway"),
+        ("/api/v1/pods", KubernetesUnreachable, r"answered .* not a Kubernetes API \(not JSON"),
+    ],
+)
+def test_an_answer_that_is_not_json_is_one_clear_error(
+    fake_api: FakeApiServer, tmp_path: Path, path: str, error: type, match: str
+) -> None:
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        server = f"http://127.0.0.1:{proxy.server_address[1]}"
+        config = fake_api.write_kubeconfig(tmp_path / "kc", CONTEXT, server=server)
+        kube = KubeClient.for_cluster(CONTEXT, str(config), timeout=2)
+        with pytest.raises(error, match=match):
+            kube.request("GET", path)
+        kube.close()
+    finally:
+        proxy.shutdown()
+        proxy.server_close()

@@ -16,16 +16,17 @@ from escala.reconcile.delete import delete_owned
 class Account:
     """Which resources are gone, and which refuse deletion how many more times."""
 
-    def __init__(self, in_use: dict[str, int] | None = None) -> None:
+    def __init__(
+        self, in_use: dict[str, int] | None = None, code: str = "DependencyViolation"
+    ) -> None:
         self.deleted: list[str] = []
         self.in_use = dict(in_use or {})
+        self.code = code
 
     def delete(self, _: ClientFactory, resource_id: str) -> None:
         if self.in_use.get(resource_id, 0) > 0:
             self.in_use[resource_id] -= 1
-            raise ClientError(
-                {"Error": {"Code": "DependencyViolation", "Message": "in use"}}, "Delete"
-            )
+            raise ClientError({"Error": {"Code": self.code, "Message": "in use"}}, "Delete")
         self.deleted.append(resource_id)
 
 
@@ -66,3 +67,18 @@ def test_no_progress_past_the_deadline_names_what_is_left():
             deadline=0.0,
             sleep=lambda _: None,
         )
+
+
+@pytest.mark.parametrize(
+    "code", ["ClusterContainsServicesException", "ClusterContainsTasksException"]
+)
+def test_an_ecs_cluster_is_retried_while_its_deleted_service_drains(code):
+    """DeleteService leaves the service DRAINING and its tasks stopping for a while;
+    DeleteCluster refuses until they are gone."""
+    account = Account(in_use={"cluster-1": 2}, code=code)
+    resources = [
+        _owned(account, "ECSService", "service-1"),
+        _owned(account, "ECSCluster", "cluster-1", blocked_by=["service-1"]),
+    ]
+    delete_owned(CLOUD, resources, sleep=lambda _: None)  # type: ignore[arg-type]
+    assert account.deleted == ["service-1", "cluster-1"]

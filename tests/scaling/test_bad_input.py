@@ -6,7 +6,7 @@ import pytest
 
 from escala.cloud.aws.tags import CLUSTER_TAG
 from tests.cli.run import escala
-from tests.scaling.specs import EC2_FLAGS, IMAGE, NAME, REDIS_PARAMETER
+from tests.scaling.specs import EC2_FLAGS, FARGATE_FLAGS, IMAGE, NAME, REDIS_PARAMETER
 
 
 def _nothing_created(capsys, state) -> None:  # type: ignore[no-untyped-def]
@@ -64,10 +64,7 @@ def test_parameters_must_exist_as_securestrings_before_anything_is_built(
     assert result.code == 2
     assert f"spec.redisParameter: SSM parameter {REDIS_PARAMETER} {expected}" in result.err
     assert "spec.databaseParameter" not in result.err
-    vpcs = boto3.client("ec2").describe_vpcs(
-        Filters=[{"Name": f"tag:{CLUSTER_TAG}", "Values": [NAME]}]
-    )["Vpcs"]
-    assert vpcs == []
+    _nothing_created(capsys, state)  # so the same command works once the parameter exists
 
 
 def test_a_second_create_of_the_same_name_is_refused(aws, state, capsys):
@@ -99,3 +96,32 @@ def test_the_platform_of_a_service_cannot_change(aws, state, capsys):
     assert "spec.platform: cannot change from 'ec2' to 'fargate'" in result.err
     listed = escala(capsys, "get", "chatservices", *state).out
     assert listed.split("\n")[1].split()[1] == "ec2", "nothing stored"
+
+
+def _without(flags: tuple[str, ...], *names: str) -> list[str]:
+    """`flags` less each named flag and its value."""
+    out = list(flags)
+    for name in names:
+        at = out.index(name)
+        del out[at : at + 2]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (
+            [*_without(EC2_FLAGS, "--cpu-target"), "--cpu-target", "0"],
+            "spec.cpuTarget: 0.0 must be a CPU percentage from 1 to 100",
+        ),
+        (
+            [*_without(FARGATE_FLAGS, "--cpu", "--memory"), "--cpu", "0"],
+            "spec.cpu: 0 is not a Fargate task size",
+        ),
+    ],
+)
+def test_a_zero_is_refused_not_replaced_by_the_default(aws, state, capsys, flags, expected):
+    result = escala(capsys, "create", "chatservice", NAME, *flags, *state)
+    assert result.code == 2, result.out
+    assert expected in result.err
+    _nothing_created(capsys, state)

@@ -4,6 +4,7 @@ import boto3
 import pytest
 
 from escala.api import Cluster, InstanceGroup, ObjectMeta
+from escala.api.chat_service import ChatService, ChatServiceSpec, Platform
 from escala.api.types import InstanceGroupSpec, Role
 from escala.errors import AlreadyExists, NotFound, UsageError
 from escala.state import open_store
@@ -54,3 +55,13 @@ def test_delete_removes_every_object(store) -> None:
 def test_unknown_scheme_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="s3:// or file://"):
         open_store("gs://bucket")
+
+
+def test_a_chat_service_named_config_is_not_listed_as_a_cluster(store) -> None:
+    """Its key is chatservices/config, shaped like a cluster's <name>/config."""
+    store.create_cluster(_cluster())
+    store.put_chat_service(
+        ChatService(metadata=ObjectMeta(name="config"), spec=ChatServiceSpec(platform=Platform.ec2))
+    )
+    assert store.list_clusters() == ["proyecto.k8s.local"]
+    assert [s.name for s in store.list_chat_services()] == ["config"]

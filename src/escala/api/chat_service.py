@@ -109,6 +109,11 @@ def complete(service: ChatService) -> ChatService:
     network = spec.network_cidr or NETWORK_CIDR
     ec2 = spec.platform is Platform.ec2
     machine = spec.machine_type or MACHINE_TYPE
+
+    def given(value: Any, default: Any) -> Any:
+        """A number the user gave, 0 included (validation refuses it), else the default."""
+        return default if value is None else value
+
     filled = spec.model_copy(
         update={
             "region": spec.region or region_of_zones([s.zone for s in spec.subnets]),
@@ -117,16 +122,14 @@ def complete(service: ChatService) -> ChatService:
             "http_access": spec.http_access or [OPEN_TO_THE_WORLD],
             "ami": (spec.ami or default_image(machine)) if ec2 else spec.ami,
             "machine_type": machine if ec2 else spec.machine_type,
-            "root_volume_size": (spec.root_volume_size or ROOT_VOLUME_SIZE)
+            "root_volume_size": given(spec.root_volume_size, ROOT_VOLUME_SIZE)
             if ec2
             else spec.root_volume_size,
-            "cpu": spec.cpu if ec2 else spec.cpu or FARGATE_CPU,
-            "memory": spec.memory if ec2 else spec.memory or FARGATE_MEMORY,
-            "min_size": MIN_SIZE if spec.min_size is None else spec.min_size,
-            "max_size": max(MAX_SIZE, spec.min_size or 0)
-            if spec.max_size is None
-            else spec.max_size,
-            "cpu_target": spec.cpu_target or CPU_TARGET,
+            "cpu": spec.cpu if ec2 else given(spec.cpu, FARGATE_CPU),
+            "memory": spec.memory if ec2 else given(spec.memory, FARGATE_MEMORY),
+            "min_size": given(spec.min_size, MIN_SIZE),
+            "max_size": given(spec.max_size, max(MAX_SIZE, spec.min_size or 0)),
+            "cpu_target": given(spec.cpu_target, CPU_TARGET),
         }
     )
     return service.model_copy(update={"spec": filled})

@@ -74,7 +74,7 @@ def create_chat_service_command(
         cpu_target=cpu_target,
     )
     store = open_store(state)
-    service = create_chat_service(store, options)
+    service = create_chat_service(store, options, build=yes)
     if not yes:
         console.print(
             f"Chat service {name} ({platform}) has been written to {store.url}.\n"

@@ -143,12 +143,19 @@ class KubeClient:
                 f"{_reason(e)}. Is the cluster up and its API load balancer reachable? "
                 "(`escala validate cluster --wait 10m` waits for it)"
             ) from e
-        data: Obj = json.loads(raw) if raw else {}
+        data = _json_or_none(raw)
+        if data is None:  # a proxy or load balancer answering in the API server's place
+            if response.status < 400:
+                raise KubernetesUnreachable(
+                    f"{self.server} answered {path} with {raw[:80]!r}: not a Kubernetes API "
+                    "(not JSON). Is the kubeconfig's server address the cluster's?"
+                )
+            data = {}
         if response.status >= 400:
             raise KubeApiError(
                 response.status,
                 str(data.get("reason") or response.reason),
-                str(data.get("message") or raw[:200]),
+                str(data.get("message") or raw[:200].decode(errors="replace")),
             )
         return data
 
@@ -329,6 +336,17 @@ def current_context(kubeconfig: str | None = None) -> str | None:
     except (k8s_config.ConfigException, OSError):
         return None
     return str(current["name"]) if current else None
+
+
+def _json_or_none(raw: bytes) -> Obj | None:
+    """The decoded JSON object of an answer ({} when empty), None when it is not JSON."""
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _reason(error: BaseException) -> str:

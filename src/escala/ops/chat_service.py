@@ -21,7 +21,7 @@ from escala.api.chat_service_validation import validate_chat_service
 from escala.cloud.aws.load_balancer import LoadBalancer, elb_name
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tasks import CHAT_SERVICE_DELETABLE
-from escala.errors import AlreadyExists, CannotChangeField
+from escala.errors import AlreadyExists, CannotChangeField, UsageError
 from escala.ops.delete import delete_owner
 from escala.ops.specs import assign_fields
 from escala.ops.update import check_region
@@ -76,13 +76,20 @@ def chat_service_from_options(options: ChatServiceOptions) -> ChatService:
     return service
 
 
-def create_chat_service(store: StateStore, options: ChatServiceOptions) -> ChatService:
+def create_chat_service(
+    store: StateStore, options: ChatServiceOptions, *, build: bool = False
+) -> ChatService:
+    """Store the service the flags describe. With `build` (the caller applies next) its
+    SSM parameters are checked first too, so a missing one stores nothing and the same
+    command works once the parameter exists."""
     service = chat_service_from_options(options)
     if store.has_chat_service(service.name):
         raise AlreadyExists(
             f"NAME: chat service {service.name!r} already exists in {store.url}; "
             "delete it first or pick another name"
         )
+    if build:
+        check_parameters(clients_for(service), service)
     store.put_chat_service(service)
     return service
 
@@ -138,7 +145,16 @@ def chat_service_url(clients: ClientFactory, name: str) -> str | None:
 
 
 def delete_chat_service(store: StateStore, name: str, clients: ClientFactory, *, yes: bool) -> Plan:
-    """List (and with `yes` delete) what the service owns by tag, then its spec."""
+    """List (and with `yes` delete) what the service owns by tag, then its spec.
+
+    A name with a dot is a cluster's (both own their resources by the same tags):
+    refused, so `delete chatservice` never deletes a cluster's resources."""
+    if "." in name:
+        raise UsageError(
+            f"NAME: {name!r} is not a chat service's name (a chat service's never has a "
+            f"dot, a cluster's always); to delete a cluster: `escala delete cluster --name "
+            f"{name}`"
+        )
     in_store = store.has_chat_service(name)
     if in_store:
         check_region(clients, store.get_chat_service(name).spec.region, name)

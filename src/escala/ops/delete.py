@@ -10,7 +10,7 @@ from collections.abc import Callable
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.task import Discoverable
 from escala.cloud.aws.tasks import ALL_DELETABLE
-from escala.errors import NotFound
+from escala.errors import NotFound, UsageError
 from escala.ops.update import check_region
 from escala.reconcile.delete import delete_owned, deletion_plan, find_owned
 from escala.reconcile.plan import Plan
@@ -44,7 +44,16 @@ def delete_owner(
 def delete_cluster(
     store: StateStore, cluster_name: str, clients: ClientFactory, *, yes: bool
 ) -> Plan:
-    """List (and with `yes` delete) the cluster's resources, then its state-store entry."""
+    """List (and with `yes` delete) the cluster's resources, then its state-store entry.
+
+    A name without a dot is a chat service's (both own their resources by the same
+    tags): refused, so `delete cluster` never deletes a chat service's resources."""
+    if "." not in cluster_name:
+        raise UsageError(
+            f"--name: {cluster_name!r} is not a cluster's name (a cluster's always has a "
+            f"dot, a chat service's never); to delete a chat service: `escala delete "
+            f"chatservice {cluster_name}`"
+        )
     in_store = store.has_cluster(cluster_name)
     if in_store:
         check_region(clients, store.get_cluster(cluster_name).spec.region, cluster_name)

@@ -54,11 +54,11 @@ class StateStore:
         return parse_document(yaml.safe_load(raw), f"{self.url}/{source}")
 
     def list_clusters(self) -> list[str]:
-        """Names of every cluster in the store."""
+        """Names of every cluster in the store (not a chat service named `config`)."""
         return sorted(
             key.split("/")[0]
             for key in self.objects.list("")
-            if key.count("/") == 1 and key.endswith("/config")
+            if key.count("/") == 1 and key.endswith("/config") and not key.startswith(CHAT_SERVICES)
         )
 
     def get_cluster(self, name: str, completed: bool = False) -> Cluster:

@@ -21,7 +21,16 @@ T = TypeVar("T")
 THROTTLING = frozenset(
     {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
 )
-DEPENDENCY = frozenset({"DependencyViolation", "ResourceInUse", "ResourceInUseFault"})
+# ECS refuses DeleteCluster while a deleted service drains and its tasks stop.
+DEPENDENCY = frozenset(
+    {
+        "DependencyViolation",
+        "ResourceInUse",
+        "ResourceInUseFault",
+        "ClusterContainsServicesException",
+        "ClusterContainsTasksException",
+    }
+)
 DEFAULT_DEADLINE = 300.0
 
 
