@@ -1,5 +1,6 @@
 """`escala load` against escala's own chat, on both servers, with counts known in advance."""
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,3 +26,32 @@ def test_anonymous_listeners_get_every_message_of_a_logged_in_sender(escala_url:
     ).summary
     assert (s.connected, s.sent, s.delivered) == (5, 15, 60)
     assert (s.errors, s.disconnects) == (0, 0)
+
+
+def test_a_room_run_stays_in_its_room(escala_url: str) -> None:
+    # A run in room "bench" and one in the lobby at the same time: each run's clients get
+    # exactly their own run's messages (10 to 3 others; 5 to 1 other), none of the other's.
+    in_lobby: list[int] = []
+    lobby = threading.Thread(
+        target=lambda: in_lobby.append(
+            run(
+                LoadOptions(url=escala_url, clients=2, senders=1, rate=5, duration=6, messages=5)
+            ).summary.delivered
+        )
+    )
+    lobby.start()
+    s = run(
+        LoadOptions(
+            url=escala_url, clients=4, senders=1, rate=5, duration=6, messages=10, room="bench"
+        )
+    ).summary
+    lobby.join()
+    assert (s.connected, s.sent, s.delivered, s.errors) == (4, 10, 30, 0)
+    assert in_lobby == [5]
+
+
+def test_a_refused_join_is_a_connect_error(escala_url: str) -> None:
+    s = run(
+        LoadOptions(url=escala_url, clients=2, senders=1, rate=5, duration=3, room="x" * 500)
+    ).summary
+    assert (s.connected, s.errors) == (0, 2)

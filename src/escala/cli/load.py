@@ -33,7 +33,12 @@ def load(
     rate: float = typer.Option(10.0, "--rate", help="Total messages per second over senders."),
     duration: str = typer.Option("30s", "--duration", help="The run stops by itself after this."),
     ramp: str = typer.Option("0s", "--ramp", help="Spread client connects over this time."),
-    room: str | None = typer.Option(None, "--room", help="Room to join (query parameter)."),
+    room: str | None = typer.Option(
+        None,
+        "--room",
+        help="Every client logs in and joins this room (escala's `join`; a chat without "
+        "rooms, like the Node reference, never answers and the clients fail to connect).",
+    ),
     messages: int | None = typer.Option(
         None, "--messages", help="Stop sending after this many messages in total."
     ),

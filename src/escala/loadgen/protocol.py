@@ -21,6 +21,7 @@ EIO_MESSAGE = "4"
 # Socket.IO packet types (second character, after EIO_MESSAGE).
 SIO_CONNECT = "0"
 SIO_EVENT = "2"
+SIO_ACK = "3"
 SIO_CONNECT_ERROR = "4"
 
 CONNECT_PACKET = EIO_MESSAGE + SIO_CONNECT
@@ -31,22 +32,27 @@ PONG_PACKET = EIO_PONG
 STAMP_PREFIX = "escala-load "
 
 
-def websocket_url(http_url: str, room: str | None = None) -> str:
-    """The Engine.IO websocket endpoint for a chat served at `http_url`.
-
-    A room, if given, travels as the `room` query parameter of the handshake.
-    """
+def websocket_url(http_url: str) -> str:
+    """The Engine.IO websocket endpoint for a chat served at `http_url`."""
     parts = urlsplit(http_url)
     scheme = "wss" if parts.scheme == "https" else "ws"
     query = {"EIO": "4", "transport": "websocket"}
-    if room:
-        query["room"] = room
     return urlunsplit((scheme, parts.netloc, "/socket.io/", urlencode(query), ""))
 
 
-def event(name: str, *args: Any) -> str:
-    """A Socket.IO EVENT packet on the default namespace."""
-    return EIO_MESSAGE + SIO_EVENT + json.dumps([name, *args], separators=(",", ":"))
+def event(name: str, *args: Any, ack: int | None = None) -> str:
+    """A Socket.IO EVENT packet on the default namespace; `ack` asks the server to answer."""
+    ack_id = "" if ack is None else str(ack)
+    return EIO_MESSAGE + SIO_EVENT + ack_id + json.dumps([name, *args], separators=(",", ":"))
+
+
+def ack_reply(packet: str, ack: int) -> Any:
+    """The server's answer to our event number `ack`, or None if `packet` is not that answer."""
+    prefix = f"{EIO_MESSAGE}{SIO_ACK}{ack}["
+    if not packet.startswith(prefix):
+        return None
+    args = json.loads(packet[len(prefix) - 1 :])
+    return args[0] if args else {}
 
 
 def stamped_message(now_ns: int | None = None) -> str:

@@ -113,7 +113,7 @@ def plan_workers(opts: LoadOptions, started: float) -> list[WorkerPlan]:
             plan = ClientPlan(index, connect_at, per_sender_rate, cap)
             nth_sender += 1
         shares[index % workers].append(plan)
-    url = protocol.websocket_url(opts.url, opts.room)
+    url = protocol.websocket_url(opts.url)
     return [
         WorkerPlan(
             worker=w,
@@ -125,6 +125,7 @@ def plan_workers(opts: LoadOptions, started: float) -> list[WorkerPlan]:
             clients=tuple(share),
             total_clients=opts.clients,
             add_user=opts.add_user,
+            room=opts.room,
         )
         for w, share in enumerate(shares)
         if share

@@ -47,6 +47,7 @@ class WorkerPlan:
     clients: tuple[ClientPlan, ...]
     total_clients: int  # over every worker: senders wait until all of them have settled
     add_user: bool = True
+    room: str | None = None  # joined after `add user` (escala's rooms; needs the login)
 
 
 @dataclass
@@ -151,6 +152,10 @@ class _Worker:
             next_at += interval
 
 
+# Ack ids of the two handshake events a --room run waits for.
+_LOGGED_IN, _JOINED = 1, 2
+
+
 class _ChatClient(WSListener):
     """One client's frames, handled in picows's callback without a task per frame."""
 
@@ -159,7 +164,8 @@ class _ChatClient(WSListener):
         self.index = index
         # A chat that requires a login before `new message` (escala's does) would refuse
         # an anonymous sender, so senders log in even when listeners do not.
-        self.logs_in = sender or worker.plan.add_user
+        # Joining a room needs a login too.
+        self.logs_in = sender or worker.plan.add_user or worker.plan.room is not None
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.closing = False
 
@@ -188,13 +194,33 @@ class _ChatClient(WSListener):
             transport.send(WSMsgType.TEXT, protocol.CONNECT_PACKET.encode())
         elif packet.startswith(protocol.CONNECT_PACKET):
             if self.logs_in:
-                add_user = protocol.event("add user", f"load-{self.index}")
+                add_user = protocol.event("add user", f"load-{self.index}", ack=_LOGGED_IN)
                 transport.send(WSMsgType.TEXT, add_user.encode())
-            self.ready.set_result(None)
+            if self.worker.plan.room is None:
+                self.ready.set_result(None)
+        elif (reply := protocol.ack_reply(packet, _LOGGED_IN)) is not None:
+            # With --room: the join goes once the login is done (the server handles
+            # events concurrently, so sending both at once could join before the login).
+            if self._refused(reply, "log in"):
+                return
+            join = protocol.event("join", self.worker.plan.room, ack=_JOINED)
+            transport.send(WSMsgType.TEXT, join.encode())
+        elif (reply := protocol.ack_reply(packet, _JOINED)) is not None:
+            if not self._refused(reply, f"join room {self.worker.plan.room!r}"):
+                self.ready.set_result(None)
         elif packet.startswith("44"):
             self.ready.set_exception(
                 ConnectionError(f"the server refused the connection: {packet[2:]:.200}")
             )
+
+    def _refused(self, reply: Any, doing: str) -> bool:
+        """Fail this client's handshake if the server's ack carries an error."""
+        if isinstance(reply, dict) and "error" in reply:
+            self.ready.set_exception(
+                ConnectionError(f"the server refused to {doing}: {reply['error']:.200}")
+            )
+            return True
+        return False
 
 
 def run_worker(plan: WorkerPlan, queue: "Queue[Any]", settled: "Synchronized[int]") -> None:
