@@ -128,7 +128,7 @@ def serve(
             ping_timeout_s=ping_timeout(ping_interval),
             max_payload=max(1_000_000, limits.max_message * 8),
         )
-        _serve_fast(store, limits, fast, log_level)
+        _serve_fast(store, limits, fast, log_format, log_level)
         return
     settings = Settings(
         limits=limits,
@@ -148,19 +148,17 @@ def serve(
     DrainingServer(config, chat, drain_timeout).run()
 
 
-def _serve_fast(store: "Store", limits: "Limits", settings: "FastSettings", level: str) -> None:
+def _serve_fast(
+    store: "Store", limits: "Limits", settings: "FastSettings", log_format: str, level: str
+) -> None:
     """The picows server (escala.chat.fast): same chat, websocket transport only."""
-    import logging
-
     from escala.chat.fast import FastServer, run
+    from escala.chat.logs import configure_fast
     from escala.chat.metrics import Metrics
     from escala.chat.relay import RelayUnavailable
     from escala.chat.store import StoreError
 
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    configure_fast(log_format, level)
     try:
         run(FastServer(store, limits, Metrics(), settings))
     except (StoreError, RelayUnavailable) as e:
