@@ -79,3 +79,16 @@ def test_bad_duration_names_the_flag(capsys: pytest.CaptureFixture[str]) -> None
         main(["load", "--url", "http://127.0.0.1:1", "--duration", "soon"])
     assert exit_.value.code == 2
     assert "--duration" in capsys.readouterr().err
+
+
+def test_report_into_a_missing_folder_is_refused_before_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not after minutes of load, as an unexpected error."""
+    png = tmp_path / "no-such-folder" / "run.png"
+    argv = ["load", "--url", "http://127.0.0.1:1", "--duration", "30s", "--report", str(png)]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert "--report" in capsys.readouterr().err
+    assert not png.parent.exists()

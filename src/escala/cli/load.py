@@ -53,6 +53,10 @@ def load(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Open N chat clients, have M of them send, and measure delivery latency."""
+    if png is not None and not png.parent.is_dir():
+        raise UsageError(
+            f"--report {png}: the folder {png.parent} does not exist; create it or pick another"
+        )
     opts = LoadOptions(
         url=url,
         clients=clients,
