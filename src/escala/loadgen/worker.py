@@ -191,7 +191,7 @@ class _ChatClient(WSListener):
                 add_user = protocol.event("add user", f"load-{self.index}")
                 transport.send(WSMsgType.TEXT, add_user.encode())
             self.ready.set_result(None)
-        elif packet.startswith("44"):
+        elif packet.startswith(protocol.CONNECT_ERROR_PACKET):
             self.ready.set_exception(
                 ConnectionError(f"the server refused the connection: {packet[2:]:.200}")
             )
