@@ -144,6 +144,9 @@ def serve(
         port=port,
         log_level=log_level,
         log_config=uvicorn_log_config(log_format),
+        # "auto" would take any unexpected startup error for an app without lifespan
+        # support and serve anyway, with no history store open.
+        lifespan="on",
     )
     DrainingServer(config, chat, drain_timeout).run()
 
