@@ -77,3 +77,4 @@ def test_an_unreachable_redis_stops_startup_naming_host_not_password(
     assert out.returncode == code  # uvicorn's "application startup failed"; escala's own
     assert f"cannot reach Redis at 127.0.0.1:{port}" in out.stderr
     assert "s3cret" not in out.stderr + out.stdout
+    assert not (tmp_path / "chat.sqlite3").exists()  # nothing created
