@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import typer
 
@@ -99,6 +100,8 @@ def serve(
         )
     if redis is not None and not redis.startswith(("redis://", "rediss://")):
         raise UsageError("--redis: must be a redis:// or rediss:// URL")
+    _check_url("--database", database, "postgresql://user:password@host:5432/db")
+    _check_url("--redis", redis, "redis://:password@host:6379")
     if log_format not in ("text", "json"):
         raise UsageError(f"--log-format: {log_format!r} is not text or json")
     if history < 0 or max_message < 1 or rate <= 0:
@@ -149,6 +152,18 @@ def serve(
         lifespan="on",
     )
     DrainingServer(config, chat, drain_timeout).run()
+
+
+def _check_url(flag: str, url: str | None, example: str) -> None:
+    """Refuse a URL whose host or port cannot be parsed, which the store client would only
+    find at startup, as a traceback. The message never repeats the URL: it may hold a
+    password."""
+    if url is None:
+        return
+    try:
+        urlsplit(url).port  # noqa: B018  (reading the port is the check)
+    except ValueError as e:
+        raise UsageError(f"{flag}: not a valid URL ({e}); write it as {example}") from None
 
 
 def _serve_fast(
