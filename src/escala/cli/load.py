@@ -33,7 +33,12 @@ def load(
     rate: float = typer.Option(10.0, "--rate", help="Total messages per second over senders."),
     duration: str = typer.Option("30s", "--duration", help="The run stops by itself after this."),
     ramp: str = typer.Option("0s", "--ramp", help="Spread client connects over this time."),
-    room: str | None = typer.Option(None, "--room", help="Room to join (query parameter)."),
+    room: str | None = typer.Option(
+        None,
+        "--room",
+        help="Sent as the handshake's room query parameter, for servers that read it "
+        "(escala's chat does not: its clients stay in the lobby).",
+    ),
     messages: int | None = typer.Option(
         None, "--messages", help="Stop sending after this many messages in total."
     ),
