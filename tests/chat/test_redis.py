@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chat.servers import Replica, replicas, serve_argv
+from tests.chat.servers import Replica, redis_argv, replicas, serve_argv
 from tests.chat.test_server import Client
 from tests.servers import free_port, start, stop
 
@@ -85,8 +85,7 @@ async def test_broadcasts_cross_replicas_again_after_redis_restarts(
 ) -> None:
     """A Redis restart must not cut the replicas apart for good while /readyz says ok."""
     port = free_port()
-    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
-    argv += ["--save", "", "--appendonly", "no", "--dir", str(tmp_path)]
+    argv = redis_argv(port, tmp_path)
     redis = start(argv, port)
     flags = ("--redis", f"redis://127.0.0.1:{port}", "--server", server_kind)
     try:
