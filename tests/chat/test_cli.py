@@ -26,3 +26,16 @@ def test_a_malformed_store_url_names_the_flag_not_the_password(
     assert flag in out.err
     assert "s3cret" not in out.err + out.out
     assert not data.exists()  # nothing created
+
+
+@pytest.mark.parametrize("flag", ["--rate", "--presence-ttl", "--drain-timeout", "--ping-interval"])
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_number_flag_that_is_not_finite_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str
+) -> None:
+    data = tmp_path / "data"
+    with pytest.raises(SystemExit) as exit_:
+        main(["chat", "serve", "--port", "1", "--data-dir", str(data), flag, value])
+    assert exit_.value.code == 2
+    assert flag in capsys.readouterr().err
+    assert not data.exists()

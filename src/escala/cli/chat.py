@@ -1,5 +1,6 @@
 """`escala chat serve`: run the Socket.IO chat under uvicorn, or on the fast picows server."""
 
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,6 +91,15 @@ def serve(
     from escala.chat.shutdown import DrainingServer
     from escala.chat.store import open_store
 
+    numbers = {
+        "--rate": rate,
+        "--presence-ttl": presence_ttl,
+        "--drain-timeout": drain_timeout,
+        "--ping-interval": ping_interval,
+    }
+    for flag, value in numbers.items():
+        if not math.isfinite(value):
+            raise UsageError(f"{flag}: give a finite number, not {value}")
     if not 0 < port < 65536:
         raise UsageError(f"--port: {port} is not a TCP port; use 1-65535")
     if static is not None and not static.is_dir():
