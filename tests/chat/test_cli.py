@@ -40,3 +40,9 @@ def test_a_number_flag_that_is_not_finite_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str
 ) -> None:
     assert flag in refused(tmp_path, capsys, flag, value)
+
+
+def test_an_unknown_log_level_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "--log-level" in refused(tmp_path, capsys, "--log-level", "loud")

@@ -69,7 +69,9 @@ def serve(
         "text", envvar="ESCALA_CHAT_LOG_FORMAT", help="text, or json for one object per line."
     ),
     log_level: str = typer.Option(
-        "info", envvar="ESCALA_CHAT_LOG_LEVEL", help="uvicorn log level."
+        "info",
+        envvar="ESCALA_CHAT_LOG_LEVEL",
+        help="critical, error, warning, info, debug or trace (uvicorn's levels).",
     ),
     ping_interval: float = typer.Option(
         25.0,
@@ -84,6 +86,7 @@ def serve(
 ) -> None:
     """Serve the chat (page at /, Socket.IO at /socket.io/) until SIGTERM or Ctrl-C."""
     import uvicorn
+    from uvicorn.config import LOG_LEVELS
 
     from escala.chat.core import Limits
     from escala.chat.logs import uvicorn_log_config
@@ -114,6 +117,9 @@ def serve(
     _check_url("--redis", redis, "redis://:password@host:6379")
     if log_format not in ("text", "json"):
         raise UsageError(f"--log-format: {log_format!r} is not text or json")
+    log_level = log_level.lower()  # uvicorn knows "info", not "INFO"
+    if log_level not in LOG_LEVELS:
+        raise UsageError(f"--log-level: {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
     if history < 0 or max_message < 1 or rate <= 0:
         raise UsageError("--history must be >= 0, --max-message >= 1 and --rate > 0")
     if presence_ttl < 1 or drain_timeout < 1:
