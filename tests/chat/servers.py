@@ -108,13 +108,17 @@ def create_database(base_url: str, name: str) -> str:
 def redis_server(tmp: Path) -> Iterator[str]:
     """A redis-server on a free loopback port, no persistence; yields its URL."""
     port = free_port()
-    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
-    argv += ["--save", "", "--appendonly", "no", "--dir", str(tmp)]
-    proc = start(argv, port)
+    proc = start(redis_argv(port, tmp), port)
     try:
         yield f"redis://127.0.0.1:{port}"
     finally:
         stop(proc)
+
+
+def redis_argv(port: int, tmp: Path) -> list[str]:
+    """The command line of a redis-server on loopback `port`, keeping nothing on disk."""
+    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
+    return [*argv, "--save", "", "--appendonly", "no", "--dir", str(tmp)]
 
 
 def serve_argv(port: int, data_dir: Path, *flags: str) -> list[str]:

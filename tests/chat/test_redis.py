@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.chat.servers import Replica, replicas, serve_argv
+from tests.chat.servers import Replica, redis_argv, replicas, serve_argv
 from tests.chat.test_server import Client
-from tests.servers import free_port
+from tests.servers import free_port, start, stop
 
 
 @pytest.fixture
@@ -77,3 +77,37 @@ def test_an_unreachable_redis_stops_startup_naming_host_not_password(
     assert out.returncode == code  # uvicorn's "application startup failed"; escala's own
     assert f"cannot reach Redis at 127.0.0.1:{port}" in out.stderr
     assert "s3cret" not in out.stderr + out.stdout
+    assert not (tmp_path / "chat.sqlite3").exists()  # nothing created
+
+
+async def test_broadcasts_cross_replicas_again_after_redis_restarts(
+    tmp_path: Path, server_kind: str
+) -> None:
+    """A Redis restart must not cut the replicas apart for good while /readyz says ok."""
+    port = free_port()
+    argv = redis_argv(port, tmp_path)
+    redis = start(argv, port)
+    flags = ("--redis", f"redis://127.0.0.1:{port}", "--server", server_kind)
+    try:
+        with replicas(tmp_path, *flags) as (a, b):
+            on_a, on_b = Client(), Client()
+            await on_a.sio.connect(a.url, transports=["websocket"])
+            await on_b.sio.connect(b.url, transports=["websocket"])
+            await on_a.sio.call("add user", "ana")
+            await on_b.sio.call("add user", "bo")
+            stop(redis)
+            redis = start(argv, port)
+            heard = None
+            deadline = time.monotonic() + 20
+            while heard is None and time.monotonic() < deadline:
+                await on_a.sio.call("new message", "are you there?")
+                try:
+                    heard = await asyncio.wait_for(on_b.queue("new message").get(), 1)
+                except TimeoutError:
+                    continue
+            on_a.sio.reconnection = on_b.sio.reconnection = False
+            await on_a.sio.disconnect()
+            await on_b.sio.disconnect()
+            assert heard is not None and heard["message"] == "are you there?"
+    finally:
+        stop(redis)

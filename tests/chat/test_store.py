@@ -2,6 +2,7 @@
 
 import asyncio
 import sqlite3
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from escala.chat.pg_store import PostgresStore
 from escala.chat.store import SQLITE_MIGRATIONS, SQLiteStore, Store, StoreError
+from tests.chat.servers import serve_argv
 from tests.servers import free_port
 
 
@@ -75,6 +77,33 @@ async def test_a_newer_schema_is_refused_with_a_clear_error(tmp_path: Path) -> N
     with pytest.raises(StoreError, match=r"newer than this escala knows.*upgrade escala"):
         await store.open()
     await store.close()
+
+
+@pytest.mark.parametrize("server, code", [("uvicorn", 3), ("fast", 1)])
+def test_a_data_dir_that_cannot_be_a_folder_stops_startup(
+    tmp_path: Path, server: str, code: int
+) -> None:
+    """Rather than serving a chat whose every message fails (uvicorn took the error for
+    an app without lifespan support and started anyway)."""
+    taken = tmp_path / "a-file"
+    taken.write_text("not a folder")
+    argv = serve_argv(free_port(), taken, "--server", server)
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    assert out.returncode == code  # uvicorn's "application startup failed"; escala's own
+    assert f"cannot create the history folder {taken}" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("server, code", [("uvicorn", 3), ("fast", 1)])
+def test_a_history_file_that_is_not_sqlite_stops_startup(
+    tmp_path: Path, server: str, code: int
+) -> None:
+    (tmp_path / "chat.sqlite3").write_text("these are notes, not a database\n" * 200)
+    argv = serve_argv(free_port(), tmp_path, "--server", server)
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    assert out.returncode == code
+    assert f"cannot open SQLite history {tmp_path / 'chat.sqlite3'}" in out.stderr
+    assert "Traceback" not in out.stderr
 
 
 async def test_an_unreachable_database_names_host_not_password() -> None:

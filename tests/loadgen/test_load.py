@@ -74,8 +74,27 @@ def test_unreachable_server_counts_errors() -> None:
     assert (s.connected, s.errors) == (0, 3)
 
 
-def test_bad_duration_names_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "flag, value", [("--duration", "soon"), ("--duration", "inf"), ("--rate", "nan")]
+)
+def test_bad_numbers_name_the_flag(
+    capsys: pytest.CaptureFixture[str], flag: str, value: str
+) -> None:
+    """An endless run (`--duration inf`) is refused too: the load must stop by itself."""
     with pytest.raises(SystemExit) as exit_:
-        main(["load", "--url", "http://127.0.0.1:1", "--duration", "soon"])
+        main(["load", "--url", "http://127.0.0.1:1", "--duration", "5s", flag, value])
     assert exit_.value.code == 2
-    assert "--duration" in capsys.readouterr().err
+    assert flag in capsys.readouterr().err
+
+
+def test_report_into_a_missing_folder_is_refused_before_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not after minutes of load, as an unexpected error."""
+    png = tmp_path / "no-such-folder" / "run.png"
+    argv = ["load", "--url", "http://127.0.0.1:1", "--duration", "30s", "--report", str(png)]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert "--report" in capsys.readouterr().err
+    assert not png.parent.exists()

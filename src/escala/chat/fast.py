@@ -9,7 +9,7 @@ What it serves on its one port: the Socket.IO websocket transport (Engine.IO v4,
 v5, default namespace, text packets), /healthz, /readyz, /metrics, /socket.io/socket.io.js
 and the static page. What it does not: HTTP long-polling (a polling handshake is answered
 `400 Transport unknown`, as Engine.IO does for a disabled transport: clients must start
-with the websocket transport, as escala's page does), binary packets, other namespaces,
+with the websocket transport, as escala's page does), binary packets, other namespaces.
 With `--redis`, broadcasts reach every replica through `relay` and presence is
 cluster-wide, as on the uvicorn server; SIGTERM drains as the uvicorn server does.
 """

@@ -39,3 +39,15 @@ def uvicorn_log_config(fmt: str) -> dict[str, Any]:
             for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "escala.chat")
         },
     }
+
+
+def configure_fast(fmt: str, level: str) -> None:
+    """Logging for `--server fast`, which has no uvicorn to set it up: text lines, or with
+    `json` the same one-object-a-line format as the uvicorn server, so a deployment's
+    `--log-format json` holds whichever server it runs."""
+    handler = logging.StreamHandler()
+    if fmt == "json":
+        handler.setFormatter(JSONFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])

@@ -8,6 +8,7 @@ once by the replica that made it, never re-encoded by the ones that relay it.
 """
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import Callable
@@ -18,6 +19,7 @@ import redis.asyncio as aioredis
 log = logging.getLogger("escala.chat.relay")
 
 CHANNEL = b"escala:chat:broadcast"
+RETRY_S = 1.0
 
 Deliver = Callable[[str, bytes, str | None], None]
 """Write an Engine.IO packet to a room's local members: (room, packet, skip sid)."""
@@ -54,15 +56,43 @@ class RedisRelay:
             raise RelayUnavailable(f"cannot subscribe on Redis: {e}") from e
 
     async def run(self, deliver: Deliver) -> None:
-        """Publish ours and deliver the others' until cancelled (after `start`)."""
+        """Publish ours and deliver the others' until cancelled (after `start`).
+
+        When Redis goes away, subscribe again every RETRY_S seconds: a Redis restart must
+        not cut the replicas apart for good (python-socketio's manager reconnects too).
+        """
         try:
-            await asyncio.gather(self._publisher(), self._subscriber(self._pubsub, deliver))
-        except (aioredis.RedisError, OSError):
-            log.exception("Redis relay stopped: broadcasts no longer reach other replicas")
-            raise
+            while True:
+                try:
+                    async with asyncio.TaskGroup() as tasks:
+                        tasks.create_task(self._publisher())
+                        tasks.create_task(self._subscriber(self._pubsub, deliver))
+                except* (aioredis.RedisError, OSError) as lost:
+                    log.warning(
+                        "Redis relay lost (%s): broadcasts do not reach other replicas "
+                        "until it is back",
+                        lost.exceptions[0],
+                    )
+                await self._resubscribe()
         finally:
             await self._pubsub.aclose()
             await self.redis.aclose()
+
+    async def _resubscribe(self) -> None:
+        """Subscribe on a new connection, retrying until Redis answers. What was broadcast
+        meanwhile is dropped, not sent late: clients catch up from history."""
+        self._queue.clear()
+        while True:
+            await asyncio.sleep(RETRY_S)
+            with contextlib.suppress(aioredis.RedisError, OSError):
+                await self._pubsub.aclose()
+            self._pubsub = self.redis.pubsub()
+            try:
+                await self._pubsub.subscribe(CHANNEL)
+            except (aioredis.RedisError, OSError):
+                continue
+            log.info("Redis relay back: broadcasts reach other replicas again")
+            return
 
     async def _publisher(self) -> None:
         while True:

@@ -158,11 +158,14 @@ class ChatApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                # Redis first: an unreachable one stops startup before a history file
+                # is created.
                 try:
-                    await self.store.open()
                     await self.presence.start()
+                    await self.store.open()
                 except StoreError as e:
                     await self.store.close()
+                    await self.presence.close()
                     await send({"type": "lifespan.startup.failed", "message": str(e)})
                     return
                 await send({"type": "lifespan.startup.complete"})

@@ -173,11 +173,17 @@ class ChatService:
         return {"numUsers": await self._enter(session, session.room)}
 
     async def _enter(self, session: core.Session, room: str) -> int:
-        """Put a logged-in session in `room`; returns the room's user count."""
+        """Put a logged-in session in `room`; returns the room's user count (0 when the
+        client disconnected meanwhile)."""
         sid = session.sid
         session.room = room
         await self.transport.enter_room(sid, room)
         await self.presence.join(room, sid, session.username or "")
+        if self.sessions.get(sid) is not session:
+            # The client went away while it was moving in: `disconnect` ran before this
+            # join, so it could not withdraw it from here; do it now, or it stays listed.
+            await self.presence.leave(room, sid)
+            return 0
         num = await self.presence.count(room)
         await self.transport.send_to(sid, "login", {"numUsers": num, "room": room})
         since, session.resume_after = session.resume_after, None

@@ -188,16 +188,22 @@ class SQLiteStore(BatchedStore):
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(
+                f"cannot create the history folder {self.path.parent}: {e.strerror}; "
+                "give --data-dir a folder escala may write to"
+            ) from e
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="escala-sqlite")
         await self._call(self._open)
 
     def _open(self) -> None:
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")  # where a file that is not SQLite fails
         except sqlite3.Error as e:
             raise StoreError(f"cannot open SQLite history {self.path}: {e}") from e
-        conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         (current,) = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
         for version, sql in pending_migrations(SQLITE_MIGRATIONS, current):

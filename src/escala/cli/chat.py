@@ -1,8 +1,10 @@
 """`escala chat serve`: run the Socket.IO chat under uvicorn, or on the fast picows server."""
 
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import typer
 
@@ -67,7 +69,9 @@ def serve(
         "text", envvar="ESCALA_CHAT_LOG_FORMAT", help="text, or json for one object per line."
     ),
     log_level: str = typer.Option(
-        "info", envvar="ESCALA_CHAT_LOG_LEVEL", help="uvicorn log level."
+        "info",
+        envvar="ESCALA_CHAT_LOG_LEVEL",
+        help="critical, error, warning, info, debug or trace (uvicorn's levels).",
     ),
     ping_interval: float = typer.Option(
         25.0,
@@ -82,6 +86,7 @@ def serve(
 ) -> None:
     """Serve the chat (page at /, Socket.IO at /socket.io/) until SIGTERM or Ctrl-C."""
     import uvicorn
+    from uvicorn.config import LOG_LEVELS
 
     from escala.chat.core import Limits
     from escala.chat.logs import uvicorn_log_config
@@ -89,6 +94,15 @@ def serve(
     from escala.chat.shutdown import DrainingServer
     from escala.chat.store import open_store
 
+    numbers = {
+        "--rate": rate,
+        "--presence-ttl": presence_ttl,
+        "--drain-timeout": drain_timeout,
+        "--ping-interval": ping_interval,
+    }
+    for flag, value in numbers.items():
+        if not math.isfinite(value):
+            raise UsageError(f"{flag}: give a finite number, not {value}")
     if not 0 < port < 65536:
         raise UsageError(f"--port: {port} is not a TCP port; use 1-65535")
     if static is not None and not static.is_dir():
@@ -99,8 +113,13 @@ def serve(
         )
     if redis is not None and not redis.startswith(("redis://", "rediss://")):
         raise UsageError("--redis: must be a redis:// or rediss:// URL")
+    _check_url("--database", database, "postgresql://user:password@host:5432/db")
+    _check_url("--redis", redis, "redis://:password@host:6379")
     if log_format not in ("text", "json"):
         raise UsageError(f"--log-format: {log_format!r} is not text or json")
+    log_level = log_level.lower()  # uvicorn knows "info", not "INFO"
+    if log_level not in LOG_LEVELS:
+        raise UsageError(f"--log-level: {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
     if history < 0 or max_message < 1 or rate <= 0:
         raise UsageError("--history must be >= 0, --max-message >= 1 and --rate > 0")
     if presence_ttl < 1 or drain_timeout < 1:
@@ -128,7 +147,7 @@ def serve(
             ping_timeout_s=ping_timeout(ping_interval),
             max_payload=max(1_000_000, limits.max_message * 8),
         )
-        _serve_fast(store, limits, fast, log_level)
+        _serve_fast(store, limits, fast, log_format, log_level)
         return
     settings = Settings(
         limits=limits,
@@ -144,23 +163,36 @@ def serve(
         port=port,
         log_level=log_level,
         log_config=uvicorn_log_config(log_format),
+        # "auto" would take any unexpected startup error for an app without lifespan
+        # support and serve anyway, with no history store open.
+        lifespan="on",
     )
     DrainingServer(config, chat, drain_timeout).run()
 
 
-def _serve_fast(store: "Store", limits: "Limits", settings: "FastSettings", level: str) -> None:
-    """The picows server (escala.chat.fast): same chat, websocket transport only."""
-    import logging
+def _check_url(flag: str, url: str | None, example: str) -> None:
+    """Refuse a URL whose host or port cannot be parsed, which the store client would only
+    find at startup, as a traceback. The message never repeats the URL: it may hold a
+    password."""
+    if url is None:
+        return
+    try:
+        urlsplit(url).port  # noqa: B018  (reading the port is the check)
+    except ValueError as e:
+        raise UsageError(f"{flag}: not a valid URL ({e}); write it as {example}") from None
 
+
+def _serve_fast(
+    store: "Store", limits: "Limits", settings: "FastSettings", log_format: str, level: str
+) -> None:
+    """The picows server (escala.chat.fast): same chat, websocket transport only."""
     from escala.chat.fast import FastServer, run
+    from escala.chat.logs import configure_fast
     from escala.chat.metrics import Metrics
     from escala.chat.relay import RelayUnavailable
     from escala.chat.store import StoreError
 
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    configure_fast(log_format, level)
     try:
         run(FastServer(store, limits, Metrics(), settings))
     except (StoreError, RelayUnavailable) as e:

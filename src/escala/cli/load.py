@@ -1,5 +1,6 @@
 """`escala load`: drive chat clients at a Socket.IO chat and report what they saw."""
 
+import math
 from pathlib import Path
 
 import typer
@@ -21,9 +22,12 @@ def _seconds(text: str, flag: str) -> float:
     else:
         number, factor = text, 1.0
     try:
-        return float(number) * factor
+        seconds = float(number) * factor
     except ValueError:
-        raise UsageError(f"{flag} {text!r}: give a duration such as 30s, 500ms or 2m") from None
+        seconds = math.nan  # refused just below, like inf and nan themselves
+    if not math.isfinite(seconds):
+        raise UsageError(f"{flag} {text!r}: give a duration such as 30s, 500ms or 2m")
+    return seconds
 
 
 def load(
@@ -58,6 +62,10 @@ def load(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Open N chat clients, have M of them send, and measure delivery latency."""
+    if png is not None and not png.parent.is_dir():
+        raise UsageError(
+            f"--report {png}: the folder {png.parent} does not exist; create it or pick another"
+        )
     opts = LoadOptions(
         url=url,
         clients=clients,

@@ -14,7 +14,6 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 # Engine.IO packet types (first character of a websocket text frame).
 EIO_OPEN = "0"
-EIO_CLOSE = "1"
 EIO_PING = "2"
 EIO_PONG = "3"
 EIO_MESSAGE = "4"
@@ -26,6 +25,7 @@ SIO_CONNECT_ERROR = "4"
 
 CONNECT_PACKET = EIO_MESSAGE + SIO_CONNECT
 PONG_PACKET = EIO_PONG
+CONNECT_ERROR_PACKET = EIO_MESSAGE + SIO_CONNECT_ERROR
 
 # Prefix of every chat message the generator sends; the rest is the send time in
 # nanoseconds since the epoch, so any client on this host can compute delivery latency.
@@ -59,19 +59,6 @@ def stamped_message(now_ns: int | None = None) -> str:
     """A `new message` packet carrying its own send time."""
     stamp = time.time_ns() if now_ns is None else now_ns
     return event("new message", f"{STAMP_PREFIX}{stamp}")
-
-
-def parse_event(packet: str) -> tuple[str, list[Any]] | None:
-    """The (name, args) of a Socket.IO EVENT packet, or None for any other packet."""
-    if not packet.startswith(EIO_MESSAGE + SIO_EVENT):
-        return None
-    body = packet[2:]
-    # Skip an optional namespace ("/nsp,") and ack id (digits) before the JSON array.
-    start = body.find("[")
-    if start < 0:
-        return None
-    payload = json.loads(body[start:])
-    return payload[0], payload[1:]
 
 
 _NEW_MESSAGE = EIO_MESSAGE + SIO_EVENT + '["new message"'

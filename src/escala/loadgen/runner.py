@@ -1,6 +1,7 @@
 """Plan a load run, spread it over worker processes, and merge what they saw."""
 
 import ipaddress
+import math
 import multiprocessing
 import os
 import queue as queue_module
@@ -62,8 +63,8 @@ def check_options(opts: LoadOptions) -> None:
         raise UsageError("--clients must be at least 1")
     if not 0 <= opts.senders <= opts.clients:
         raise UsageError(f"--senders must be between 0 and --clients ({opts.clients})")
-    if opts.senders and opts.rate <= 0:
-        raise UsageError("--rate must be positive when there are senders")
+    if opts.senders and not (0 < opts.rate < math.inf):
+        raise UsageError("--rate must be a positive number when there are senders")
     if opts.ramp < 0:
         raise UsageError("--ramp must not be negative")
     if opts.duration < opts.ramp + SETTLE_S + DRAIN_S + 0.5:

@@ -208,7 +208,7 @@ class _ChatClient(WSListener):
         elif (reply := protocol.ack_reply(packet, _JOINED)) is not None:
             if not self._refused(reply, f"join room {self.worker.plan.room!r}"):
                 self.ready.set_result(None)
-        elif packet.startswith("44"):
+        elif packet.startswith(protocol.CONNECT_ERROR_PACKET):
             self.ready.set_exception(
                 ConnectionError(f"the server refused the connection: {packet[2:]:.200}")
             )

@@ -1,0 +1,73 @@
+"""`ChatService` on its own: a recording transport, in-memory presence, SQLite history."""
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from escala.chat import core
+from escala.chat.metrics import Metrics
+from escala.chat.presence import LocalPresence
+from escala.chat.service import ChatService
+from escala.chat.store import SQLiteStore
+
+
+class Recorder:
+    """A transport that only remembers what the service asked it to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, Any]] = []
+
+    async def send_to(self, sid: str, event: str, data: Any) -> None:
+        self.sent.append((sid, event, data))
+
+    async def broadcast(self, room: str, event: str, data: Any, skip: str | None = None) -> None:
+        self.sent.append((room, event, data))
+
+    async def enter_room(self, sid: str, room: str) -> None:
+        return None
+
+    async def leave_room(self, sid: str, room: str) -> None:
+        return None
+
+    async def disconnect(self, sid: str) -> None:
+        return None
+
+
+class SlowFirstLeave(LocalPresence):
+    """Presence whose first `leave` waits for the test, as a Redis round trip may."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.leaving = asyncio.Event()
+        self.go_on = asyncio.Event()
+
+    async def leave(self, room: str, sid: str) -> None:
+        await super().leave(room, sid)
+        if not self.leaving.is_set():
+            self.leaving.set()
+            await self.go_on.wait()
+
+
+async def _switch_room_while_disconnecting(tmp_path: Path) -> list[str]:
+    store = SQLiteStore(tmp_path / "chat.sqlite3")
+    await store.open()
+    presence = SlowFirstLeave()
+    service = ChatService(Recorder(), store, presence, core.Limits(), Metrics())
+    try:
+        await service.connect("s1")
+        await service.handle("s1", "add user", ("ana",))
+        join = asyncio.create_task(service.handle("s1", "join", ("kitchen",)))
+        await presence.leaving.wait()  # the join is half done: out of the lobby
+        await service.disconnect("s1")  # the client goes away meanwhile
+        presence.go_on.set()
+        await join
+        return await presence.users("kitchen")
+    finally:
+        await store.close()
+
+
+def test_a_client_that_leaves_while_switching_rooms_is_not_left_in_the_new_room(
+    tmp_path: Path,
+) -> None:
+    """The room it was moving to must not list it forever (a ghost in `users`/numUsers)."""
+    assert asyncio.run(_switch_room_while_disconnecting(tmp_path)) == []
