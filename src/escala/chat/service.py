@@ -267,10 +267,10 @@ class ChatService:
         if error:
             return await self._reject(session.sid, error)
         offset = client_offset if isinstance(client_offset, str) else None
+        self.metrics.messages_in.inc()  # received, as for `new message`: before the store
         rec, created = await self.store.add(
             core.DEFAULT_ROOM, session.username or "anonymous", text, offset
         )
-        self.metrics.messages_in.inc()
         if created:
             self.metrics.messages_out.inc()
             await self.transport.broadcast(
