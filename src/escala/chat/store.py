@@ -6,6 +6,7 @@ Both stores keep their schema under a version number (a list of migrations appli
 order on `open`), so a replica started on an older file or database brings it up to date.
 """
 
+import abc
 import asyncio
 import sqlite3
 import time
@@ -147,7 +148,7 @@ class GroupCommit:
         return result
 
 
-class BatchedStore:
+class BatchedStore(abc.ABC):
     """What both stores share: `add` goes through a `GroupCommit` to `_write_batch`."""
 
     def __init__(self) -> None:
@@ -158,9 +159,9 @@ class BatchedStore:
     ) -> tuple[Record, bool]:
         return await self._batches.add((room, username, text, time.time(), client_offset))
 
+    @abc.abstractmethod
     async def _write_batch(self, rows: list[Row]) -> list[Added]:
         """Insert `rows` in one transaction; a known client_offset returns its record."""
-        raise NotImplementedError
 
 
 class SQLiteStore(BatchedStore):

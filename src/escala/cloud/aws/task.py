@@ -7,6 +7,7 @@ ARNs, versions) that dependent tasks use; IDs and ARNs never take part in a diff
 task compares the plain values returned by `desired()` and `find()`.
 """
 
+import abc
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, Protocol
@@ -28,7 +29,7 @@ class FieldChange:
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class Task:
+class Task(abc.ABC):
     """Base of every AWS task; subclasses are dataclasses named after the AWS noun."""
 
     kind: ClassVar[str]
@@ -59,21 +60,21 @@ class Task:
                 if isinstance(v, Task):
                     yield v
 
-    def prepare(self, cloud: ClientFactory) -> None:
+    def prepare(self, cloud: ClientFactory) -> None:  # noqa: B027 (optional hook)
         """Look up what the desired state needs from AWS (an image ID) before anything is
         applied, so bad input fails with nothing created."""
 
+    @abc.abstractmethod
     def desired(self) -> Fields:
         """The comparable desired fields; references appear by task name, never by ID."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def find(self, cloud: ClientFactory) -> Fields | None:
         """The actual resource's comparable fields, or None when it does not exist.
 
         Also records outputs (`id`, ...) for dependent tasks. A task whose reference
         has no ID yet (not created) returns None: it cannot exist either.
         """
-        raise NotImplementedError
 
     def diff(self, actual: Mapping[str, Any] | None) -> list[FieldChange]:
         """Field-level changes from `actual` to `desired()`; every field when creating."""
@@ -91,7 +92,7 @@ class Task:
                     f"{change.new!r} once created; delete and recreate the cluster instead"
                 )
 
-    def expect(self, creating: bool) -> None:
+    def expect(self, creating: bool) -> None:  # noqa: B027 (optional hook)
         """In a dry run, fill outputs dependents can predict (a next version number)."""
 
     def apply(
@@ -103,8 +104,9 @@ class Task:
         else:
             self.update(cloud, changes)
 
+    @abc.abstractmethod
     def create(self, cloud: ClientFactory) -> None:
-        raise NotImplementedError
+        """Create the resource from `desired()` and record its outputs (`id`, ...)."""
 
     def update(self, cloud: ClientFactory, changes: list[FieldChange]) -> None:
         raise NotImplementedError(f"{self.key}: cannot change {[c.field for c in changes]}")
