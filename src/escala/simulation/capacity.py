@@ -83,7 +83,7 @@ class Latency(Document):
     knee_delivered_per_s: float = Field(gt=0)
     knee_cpu_cores: float = Field(gt=0, le=1.5)
     knee_from: Literal["measured", "extrapolated"]
-    p99_idle_ms: float = Field(gt=0)  # p99 on the least busy sending rung
+    p99_idle_ms: float = Field(gt=0)  # the lowest p99 of any rung
 
     def p99_ms(self, busy: float) -> float:
         """p99 of a replica `busy` (its CPU demand over its saturation CPU), the way a
@@ -142,22 +142,23 @@ def load_model(path: Path | None = None) -> CapacityModel:
 
 
 def fit(points: list[LadderPoint], target_ms: float, measured: Measured) -> CapacityModel:
-    """Least squares over the ladder for the CPU terms (clipped at zero: a negative cost
-    is noise), a line through (connections, RSS) for memory, and the knee interpolated
-    between the last rung under the latency target and the first over it."""
-    rows = np.array([[1.0, p.connections, p.delivered_per_s, p.sent_per_s] for p in points])
-    cpu = np.array([p.cpu_cores for p in points])
-    coef = np.clip(np.linalg.lstsq(rows, cpu, rcond=None)[0], 0.0, None)
-    # Memory from the idle rungs alone: RSS seldom shrinks, so later rungs keep the peak.
+    """Idle rungs give the cost of a connection and of its memory (a line through
+    connections); least squares over the sending rungs, less that, gives the base and the
+    per-message terms (clipped at zero: a negative cost is noise). The knee is read off
+    the rate ladder at the busiest connection count."""
     idle = [p for p in points if p.sent_per_s == 0] or points
-    conns = np.array([p.connections for p in idle], dtype=float)
-    rss = np.array([p.rss_mib for p in idle])
-    slope, intercept = np.polyfit(conns, rss, 1) if len(set(conns)) > 1 else (0.0, rss.mean())
+    sending = [p for p in points if p.sent_per_s > 0] or points
+    per_connection, _ = _line([p.connections for p in idle], [p.cpu_cores for p in idle])
+    rows = np.array([[1.0, p.delivered_per_s, p.sent_per_s] for p in sending])
+    cpu = np.array([p.cpu_cores - per_connection * p.connections for p in sending])
+    coef = np.clip(np.linalg.lstsq(rows, cpu, rcond=None)[0], 0.0, None)
+    # RSS seldom shrinks, so memory comes from the idle rungs, measured first.
+    slope, intercept = _line([p.connections for p in idle], [p.rss_mib for p in idle])
     cpu_terms = Cpu(
         base_cores=float(coef[0]),
-        per_connection=float(coef[1]),
-        per_delivered=float(coef[2]),
-        per_message=float(coef[3]),
+        per_connection=per_connection,
+        per_delivered=float(coef[1]),
+        per_message=float(coef[2]),
     )
     latency = _knee(points, target_ms, cpu_terms)
     return CapacityModel(
@@ -166,11 +167,17 @@ def fit(points: list[LadderPoint], target_ms: float, measured: Measured) -> Capa
         escala_version=__version__,
         measured=measured,
         cpu=cpu_terms,
-        memory=Memory(
-            base_mib=float(max(intercept, 0.0)), per_connection_kib=float(max(slope, 0.0) * 1024)
-        ),
+        memory=Memory(base_mib=intercept, per_connection_kib=slope * 1024),
         latency=latency,
     )
+
+
+def _line(xs: list[int], ys: list[float]) -> tuple[float, float]:
+    """(slope, intercept) of the least-squares line, both at least zero."""
+    if len(set(xs)) < 2:
+        return 0.0, max(float(np.mean(ys)), 0.0)
+    slope, intercept = np.polyfit(np.array(xs, dtype=float), np.array(ys), 1)
+    return max(float(slope), 0.0), max(float(intercept), 0.0)
 
 
 def _knee(points: list[LadderPoint], target_ms: float, cpu: Cpu) -> Latency:
@@ -183,8 +190,7 @@ def _knee(points: list[LadderPoint], target_ms: float, cpu: Cpu) -> Latency:
     )
     if not ladder:
         raise UsageError("calibration: no rung delivered a message; is the replica answering?")
-    quietest = min((p for p in points if p.p99_ms), key=lambda p: p.delivered_per_s)
-    idle_p99 = float(quietest.p99_ms or 1.0)
+    idle_p99 = float(min(p.p99_ms for p in points if p.p99_ms) or 1.0)
     below: LadderPoint | None = None
     for p in ladder:
         p99 = p.p99_ms or 0.0

@@ -43,6 +43,16 @@ def seconds(value: Any) -> float:
 Seconds = Annotated[float, BeforeValidator(seconds)]
 
 
+def human(total: float) -> str:
+    """Seconds back to the way a profile writes them: 5400 -> `1h30m`."""
+    out, left = "", round(total)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if left >= size:
+            out += f"{left // size}{unit}"
+            left %= size
+    return out or "0s"
+
+
 def field_path(loc: tuple[int | str, ...]) -> str:
     """`("spec", "steps", 1, "at")` -> `spec.steps[1].at`."""
     out = ""

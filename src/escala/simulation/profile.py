@@ -29,7 +29,7 @@ import numpy as np
 from pydantic import Field
 
 from escala.errors import SpecInvalid
-from escala.simulation.documents import Document, Seconds, parse, read_yaml
+from escala.simulation.documents import Document, Seconds, human, parse, read_yaml
 
 KIND = "LoadProfile"
 YEAR_S = 365 * 86400
@@ -106,7 +106,9 @@ def problems(profile: LoadProfile) -> list[str]:
     """Rules across fields, each with its path: durations, order, overlaps."""
     spec, out = profile.spec, []
     if spec.duration <= 0 or spec.duration > YEAR_S:
-        out.append(f"spec.duration: {spec.duration:g}s must be more than 0 and at most a year")
+        out.append(
+            f"spec.duration: {human(spec.duration)} must be more than 0 and at most a year (365d)"
+        )
     if spec.day is not None and (spec.steps or spec.ramps):
         out.append("spec.day: give either a day curve or steps and ramps, not both")
     if spec.day is None and not spec.steps and not spec.ramps:
@@ -117,9 +119,9 @@ def problems(profile: LoadProfile) -> list[str]:
     segments += [(f"spec.ramps[{i}]", r.from_, r.to) for i, r in enumerate(spec.ramps)]
     for name, start, end in segments:
         if end <= start:
-            out.append(f"{name}.to: {end:g}s must be after from ({start:g}s)")
+            out.append(f"{name}.to: {human(end)} must be after from ({human(start)})")
         elif end > spec.duration:
-            out.append(f"{name}.to: {end:g}s is past spec.duration ({spec.duration:g}s)")
+            out.append(f"{name}.to: {human(end)} is past spec.duration ({human(spec.duration)})")
     for i, r in enumerate(spec.ramps):
         for field, pair in (
             ("connections", r.connections),
@@ -131,7 +133,8 @@ def problems(profile: LoadProfile) -> list[str]:
     for (a, a_start, a_end), (b, b_start, _) in itertools.pairwise(ordered):
         if b_start < a_end:
             out.append(
-                f"{b}: overlaps {a} ({a_start:g}s-{a_end:g}s); make it start at {a_end:g}s or later"
+                f"{b}: overlaps {a} ({human(a_start)}-{human(a_end)}); make it start at "
+                f"{human(a_end)} or later"
             )
     return out
 

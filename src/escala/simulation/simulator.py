@@ -88,8 +88,10 @@ def share(
     room: int | None,
     n: int,
     cores: float,
+    memory_cap_mib: float,
 ) -> Share:
-    """Spread the load over `n` replicas that may each use `cores` CPU."""
+    """Spread the load over `n` replicas that may each use `cores` CPU; one is over the
+    target when its CPU passes the model's knee or its memory passes the limit (killed)."""
     if n == 0:
         return Share(0.0, 0.0, 0.0, connections > 0)
     members = min(room or connections, connections)
@@ -97,8 +99,17 @@ def share(
     # With Redis, a replica handles every message of a room it has a member in.
     handled = messages * (1 - (1 - 1 / n) ** members) if members > 0 else 0.0
     demand = model.cpu_cores(connections / n, delivered, handled)
-    over = demand > model.saturation_cores(cores)
-    return Share(demand, min(demand, cores), model.memory_mib(connections / n), over)
+    memory = model.memory_mib(connections / n)
+    over = demand > model.saturation_cores(cores) or memory > memory_cap_mib
+    return Share(demand, min(demand, cores), memory, over)
+
+
+def _serve(
+    model: CapacityModel, load: Load, i: int, n: int, cores: float, memory_limit: float
+) -> Share:
+    """The load of tick `i` over `n` ready replicas."""
+    room = load.room_size
+    return share(model, load.connections[i], load.messages_per_s[i], room, n, cores, memory_limit)
 
 
 @dataclass
@@ -176,17 +187,24 @@ def _needed(total_demand: float, target: float, basis_cores: float, minimum: int
 def simulate(case: Case, load: Load, model: CapacityModel, seed: int = 0) -> Run:
     """Run `case` through `load`; the same inputs and seed give the same run."""
     rng = random.Random(seed)
+    memory_limit = memory_limit_mib(case)
     if isinstance(case, Ec2Case):
-        rec, memory_limit = (
-            _ec2(case, load, model, rng),
-            1024 * prices().machine(case.machine_type, "machineType").memory_gib,
-        )
+        rec = _ec2(case, load, model, rng, memory_limit)
     elif isinstance(case, FargateCase):
-        rec, memory_limit = _fargate(case, load, model, rng), float(case.memory_mib)
+        rec = _fargate(case, load, model, rng, memory_limit)
     else:
-        rec, memory_limit = _kubernetes(case, load, model, rng), float(POD_MEMORY_LIMIT_MIB)
+        rec = _kubernetes(case, load, model, rng, memory_limit)
     series = rec.series()
     return Run(case, series, summarise(case, series, load.tick_s, rec.peak_memory, memory_limit))
+
+
+def memory_limit_mib(case: Case) -> float:
+    """What one replica may hold: the instance's memory, the task's, or the pod's limit."""
+    if isinstance(case, Ec2Case):
+        return 1024 * prices().machine(case.machine_type, "machineType").memory_gib
+    if isinstance(case, FargateCase):
+        return float(case.memory_mib)
+    return float(POD_MEMORY_LIMIT_MIB)
 
 
 def summarise(
@@ -214,7 +232,9 @@ def summarise(
     )
 
 
-def _ec2(case: Ec2Case, load: Load, model: CapacityModel, rng: random.Random) -> _Recorder:
+def _ec2(
+    case: Ec2Case, load: Load, model: CapacityModel, rng: random.Random, memory_limit: float
+) -> _Recorder:
     machine = prices().machine(case.machine_type, "machineType")
     cores = min(1.0, machine.vcpus)  # one single-threaded chat process per instance
     loop = Ec2TargetTracking(
@@ -230,9 +250,7 @@ def _ec2(case: Ec2Case, load: Load, model: CapacityModel, rng: random.Random) ->
             instances = sorted(instances)[:desired]
         serving = sum(1 for up, _ in instances if up <= now)
         counted = sum(1 for up, c in instances if up <= now and c <= now)
-        s = share(
-            model, load.connections[i], load.messages_per_s[i], load.room_size, serving, cores
-        )
+        s = _serve(model, load, i, serving, cores, memory_limit)
         minute.add(s.used_cores / machine.vcpus * 100, counted)
         needed = _needed(s.demand_cores * serving, case.cpu_target, machine.vcpus, case.min_size)
         rec.add(desired, serving, 0, s, cores, serving > needed, len(instances) * machine.hour)
@@ -241,7 +259,9 @@ def _ec2(case: Ec2Case, load: Load, model: CapacityModel, rng: random.Random) ->
     return rec
 
 
-def _fargate(case: FargateCase, load: Load, model: CapacityModel, rng: random.Random) -> _Recorder:
+def _fargate(
+    case: FargateCase, load: Load, model: CapacityModel, rng: random.Random, memory_limit: float
+) -> _Recorder:
     task_cores = case.cpu_units / 1024
     cores = min(task_cores, 1.0)
     price = prices().fargate_task_hour(case.cpu_units, case.memory_mib)
@@ -256,9 +276,7 @@ def _fargate(case: FargateCase, load: Load, model: CapacityModel, rng: random.Ra
         if len(tasks) > desired:
             tasks = sorted(tasks)[:desired]
         running = sum(1 for t in tasks if t <= now)
-        s = share(
-            model, load.connections[i], load.messages_per_s[i], load.room_size, running, cores
-        )
+        s = _serve(model, load, i, running, cores, memory_limit)
         minute.add(s.used_cores / task_cores * 100, running)
         needed = _needed(s.demand_cores * running, case.cpu_target, task_cores, case.min_size)
         rec.add(desired, running, 0, s, cores, running > needed, len(tasks) * price)
@@ -284,7 +302,7 @@ class _Nodes:
 
 
 def _kubernetes(
-    case: KubernetesCase, load: Load, model: CapacityModel, rng: random.Random
+    case: KubernetesCase, load: Load, model: CapacityModel, rng: random.Random, memory_limit: float
 ) -> _Recorder:
     node = prices().machine(case.node_type, "nodeType")
     master = prices().machine(case.master_type, "masterType")
@@ -311,7 +329,7 @@ def _kubernetes(
                     pod.node, pod.ready_at = free[0], now + _jitter(rng, case.pod_start_s)
                     on_node[free[0]] += 1
         ready = sum(1 for p in pods if p.ready_at is not None and p.ready_at <= now)
-        s = share(model, load.connections[i], load.messages_per_s[i], load.room_size, ready, cores)
+        s = _serve(model, load, i, ready, cores, memory_limit)
         if ready:
             window.append(s.used_cores / request * 100)
         needed = _needed(s.demand_cores * ready, case.cpu_target, request, case.min_size)
