@@ -26,10 +26,10 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
 from escala.loadgen.calibrate import SENDER_RATE, replica
-from escala.loadgen.runner import SETTLE_S, LoadOptions, LoadResult, run
+from escala.loadgen.runner import DRAIN_S, SETTLE_S, LoadOptions, LoadResult, run
 from escala.loadgen.stats import Timeline, percentile
 from escala.simulation.capacity import CapacityModel, load_model
-from escala.simulation.simulator import share
+from escala.simulation.simulator import Costs, share
 
 
 def redis_server(folder: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -50,11 +50,13 @@ def measure(
     urls: list[str], processes: list[psutil.Process], clients: int, rate: float, duration: float
 ) -> dict[str, float]:
     """One run per replica at once; deliveries and p99 over all of them, and the mean CPU
-    of one replica over the whole run (connects included)."""
+    of one replica while the senders send (sampled as the first run reports progress)."""
     results: list[LoadResult] = []
-    before = [sum(p.cpu_times()[:2]) for p in processes]
-    started = time.monotonic()
+    samples: list[tuple[float, float]] = []
     ramp = max(1.0, clients / 1000)
+
+    def sample(_: object, __: float) -> None:
+        samples.append((time.time(), sum(sum(p.cpu_times()[:2]) for p in processes)))
 
     def one(url: str) -> None:
         n = len(urls)
@@ -69,7 +71,8 @@ def measure(
                     ramp=ramp,
                     workers=1,
                     add_user=False,
-                )
+                ),
+                sample if url == urls[0] else None,
             )
         )
 
@@ -83,10 +86,12 @@ def measure(
         timeline.merge(r.timeline)
     latencies = sorted(timeline.all_latencies())
     window = duration - SETTLE_S
-    elapsed = time.monotonic() - started
-    used = [sum(p.cpu_times()[:2]) - b for p, b in zip(processes, before, strict=True)]
+    start = min(r.started for r in results) + ramp + SETTLE_S + 0.5
+    end = max(r.started for r in results) + duration + ramp - DRAIN_S
+    window_samples = [x for x in samples if start <= x[0] <= end] or samples[-2:]
+    (t0, c0), (t1, c1) = window_samples[0], window_samples[-1]
     return {
-        "cpu_cores": sum(used) / len(used) / elapsed,
+        "cpu_cores": (c1 - c0) / max(t1 - t0, 1e-6) / len(processes),
         "sent_per_s": sum(r.summary.sent for r in results) / window,
         "delivered_per_s": sum(r.summary.delivered for r in results) / window,
         "p99_ms": percentile(latencies, 99) or math.nan,
@@ -95,7 +100,7 @@ def measure(
 
 def predict(model: CapacityModel, replicas: int, clients: int, sent: float) -> dict[str, float]:
     """The model's figures for `sent` msgs/s among `clients` in one lobby over `replicas`."""
-    s = share(model, clients, sent, None, replicas, 1.0, math.inf)
+    s = share(Costs.of(model), clients, sent, None, replicas, 1.0, math.inf)
     busy = s.demand_cores / model.saturation_cores(1.0)
     capacity = model.latency.knee_delivered_per_s * replicas
     return {

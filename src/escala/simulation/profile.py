@@ -92,6 +92,12 @@ class Load:
     messages_per_s: np.ndarray
     room_size: int | None
 
+    def __post_init__(self) -> None:
+        # Plain lists for the simulator's per-tick reads (numpy scalars are slow one by one).
+        object.__setattr__(self, "seconds", self.times_s.tolist())
+        object.__setattr__(self, "people", self.connections.tolist())
+        object.__setattr__(self, "rates", self.messages_per_s.tolist())
+
 
 def load_profile(path: Path) -> LoadProfile:
     where = f"load profile {path}"

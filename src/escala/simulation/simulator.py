@@ -10,6 +10,7 @@ serve only once started. Deterministic for a seed (start-up times vary by +-10 %
 import math
 import random
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,8 +82,35 @@ class Share:
     over: bool
 
 
+@dataclass(frozen=True)
+class Costs:
+    """The capacity model's numbers as plain floats: read once per tick, they must be
+    cheap to read (a day is 17,280 ticks)."""
+
+    base: float
+    per_connection: float
+    per_delivered: float
+    per_message: float
+    knee_cores: float
+    memory_base_mib: float
+    memory_per_connection_mib: float
+
+    @classmethod
+    def of(cls, model: CapacityModel) -> "Costs":
+        c, m = model.cpu, model.memory
+        return cls(
+            c.base_cores,
+            c.per_connection,
+            c.per_delivered,
+            c.per_message,
+            model.saturation_cores(1.0),
+            m.base_mib,
+            m.per_connection_kib / 1024,
+        )
+
+
 def share(
-    model: CapacityModel,
+    costs: Costs,
     connections: float,
     messages: float,
     room: int | None,
@@ -91,25 +119,29 @@ def share(
     memory_cap_mib: float,
 ) -> Share:
     """Spread the load over `n` replicas that may each use `cores` CPU; one is over the
-    target when its CPU passes the model's knee or its memory passes the limit (killed)."""
+    target when its CPU passes the model's knee (scaled to `cores`, at most one core) or
+    its memory passes the limit (it would be killed)."""
     if n == 0:
         return Share(0.0, 0.0, 0.0, connections > 0)
     members = min(room or connections, connections)
     delivered = messages * max(members - 1, 0.0) / n
     # With Redis, a replica handles every message of a room it has a member in.
     handled = messages * (1 - (1 - 1 / n) ** members) if members > 0 else 0.0
-    demand = model.cpu_cores(connections / n, delivered, handled)
-    memory = model.memory_mib(connections / n)
-    over = demand > model.saturation_cores(cores) or memory > memory_cap_mib
+    per_replica = connections / n
+    demand = (
+        costs.base
+        + costs.per_connection * per_replica
+        + costs.per_delivered * delivered
+        + costs.per_message * handled
+    )
+    memory = costs.memory_base_mib + costs.memory_per_connection_mib * per_replica
+    over = demand > costs.knee_cores * min(cores, 1.0) or memory > memory_cap_mib
     return Share(demand, min(demand, cores), memory, over)
 
 
-def _serve(
-    model: CapacityModel, load: Load, i: int, n: int, cores: float, memory_limit: float
-) -> Share:
+def _serve(costs: Costs, load: Load, i: int, n: int, cores: float, memory_limit: float) -> Share:
     """The load of tick `i` over `n` ready replicas."""
-    room = load.room_size
-    return share(model, load.connections[i], load.messages_per_s[i], room, n, cores, memory_limit)
+    return share(costs, load.people[i], load.rates[i], load.room_size, n, cores, memory_limit)
 
 
 @dataclass
@@ -235,6 +267,7 @@ def summarise(
 def _ec2(
     case: Ec2Case, load: Load, model: CapacityModel, rng: random.Random, memory_limit: float
 ) -> _Recorder:
+    costs = Costs.of(model)
     machine = prices().machine(case.machine_type, "machineType")
     cores = min(1.0, machine.vcpus)  # one single-threaded chat process per instance
     loop = Ec2TargetTracking(
@@ -243,14 +276,14 @@ def _ec2(
     # (in service at, counted in the metric at); the group starts at minSize, warmed up.
     instances = [(-math.inf, -math.inf)] * case.min_size
     desired, minute, rec = case.min_size, _MinuteAverage(), _Recorder(load)
-    for i, now in enumerate(load.times_s):
+    for i, now in enumerate(load.seconds):
         while len(instances) < desired:
             instances.append((now + _jitter(rng, case.boot_s), now + case.warmup_s))
         if len(instances) > desired:  # the newest go first (still booting, if any)
             instances = sorted(instances)[:desired]
         serving = sum(1 for up, _ in instances if up <= now)
         counted = sum(1 for up, c in instances if up <= now and c <= now)
-        s = _serve(model, load, i, serving, cores, memory_limit)
+        s = _serve(costs, load, i, serving, cores, memory_limit)
         minute.add(s.used_cores / machine.vcpus * 100, counted)
         needed = _needed(s.demand_cores * serving, case.cpu_target, machine.vcpus, case.min_size)
         rec.add(desired, serving, 0, s, cores, serving > needed, len(instances) * machine.hour)
@@ -262,6 +295,7 @@ def _ec2(
 def _fargate(
     case: FargateCase, load: Load, model: CapacityModel, rng: random.Random, memory_limit: float
 ) -> _Recorder:
+    costs = Costs.of(model)
     task_cores = case.cpu_units / 1024
     cores = min(task_cores, 1.0)
     price = prices().fargate_task_hour(case.cpu_units, case.memory_mib)
@@ -270,13 +304,13 @@ def _fargate(
     )
     tasks = [-math.inf] * case.min_size  # running from; the service starts at minSize
     desired, minute, rec = case.min_size, _MinuteAverage(), _Recorder(load)
-    for i, now in enumerate(load.times_s):
+    for i, now in enumerate(load.seconds):
         while len(tasks) < desired:
             tasks.append(now + _jitter(rng, case.start_s))
         if len(tasks) > desired:
             tasks = sorted(tasks)[:desired]
         running = sum(1 for t in tasks if t <= now)
-        s = _serve(model, load, i, running, cores, memory_limit)
+        s = _serve(costs, load, i, running, cores, memory_limit)
         minute.add(s.used_cores / task_cores * 100, running)
         needed = _needed(s.demand_cores * running, case.cpu_target, task_cores, case.min_size)
         rec.add(desired, running, 0, s, cores, running > needed, len(tasks) * price)
@@ -304,6 +338,7 @@ class _Nodes:
 def _kubernetes(
     case: KubernetesCase, load: Load, model: CapacityModel, rng: random.Random, memory_limit: float
 ) -> _Recorder:
+    costs = Costs.of(model)
     node = prices().machine(case.node_type, "nodeType")
     master = prices().machine(case.master_type, "masterType")
     pods_per_node = max(1, (node.vcpus * 1000 - case.node_reserved_m) // case.pod_request_m)
@@ -316,20 +351,10 @@ def _kubernetes(
     pods = [_Pod(k % case.min_nodes, -math.inf) for k in range(case.min_size)]
     window: deque[float] = deque(maxlen=3)  # metrics-server's 15 s window
     rec = _Recorder(load)
-    for i, now in enumerate(load.times_s):
-        on_node = {n: sum(1 for p in pods if p.node == n) for n in nodes.ready_at}
-        for pod in pods:  # the scheduler: pending pods onto ready nodes with room
-            if pod.node is None:
-                free = [
-                    n
-                    for n, at in nodes.ready_at.items()
-                    if at <= now and on_node[n] < pods_per_node
-                ]
-                if free:
-                    pod.node, pod.ready_at = free[0], now + _jitter(rng, case.pod_start_s)
-                    on_node[free[0]] += 1
+    for i, now in enumerate(load.seconds):
+        _schedule(pods, nodes, pods_per_node, now, lambda: _jitter(rng, case.pod_start_s))
         ready = sum(1 for p in pods if p.ready_at is not None and p.ready_at <= now)
-        s = _serve(model, load, i, ready, cores, memory_limit)
+        s = _serve(costs, load, i, ready, cores, memory_limit)
         if ready:
             window.append(s.used_cores / request * 100)
         needed = _needed(s.demand_cores * ready, case.cpu_target, request, case.min_size)
@@ -355,6 +380,22 @@ def _kubernetes(
                     if pod.node == int(name):  # evicted: the ReplicaSet makes it anew
                         pod.node, pod.ready_at = None, None
     return rec
+
+
+def _schedule(
+    pods: list[_Pod], nodes: _Nodes, room: int, now: float, start_s: Callable[[], float]
+) -> None:
+    """The scheduler: each pending pod onto the first joined node with room."""
+    pending = [p for p in pods if p.node is None]
+    if not pending:
+        return
+    on_node = {n: sum(1 for p in pods if p.node == n) for n in nodes.ready_at}
+    for pod in pending:
+        free = [n for n, at in nodes.ready_at.items() if at <= now and on_node[n] < room]
+        if not free:
+            return
+        pod.node, pod.ready_at = free[0], now + start_s()
+        on_node[free[0]] += 1
 
 
 def _resize(pods: list[_Pod], wanted: int) -> list[_Pod]:
