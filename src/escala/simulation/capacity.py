@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import yaml
 from pydantic import Field
 
 from escala import __version__
@@ -124,8 +125,6 @@ def load_model(path: Path | None = None) -> CapacityModel:
     fields, each named (exit 2)."""
     if path is None:
         source = resources.files("escala.simulation") / "data" / DEFAULT_MODEL
-        import yaml
-
         data, where = yaml.safe_load(source.read_text()), f"capacity model {DEFAULT_MODEL}"
     else:
         data, where = read_yaml(path, "capacity model"), f"capacity model {path}"
@@ -225,6 +224,4 @@ def _knee(points: list[LadderPoint], target_ms: float, cpu: Cpu) -> Latency:
 
 def dump_model(model: CapacityModel) -> str:
     """The model as the YAML document `load_model` reads back."""
-    import yaml
-
     return yaml.safe_dump(model.model_dump(mode="json", by_alias=True), sort_keys=False)
