@@ -63,24 +63,28 @@ def test_the_shipped_model_loads_and_says_where_it_was_measured() -> None:
     assert model.latency.knee_delivered_per_s > 0
 
 
-def test_a_model_from_another_version_is_refused(tmp_path: Path, capsys) -> None:
+def simulate_with(tmp_path: Path, capsys, change) -> object:  # type: ignore[no-untyped-def]
+    """`escala simulate` with a fitted model file that `change` has edited."""
     data = yaml.safe_load(dump_model(fit(ladder(), 100.0, measured(ladder()))))
-    data["escalaVersion"] = "0.0.9"
-    path = tmp_path / "old.yaml"
+    change(data)
+    path = tmp_path / "model.yaml"
     path.write_text(yaml.safe_dump(data))
-    result = escala(capsys, "simulate", str(PROFILE), "--model", str(path))
+    return escala(capsys, "simulate", str(PROFILE), "--model", str(path))
+
+
+def test_a_model_from_another_version_is_refused(tmp_path: Path, capsys) -> None:
+    result = simulate_with(tmp_path, capsys, lambda d: d.update(escalaVersion="0.0.9"))
     assert result.code == 2
     assert "escalaVersion: measured with escala 0.0.9" in result.err
     assert "escala load --calibrate" in result.err
 
 
 def test_a_model_with_a_field_missing_is_refused_naming_it(tmp_path: Path, capsys) -> None:
-    data = yaml.safe_load(dump_model(fit(ladder(), 100.0, measured(ladder()))))
-    del data["cpu"]["perDelivered"]
-    del data["latency"]
-    path = tmp_path / "partial.yaml"
-    path.write_text(yaml.safe_dump(data))
-    result = escala(capsys, "simulate", str(PROFILE), "--model", str(path))
+    def drop(data: dict) -> None:
+        del data["cpu"]["perDelivered"]
+        del data["latency"]
+
+    result = simulate_with(tmp_path, capsys, drop)
     assert result.code == 2
     assert "cpu.perDelivered: Field required" in result.err
     assert "latency: Field required" in result.err
