@@ -142,3 +142,27 @@ def test_the_terminal_chart_draws_each_case(capsys) -> None:
     assert result.code == 0, result.err
     assert "ready replicas" in result.out and "kubernetes" in result.out
     assert "hours" in result.out
+
+
+def test_a_stored_cluster_is_simulated_with_its_node_group(tmp_path, capsys, monkeypatch) -> None:
+    from tests.cli.run import public_key
+
+    monkeypatch.setenv("ESCALA_STATE_STORE", f"file://{tmp_path}/state")
+    key = tmp_path / "admin.pub"
+    key.write_text(public_key())
+    zones = "eu-west-1a,eu-west-1b,eu-west-1c"
+    created = escala(
+        capsys, "create", "cluster", "--name", "lab.k8s.local", "--zones", zones,
+        "--master-zones", zones, "--master-count", "3", "--node-count", "3",
+        "--node-size", "t3.large", "--master-size", "t3.small", "--ssh-public-key", str(key),
+    )  # fmt: skip
+    assert created.code == 0, created.err
+    result = escala(capsys, "simulate", str(PROFILES / "lobby-spike.yaml"), "--case",
+                    "cluster/lab.k8s.local@60", "--max", "12", "-o", "json")  # fmt: skip
+    assert result.code == 0, result.err
+    run = json.loads(result.out)["runs"][0]
+    case = run["case"]
+    assert (case["node_type"], case["min_nodes"], case["masters"]) == ("t3.large", 3, 3)
+    assert case["master_type"] == "t3.small"
+    assert (case["cpu_target"], case["max_size"]) == (60, 12)
+    assert run["summary"]["peak_nodes"] >= 3
