@@ -26,7 +26,9 @@ def simulate_command(
         help="Several cases on one chart instead: e.g. ec2,fargate@60,kubernetes "
         "(@ sets a case's CPU target).",
     ),
-    target: float | None = typer.Option(None, "--target", help="CPU target %% (1-100)."),
+    target: float | None = typer.Option(
+        None, "--target", help="CPU target, percent (1-100); overrides the case's."
+    ),
     min_size: int | None = typer.Option(None, "--min", help="Fewest replicas."),
     max_size: int | None = typer.Option(None, "--max", help="Most replicas."),
     model: Path | None = typer.Option(
