@@ -24,6 +24,7 @@ def test_a_short_ladder_writes_a_model_that_loads(tmp_path: Path) -> None:
     assert sending.delivered_per_s == pytest.approx(sending.sent_per_s * 99, rel=0.05)
     assert sending.cpu_cores > 0 and sending.p99_ms is not None
     assert again.measured.redis and again.measured.server == "fast"
+    assert again.measured.versions["redis-server"]  # the Redis it relayed through
     assert again.measured.versions["escala"] and again.measured.machine.cores >= 1
     assert again.memory.base_mib > 10  # a Python process holds tens of MiB
 

@@ -74,7 +74,7 @@ def calibrate(opts: CalibrateOptions, progress: Progress | None = None) -> Capac
         machine=this_machine(),
         server=opts.server,
         redis=opts.redis is not None,
-        versions=versions(),
+        versions=versions(opts.redis),
         points=points,
     )
     return fit(points, opts.latency_target_ms, measured)
@@ -181,13 +181,22 @@ def this_machine() -> Machine:
     )
 
 
-def versions() -> dict[str, str]:
+def versions(redis_url: str | None) -> dict[str, str]:
+    """escala's, its server libraries' and, when one relayed, the Redis server's."""
     out = {"escala": __version__}
     for package in ("picows", "uvloop", "python-socketio", "redis"):
         try:
             out[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             continue
+    if redis_url is not None:
+        import redis
+
+        client = redis.Redis.from_url(redis_url)
+        try:
+            out["redis-server"] = str(client.info("server")["redis_version"])
+        finally:
+            client.close()
     return out
 
 
