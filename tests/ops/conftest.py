@@ -1,4 +1,5 @@
-"""The operations tests' world: moto for AWS, the fake for the Kubernetes API."""
+"""The operations tests' world: moto for AWS, the fake for the Kubernetes API; the
+access tests use the bootstrap fixtures (a state store holding one cluster)."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ import pytest
 from escala.cloud.aws.session import ClientFactory
 from escala.kube.client import KubeClient
 from escala.state import StateStore
+from tests.bootstrap.conftest import cluster, store  # noqa: F401  (access grant reads the spec)
+from tests.kube.conftest import fake_api, kubeconfig  # noqa: F401  (access grant talks to the fake)
 from tests.kube.fake_apiserver import FakeApiServer, FakeCluster, running
 from tests.ops.world import CLUSTER, Kubelets, build_aws, build_store
 
