@@ -36,12 +36,12 @@ class World:
 def world(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     """Three masters and two nodes, InService in moto and registered in the fake."""
     build_aws()
-    store = build_store(tmp_path / "state")
-    monkeypatch.setenv("ESCALA_STATE_STORE", store.url)
+    state_store = build_store(tmp_path / "state")
+    monkeypatch.setenv("ESCALA_STATE_STORE", state_store.url)
     with running(FakeCluster()) as api:
-        kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig", CLUSTER)
-        monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+        config = api.write_kubeconfig(tmp_path / "kubeconfig", CLUSTER)
+        monkeypatch.setenv("KUBECONFIG", str(config))
         kubelets = Kubelets(api.cluster)
         kubelets.sync()
-        yield World(ClientFactory(), store, api, kubeconfig, kubelets)
+        yield World(ClientFactory(), state_store, api, config, kubelets)
         kubelets.stop()
