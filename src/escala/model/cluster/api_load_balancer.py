@@ -11,10 +11,10 @@ from escala.cloud.aws.security_group import SecurityGroup
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.vpc import Vpc
 from escala.model.cluster.firewall import API_ELB, security_group_name
-from escala.model.context import ModelContext
+from escala.model.context import ClusterContext
 
 
-def build_api_load_balancer(ctx: ModelContext) -> None:
+def build_api_load_balancer(ctx: ClusterContext) -> None:
     name = api_load_balancer_name(ctx.cluster_name)
     subnets = [ctx.get(Subnet, s.name) for s in ctx.cluster.spec.subnets]
     lb = LoadBalancer(
