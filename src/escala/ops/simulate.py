@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from escala.api.chat_service import complete
+from escala.api.chat_service_spec import complete
 from escala.errors import UsageError
 from escala.simulation.capacity import CapacityModel, load_model
 from escala.simulation.cases import (

@@ -11,8 +11,9 @@ import dataclasses
 from dataclasses import dataclass
 
 from escala.api import Cluster, InstanceGroup, Role
-from escala.api.chat_service import (
-    CPU_TARGET,
+from escala.api.chat_deployment import MAX_REPLICAS, MIN_REPLICAS
+from escala.api.chat_scaling import CPU_TARGET
+from escala.api.chat_service_spec import (
     FARGATE_CPU,
     FARGATE_MEMORY,
     MACHINE_TYPE,
@@ -23,9 +24,7 @@ from escala.api.chat_service import (
 )
 from escala.api.defaults import MACHINE_TYPE as NODE_MACHINE_TYPE
 from escala.errors import UsageError
-from escala.kube.manifests import ChatOptions
 
-_DEPLOY = {f.name: f.default for f in dataclasses.fields(ChatOptions)}
 KINDS = ("ec2", "fargate", "kubernetes")
 
 
@@ -64,9 +63,9 @@ class KubernetesCase:
     max_nodes: int = 6
     masters: int = 3
     master_type: str = NODE_MACHINE_TYPE
-    min_size: int = _DEPLOY["min_replicas"]
-    max_size: int = _DEPLOY["max_replicas"]
-    cpu_target: float = float(_DEPLOY["cpu_target"])
+    min_size: int = MIN_REPLICAS
+    max_size: int = MAX_REPLICAS
+    cpu_target: float = CPU_TARGET
     pod_request_m: int = 250
     pod_limit_m: int = 1000
     node_reserved_m: int = 350  # kube-proxy, the CNI, metrics-server and Redis's share
