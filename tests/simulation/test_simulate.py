@@ -166,3 +166,28 @@ def test_a_stored_cluster_is_simulated_with_its_node_group(tmp_path, capsys, mon
     assert case["master_type"] == "t3.small"
     assert (case["cpu_target"], case["max_size"]) == (60, 12)
     assert run["summary"]["peak_nodes"] >= 3
+
+
+def test_kubernetes_pods_wait_for_new_nodes_and_nodes_go_ten_minutes_after(tmp_path) -> None:
+    """More pods than two t3.medium nodes hold (6 each): the extra pods are pending until
+    cluster-autoscaler's nodes have booted; after the load falls the HPA holds 5 minutes,
+    then the emptied nodes stay 10 more before they go."""
+    model = load_model()
+    rate = model.latency.knee_delivered_per_s * 3 / 999  # ~ 3 cores of demand in a lobby
+    path = write(
+        tmp_path,
+        "  duration: 2h\n  steps:\n"
+        f"  - {{from: 0m, to: 30m, connections: 1000, messagesPerSecond: {rate}}}\n"
+        f"  - {{from: 30m, to: 2h, connections: 1000, messagesPerSecond: {rate / 50}}}\n",
+    )
+    from escala.simulation.cases import KubernetesCase
+
+    case = KubernetesCase(max_size=20, max_nodes=6)
+    s = simulate(case, sample(load_profile(path), TICK_S, 0), model).series
+    grown = int(s.nodes.argmax())
+    assert s.nodes.max() > 2 and (s.ready[:grown] <= 12).all()
+    booted = next(i for i in range(grown, len(s.ready)) if s.ready[i] > 12)
+    assert (booted - grown) * TICK_S >= 0.9 * case.node_boot_s
+    fall = int(30 * 60 / TICK_S)
+    assert s.nodes[fall + int(15 * 60 / TICK_S)] > 2  # 5 min HPA window + 10 min unneeded
+    assert s.nodes[-1] == 2

@@ -352,7 +352,11 @@ def _kubernetes(
     window: deque[float] = deque(maxlen=3)  # metrics-server's 15 s window
     rec = _Recorder(load)
     for i, now in enumerate(load.seconds):
-        _schedule(pods, nodes, pods_per_node, now, lambda: _jitter(rng, case.pod_start_s))
+        # Pods the scheduler could not place: what cluster-autoscaler sees as unschedulable
+        # (pods the HPA adds later in this tick get their chance first).
+        unschedulable = _schedule(
+            pods, nodes, pods_per_node, now, lambda: _jitter(rng, case.pod_start_s)
+        )
         ready = sum(1 for p in pods if p.ready_at is not None and p.ready_at <= now)
         s = _serve(costs, load, i, ready, cores, memory_limit)
         if ready:
@@ -370,8 +374,7 @@ def _kubernetes(
                 NodeView(str(n), sum(1 for p in pods if p.node == n), at <= now)
                 for n, at in nodes.ready_at.items()
             ]
-            pending = sum(1 for p in pods if p.node is None)
-            decision = ca.scan(t, views, pending)
+            decision = ca.scan(t, views, unschedulable)
             for _ in range(decision.add):
                 nodes.add(now + _jitter(rng, case.node_boot_s))
             for name in decision.remove:
@@ -384,18 +387,20 @@ def _kubernetes(
 
 def _schedule(
     pods: list[_Pod], nodes: _Nodes, room: int, now: float, start_s: Callable[[], float]
-) -> None:
-    """The scheduler: each pending pod onto the first joined node with room."""
+) -> int:
+    """The scheduler: each pending pod onto the first joined node with room; returns how
+    many are left pending."""
     pending = [p for p in pods if p.node is None]
     if not pending:
-        return
+        return 0
     on_node = {n: sum(1 for p in pods if p.node == n) for n in nodes.ready_at}
-    for pod in pending:
+    for placed, pod in enumerate(pending):
         free = [n for n, at in nodes.ready_at.items() if at <= now and on_node[n] < room]
         if not free:
-            return
+            return len(pending) - placed
         pod.node, pod.ready_at = free[0], now + start_s()
         on_node[free[0]] += 1
+    return 0
 
 
 def _resize(pods: list[_Pod], wanted: int) -> list[_Pod]:
