@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
+from typing import NamedTuple
 
 import psutil
 
@@ -83,13 +84,16 @@ def calibrate(opts: CalibrateOptions, progress: Progress | None = None) -> Capac
 def measure(
     url: str, process: psutil.Process, connections: int, rate: float, step_s: float
 ) -> LadderPoint:
-    """One rung: `connections` clients, `rate` msgs/s in all; the replica's CPU and RSS
-    are sampled while the senders send."""
-    samples: list[tuple[float, float, float, float]] = []
+    """One rung: `connections` clients, `rate` msgs/s in all. The replica's CPU and RSS,
+    the generator's CPU and the run's counters are sampled together as the run reports
+    progress; CPU and rates are taken over the same stretch, from the first sample after
+    deliveries began to the last one before the senders stopped (on a busy machine the
+    connects can eat into the planned send window)."""
+    samples: list[_Sample] = []
     me = psutil.Process()
     workers: dict[int, psutil.Process] = {}
 
-    def sample(_: Counters, __: float) -> None:
+    def sample(counters: Counters, __: float) -> None:
         cpu = process.cpu_times()
         for child in me.children():
             workers.setdefault(child.pid, child)
@@ -101,7 +105,11 @@ def measure(
                 continue
             load += times.user + times.system
         rss = process.memory_info().rss / 2**20
-        samples.append((time.time(), cpu.user + cpu.system, rss, load))
+        samples.append(
+            _Sample(
+                time.time(), cpu.user + cpu.system, rss, load, counters.sent, counters.delivered
+            )
+        )
 
     senders = min(connections, math.ceil(rate / SENDER_RATE)) if rate > 0 else 0
     ramp = max(1.0, connections / CONNECTS_PER_S)
@@ -119,21 +127,33 @@ def measure(
         ),
         sample,
     )
-    send_from = result.started + ramp + SETTLE_S + 0.5
+    send_from = result.started + ramp + SETTLE_S
     send_until = result.started + duration - DRAIN_S
-    window = [s for s in samples if send_from <= s[0] <= send_until] or samples[-2:]
-    seconds = max(window[-1][0] - window[0][0], 1e-6)
-    summary = result.summary
-    send_window = duration - ramp - SETTLE_S
+    window = [s for s in samples if send_from <= s.at <= send_until]
+    if senders:
+        window = [s for s in window if s.delivered > 0]
+    if len(window) < 2:
+        window = samples[-2:]
+    first, last = window[0], window[-1]
+    seconds = max(last.at - first.at, 1e-6)
     return LadderPoint(
-        connections=summary.connected,
-        sent_per_s=summary.sent / send_window,
-        delivered_per_s=summary.delivered_per_s,
-        cpu_cores=(window[-1][1] - window[0][1]) / seconds,
-        load_cpu_cores=(window[-1][3] - window[0][3]) / seconds,
-        rss_mib=max(s[2] for s in window),
-        p99_ms=summary.latency_p99_ms,
+        connections=result.summary.connected,
+        sent_per_s=(last.sent - first.sent) / seconds,
+        delivered_per_s=(last.delivered - first.delivered) / seconds,
+        cpu_cores=(last.cpu - first.cpu) / seconds,
+        load_cpu_cores=(last.load_cpu - first.load_cpu) / seconds,
+        rss_mib=max(s.rss_mib for s in window),
+        p99_ms=result.summary.latency_p99_ms,
     )
+
+
+class _Sample(NamedTuple):
+    at: float
+    cpu: float  # the replica's CPU seconds so far
+    rss_mib: float
+    load_cpu: float  # the load workers' CPU seconds so far
+    sent: int
+    delivered: int
 
 
 @contextmanager
