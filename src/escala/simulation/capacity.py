@@ -145,6 +145,7 @@ def fit(points: list[LadderPoint], target_ms: float, measured: Measured) -> Capa
     connections); least squares over the sending rungs, less that, gives the base and the
     per-message terms (clipped at zero: a negative cost is noise). The knee is read off
     the rate ladder at the busiest connection count."""
+    points = [p for p in points if p.connections > 0]  # a rung whose clients all failed
     idle = [p for p in points if p.sent_per_s == 0] or points
     sending = [p for p in points if p.sent_per_s > 0] or points
     per_connection, _ = _line([p.connections for p in idle], [p.cpu_cores for p in idle])
