@@ -91,7 +91,7 @@ def _role(role: str = "nodes", policy: dict[str, Any] | None = None, **kw: Any) 
     return IamRole(name=name, policy=policy, tags=_tags(name), **kw)
 
 
-def _launch_template(machine_type: str = "t3.small") -> list[Task]:
+def _launch_template(changed: bool = False) -> list[Task]:
     vpc = _vpc()
     group = _group(vpc)
     role = _role()
@@ -99,7 +99,7 @@ def _launch_template(machine_type: str = "t3.small") -> list[Task]:
     template = LaunchTemplate(
         name=f"nodes.{OWNER}",
         image=IMAGE,
-        machine_type=machine_type,
+        machine_type="t3.medium" if changed else "t3.small",
         root_volume_size=16,
         root_volume_type="gp3",
         instance_profile=profile,
@@ -111,7 +111,7 @@ def _launch_template(machine_type: str = "t3.small") -> list[Task]:
     return [vpc, group, role, profile, template]
 
 
-def _autoscaling_group(max_size: int = 2) -> list[Task]:
+def _autoscaling_group(changed: bool = False) -> list[Task]:
     tasks = _launch_template()
     vpc, template = tasks[0], tasks[-1]
     assert isinstance(vpc, Vpc) and isinstance(template, LaunchTemplate)
@@ -121,20 +121,20 @@ def _autoscaling_group(max_size: int = 2) -> list[Task]:
         name=f"nodes.{OWNER}",
         launch_template=template,
         min_size=0,
-        max_size=max_size,
+        max_size=3 if changed else 2,
         subnets=subnets,
         tags=_tags(f"nodes.{OWNER}"),
     )
     return [*tasks, *subnets, group]
 
 
-def _load_balancer(zones: int = 2) -> list[Task]:
+def _load_balancer(changed: bool = False) -> list[Task]:
     vpc = _vpc()
     subnets = _subnets(vpc, 3)
     group = _group(vpc, "alb")
     balancer = LoadBalancer(
         name="chat-kinds",
-        subnets=subnets[:zones],
+        subnets=subnets if changed else subnets[:2],
         security_groups=[group],
         type="application",
         tags=_tags("chat-kinds"),
@@ -155,7 +155,7 @@ def _target_group(vpc: Vpc, name: str = "chat-kinds", health: str = "/readyz", *
     )
 
 
-def _listener(target: str = "chat-kinds") -> list[Task]:
+def _listener(changed: bool = False) -> list[Task]:
     tasks = _load_balancer()
     vpc, balancer = tasks[0], tasks[-1]
     assert isinstance(vpc, Vpc) and isinstance(balancer, LoadBalancer)
@@ -163,7 +163,7 @@ def _listener(target: str = "chat-kinds") -> list[Task]:
     listener = Listener(
         name="chat-kinds",
         load_balancer=balancer,
-        target_group=next(t for t in targets if t.name == target),
+        target_group=targets[changed],
         port=80,
         protocol="HTTP",
         tags=_tags("chat-kinds"),
@@ -171,12 +171,12 @@ def _listener(target: str = "chat-kinds") -> list[Task]:
     return [*tasks, *targets, listener]
 
 
-def _task_definition(image_tag: str = "0.1.0") -> list[Task]:
+def _task_definition(changed: bool = False) -> list[Task]:
     role = _role("task-execution", _policy("logs:CreateLogStream"), trusted_service=ECS_TASKS)
     logs = LogGroup(name="/escala/chat/kinds", tags=_tags("/escala/chat/kinds"))
     definition = TaskDefinition(
         name="chat-kinds",
-        image=f"{CHAT_IMAGE}:{image_tag}",
+        image=f"{CHAT_IMAGE}:0.2.0" if changed else f"{CHAT_IMAGE}:0.1.0",
         cpu=256,
         memory=512,
         port=3000,
@@ -189,7 +189,7 @@ def _task_definition(image_tag: str = "0.1.0") -> list[Task]:
     return [role, logs, definition]
 
 
-def _ecs_service(zones: int = 2) -> list[Task]:
+def _ecs_service(changed: bool = False) -> list[Task]:
     network = _load_balancer()
     vpc, subnets, balancer = network[0], network[1:4], network[-1]
     assert isinstance(vpc, Vpc) and isinstance(balancer, LoadBalancer)
@@ -209,7 +209,7 @@ def _ecs_service(zones: int = 2) -> list[Task]:
         name="chat-kinds",
         cluster=cluster,
         task_definition=definition[-1],  # type: ignore[arg-type]
-        subnets=subnets[:zones],  # type: ignore[arg-type]
+        subnets=subnets if changed else subnets[:2],  # type: ignore[arg-type]
         security_groups=[tasks_group],
         target_group=target,
         listener=listener,
@@ -220,28 +220,34 @@ def _ecs_service(zones: int = 2) -> list[Task]:
     return [*network, target, listener, tasks_group, cluster, *definition, service]
 
 
-def _scalable_target(max_capacity: int = 4) -> list[Task]:
+def _scalable_target(changed: bool = False) -> list[Task]:
     tasks = _ecs_service()
     service = tasks[-1]
     assert isinstance(service, EcsService)
     target = ScalableTarget(
-        name="chat-kinds", service=service, min_capacity=1, max_capacity=max_capacity
+        name="chat-kinds", service=service, min_capacity=1, max_capacity=6 if changed else 4
     )
     return [*tasks, target]
 
 
-def _service_scaling_policy(cpu_target: float = 50) -> list[Task]:
+def _service_scaling_policy(changed: bool = False) -> list[Task]:
     tasks = _scalable_target()
     target = tasks[-1]
     assert isinstance(target, ScalableTarget)
-    return [*tasks, ServiceScalingPolicy(name="cpu-target", target=target, cpu_target=cpu_target)]
+    policy = ServiceScalingPolicy(
+        name="cpu-target", target=target, cpu_target=60 if changed else 50
+    )
+    return [*tasks, policy]
 
 
-def _scaling_policy(cpu_target: float = 50) -> list[Task]:
+def _scaling_policy(changed: bool = False) -> list[Task]:
     tasks = _autoscaling_group()
     group = tasks[-1]
     assert isinstance(group, AutoscalingGroup)
-    return [*tasks, ScalingPolicy(name=f"cpu-target.{OWNER}", group=group, cpu_target=cpu_target)]
+    policy = ScalingPolicy(
+        name=f"cpu-target.{OWNER}", group=group, cpu_target=40 if changed else 50
+    )
+    return [*tasks, policy]
 
 
 def _disable_dns_hostnames(cloud: ClientFactory, vpc: Task) -> None:
@@ -381,36 +387,18 @@ CASES = (
     Case(IamRole, _iam_role, "policy"),
     Case(InstanceProfile, _instance_profile, "role", drift=_remove_profile_role),
     Case(KeyPair, _key_pair, "publicKeySha256"),
-    Case(
-        LaunchTemplate, lambda c: _launch_template("t3.medium" if c else "t3.small"), "instanceType"
-    ),
-    Case(AutoscalingGroup, lambda c: _autoscaling_group(3 if c else 2), "maxSize"),
-    Case(
-        ScalingPolicy,
-        lambda c: _scaling_policy(40 if c else 50),
-        "targetValue",
-        deleted_with=AutoscalingGroup,
-    ),
-    Case(LoadBalancer, lambda c: _load_balancer(3 if c else 2), "subnets"),
+    Case(LaunchTemplate, _launch_template, "instanceType"),
+    Case(AutoscalingGroup, _autoscaling_group, "maxSize"),
+    Case(ScalingPolicy, _scaling_policy, "targetValue", deleted_with=AutoscalingGroup),
+    Case(LoadBalancer, _load_balancer, "subnets"),
     Case(TargetGroup, _target_group_only, "healthCheck"),
-    Case(
-        Listener,
-        lambda c: _listener("chat-kinds-b" if c else "chat-kinds"),
-        "forwardTo",
-        deleted_with=LoadBalancer,
-        old_shown_by_id=True,
-    ),
+    Case(Listener, _listener, "forwardTo", deleted_with=LoadBalancer, old_shown_by_id=True),
     Case(EbsVolume, _ebs_volume, "size"),
     # Fargate is its only capacity provider, and nothing else of a cluster is compared.
     Case(EcsCluster, _ecs_cluster, None),
     Case(LogGroup, _log_group, "retentionDays"),
-    Case(TaskDefinition, lambda c: _task_definition("0.2.0" if c else "0.1.0"), "image"),
-    Case(EcsService, lambda c: _ecs_service(3 if c else 2), "subnets"),
-    Case(ScalableTarget, lambda c: _scalable_target(6 if c else 4), "maxCapacity"),
-    Case(
-        ServiceScalingPolicy,
-        lambda c: _service_scaling_policy(60 if c else 50),
-        "targetValue",
-        deleted_with=ScalableTarget,
-    ),
+    Case(TaskDefinition, _task_definition, "image"),
+    Case(EcsService, _ecs_service, "subnets"),
+    Case(ScalableTarget, _scalable_target, "maxCapacity"),
+    Case(ServiceScalingPolicy, _service_scaling_policy, "targetValue", deleted_with=ScalableTarget),
 )
