@@ -8,7 +8,10 @@ kinds together; a failure here names the one kind that broke.
 
 import pytest
 
+from escala.cloud.aws.classic_load_balancer import ClassicLoadBalancer
+from escala.cloud.aws.instance import Instance
 from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.tags import OWNED, SHARED, as_list, ownership_tag
 from escala.cloud.aws.task import Fields, Task
 from escala.cloud.aws.tasks import ALL_DELETABLE, ALL_TASKS, CHAT_SERVICE_DELETABLE
 from escala.errors import CannotChangeField
@@ -107,3 +110,44 @@ def test_a_changed_rule_is_a_new_rule_and_the_group_revokes_the_old_one(aws):
     ]
     assert _find(cloud, rule_graph()) is None, "the old CIDR is still allowed"
     assert _find(cloud, rule_graph("198.51.100.0/24")) is not None, "the new CIDR is not allowed"
+
+
+def _classic_load_balancer(cloud: ClientFactory, name: str, tags: list[dict[str, str]]) -> None:
+    """What Kubernetes' in-tree AWS code makes for a `type: LoadBalancer` Service."""
+    cloud.client("elb").create_load_balancer(
+        LoadBalancerName=name,
+        Listeners=[{"Protocol": "TCP", "LoadBalancerPort": 80, "InstancePort": 30080}],
+        AvailabilityZones=["eu-west-1a"],
+        Tags=tags,
+    )
+
+
+def _instance(cloud: ClientFactory, name: str, tags: list[dict[str, str]]) -> None:
+    """What an Auto Scaling Group launches, tagged at launch."""
+    ec2 = cloud.client("ec2")
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ec2.run_instances(
+        ImageId=image,
+        MinCount=1,
+        MaxCount=1,
+        TagSpecifications=[
+            {"ResourceType": "instance", "Tags": [*tags, {"Key": "Name", "Value": name}]}
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "make"),
+    [(ClassicLoadBalancer, _classic_load_balancer), (Instance, _instance)],
+    ids=["ClassicLoadBalancer", "Instance"],
+)
+def test_kinds_escala_never_creates_are_discovered_by_tag_and_deleted(kind, make, aws):
+    """`delete cluster` also meets what others made for the cluster: the owned ones go,
+    a `shared` one stays."""
+    cloud = ClientFactory()
+    make(cloud, "a1b2c3d4e5f6", as_list({ownership_tag(OWNER): OWNED}))
+    make(cloud, "f6e5d4c3b2a1", as_list({ownership_tag(OWNER): SHARED}))
+    owned = kind.discover(cloud, OWNER)
+    assert [o.name for o in owned] == ["a1b2c3d4e5f6"], f"{kind.kind}: {owned}"
+    owned[0].delete(cloud, owned[0].id)
+    assert kind.discover(cloud, OWNER) == [], f"{kind.kind}: still discovered after delete"
