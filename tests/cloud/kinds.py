@@ -30,9 +30,9 @@ from escala.cloud.aws.security_group import SecurityGroup, SecurityGroupRule
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.tags import cluster_tags
-from escala.cloud.aws.task import Task
 from escala.cloud.aws.task_definition import TaskDefinition
 from escala.cloud.aws.vpc import Vpc
+from escala.reconcile.task import Task
 
 OWNER = "kinds.k8s.local"
 ZONES = ("eu-west-1a", "eu-west-1b", "eu-west-1c")

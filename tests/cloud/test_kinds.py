@@ -10,12 +10,12 @@ import pytest
 
 from escala.cloud.aws.classic_load_balancer import ClassicLoadBalancer
 from escala.cloud.aws.instance import Instance
+from escala.cloud.aws.registry import ALL_DELETABLE, ALL_TASKS, CHAT_SERVICE_DELETABLE
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import OWNED, SHARED, as_list, ownership_tag
-from escala.cloud.aws.task import Fields, Task
-from escala.cloud.aws.tasks import ALL_DELETABLE, ALL_TASKS, CHAT_SERVICE_DELETABLE
 from escala.errors import CannotChangeField
 from escala.reconcile.engine import Apply, ordered, run
+from escala.reconcile.task import Fields, Task
 from tests.cloud.kinds import CASES, OWNER, Case, rule_graph
 
 DELETABLE = {*ALL_DELETABLE, *CHAT_SERVICE_DELETABLE}
