@@ -18,7 +18,9 @@ import yaml
 from escala.api import Cluster, InstanceGroup, Networking, Role
 from escala.bootstrap import kubeadm
 from escala.cloud.aws.load_balancer import elb_name
+from escala.cloud.aws.tags import csi_volume_tags
 from escala.errors import SpecInvalid
+from escala.kube.addons import storage_addons
 
 # Pinned add-on versions (bump deliberately, with the Kubernetes versions they support).
 CALICO_MANIFEST = (
@@ -96,6 +98,12 @@ def _ccm_manifest(cluster: Cluster) -> str:
     )
 
 
+def _storage_manifest(cluster: Cluster) -> str:
+    """The EBS CSI driver and the StorageClasses, applied by the first master at boot."""
+    objects = storage_addons(cluster.name, cluster.spec.region, csi_volume_tags(cluster.name))
+    return yaml.safe_dump_all(objects, sort_keys=False)
+
+
 class _Dumper(yaml.SafeDumper):
     """Multi-line strings as literal blocks: readable, and small (EC2 allows 16 KB)."""
 
@@ -140,6 +148,9 @@ def render_user_data(
             _write_packed(
                 "/etc/escala/addons/aws-cloud-controller-manager.yaml", _ccm_manifest(cluster)
             )
+        )
+        write_files.append(
+            _write_packed("/etc/escala/addons/aws-ebs-csi-driver.yaml", _storage_manifest(cluster))
         )
     if cluster.spec.networking is Networking.kubenet:
         write_files.append(_write_packed(KUBENET_SCRIPT, _file("kubenet-cni.sh"), "0755"))

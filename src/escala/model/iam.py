@@ -15,6 +15,7 @@ from escala.cloud.aws.iam_role import IamRole
 from escala.cloud.aws.instance_profile import InstanceProfile
 from escala.cloud.aws.tags import CLUSTER_TAG
 from escala.model.context import ModelContext
+from escala.model.ebs_csi import ebs_csi_statements
 
 ECR_READ = (
     "ecr:GetAuthorizationToken",
@@ -55,11 +56,11 @@ MASTER_READ = (
     "kms:DescribeKey",
 )
 # Creating can only be scoped by the tags of the request, which Kubernetes sets.
+# (Volumes are the EBS CSI driver's, created tagged only: escala.model.ebs_csi.)
 MASTER_CREATE = (
     "ec2:CreateRoute",
     "ec2:CreateSecurityGroup",
     "ec2:CreateTags",
-    "ec2:CreateVolume",
     "elasticloadbalancing:CreateLoadBalancer",
     "elasticloadbalancing:CreateTargetGroup",
     "elasticloadbalancing:CreateListener",
@@ -145,6 +146,7 @@ def master_policy(cluster: Cluster) -> dict[str, Any]:
             _statement(MASTER_CREATE),
             _statement(MASTER_MODIFY_OWNED, Condition=owned),
             _statement(["iam:CreateServiceLinkedRole"], Condition=ELB_SERVICE_LINKED_ROLE),
+            *ebs_csi_statements(cluster.name),
             *_state_statements(cluster, ["*"]),
         ],
     }

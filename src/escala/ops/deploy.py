@@ -1,20 +1,19 @@
 """`escala deploy chat` / `escala delete chat`: put the chat and its autoscalers on a cluster.
 
-The manifests come from `escala.kube.manifests`, `escala.kube.metrics_server` and
-`escala.kube.cluster_autoscaler`;
-this module only decides what to send. Applying is idempotent: objects are created, or
-replaced when they differ, and a second run with the same flags changes nothing. The one
-field escala does not own after the first run is the chat Deployment's replica count,
-which belongs to the HorizontalPodAutoscaler from then on.
+The manifests come from `escala.kube.manifests` (the chat) and `escala.kube.addons` (the
+cluster's add-ons); this module only decides what to send. Applying is idempotent:
+objects are created, or replaced when they differ, and a second run with the same flags
+changes nothing. The one field escala does not own after the first run is the chat
+Deployment's replica count, which belongs to the HorizontalPodAutoscaler from then on.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from escala.cloud.aws.tags import csi_volume_tags
+from escala.kube.addons import cluster_addons
 from escala.kube.client import KubeClient, Obj
-from escala.kube.cluster_autoscaler import cluster_autoscaler
 from escala.kube.manifests import CHAT, ChatOptions, chat_app, chat_service
-from escala.kube.metrics_server import metrics_server
 
 
 @dataclass(frozen=True)
@@ -28,11 +27,16 @@ class Applied:
 
 
 def desired(options: ChatOptions) -> list[Obj]:
-    """Every object `deploy chat` writes, in creation order: the cluster's add-ons in
-    kube-system first (metrics-server, which the HPA reads CPU from, and
-    cluster-autoscaler), then the chat app."""
-    ca = cluster_autoscaler(options.cluster_name, options.kubernetes_version, options.region)
-    return [*metrics_server(), *ca, *chat_app(options)]
+    """Every object `deploy chat` writes, in creation order: the cluster's add-ons first
+    (the HPA's metrics, cluster-autoscaler, the EBS CSI driver and StorageClasses the
+    chat's database claims its volume from), then the chat app."""
+    addons = cluster_addons(
+        options.cluster_name,
+        options.kubernetes_version,
+        options.region,
+        csi_volume_tags(options.cluster_name),
+    )
+    return [*addons, *chat_app(options)]
 
 
 def deploy(
