@@ -99,6 +99,9 @@ def test_every_call_of_the_cluster_commands_is_granted_to_the_operator(
     ok("upgrade", "cluster", *named, "--yes")
     ok("update", "cluster", *named, "--yes")
     ok("get", "secrets", *named)
+    ok("create", "volume", "data", *named, "--zone", ZONES[0], "--size", "5", "--yes")
+    ok("get", "volumes", *named)
+    ok("delete", "volume", "data", *named, "--yes")
     ok("delete", "cluster", *named, "--yes")
 
     actions = {iam_action(c) for c in called}
@@ -107,6 +110,7 @@ def test_every_call_of_the_cluster_commands_is_granted_to_the_operator(
         "autoscaling:TerminateInstanceInAutoScalingGroup",
         "autoscaling:DetachInstances",
         "ec2:ModifyLaunchTemplate",
+        "ec2:CreateVolume",
         "elasticloadbalancing:DescribeLoadBalancers",
         "s3:PutObject",
     } <= actions

@@ -22,6 +22,7 @@ from escala.cli import secrets as _secrets  # noqa: F401  (registers `get secret
 from escala.cli import update as _update_commands  # noqa: F401
 from escala.cli import upgrade as _upgrade  # noqa: F401  (registers `upgrade cluster`)
 from escala.cli import validate as _validate  # noqa: F401  (registers `validate cluster`)
+from escala.cli import volumes as _volumes  # noqa: F401  (registers `create volume` etc.)
 from escala.cli.access import access
 from escala.cli.iam import iam
 from escala.cli.output import err_console
