@@ -4,15 +4,11 @@ fake, and tied to the cluster: its controller runs where its IAM is, that IAM on
 creates volumes tagged for the cluster and only touches volumes already tagged so, and
 the driver tags every volume the way both the policy and `delete cluster` expect."""
 
-import base64
 import fnmatch
-import gzip
 
 import kubernetes_validate
 import pytest
-import yaml
 
-from escala.bootstrap.cloudinit import render_user_data
 from escala.cloud.aws.tags import CLUSTER_TAG, csi_volume_tags, owned_filters
 from escala.kube import ebs_csi_driver as csi
 from escala.kube.addons import storage_addons
@@ -28,24 +24,10 @@ VOLUME_ACTIONS = {"ec2:CreateVolume", "ec2:AttachVolume", "ec2:DetachVolume",
                   "ec2:DeleteVolume", "ec2:ModifyVolume"}  # fmt: skip
 
 
-def _addon_file(group_name: str) -> list[dict] | None:
-    cluster, groups = completed()
-    group = next(g for g in groups if g.name == group_name)
-    for f in yaml.safe_load(render_user_data(cluster, group))["write_files"]:
-        if f["path"] == "/etc/escala/addons/aws-ebs-csi-driver.yaml":
-            return list(yaml.safe_load_all(gzip.decompress(base64.b64decode(f["content"]))))
-    return None
-
-
 @pytest.mark.parametrize("minor", sorted(SUPPORTED))
 def test_the_driver_and_classes_validate_for_each_supported_version(minor) -> None:
     for obj in ADDONS:
         kubernetes_validate.validate(obj, minor, strict=True)
-
-
-def test_the_first_masters_boot_applies_the_same_driver_and_nodes_carry_none() -> None:
-    assert _addon_file("master-eu-west-1a") == ADDONS
-    assert _addon_file("nodes") is None
 
 
 def test_the_driver_image_and_sidecars_are_pinned() -> None:

@@ -16,11 +16,9 @@ from typing import Any
 import yaml
 
 from escala.api import Cluster, InstanceGroup, Networking, Role
-from escala.bootstrap import kubeadm
+from escala.bootstrap import kubeadm, master_files
 from escala.cloud.aws.load_balancer import elb_name
-from escala.cloud.aws.tags import csi_volume_tags
 from escala.errors import SpecInvalid
-from escala.kube.addons import storage_addons
 
 # Pinned add-on versions (bump deliberately, with the Kubernetes versions they support).
 CALICO_MANIFEST = (
@@ -31,6 +29,7 @@ CILIUM_CLI = (
     "https://github.com/cilium/cilium-cli/releases/download/v0.18.3/cilium-linux-amd64.tar.gz"
 )
 BOOT_SCRIPT = "/usr/local/sbin/escala-bootstrap"
+ETCD_BACKUP_TIMER = "escala-etcd-backup.timer"
 KUBENET_SCRIPT = "/usr/local/sbin/escala-kubenet"
 PACKAGES = ["ca-certificates", "curl", "gpg", "unzip", "gettext-base", "apt-transport-https"]
 
@@ -67,6 +66,7 @@ def _env(cluster: Cluster, group: InstanceGroup, api_endpoint: str | None) -> st
         "CALICO_MANIFEST": CALICO_MANIFEST,
         "CILIUM_VERSION": CILIUM_VERSION,
         "CILIUM_CLI": CILIUM_CLI,
+        "MASTER_FILES": master_files.env_value(cluster) if group.spec.role is Role.master else "",
     }
     return "".join(f"{k}={'' if v is None else v}\n" for k, v in values.items())
 
@@ -98,12 +98,6 @@ def _ccm_manifest(cluster: Cluster) -> str:
     )
 
 
-def _storage_manifest(cluster: Cluster) -> str:
-    """The EBS CSI driver and the StorageClasses, applied by the first master at boot."""
-    objects = storage_addons(cluster.name, cluster.spec.region, csi_volume_tags(cluster.name))
-    return yaml.safe_dump_all(objects, sort_keys=False)
-
-
 class _Dumper(yaml.SafeDumper):
     """Multi-line strings as literal blocks: readable, and small (EC2 allows 16 KB)."""
 
@@ -124,6 +118,12 @@ def _write_packed(path: str, content: str, permissions: str = "0644") -> dict[st
     """A large static file gzipped (cloud-init's `gz+b64`): EC2 caps user-data at 16 KB."""
     packed = base64.b64encode(gzip.compress(content.encode(), mtime=0)).decode()
     return {**_write(path, packed, permissions), "encoding": "gz+b64"}
+
+
+def _etcd_backup_units() -> list[dict[str, str]]:
+    """The systemd timer that runs a master's etcd backup script (a master file) hourly."""
+    units = ("escala-etcd-backup.service", ETCD_BACKUP_TIMER)
+    return [_write(f"/etc/systemd/system/{unit}", _file(unit)) for unit in units]
 
 
 def render_user_data(
@@ -149,23 +149,23 @@ def render_user_data(
                 "/etc/escala/addons/aws-cloud-controller-manager.yaml", _ccm_manifest(cluster)
             )
         )
-        write_files.append(
-            _write_packed("/etc/escala/addons/aws-ebs-csi-driver.yaml", _storage_manifest(cluster))
-        )
+        write_files += _etcd_backup_units()
     if cluster.spec.networking is Networking.kubenet:
         write_files.append(_write_packed(KUBENET_SCRIPT, _file("kubenet-cni.sh"), "0755"))
         write_files.append(
             _write("/etc/systemd/system/escala-kubenet.service", _file("kubenet.service"))
         )
+    master = group.spec.role is Role.master
     config = {
         "package_update": True,
-        "packages": PACKAGES,
+        "packages": PACKAGES + (["etcd-client"] if master else []),
         "write_files": write_files,
         "runcmd": [
             ["modprobe", "overlay"],
             ["modprobe", "br_netfilter"],
             ["sysctl", "--system"],
             [BOOT_SCRIPT],
+            *([["systemctl", "enable", "--now", ETCD_BACKUP_TIMER]] if master else []),
         ],
     }
     return "#cloud-config\n" + yaml.dump(config, Dumper=_Dumper, sort_keys=False, width=1000)

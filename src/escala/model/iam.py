@@ -16,6 +16,7 @@ from escala.cloud.aws.instance_profile import InstanceProfile
 from escala.cloud.aws.tags import CLUSTER_TAG
 from escala.model.context import ModelContext
 from escala.model.ebs_csi import ebs_csi_statements
+from escala.state.backups import ETCD_BACKUPS
 
 ECR_READ = (
     "ecr:GetAuthorizationToken",
@@ -136,8 +137,23 @@ def _state_statements(cluster: Cluster, readable: list[str]) -> list[dict[str, A
     ]
 
 
+def _backup_statements(cluster: Cluster) -> list[dict[str, Any]]:
+    """Masters write etcd backups under `<cluster>/backups/etcd/`, encrypted (SSE-S3),
+    and delete the ones retention drops (escala-etcd.sh)."""
+    store = _state_store(cluster)
+    if store is None:
+        return []
+    bucket, prefix = store
+    backups = f"arn:aws:s3:::{bucket}/{prefix + '/' if prefix else ''}{ETCD_BACKUPS}/*"
+    encrypted = {"StringEquals": {"s3:x-amz-server-side-encryption": "AES256"}}
+    return [
+        _statement(["s3:PutObject"], backups, Condition=encrypted),
+        _statement(["s3:DeleteObject"], backups),
+    ]
+
+
 def master_policy(cluster: Cluster) -> dict[str, Any]:
-    """Masters read all of `<cluster>/` in the state store."""
+    """Masters read all of `<cluster>/` in the state store, and write its etcd backups."""
     owned = {"StringEquals": {f"aws:ResourceTag/{CLUSTER_TAG}": cluster.name}}
     return {
         "Version": "2012-10-17",
@@ -148,6 +164,7 @@ def master_policy(cluster: Cluster) -> dict[str, Any]:
             _statement(["iam:CreateServiceLinkedRole"], Condition=ELB_SERVICE_LINKED_ROLE),
             *ebs_csi_statements(cluster.name),
             *_state_statements(cluster, ["*"]),
+            *_backup_statements(cluster),
         ],
     }
 

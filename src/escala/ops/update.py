@@ -1,5 +1,6 @@
 """`update cluster`: plan the AWS resources the stored spec needs, apply them with yes."""
 
+from escala.bootstrap.master_files import publish_master_files
 from escala.bootstrap.secrets import ensure_cluster_secrets
 from escala.cloud.aws.autoscaling_group import AutoscalingGroup
 from escala.cloud.aws.launch_template import LaunchTemplate
@@ -36,6 +37,7 @@ def update_cluster(
     tasks = build_tasks(cluster, groups, public_key.decode() if public_key else None)
     if yes:  # the boot scripts of the instances about to launch fetch these
         ensure_cluster_secrets(store, cluster)
+        publish_master_files(store, cluster)
     target = Apply(clients) if yes else DryRun()
     prune = (AutoscalingGroup, LaunchTemplate)  # of instance groups no longer in the spec
     return run(cluster_name, tasks.values(), clients, target, prune=prune)
