@@ -13,6 +13,7 @@ import pytest
 from escala.groundwork.iam import operator_actions
 from tests.aws_calls import Call, record_calls
 from tests.cli.run import escala, public_key
+from tests.volumes.test_etcd_restore import put_backup
 from tests.reconcile.specs import IMAGE, NAME, ZONES
 
 # S3 is the one service whose IAM action names differ from its API operation names
@@ -102,6 +103,9 @@ def test_every_call_of_the_cluster_commands_is_granted_to_the_operator(
     ok("create", "volume", "data", *named, "--zone", ZONES[0], "--size", "5", "--yes")
     ok("get", "volumes", *named)
     ok("delete", "volume", "data", *named, "--yes")
+    backup = put_backup("escala-state", NAME)
+    ok("get", "backups", *named)
+    ok("restore", "etcd", "--backup", backup, *named, "--force", "--yes")
     ok("delete", "cluster", *named, "--yes")
 
     actions = {iam_action(c) for c in called}
@@ -111,6 +115,7 @@ def test_every_call_of_the_cluster_commands_is_granted_to_the_operator(
         "autoscaling:DetachInstances",
         "ec2:ModifyLaunchTemplate",
         "ec2:CreateVolume",
+        "ssm:SendCommand",
         "elasticloadbalancing:DescribeLoadBalancers",
         "s3:PutObject",
     } <= actions

@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from escala import __version__
+from escala.cli import backups as _backups  # noqa: F401  (registers `get backups`, `restore etcd`)
 from escala.cli import chat, load, verbs
 from escala.cli import chat_service as _chat_service  # noqa: F401  (registers chatservice)
 from escala.cli import cluster as _cluster_commands

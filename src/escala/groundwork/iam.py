@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from escala.cloud.aws import run_command
 from escala.cloud.aws.tasks import operator_iam_actions
 from escala.errors import CloudError, UsageError
 from escala.groundwork.state_bucket import STATE_BUCKET_ACTIONS
@@ -41,6 +42,7 @@ def operator_actions() -> list[str]:
             *kubeconfig.IAM_ACTIONS,
             *STATE_BUCKET_ACTIONS,
             *parameters.IAM_ACTIONS,
+            *run_command.IAM_ACTIONS,
         }
     )
 

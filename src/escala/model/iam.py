@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 from escala.api import Cluster, Role
 from escala.cloud.aws.iam_role import IamRole
 from escala.cloud.aws.instance_profile import InstanceProfile
+from escala.cloud.aws.run_command import AGENT_ACTIONS
 from escala.cloud.aws.tags import CLUSTER_TAG
 from escala.model.context import ModelContext
 from escala.model.ebs_csi import ebs_csi_statements
@@ -163,6 +164,7 @@ def master_policy(cluster: Cluster) -> dict[str, Any]:
             _statement(MASTER_MODIFY_OWNED, Condition=owned),
             _statement(["iam:CreateServiceLinkedRole"], Condition=ELB_SERVICE_LINKED_ROLE),
             *ebs_csi_statements(cluster.name),
+            _statement(AGENT_ACTIONS),  # SSM Run Command: `escala restore etcd`
             *_state_statements(cluster, ["*"]),
             *_backup_statements(cluster),
         ],
