@@ -13,8 +13,8 @@ import pytest
 from escala.groundwork.iam import operator_actions
 from tests.aws_calls import Call, record_calls
 from tests.cli.run import escala, public_key
-from tests.volumes.test_etcd_restore import put_backup
 from tests.reconcile.specs import IMAGE, NAME, ZONES
+from tests.volumes.test_etcd_restore import put_backup
 
 # S3 is the one service whose IAM action names differ from its API operation names
 # (AWS's "Actions, resources, and condition keys for Amazon S3").
