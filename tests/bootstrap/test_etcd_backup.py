@@ -19,7 +19,7 @@ import pytest
 from escala.bootstrap.cloudinit import BOOT_SCRIPT, render_user_data
 from escala.bootstrap.master_files import master_files
 from escala.errors import UsageError
-from escala.model.iam import master_policy
+from escala.model.cluster.iam_roles import master_policy
 from escala.state import open_store
 from escala.state.backups import checked_backup, list_backups
 from tests.bootstrap.test_cloudinit import _granted

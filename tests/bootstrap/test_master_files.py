@@ -13,7 +13,7 @@ from escala.bootstrap.cloudinit import BOOT_SCRIPT, render_user_data
 from escala.bootstrap.master_files import CSI_MANIFEST, ETCD_SCRIPT, publish_master_files
 from escala.cloud.aws.tags import csi_volume_tags
 from escala.kube.addons import storage_addons
-from escala.model.iam import master_policy
+from escala.model.cluster.iam_roles import master_policy
 from escala.state import open_store
 from tests.bootstrap.test_cloudinit import _granted
 from tests.reconcile.specs import completed

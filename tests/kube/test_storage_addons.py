@@ -15,7 +15,7 @@ from escala.kube.addons import storage_addons
 from escala.kube.client import KubeClient
 from escala.kube.storage_classes import DEFAULT_ANNOTATION, RECLAIM_TAG
 from escala.kube.versions import SUPPORTED
-from escala.model.iam import master_policy, node_policy
+from escala.model.cluster.iam_roles import master_policy, node_policy
 from tests.kube.test_manifests import by_kind
 from tests.reconcile.specs import NAME, completed
 

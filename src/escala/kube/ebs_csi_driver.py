@@ -12,7 +12,7 @@ RBAC, the CSIDriver object), without the snapshotter (escala installs no snapsho
 CRDs). Two escala choices:
 
 - the controller runs on the control-plane nodes, whose instance role holds the EC2
-  volume actions, conditioned on the cluster's tag (`escala.model.ebs_csi`); nodes get
+  volume actions, conditioned on the cluster's tag (`escala.model.cluster.ebs_csi`); nodes get
   no EC2 rights;
 - `--k8s-tag-cluster-id` and `--extra-tags` put the cluster's ownership tags on every
   volume the driver creates, so `delete cluster` finds them (`escala.ops.cluster_volumes`).
