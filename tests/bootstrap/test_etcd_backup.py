@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from escala.bootstrap.cloudinit import BOOT_SCRIPT, render_user_data
-from escala.bootstrap.master_files import master_files
+from escala.bootstrap.master_files import etcd_script
 from escala.errors import UsageError
 from escala.model.cluster.iam_roles import master_policy
 from escala.state import open_store
@@ -97,8 +97,7 @@ class Master:
         self.dir = tmp_path
         (tmp_path / "env").write_text(env)
         (tmp_path / "boot.sh").write_text(files[BOOT_SCRIPT])
-        [script] = [f for f in master_files(cluster) if f.key == "escala-etcd"]
-        (tmp_path / "escala-etcd").write_bytes(script.content)
+        (tmp_path / "escala-etcd").write_bytes(etcd_script())
         (tmp_path / "manifests").mkdir()
         self.etcd = etcd
         self.environ = {

@@ -14,6 +14,7 @@ from escala.bootstrap.master_files import CSI_MANIFEST, ETCD_SCRIPT, publish_mas
 from escala.cloud.aws.tags import csi_volume_tags
 from escala.kube.addons import storage_addons
 from escala.model.cluster.iam_roles import master_policy
+from escala.ops.update import storage_manifest
 from escala.state import open_store
 from tests.bootstrap.test_cloudinit import _granted
 from tests.reconcile.specs import completed
@@ -32,7 +33,7 @@ def _files(user_data: str) -> dict[str, str]:
 def test_a_master_fetches_the_driver_and_the_etcd_script_its_role_may_read(tmp_path: Path) -> None:
     cluster, groups = completed()  # its state store: s3://escala-state
     state = tmp_path / "escala-state"
-    publish_master_files(open_store(f"file://{state}"), cluster)
+    publish_master_files(open_store(f"file://{state}"), cluster.name, storage_manifest(cluster))
     master = next(g for g in groups if g.name == "master-eu-west-1a")
     files = _files(render_user_data(cluster, master))
     root = tmp_path / "root"

@@ -66,7 +66,7 @@ def _env(cluster: Cluster, group: InstanceGroup, api_endpoint: str | None) -> st
         "CALICO_MANIFEST": CALICO_MANIFEST,
         "CILIUM_VERSION": CILIUM_VERSION,
         "CILIUM_CLI": CILIUM_CLI,
-        "MASTER_FILES": master_files.env_value(cluster) if group.spec.role is Role.master else "",
+        "MASTER_FILES": master_files.env_value() if group.spec.role is Role.master else "",
     }
     return "".join(f"{k}={'' if v is None else v}\n" for k, v in values.items())
 

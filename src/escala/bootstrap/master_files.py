@@ -10,11 +10,6 @@ in MASTER_FILES of /etc/escala/env. Masters may read all of `<cluster>/`.
 from dataclasses import dataclass
 from importlib.resources import files
 
-import yaml
-
-from escala.api import Cluster
-from escala.cloud.aws.tags import csi_volume_tags
-from escala.kube.addons import storage_addons
 from escala.state import StateStore
 
 PREFIX = "master"
@@ -27,27 +22,25 @@ class MasterFile:
     key: str  # under <cluster>/master/
     path: str  # on the master
     mode: str
-    content: bytes
 
 
-def _storage_manifest(cluster: Cluster) -> bytes:
-    objects = storage_addons(cluster.name, cluster.spec.region, csi_volume_tags(cluster.name))
-    return yaml.safe_dump_all(objects, sort_keys=False).encode()
+CSI_FILE = MasterFile("aws-ebs-csi-driver.yaml", CSI_MANIFEST, "0644")
+ETCD_FILE = MasterFile("escala-etcd", ETCD_SCRIPT, "0755")
+MASTER_FILES = (CSI_FILE, ETCD_FILE)
 
 
-def master_files(cluster: Cluster) -> list[MasterFile]:
-    script = files("escala.bootstrap").joinpath("files", "escala-etcd.sh").read_bytes()
-    return [
-        MasterFile("aws-ebs-csi-driver.yaml", CSI_MANIFEST, "0644", _storage_manifest(cluster)),
-        MasterFile("escala-etcd", ETCD_SCRIPT, "0755", script),
-    ]
+def etcd_script() -> bytes:
+    return files("escala.bootstrap").joinpath("files", "escala-etcd.sh").read_bytes()
 
 
-def env_value(cluster: Cluster) -> str:
+def env_value() -> str:
     """MASTER_FILES for /etc/escala/env: `key:path:mode` items, comma separated."""
-    return ",".join(f"{PREFIX}/{f.key}:{f.path}:{f.mode}" for f in master_files(cluster))
+    return ",".join(f"{PREFIX}/{f.key}:{f.path}:{f.mode}" for f in MASTER_FILES)
 
 
-def publish_master_files(store: StateStore, cluster: Cluster) -> None:
-    for f in master_files(cluster):
-        store.objects.write(f"{cluster.name}/{PREFIX}/{f.key}", f.content)
+def publish_master_files(store: StateStore, cluster_name: str, csi_manifest: bytes) -> None:
+    """Write the master files of the cluster; the caller renders the driver's manifest
+    (`escala.ops.update.storage_manifest`)."""
+    contents = {CSI_FILE: csi_manifest, ETCD_FILE: etcd_script()}
+    for f, content in contents.items():
+        store.objects.write(f"{cluster_name}/{PREFIX}/{f.key}", content)

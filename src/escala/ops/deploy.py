@@ -10,10 +10,11 @@ Deployment's replica count, which belongs to the HorizontalPodAutoscaler from th
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from escala.api.chat_deployment import ChatDeployment
 from escala.cloud.aws.tags import csi_volume_tags
 from escala.kube.addons import cluster_addons
 from escala.kube.client import KubeClient, Obj
-from escala.kube.manifests import CHAT, ChatOptions, chat_app, chat_service
+from escala.kube.manifests import CHAT, chat_app, chat_service
 
 
 @dataclass(frozen=True)
@@ -26,17 +27,14 @@ class Applied:
     result: str
 
 
-def desired(options: ChatOptions) -> list[Obj]:
+def desired(chat: ChatDeployment) -> list[Obj]:
     """Every object `deploy chat` writes, in creation order: the cluster's add-ons first
     (the HPA's metrics, cluster-autoscaler, the EBS CSI driver and StorageClasses the
     chat's database claims its volume from), then the chat app."""
-    addons = cluster_addons(
-        options.cluster_name,
-        options.kubernetes_version,
-        options.region,
-        csi_volume_tags(options.cluster_name),
-    )
-    return [*addons, *chat_app(options)]
+    spec = chat.spec
+    volume_tags = csi_volume_tags(chat.cluster_name)
+    addons = cluster_addons(chat.cluster_name, spec.kubernetes_version, spec.region, volume_tags)
+    return [*addons, *chat_app(chat)]
 
 
 def deploy(
@@ -52,10 +50,10 @@ def deploy(
     return out
 
 
-def chat_address(kube: KubeClient, options: ChatOptions) -> str | None:
+def chat_address(kube: KubeClient, chat: ChatDeployment) -> str | None:
     """The chat's URL once the cloud-controller-manager has given its Service a load
     balancer (`status.loadBalancer.ingress`), else None (still being created)."""
-    live = kube.get(chat_service(options)) or {}
+    live = kube.get(chat_service(chat)) or {}
     for ingress in live.get("status", {}).get("loadBalancer", {}).get("ingress", []):
         host = ingress.get("hostname") or ingress.get("ip")
         if host:

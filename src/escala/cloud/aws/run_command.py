@@ -2,7 +2,7 @@
 `escala-etcd` steps without SSH (the AWS-RunShellScript document, as root).
 
 The masters' SSM agent (on Ubuntu's AWS images) needs AGENT_ACTIONS on their role
-(`escala.model.cluster.iam_roles`); the operator needs IAM_ACTIONS.
+(`escala.model.cluster.iam_roles`); the operator needs DAY2_ACTIONS.
 """
 
 import shlex
@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from escala.reconcile.retry import error_code
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import CLUSTER_TAG, ROLE_TAG
 from escala.errors import CloudError
+from escala.reconcile.retry import error_code
 
-IAM_ACTIONS = ("ec2:DescribeInstances", "ssm:SendCommand", "ssm:GetCommandInvocation")
+DAY2_ACTIONS = ("ec2:DescribeInstances", "ssm:SendCommand", "ssm:GetCommandInvocation")
 # AWS's AmazonSSMManagedInstanceCore policy, which an instance's SSM agent needs.
 AGENT_ACTIONS = (
     "ssm:UpdateInstanceInformation",

@@ -15,16 +15,11 @@ from escala.cloud.aws.iam_role import IamRole
 from escala.cloud.aws.instance_profile import InstanceProfile
 from escala.cloud.aws.run_command import AGENT_ACTIONS
 from escala.cloud.aws.tags import CLUSTER_TAG
-from escala.model.context import ModelContext
 from escala.model.cluster.ebs_csi import ebs_csi_statements
+from escala.model.context import ClusterContext
+from escala.model.iam_policy import ECR_READ, statement
 from escala.state.backups import ETCD_BACKUPS
 
-ECR_READ = (
-    "ecr:GetAuthorizationToken",
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:GetDownloadUrlForLayer",
-    "ecr:BatchGetImage",
-)
 # Nodes' boot script looks up the API load balancer's DNS name by its contract name.
 NODE_READ = (
     "ec2:DescribeInstances",
@@ -117,10 +112,6 @@ def _state_store(cluster: Cluster) -> tuple[str, str] | None:
     return parsed.netloc, parsed.path.strip("/")
 
 
-def _statement(actions: tuple[str, ...] | list[str], resource: Any = "*", **extra: Any) -> dict:
-    return {"Effect": "Allow", "Action": sorted(actions), "Resource": resource, **extra}
-
-
 def _state_statements(cluster: Cluster, readable: list[str]) -> list[dict[str, Any]]:
     store = _state_store(cluster)
     if store is None:
@@ -128,13 +119,13 @@ def _state_statements(cluster: Cluster, readable: list[str]) -> list[dict[str, A
     bucket, prefix = store
     base = f"arn:aws:s3:::{bucket}/{prefix}" if prefix else f"arn:aws:s3:::{bucket}"
     return [
-        _statement(["s3:GetObject"], [f"{base}/{path}" for path in readable]),
-        _statement(
+        statement(["s3:GetObject"], [f"{base}/{path}" for path in readable]),
+        statement(
             ["s3:ListBucket"],
             f"arn:aws:s3:::{bucket}",
             Condition={"StringLike": {"s3:prefix": [f"{prefix}/*" if prefix else "*"]}},
         ),
-        _statement(["s3:GetBucketLocation"], f"arn:aws:s3:::{bucket}"),
+        statement(["s3:GetBucketLocation"], f"arn:aws:s3:::{bucket}"),
     ]
 
 
@@ -148,8 +139,8 @@ def _backup_statements(cluster: Cluster) -> list[dict[str, Any]]:
     backups = f"arn:aws:s3:::{bucket}/{prefix + '/' if prefix else ''}{ETCD_BACKUPS}/*"
     encrypted = {"StringEquals": {"s3:x-amz-server-side-encryption": "AES256"}}
     return [
-        _statement(["s3:PutObject"], backups, Condition=encrypted),
-        _statement(["s3:DeleteObject"], backups),
+        statement(["s3:PutObject"], backups, Condition=encrypted),
+        statement(["s3:DeleteObject"], backups),
     ]
 
 
@@ -159,12 +150,12 @@ def master_policy(cluster: Cluster) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            _statement(MASTER_READ + ECR_READ),
-            _statement(MASTER_CREATE),
-            _statement(MASTER_MODIFY_OWNED, Condition=owned),
-            _statement(["iam:CreateServiceLinkedRole"], Condition=ELB_SERVICE_LINKED_ROLE),
+            statement(MASTER_READ + ECR_READ),
+            statement(MASTER_CREATE),
+            statement(MASTER_MODIFY_OWNED, Condition=owned),
+            statement(["iam:CreateServiceLinkedRole"], Condition=ELB_SERVICE_LINKED_ROLE),
             *ebs_csi_statements(cluster.name),
-            _statement(AGENT_ACTIONS),  # SSM Run Command: `escala restore etcd`
+            statement(AGENT_ACTIONS),  # SSM Run Command: `escala restore etcd`
             *_state_statements(cluster, ["*"]),
             *_backup_statements(cluster),
         ],
@@ -176,7 +167,7 @@ def node_policy(cluster: Cluster) -> dict[str, Any]:
     readable = ["node/*", "cluster-completed.spec", "instancegroup/*"]
     return {
         "Version": "2012-10-17",
-        "Statement": [_statement(NODE_READ + ECR_READ), *_state_statements(cluster, readable)],
+        "Statement": [statement(NODE_READ + ECR_READ), *_state_statements(cluster, readable)],
     }
 
 
@@ -184,7 +175,7 @@ def role_name(role: Role, cluster_name: str) -> str:
     return f"{'masters' if role is Role.master else 'nodes'}.{cluster_name}"
 
 
-def build_iam(ctx: ModelContext) -> None:
+def build_iam(ctx: ClusterContext) -> None:
     for role, policy in ((Role.master, master_policy), (Role.node, node_policy)):
         name = role_name(role, ctx.cluster_name)
         iam_role = IamRole(name=name, tags=ctx.role_tags(name, role), policy=policy(ctx.cluster))
