@@ -35,6 +35,7 @@ replacement starts, as on a real cluster). Tests seed nodes and pods through
 `FakeCluster` methods, which stand in for kubelets registering themselves.
 """
 
+import base64
 import copy
 import itertools
 import json
@@ -722,6 +723,11 @@ def _with_defaults(kind: str, body: Obj, current: Obj | None, c: FakeCluster) ->
         spec.setdefault("clusterIP", kept or f"10.96.0.{len(c.generic) % 250 + 10}")
         for port in spec.get("ports", []):
             port.setdefault("protocol", "TCP")
+    if kind == "Secret" and "stringData" in body:  # write-only: stored base64 in `data`
+        encoded = {
+            k: base64.b64encode(v.encode()).decode() for k, v in body.pop("stringData").items()
+        }
+        body["data"] = {**body.get("data", {}), **encoded}
     if kind == "Deployment" and isinstance(spec, dict):
         spec.setdefault("revisionHistoryLimit", 10)
         for container in spec.get("template", {}).get("spec", {}).get("containers", []):

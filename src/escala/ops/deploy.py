@@ -7,14 +7,16 @@ changes nothing. The one field escala does not own after the first run is the ch
 Deployment's replica count, which belongs to the HorizontalPodAutoscaler from then on.
 """
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from escala.api.chat_deployment import ChatDeployment
 from escala.cloud.aws.tags import csi_volume_tags
+from escala.kube import chat_database
 from escala.kube.addons import cluster_addons
 from escala.kube.client import KubeClient, Obj
-from escala.kube.manifests import CHAT, chat_app, chat_service
+from escala.kube.manifests import CHAT, NAMESPACE, chat_app, chat_service
 
 
 @dataclass(frozen=True)
@@ -37,17 +39,41 @@ def desired(chat: ChatDeployment) -> list[Obj]:
     return [*addons, *chat_app(chat)]
 
 
+def deployed_objects(chat: ChatDeployment) -> list[Obj]:
+    """What `deploy chat` made of the app, in creation order: `chat_app` and, when escala
+    runs the database, its Secret (named only: `delete chat` deletes it)."""
+    app = chat_app(chat)
+    if not any(_is_database(obj) for obj in app):
+        return app
+    return [app[0], chat_database.database_secret(NAMESPACE, ""), *app[1:]]
+
+
 def deploy(
     kube: KubeClient, objects: list[Obj], progress: Callable[[Applied], None] = lambda _: None
 ) -> list[Applied]:
-    """Apply `objects` in order; the chat Deployment keeps its live replica count."""
+    """Apply `objects` in order; the chat Deployment keeps its live replica count, and
+    the chat's PostgreSQL gets its Secret (made once) just before it."""
     out = []
     for obj in objects:
+        if _is_database(obj):
+            made = ensure_database_secret(kube, obj["metadata"]["namespace"])
+            progress(made)
+            out.append(made)
         keep = ("spec", "replicas") if _is_chat_deployment(obj) else ()
         done = _applied(obj, kube.apply(obj, keep))
         progress(done)
         out.append(done)
     return out
+
+
+def ensure_database_secret(kube: KubeClient, namespace: str) -> Applied:
+    """The PostgreSQL credentials: generated on the first deploy and kept ever after (the
+    database on the volume was initialised with them). Never printed."""
+    password = secrets.token_urlsafe(24)
+    secret = chat_database.database_secret(namespace, password)
+    if kube.get(secret) is not None:
+        return _applied(secret, "kept")
+    return _applied(secret, kube.apply(secret))
 
 
 def chat_address(kube: KubeClient, chat: ChatDeployment) -> str | None:
@@ -85,6 +111,10 @@ def undeploy(
 def _applied(obj: Obj, result: str) -> Applied:
     meta = obj["metadata"]
     return Applied(obj["kind"], meta.get("namespace", ""), meta["name"], result)
+
+
+def _is_database(obj: Obj) -> bool:
+    return obj["kind"] == "StatefulSet" and obj["metadata"]["name"] == chat_database.NAME
 
 
 def _is_chat_deployment(obj: Obj) -> bool:
