@@ -51,8 +51,8 @@ def create_volume_command(
     print_plan(plan, output, "Must specify --yes to create the volume")
     if plan.applied and output is OutputFormat.table:
         console.print(
-            f"Next: `escala create persistentvolume {volume}` puts it in the cluster, "
-            "bound to a claim of the same name."
+            f"Next: `escala create persistentvolume {volume} --name {target.name}` puts it "
+            "in the cluster, bound to a claim of the same name."
         )
 
 

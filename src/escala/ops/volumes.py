@@ -144,7 +144,7 @@ def create_volume(
         raise AlreadyExists(
             f"NAME: volume {request.name!r} already exists in {request.cluster_name} "
             f"({existing.id}, {existing.zone}); choose another name, or delete it with "
-            f"`escala delete volume {request.name} --yes`"
+            f"`escala delete volume {request.name} --name {request.cluster_name} --yes`"
         )
     target = Apply(cloud) if yes else DryRun()
     return run(request.cluster_name, [volume_task(request)], cloud, target)

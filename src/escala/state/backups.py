@@ -70,10 +70,11 @@ def checked_backup(store: StateStore, cluster_name: str, backup: str) -> Backup:
     if "/" not in key:
         key = backups_prefix(cluster_name) + key
     owner = key.split("/", 1)[0]
-    found = _load(store, key)
-    if owner != cluster_name or found.cluster != cluster_name:
+    found = _load(store, key) if owner == cluster_name else None
+    if found is None or found.cluster != cluster_name:
+        other = found.cluster if found else owner
         raise UsageError(
-            f"--backup {backup}: a backup of cluster {found.cluster}, not {cluster_name}; "
+            f"--backup {backup}: a backup of cluster {other}, not {cluster_name}; "
             f"restoring it would replace {cluster_name}'s state with another cluster's. "
             f"Pick one of `escala get backups --name {cluster_name}`"
         )
