@@ -74,3 +74,21 @@ def test_nodes_fetch_nothing_of_the_masters() -> None:
     nodes = next(g for g in groups if g.name == "nodes")
     env = _files(render_user_data(cluster, nodes))["/etc/escala/env"]
     assert "MASTER_FILES=\n" in env
+
+
+def test_masters_run_the_etcd_backup_hourly_once_booted_and_nodes_do_not() -> None:
+    cluster, groups = completed()
+    for group in groups:
+        config = yaml.safe_load(render_user_data(cluster, group))
+        files = _files(render_user_data(cluster, group))
+        service = files.get("/etc/systemd/system/escala-etcd-backup.service")
+        timer = files.get("/etc/systemd/system/escala-etcd-backup.timer")
+        enable = ["systemctl", "enable", "--now", "escala-etcd-backup.timer"]
+        if group.spec.role.value != "Master":
+            assert service is None and timer is None and enable not in config["runcmd"]
+            continue
+        assert f"ExecStart={ETCD_SCRIPT} backup" in service
+        assert "OnCalendar=hourly" in timer
+        runcmd = config["runcmd"]
+        assert runcmd.index(enable) > runcmd.index([BOOT_SCRIPT])  # once etcd exists
+        assert "etcd-client" in config["packages"]  # the etcdctl the script runs
