@@ -69,10 +69,9 @@ def deploy(
 def ensure_database_secret(kube: KubeClient, namespace: str) -> Applied:
     """The PostgreSQL credentials: generated on the first deploy and kept ever after (the
     database on the volume was initialised with them). Never printed."""
-    password = secrets.token_urlsafe(24)
-    secret = chat_database.database_secret(namespace, password)
-    if kube.get(secret) is not None:
-        return _applied(secret, "kept")
+    if kube.get(chat_database.database_secret(namespace, "")) is not None:
+        return Applied("Secret", namespace, chat_database.SECRET, "kept")
+    secret = chat_database.database_secret(namespace, secrets.token_urlsafe(24))
     return _applied(secret, kube.apply(secret))
 
 
