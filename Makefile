@@ -5,8 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite starts for real: Redis, PostgreSQL, Chromium and
-# cloud-init (whose schema validates our user-data).
-APT_PACKAGES := redis-server postgresql chromium chromium-driver cloud-init
+# cloud-init (whose schema validates our user-data), etcd (backups are restored into a real one).
+APT_PACKAGES := redis-server postgresql chromium chromium-driver cloud-init etcd-server etcd-client
 
 .PHONY: run test lint docs venv system-packages clean
 

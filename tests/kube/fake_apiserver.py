@@ -14,7 +14,9 @@ few resources escala uses and follows the documented API semantics for them:
 - policy/v1 PodDisruptionBudgets (list, create; status computed on read the way the
   disruption controller does: currentHealthy, desiredHealthy, disruptionsAllowed);
 - policy/v1 PodDisruptionBudgets also get, replace (404 / 409 Conflict) and delete;
-- namespaces, service accounts, services, apps/v1 deployments, autoscaling/v2
+- namespaces, service accounts, services, secrets, persistentvolumes,
+  persistentvolumeclaims, apps/v1 deployments, daemonsets and statefulsets,
+  storage.k8s.io/v1 storageclasses and csidrivers, autoscaling/v2
   horizontalpodautoscalers, apiregistration.k8s.io/v1 apiservices and
   rbac.authorization.k8s.io/v1 roles, rolebindings,
   clusterroles, clusterrolebindings (list, get, create -> 409 AlreadyExists, replace ->
@@ -25,12 +27,15 @@ few resources escala uses and follows the documented API semantics for them:
 - errors as `Status` objects with the documented reason and code.
 
 Controllers and kubelets are modelled simply and only as far as the tests need them: a
+claim naming a PersistentVolume binds to it as the PV controller's static binding does
+(`FakeCluster.bind_volumes`); a
 pod owned by a ReplicaSet that is deleted is re-created on another schedulable, Ready
 node and becomes Ready after `pod_ready_delay` seconds (so a drain meets 429s while the
 replacement starts, as on a real cluster). Tests seed nodes and pods through
 `FakeCluster` methods, which stand in for kubelets registering themselves.
 """
 
+import base64
 import copy
 import itertools
 import json
@@ -58,13 +63,21 @@ _GROUPS = {
     "/apis/apps/v1": "apps/v1",
     "/apis/autoscaling/v2": "autoscaling/v2",
     "/apis/apiregistration.k8s.io/v1": "apiregistration.k8s.io/v1",
+    "/apis/storage.k8s.io/v1": "storage.k8s.io/v1",
 }
 # plural -> (apiVersion, kind, namespaced) for the generic object store.
 _GENERIC: dict[str, tuple[str, str, bool]] = {
     "namespaces": ("v1", "Namespace", False),
     "serviceaccounts": ("v1", "ServiceAccount", True),
     "services": ("v1", "Service", True),
+    "secrets": ("v1", "Secret", True),
+    "persistentvolumes": ("v1", "PersistentVolume", False),
+    "persistentvolumeclaims": ("v1", "PersistentVolumeClaim", True),
     "deployments": ("apps/v1", "Deployment", True),
+    "daemonsets": ("apps/v1", "DaemonSet", True),
+    "statefulsets": ("apps/v1", "StatefulSet", True),
+    "storageclasses": ("storage.k8s.io/v1", "StorageClass", False),
+    "csidrivers": ("storage.k8s.io/v1", "CSIDriver", False),
     "horizontalpodautoscalers": ("autoscaling/v2", "HorizontalPodAutoscaler", True),
     "apiservices": ("apiregistration.k8s.io/v1", "APIService", False),
     "roles": ("rbac.authorization.k8s.io/v1", "Role", True),
@@ -141,6 +154,30 @@ def _pod_healthy(pod: Obj) -> bool:
     return pod.get("status", {}).get("phase") == "Running" and _is_ready(pod)
 
 
+_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "K": 10**3, "M": 10**6, "G": 10**9}
+
+
+def _quantity(text: str) -> int:
+    """Bytes in a Kubernetes quantity such as `10Gi` (the suffixes volumes use)."""
+    for suffix, factor in _UNITS.items():
+        if text.endswith(suffix):
+            return int(text[: -len(suffix)]) * factor
+    return int(text)
+
+
+def _can_bind(volume: Obj, claim: Obj, ns: str, name: str) -> bool:
+    spec, wanted = volume.get("spec", {}), claim.get("spec", {})
+    ref = spec.get("claimRef")
+    if ref and (ref.get("namespace"), ref.get("name")) != (ns, name):
+        return False
+    requested = wanted.get("resources", {}).get("requests", {}).get("storage", "0")
+    return (
+        spec.get("storageClassName", "") == wanted.get("storageClassName", "")
+        and _quantity(spec.get("capacity", {}).get("storage", "0")) >= _quantity(requested)
+        and set(wanted.get("accessModes", [])) <= set(spec.get("accessModes", []))
+    )
+
+
 def _scaled(value: int | str, total: int) -> int:
     """An IntOrString budget value, percentages rounded up (as the disruption controller)."""
     if isinstance(value, str) and value.endswith("%"):
@@ -175,6 +212,27 @@ class FakeCluster:
     lowest_healthy: dict[tuple[str, str], int] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _versions: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    # -- the PersistentVolume controller's static binding -------------------------------
+
+    def bind_volumes(self) -> None:
+        """A claim naming a volume (`spec.volumeName`) binds to it, as the PV controller
+        does, when the volume exists, is claimed by no other claim (`spec.claimRef`),
+        has the claim's storage class and at least the requested size and access modes:
+        the volume's claimRef then names the claim and both report phase Bound. A claim
+        that cannot bind stays Pending."""
+        for (plural, ns, name), claim in self.generic.items():
+            if plural != "persistentvolumeclaims":
+                continue
+            wanted = claim.get("spec", {})
+            volume = self.generic.get(("persistentvolumes", "", wanted.get("volumeName", "")))
+            bound = volume is not None and _can_bind(volume, claim, ns, name)
+            claim["status"] = {"phase": "Bound" if bound else "Pending"}
+            if bound and volume is not None:
+                ref = {"kind": "PersistentVolumeClaim", "namespace": ns, "name": name}
+                volume["spec"]["claimRef"] = {**volume["spec"].get("claimRef", {}), **ref}
+                volume["status"] = {"phase": "Bound"}
+                claim["status"]["capacity"] = volume["spec"]["capacity"]
 
     # -- seeding: what kubelets and controllers would do --------------------------------
 
@@ -580,7 +638,16 @@ def _core(
         case (
             (_, ["namespaces"])
             | (_, ["namespaces", _])
-            | (_, ["namespaces", _, "serviceaccounts" | "services", *_])
+            | (_, ["persistentvolumes", *_])
+            | (
+                _,
+                [
+                    "namespaces",
+                    _,
+                    "serviceaccounts" | "services" | "secrets" | "persistentvolumeclaims",
+                    *_,
+                ],
+            )
         ):
             return _generic(c, method, rest, query, body, "v1")
         case ("GET", ["namespaces", ns, "pods"]):
@@ -656,6 +723,11 @@ def _with_defaults(kind: str, body: Obj, current: Obj | None, c: FakeCluster) ->
         spec.setdefault("clusterIP", kept or f"10.96.0.{len(c.generic) % 250 + 10}")
         for port in spec.get("ports", []):
             port.setdefault("protocol", "TCP")
+    if kind == "Secret" and "stringData" in body:  # write-only: stored base64 in `data`
+        encoded = {
+            k: base64.b64encode(v.encode()).decode() for k, v in body.pop("stringData").items()
+        }
+        body["data"] = {**body.get("data", {}), **encoded}
     if kind == "Deployment" and isinstance(spec, dict):
         spec.setdefault("revisionHistoryLimit", 10)
         for container in spec.get("template", {}).get("spec", {}).get("containers", []):
@@ -693,6 +765,7 @@ def _generic(
             )
         body = _with_defaults(kind, {**body, "apiVersion": api_version, "kind": kind}, None, c)
         c.generic[(plural, ns, name)] = c._meta(body, name, ns or None)
+        c.bind_volumes()
         return 201, body
     key = (plural, ns, name or "")
     if key not in c.generic:
@@ -708,6 +781,7 @@ def _generic(
         body = _with_defaults(kind, {**body, "apiVersion": api_version, "kind": kind}, current, c)
         body["metadata"] = {**current["metadata"], **body["metadata"]}
         c.generic[key] = c._meta(body, name or "", ns or None)
+        c.bind_volumes()
         return 200, body
     raise ApiError(405, "MethodNotAllowed", f"the fake does not serve {method} {plural}")
 

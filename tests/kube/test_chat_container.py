@@ -9,6 +9,7 @@ Service names, a temporary directory for the emptyDir volume.
 """
 
 import json
+import secrets
 import signal
 import subprocess
 import sys
@@ -19,7 +20,9 @@ from pathlib import Path
 import pytest
 
 from escala.api.chat_deployment import ChatDeployment
+from escala.kube import chat_database
 from escala.kube.manifests import chat_app, grace_period
+from tests.chat.servers import PG_USER, _pg_bin, postgres_server
 from tests.kube.test_dockerfile import instructions
 from tests.reconcile.specs import NAME
 from tests.servers import free_port, start, stop, wait_for_port
@@ -53,13 +56,51 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         stop(proc)
 
 
+@pytest.fixture
+def database_url() -> Iterator[str]:
+    """A real PostgreSQL with the role and database the chat's StatefulSet's image makes
+    from POSTGRES_USER/POSTGRES_DB; the URL as its Secret holds it, the Service's name
+    swapped for the loopback address."""
+    with postgres_server() as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        password = secrets.token_urlsafe(24)
+        psql = [
+            _pg_bin("psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            PG_USER,
+            "-d",
+            "postgres",
+        ]
+        role = f"CREATE ROLE {chat_database.USER} LOGIN PASSWORD '{password}'"
+        database = f"CREATE DATABASE {chat_database.DATABASE} OWNER {chat_database.USER}"
+        for sql in (role, database):
+            subprocess.run([*psql, "-c", sql], check=True, capture_output=True)
+        yield chat_database.database_url(password, "127.0.0.1", port)
+
+
+def _resolved(env: list[dict], secrets_data: dict[tuple[str, str], str]) -> dict[str, str]:
+    """The container's environment as the kubelet resolves it (secretKeyRef included)."""
+    out = {}
+    for e in env:
+        if "valueFrom" in e:
+            ref = e["valueFrom"]["secretKeyRef"]
+            out[e["name"]] = secrets_data[(ref["name"], ref["key"])]
+        else:
+            out[e["name"]] = e["value"]
+    return out
+
+
 def get(url: str) -> int:
     with urllib.request.urlopen(url, timeout=5) as response:
         return int(response.status)
 
 
 def test_the_chat_container_starts_answers_its_probes_and_stops_on_sigterm(
-    tmp_path: Path, redis_url: str
+    tmp_path: Path, redis_url: str, database_url: str
 ) -> None:
     spec = container("chat")
     entrypoint = json.loads(instructions()["ENTRYPOINT"][0])
@@ -68,7 +109,7 @@ def test_the_chat_container_starts_answers_its_probes_and_stops_on_sigterm(
     args = replaced(
         spec["args"], {"--host": "127.0.0.1", "--port": str(port), "--redis": redis_url}
     )
-    env = {e["name"]: e["value"] for e in spec["env"]}
+    env = _resolved(spec["env"], {(chat_database.SECRET, "url"): database_url})
     env["ESCALA_CHAT_DATA_DIR"] = str(tmp_path / "data")  # the emptyDir volume
     argv = [sys.executable, "-m", "escala", *entrypoint[1:], *args]
     log = tmp_path / "chat.log"
@@ -87,4 +128,9 @@ def test_the_chat_container_starts_answers_its_probes_and_stops_on_sigterm(
             proc.kill()
             proc.wait()
     assert code == 0, log.read_text()  # drained and flushed, not killed
-    assert (tmp_path / "data" / "chat.sqlite3").exists()  # history went to the volume
+    tables = subprocess.run(
+        [_pg_bin("psql"), database_url, "-tAc", "SELECT count(*) FROM messages"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert tables.stdout.strip() == "0"  # the chat made its schema in the shared database
+    assert not (tmp_path / "data" / "chat.sqlite3").exists()  # and kept no history of its own

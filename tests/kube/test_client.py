@@ -194,8 +194,8 @@ def test_create_twice_is_409_and_stale_replace_is_a_conflict(kube: KubeClient) -
 
 
 def test_unknown_kind_is_refused_by_apply(kube: KubeClient) -> None:
-    with pytest.raises(UsageError, match="StatefulSet"):
-        kube.apply({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "x"}})
+    with pytest.raises(UsageError, match="CronJob"):
+        kube.apply({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "x"}})
 
 
 def test_unreachable_api_names_the_server(fake_api: FakeApiServer, tmp_path: Path) -> None:

@@ -11,7 +11,10 @@ from tests.cli.run import escala
 from tests.kube.fake_apiserver import FakeApiServer
 from tests.servers import free_port
 
-OBJECTS = 22  # metrics-server: 9, cluster-autoscaler: 6, the chat app: 7
+# metrics-server: 9, cluster-autoscaler: 6, EBS CSI + classes: 18, the chat app: 9 (its
+# PostgreSQL's Service and StatefulSet included); and apart, that database's Secret
+OBJECTS = 42
+APP = 10  # what `delete chat` deletes: the app's objects and the Secret
 
 
 def run(capsys, store, kubeconfig: Path, *args: str):
@@ -33,7 +36,7 @@ def test_deploy_creates_everything_and_a_second_run_changes_nothing(
 ) -> None:
     first = run(capsys, store, kubeconfig, "deploy", "chat", "--image", "escala:0.1.0")
     assert first.code == 0, first.err
-    assert f"{OBJECTS} created" in first.out
+    assert f"{OBJECTS + 1} created" in first.out
     generic = fake_api.cluster.generic
     assert ("namespaces", "", "escala-chat") in generic
     assert ("deployments", "kube-system", "cluster-autoscaler") in generic
@@ -46,7 +49,7 @@ def test_deploy_creates_everything_and_a_second_run_changes_nothing(
     second = run(capsys, store, kubeconfig, "deploy", "chat", "--image", "escala:0.1.0")
 
     assert second.code == 0, second.err
-    assert f"{OBJECTS} unchanged" in second.out
+    assert f"{OBJECTS} unchanged, 1 kept" in second.out
     assert versions(fake_api) == before
     assert "Its load balancer is being created" in second.out
 
@@ -63,7 +66,7 @@ def test_deploy_prints_the_address_once_the_load_balancer_exists(
     again = run(capsys, store, kubeconfig, "deploy", "chat")
 
     assert again.code == 0, again.err
-    assert f"{OBJECTS} unchanged. http://{hostname}/" in again.out
+    assert f"{OBJECTS} unchanged, 1 kept. http://{hostname}/" in again.out
 
 
 def test_a_changed_flag_replaces_only_the_object_it_shapes(
@@ -76,7 +79,7 @@ def test_a_changed_flag_replaces_only_the_object_it_shapes(
     again = run(capsys, store, kubeconfig, "deploy", "chat", "--cpu-target", "50", "--max", "20")
 
     assert again.code == 0, again.err
-    assert f"{OBJECTS - 1} unchanged, 1 replaced" in again.out
+    assert f"{OBJECTS - 1} unchanged, 1 kept, 1 replaced" in again.out
     after = versions(fake_api)
     assert [k for k in before if before[k] != after[k]] == [hpa_key]
     hpa = fake_api.cluster.generic[hpa_key[1:]]["spec"]
@@ -149,24 +152,24 @@ def test_delete_chat_is_a_dry_run_without_yes_and_leaves_the_cluster_add_ons(
     dry = run(capsys, store, kubeconfig, "delete", "chat")
     assert dry.code == 0
     assert "Must specify --yes" in dry.out
-    assert dry.out.count("would delete") == 7
-    assert len(versions(fake_api)) == OBJECTS
+    assert dry.out.count("would delete") == APP
+    assert len(versions(fake_api)) == OBJECTS + 1
 
     gone = run(capsys, store, kubeconfig, "delete", "chat", "--yes")
 
     assert gone.code == 0, gone.err
-    assert "7 deleted" in gone.out
+    assert f"{APP} deleted" in gone.out
     left = {k[1:] for k in versions(fake_api)}
     assert ("namespaces", "", "escala-chat") not in left
     assert ("deployments", "kube-system", "cluster-autoscaler") in left
     assert ("deployments", "kube-system", "metrics-server") in left
     assert ("apiservices", "", "v1beta1.metrics.k8s.io") in left
-    assert len(left) == OBJECTS - 7
-    assert not fake_api.cluster.pdbs
+    assert len(left) == OBJECTS + 1 - APP
+    assert list(fake_api.cluster.pdbs) == [("kube-system", "ebs-csi-controller")]  # add-on
     again = run(capsys, store, kubeconfig, "delete", "chat", "--yes")
-    assert "7 absent" in again.out
+    assert f"{APP} absent" in again.out
     dry_again = run(capsys, store, kubeconfig, "delete", "chat")
-    assert "would delete" not in dry_again.out and dry_again.out.count("absent") == 7
+    assert "would delete" not in dry_again.out and dry_again.out.count("absent") == APP
 
 
 def test_database_secret_flag_reaches_the_chat_pods(

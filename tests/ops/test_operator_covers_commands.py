@@ -14,6 +14,7 @@ from escala.ops.iam_operator import operator_actions
 from tests.aws_calls import Call, record_calls
 from tests.cli.run import escala, public_key
 from tests.reconcile.specs import IMAGE, NAME, ZONES
+from tests.volumes.test_etcd_restore import put_backup
 
 # S3 is the one service whose IAM action names differ from its API operation names
 # (AWS's "Actions, resources, and condition keys for Amazon S3").
@@ -99,6 +100,12 @@ def test_every_call_of_the_cluster_commands_is_granted_to_the_operator(
     ok("upgrade", "cluster", *named, "--yes")
     ok("update", "cluster", *named, "--yes")
     ok("get", "secrets", *named)
+    ok("create", "volume", "data", *named, "--zone", ZONES[0], "--size", "5", "--yes")
+    ok("get", "volumes", *named)
+    ok("delete", "volume", "data", *named, "--yes")
+    backup = put_backup("escala-state", NAME)
+    ok("get", "backups", *named)
+    ok("restore", "etcd", "--backup", backup, *named, "--force", "--yes")
     ok("delete", "cluster", *named, "--yes")
 
     actions = {iam_action(c) for c in called}
@@ -107,6 +114,8 @@ def test_every_call_of_the_cluster_commands_is_granted_to_the_operator(
         "autoscaling:TerminateInstanceInAutoScalingGroup",
         "autoscaling:DetachInstances",
         "ec2:ModifyLaunchTemplate",
+        "ec2:CreateVolume",
+        "ssm:SendCommand",
         "elasticloadbalancing:DescribeLoadBalancers",
         "s3:PutObject",
     } <= actions

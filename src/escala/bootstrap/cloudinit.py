@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from escala.api import Cluster, InstanceGroup, Networking, Role
-from escala.bootstrap import kubeadm
+from escala.bootstrap import kubeadm, master_files
 from escala.cloud.aws.load_balancer import elb_name
 from escala.errors import SpecInvalid
 
@@ -29,6 +29,7 @@ CILIUM_CLI = (
     "https://github.com/cilium/cilium-cli/releases/download/v0.18.3/cilium-linux-amd64.tar.gz"
 )
 BOOT_SCRIPT = "/usr/local/sbin/escala-bootstrap"
+ETCD_BACKUP_TIMER = "escala-etcd-backup.timer"
 KUBENET_SCRIPT = "/usr/local/sbin/escala-kubenet"
 PACKAGES = ["ca-certificates", "curl", "gpg", "unzip", "gettext-base", "apt-transport-https"]
 
@@ -65,6 +66,7 @@ def _env(cluster: Cluster, group: InstanceGroup, api_endpoint: str | None) -> st
         "CALICO_MANIFEST": CALICO_MANIFEST,
         "CILIUM_VERSION": CILIUM_VERSION,
         "CILIUM_CLI": CILIUM_CLI,
+        "MASTER_FILES": master_files.env_value() if group.spec.role is Role.master else "",
     }
     return "".join(f"{k}={'' if v is None else v}\n" for k, v in values.items())
 
@@ -118,6 +120,12 @@ def _write_packed(path: str, content: str, permissions: str = "0644") -> dict[st
     return {**_write(path, packed, permissions), "encoding": "gz+b64"}
 
 
+def _etcd_backup_units() -> list[dict[str, str]]:
+    """The systemd timer that runs a master's etcd backup script (a master file) hourly."""
+    units = ("escala-etcd-backup.service", ETCD_BACKUP_TIMER)
+    return [_write(f"/etc/systemd/system/{unit}", _file(unit)) for unit in units]
+
+
 def render_user_data(
     cluster: Cluster, group: InstanceGroup, api_endpoint: str | None = None
 ) -> str:
@@ -141,20 +149,23 @@ def render_user_data(
                 "/etc/escala/addons/aws-cloud-controller-manager.yaml", _ccm_manifest(cluster)
             )
         )
+        write_files += _etcd_backup_units()
     if cluster.spec.networking is Networking.kubenet:
         write_files.append(_write_packed(KUBENET_SCRIPT, _file("kubenet-cni.sh"), "0755"))
         write_files.append(
             _write("/etc/systemd/system/escala-kubenet.service", _file("kubenet.service"))
         )
+    master = group.spec.role is Role.master
     config = {
         "package_update": True,
-        "packages": PACKAGES,
+        "packages": PACKAGES + (["etcd-client"] if master else []),
         "write_files": write_files,
         "runcmd": [
             ["modprobe", "overlay"],
             ["modprobe", "br_netfilter"],
             ["sysctl", "--system"],
             [BOOT_SCRIPT],
+            *([["systemctl", "enable", "--now", ETCD_BACKUP_TIMER]] if master else []),
         ],
     }
     return "#cloud-config\n" + yaml.dump(config, Dumper=_Dumper, sort_keys=False, width=1000)

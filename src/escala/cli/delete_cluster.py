@@ -3,9 +3,10 @@
 import typer
 
 from escala.cli import verbs
-from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, err_console
+from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
 from escala.cli.plan_output import NAME_OPTION, STATE_OPTION, ClusterChangeOptions, print_plan
 from escala.cloud.aws.session import ClientFactory
+from escala.ops.cluster_volumes import volumes_to_keep
 from escala.ops.delete_cluster import delete_cluster
 from escala.state import open_store
 
@@ -16,16 +17,33 @@ def delete_cluster_command(
     yes: bool = typer.Option(False, "--yes", "-y", help="Delete (else: list what would go)."),
     state: str | None = STATE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
+    delete_retained: bool = typer.Option(
+        False,
+        "--delete-retained-volumes",
+        help="Delete the retained volumes too (gp3-retain claims, `escala create volume`).",
+    ),
 ) -> None:
-    """Delete every AWS resource the cluster owns (by tag), then its state-store entry."""
+    """Delete every AWS resource the cluster owns (by tag), then its state-store entry.
+    Retained volumes stay unless told, shared ones always; both are listed."""
     options = ClusterChangeOptions(name, yes, state, output)
     store = open_store(options.state)
     region = (
         store.get_cluster(options.name).spec.region if store.has_cluster(options.name) else None
     )
+    clients = ClientFactory(region=region)
     doing = "Deleting" if options.yes else "Finding"
     with err_console.status(f"{doing} the AWS resources {options.name} owns..."):
-        plan = delete_cluster(store, options.name, ClientFactory(region=region), yes=options.yes)
+        kept = volumes_to_keep(clients, options.name, delete_retained)
+        ids = [k.volume.id for k in kept]
+        plan = delete_cluster(store, options.name, clients, yes=options.yes, keep_volumes=ids)
+    if options.output is not OutputFormat.table:
+        emit({**plan.to_dict(), "kept": [k.to_dict() for k in kept]}, options.output, lambda: None)
+        return
     print_plan(plan, options.output, "Must specify --yes to delete the cluster")
-    if plan.applied and options.output is OutputFormat.table:
+    if kept:
+        verb = "Kept" if plan.applied else "Will keep"
+        console.print(f"\n{verb} {len(kept)} volume(s):")
+        rows = [[k.volume.name, k.volume.id, k.volume.zone, k.reason] for k in kept]
+        console.print(table(["NAME", "ID", "ZONE", "WHY"], rows))
+    if plan.applied:
         console.print(f"Deleted cluster: {options.name!r}")

@@ -21,9 +21,17 @@ from escala.cli import verbs
 from escala.cli.output import OutputFormat, apply_or_print_option, console, emit, table
 from escala.cli.output import err_console as status_console
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, STATE_OPTION, ClusterTarget
-from escala.kube.manifests import NAMESPACE, chat_app
+from escala.kube.manifests import NAMESPACE
 from escala.kube.versions import latest
-from escala.ops.deploy import Applied, chat_address, deploy, desired, undeploy, would_delete
+from escala.ops.deploy import (
+    Applied,
+    chat_address,
+    deploy,
+    deployed_objects,
+    desired,
+    undeploy,
+    would_delete,
+)
 
 
 def _on_cluster(target: ClusterTarget, **spec: object) -> ChatDeployment:
@@ -119,10 +127,11 @@ def delete_chat_command(
     state: str | None = STATE_OPTION,
     kubeconfig: str | None = KUBECONFIG_OPTION,
 ) -> None:
-    """Remove the chat app (its namespace, and with its Service the load balancer).
-    metrics-server and cluster-autoscaler stay: they are the cluster's add-ons."""
+    """Remove the chat app (its namespace, and with its Service the load balancer; with
+    the namespace goes its PostgreSQL's claim, and so the history volume). The cluster's
+    add-ons stay."""
     target = ClusterTarget.resolve(name, state, kubeconfig)
-    objects = chat_app(_on_cluster(target))
+    objects = deployed_objects(_on_cluster(target))
     kube = target.kube()
     try:
         if not yes:

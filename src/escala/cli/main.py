@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from escala import __version__
+from escala.cli import backups as _backups  # noqa: F401  (registers `get backups`, `restore etcd`)
 from escala.cli import chat, load, verbs
 from escala.cli import chat_service_commands as _chat_service  # noqa: F401  (registers chatservice)
 from escala.cli import cluster as _cluster_commands
@@ -22,6 +23,7 @@ from escala.cli import secrets as _secrets  # noqa: F401  (registers `get secret
 from escala.cli import update as _update_commands  # noqa: F401
 from escala.cli import upgrade as _upgrade  # noqa: F401  (registers `upgrade cluster`)
 from escala.cli import validate as _validate  # noqa: F401  (registers `validate cluster`)
+from escala.cli import volumes as _volumes  # noqa: F401  (registers `create volume` etc.)
 from escala.cli.access import access
 from escala.cli.iam_operator import iam
 from escala.cli.output import err_console

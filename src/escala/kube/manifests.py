@@ -9,8 +9,10 @@ What each object is for:
 
 - Namespace `escala-chat` holds everything of the app, so one name finds it all;
 - Redis (Deployment + Service `redis`): the chat's `--redis` backend, which shares
-  broadcasts, rooms and presence between replicas (history is shared only through
-  `--database-secret`; otherwise it stays in each pod);
+  broadcasts, rooms and presence between replicas;
+- PostgreSQL (`escala.kube.chat_database`: a StatefulSet on a volume of the default
+  StorageClass): the history every replica shares, unless `--database-secret` names
+  a database of the user's own;
 - chat Deployment: CPU requests (the HPA's utilisation is measured against them),
   readiness on /readyz and liveness on /healthz, a preStop pause and a grace period
   longer than the chat's drain so SIGTERM moves clients away cleanly, spread across
@@ -27,6 +29,7 @@ which grows the node group when the HPA's new pods do not fit, is in
 """
 
 from escala.api.chat_deployment import ChatDeployment
+from escala.kube import chat_database
 from escala.kube.objects import (
     Obj,
     container_security,
@@ -168,10 +171,14 @@ def _chat_env(chat: ChatDeployment) -> list[Obj]:
         {"name": "ESCALA_CHAT_DRAIN_TIMEOUT", "value": str(chat.spec.drain_timeout)},
         {"name": "ESCALA_CHAT_DATA_DIR", "value": "/var/lib/escala"},
     ]
-    if chat.spec.database_secret:
-        ref = {"name": chat.spec.database_secret, "key": "url"}
-        env.append({"name": "ESCALA_CHAT_DATABASE", "valueFrom": {"secretKeyRef": ref}})
+    ref = {"name": database_secret_name(chat), "key": "url"}
+    env.append({"name": "ESCALA_CHAT_DATABASE", "valueFrom": {"secretKeyRef": ref}})
     return env
+
+
+def database_secret_name(chat: ChatDeployment) -> str:
+    """The Secret holding the chat's database URL: the user's, or escala's PostgreSQL's."""
+    return chat.spec.database_secret or chat_database.SECRET
 
 
 def chat_service(chat: ChatDeployment) -> Obj:
@@ -231,10 +238,12 @@ def chat_autoscaler(chat: ChatDeployment) -> Obj:
 
 def chat_app(chat: ChatDeployment) -> list[Obj]:
     """Every object of the chat, in the order they can be created."""
+    database = [] if chat.spec.database_secret else chat_database.chat_database(NAMESPACE)
     return [
         namespace(),
         redis_deployment(),
         redis_service(),
+        *database,
         chat_deployment(chat),
         chat_service(chat),
         chat_disruption_budget(),

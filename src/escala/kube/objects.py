@@ -111,3 +111,27 @@ def service(meta: Obj, ports: list[Obj], **spec: Any) -> Obj:
             "ports": ports,
         },
     }
+
+
+def cluster_role(name: str, obj_labels: dict[str, str], rules: list[Obj]) -> Obj:
+    return {
+        "apiVersion": RBAC,
+        "kind": "ClusterRole",
+        "metadata": metadata(name, None, obj_labels),
+        "rules": rules,
+    }
+
+
+def daemon_set(meta: Obj, pod_spec: Obj, **spec: Any) -> Obj:
+    """An apps/v1 DaemonSet whose pods carry `meta`'s labels, selected by their name label."""
+    pod_labels = meta["labels"]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": meta,
+        "spec": {
+            "selector": {"matchLabels": selector(pod_labels["app.kubernetes.io/name"])},
+            **spec,
+            "template": {"metadata": {"labels": dict(pod_labels)}, "spec": pod_spec},
+        },
+    }

@@ -2,14 +2,16 @@
 
 Resources are found by their ownership tags, not by the spec, so what Kubernetes made
 for the cluster (Service load balancers, dynamically provisioned volumes) goes too,
-and `shared` resources stay.
+and `shared` resources stay; so do retained volumes unless told
+(`escala.ops.cluster_volumes`).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from escala.cloud.aws.registry import ALL_DELETABLE, find_owned
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import NotFound, UsageError
+from escala.ops.cluster_volumes import volumes_to_keep
 from escala.ops.update import check_region
 from escala.reconcile.deletion import delete_owned, deletion_plan
 from escala.reconcile.plan import Plan
@@ -26,11 +28,12 @@ def delete_owner(
     forget: Callable[[], None],
     not_found: str,
     kinds: tuple[type[Discoverable], ...] = ALL_DELETABLE,
+    keep: frozenset[str] = frozenset(),
 ) -> Plan:
-    """List (and with `yes` delete) what `owner` owns by tag, then `forget` its spec:
-    last, so an interrupted delete can simply be run again. NotFound(`not_found`) when
-    neither the store nor AWS knows the owner."""
-    resources = find_owned(clients, owner, kinds)
+    """List (and with `yes` delete) what `owner` owns by tag, but the IDs in `keep`, then
+    `forget` its spec: last, so an interrupted delete can simply be run again.
+    NotFound(`not_found`) when neither the store nor AWS knows the owner."""
+    resources = [r for r in find_owned(clients, owner, kinds) if r.id not in keep]
     if not in_store and not resources:
         raise NotFound(not_found)
     plan = deletion_plan(owner, resources)
@@ -42,9 +45,16 @@ def delete_owner(
 
 
 def delete_cluster(
-    store: StateStore, cluster_name: str, clients: ClientFactory, *, yes: bool
+    store: StateStore,
+    cluster_name: str,
+    clients: ClientFactory,
+    *,
+    yes: bool,
+    keep_volumes: Iterable[str] | None = None,
 ) -> Plan:
     """List (and with `yes` delete) the cluster's resources, then its state-store entry.
+    Volumes whose IDs are in `keep_volumes` stay (by default: the retained ones, see
+    `escala.ops.cluster_volumes.volumes_to_keep`).
 
     A name without a dot is a chat service's (both own their resources by the same
     tags): refused, so `delete cluster` never deletes a chat service's resources."""
@@ -57,11 +67,14 @@ def delete_cluster(
     in_store = store.has_cluster(cluster_name)
     if in_store:
         check_region(clients, store.get_cluster(cluster_name).spec.region, cluster_name)
+    if keep_volumes is None:
+        keep_volumes = (k.volume.id for k in volumes_to_keep(clients, cluster_name))
     return delete_owner(
         clients,
         cluster_name,
         yes=yes,
         in_store=in_store,
+        keep=frozenset(keep_volumes),
         forget=lambda: store.delete_cluster(cluster_name),
         not_found=f"cluster {cluster_name!r}: not in state store {store.url} and no AWS "
         f"resource in {clients.region} is tagged as its own (see `escala get clusters`)",

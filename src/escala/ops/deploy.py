@@ -1,21 +1,22 @@
 """`escala deploy chat` / `escala delete chat`: put the chat and its autoscalers on a cluster.
 
-The manifests come from `escala.kube.manifests`, `escala.kube.metrics_server` and
-`escala.kube.cluster_autoscaler`;
-this module only decides what to send. Applying is idempotent: objects are created, or
-replaced when they differ, and a second run with the same flags changes nothing. The one
-field escala does not own after the first run is the chat Deployment's replica count,
-which belongs to the HorizontalPodAutoscaler from then on.
+The manifests come from `escala.kube.manifests` (the chat) and `escala.kube.addons` (the
+cluster's add-ons); this module only decides what to send. Applying is idempotent:
+objects are created, or replaced when they differ, and a second run with the same flags
+changes nothing. The one field escala does not own after the first run is the chat
+Deployment's replica count, which belongs to the HorizontalPodAutoscaler from then on.
 """
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from escala.api.chat_deployment import ChatDeployment
+from escala.cloud.aws.tags import csi_volume_tags
+from escala.kube import chat_database
+from escala.kube.addons import cluster_addons
 from escala.kube.client import KubeClient, Obj
-from escala.kube.cluster_autoscaler import cluster_autoscaler
-from escala.kube.manifests import CHAT, chat_app, chat_service
-from escala.kube.metrics_server import metrics_server
+from escala.kube.manifests import CHAT, NAMESPACE, chat_app, chat_service
 
 
 @dataclass(frozen=True)
@@ -29,25 +30,49 @@ class Applied:
 
 
 def desired(chat: ChatDeployment) -> list[Obj]:
-    """Every object `deploy chat` writes, in creation order: the cluster's add-ons in
-    kube-system first (metrics-server, which the HPA reads CPU from, and
-    cluster-autoscaler), then the chat app."""
+    """Every object `deploy chat` writes, in creation order: the cluster's add-ons first
+    (the HPA's metrics, cluster-autoscaler, the EBS CSI driver and StorageClasses the
+    chat's database claims its volume from), then the chat app."""
     spec = chat.spec
-    ca = cluster_autoscaler(chat.cluster_name, spec.kubernetes_version, spec.region)
-    return [*metrics_server(), *ca, *chat_app(chat)]
+    volume_tags = csi_volume_tags(chat.cluster_name)
+    addons = cluster_addons(chat.cluster_name, spec.kubernetes_version, spec.region, volume_tags)
+    return [*addons, *chat_app(chat)]
+
+
+def deployed_objects(chat: ChatDeployment) -> list[Obj]:
+    """What `deploy chat` made of the app, in creation order: `chat_app` and, when escala
+    runs the database, its Secret (named only: `delete chat` deletes it)."""
+    app = chat_app(chat)
+    if not any(_is_database(obj) for obj in app):
+        return app
+    return [app[0], chat_database.database_secret(NAMESPACE, ""), *app[1:]]
 
 
 def deploy(
     kube: KubeClient, objects: list[Obj], progress: Callable[[Applied], None] = lambda _: None
 ) -> list[Applied]:
-    """Apply `objects` in order; the chat Deployment keeps its live replica count."""
+    """Apply `objects` in order; the chat Deployment keeps its live replica count, and
+    the chat's PostgreSQL gets its Secret (made once) just before it."""
     out = []
     for obj in objects:
+        if _is_database(obj):
+            made = ensure_database_secret(kube, obj["metadata"]["namespace"])
+            progress(made)
+            out.append(made)
         keep = ("spec", "replicas") if _is_chat_deployment(obj) else ()
         done = _applied(obj, kube.apply(obj, keep))
         progress(done)
         out.append(done)
     return out
+
+
+def ensure_database_secret(kube: KubeClient, namespace: str) -> Applied:
+    """The PostgreSQL credentials: generated on the first deploy and kept ever after (the
+    database on the volume was initialised with them). Never printed."""
+    if kube.get(chat_database.database_secret(namespace, "")) is not None:
+        return Applied("Secret", namespace, chat_database.SECRET, "kept")
+    secret = chat_database.database_secret(namespace, secrets.token_urlsafe(24))
+    return _applied(secret, kube.apply(secret))
 
 
 def chat_address(kube: KubeClient, chat: ChatDeployment) -> str | None:
@@ -85,6 +110,10 @@ def undeploy(
 def _applied(obj: Obj, result: str) -> Applied:
     meta = obj["metadata"]
     return Applied(obj["kind"], meta.get("namespace", ""), meta["name"], result)
+
+
+def _is_database(obj: Obj) -> bool:
+    return obj["kind"] == "StatefulSet" and obj["metadata"]["name"] == chat_database.NAME
 
 
 def _is_chat_deployment(obj: Obj) -> bool:

@@ -87,6 +87,16 @@ fetch_control_plane_pki() {  # kubeadm's manual certificate distribution
   fetch pki/private/service-account/key.pem "${pki}/sa.key" 0600
 }
 
+fetch_master_files() {  # what does not fit in user-data (MASTER_FILES: key:path:mode,...)
+  local items item key path mode
+  IFS=, read -ra items <<< "${MASTER_FILES:-}"
+  for item in "${items[@]}"; do
+    IFS=: read -r key path mode <<< "${item}"
+    mkdir -p "$(dirname "${path}")"
+    fetch "${key}" "${path}" "${mode}"
+  done
+}
+
 ca_cert_hash() {  # sha256 of the CA's SubjectPublicKeyInfo, as kubeadm documents
   openssl x509 -pubkey -in "$1" | openssl pkey -pubin -outform der \
     | openssl dgst -sha256 -hex | sed 's/^.* /sha256:/'
@@ -180,6 +190,7 @@ main() {
   if [ "${ROLE}" = Master ]; then
     BOOTSTRAP_TOKEN=$(read_object pki/private/bootstrap-token/token)
     fetch_control_plane_pki
+    fetch_master_files
     mount_etcd_volume
     CA_CERT_HASH=$(ca_cert_hash "${ca}")
     # The first zone's master (INIT_GROUP) founds the cluster; any master launched once the API

@@ -13,6 +13,7 @@ from escala.cloud.aws import (
     instance,
     launch_template,
     load_balancer,
+    run_command,
     s3_bucket,
     ssm_parameter,
 )
@@ -99,7 +100,8 @@ CHAT_SERVICE_DELETABLE: tuple[type[Discoverable], ...] = (
 EXTRA_ACTIONS = ("ec2:DescribeAvailabilityZones", "ec2:DescribeRegions")
 # The calls commands make outside the engine, each declared beside its kind: validate and
 # rolling-update (ASGs, instances, launch-template versions), export kubeconfig and access
-# grant (the API load balancer), create chatservice (SSM parameters), the state bucket.
+# grant (the API load balancer), create chatservice (SSM parameters), the state bucket,
+# restore etcd (SSM Run Command).
 DAY2_ACTIONS = (
     *autoscaling_group.DAY2_ACTIONS,
     *instance.DAY2_ACTIONS,
@@ -107,6 +109,7 @@ DAY2_ACTIONS = (
     *load_balancer.DAY2_ACTIONS,
     *ssm_parameter.DAY2_ACTIONS,
     *s3_bucket.STATE_BUCKET_ACTIONS,
+    *run_command.DAY2_ACTIONS,
 )
 
 

@@ -33,6 +33,14 @@ def cluster_tags(cluster_name: str, name: str, **extra: str) -> dict[str, str]:
     }
 
 
+def csi_volume_tags(cluster_name: str) -> dict[str, str]:
+    """The tags the EBS CSI driver is told to put on every volume it creates (its
+    `--extra-tags`), which the masters' CreateVolume permission requires. The driver
+    adds `kubernetes.io/cluster/<name>=owned` itself (`--k8s-tag-cluster-id`); its
+    `--extra-tags` refuses keys under `kubernetes.io`."""
+    return {CLUSTER_TAG: cluster_name}
+
+
 def is_owned(tags: Mapping[str, str], cluster_name: str) -> bool:
     """True when the cluster owns the resource: `shared` ones are left alone."""
     value = tags.get(ownership_tag(cluster_name))

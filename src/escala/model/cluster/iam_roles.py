@@ -13,9 +13,12 @@ from urllib.parse import urlparse
 from escala.api import Cluster, Role
 from escala.cloud.aws.iam_role import IamRole
 from escala.cloud.aws.instance_profile import InstanceProfile
+from escala.cloud.aws.run_command import AGENT_ACTIONS
 from escala.cloud.aws.tags import CLUSTER_TAG
+from escala.model.cluster.ebs_csi import ebs_csi_statements
 from escala.model.context import ClusterContext
 from escala.model.iam_policy import ECR_READ, statement
+from escala.state.backups import ETCD_BACKUPS
 
 # Nodes' boot script looks up the API load balancer's DNS name by its contract name.
 NODE_READ = (
@@ -50,11 +53,11 @@ MASTER_READ = (
     "kms:DescribeKey",
 )
 # Creating can only be scoped by the tags of the request, which Kubernetes sets.
+# (Volumes are the EBS CSI driver's, created tagged only: escala.model.cluster.ebs_csi.)
 MASTER_CREATE = (
     "ec2:CreateRoute",
     "ec2:CreateSecurityGroup",
     "ec2:CreateTags",
-    "ec2:CreateVolume",
     "elasticloadbalancing:CreateLoadBalancer",
     "elasticloadbalancing:CreateTargetGroup",
     "elasticloadbalancing:CreateListener",
@@ -126,8 +129,23 @@ def _state_statements(cluster: Cluster, readable: list[str]) -> list[dict[str, A
     ]
 
 
+def _backup_statements(cluster: Cluster) -> list[dict[str, Any]]:
+    """Masters write etcd backups under `<cluster>/backups/etcd/`, encrypted (SSE-S3),
+    and delete the ones retention drops (escala-etcd.sh)."""
+    store = _state_store(cluster)
+    if store is None:
+        return []
+    bucket, prefix = store
+    backups = f"arn:aws:s3:::{bucket}/{prefix + '/' if prefix else ''}{ETCD_BACKUPS}/*"
+    encrypted = {"StringEquals": {"s3:x-amz-server-side-encryption": "AES256"}}
+    return [
+        statement(["s3:PutObject"], backups, Condition=encrypted),
+        statement(["s3:DeleteObject"], backups),
+    ]
+
+
 def master_policy(cluster: Cluster) -> dict[str, Any]:
-    """Masters read all of `<cluster>/` in the state store."""
+    """Masters read all of `<cluster>/` in the state store, and write its etcd backups."""
     owned = {"StringEquals": {f"aws:ResourceTag/{CLUSTER_TAG}": cluster.name}}
     return {
         "Version": "2012-10-17",
@@ -136,7 +154,10 @@ def master_policy(cluster: Cluster) -> dict[str, Any]:
             statement(MASTER_CREATE),
             statement(MASTER_MODIFY_OWNED, Condition=owned),
             statement(["iam:CreateServiceLinkedRole"], Condition=ELB_SERVICE_LINKED_ROLE),
+            *ebs_csi_statements(cluster.name),
+            statement(AGENT_ACTIONS),  # SSM Run Command: `escala restore etcd`
             *_state_statements(cluster, ["*"]),
+            *_backup_statements(cluster),
         ],
     }
 
