@@ -16,7 +16,7 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from escala.chat import core
+from escala.chat import rules
 from escala.chat.store import StoreError
 
 
@@ -39,10 +39,10 @@ class Presence(Protocol):
 
 
 class LocalPresence:
-    """One replica: presence is `core.Presence`, in memory."""
+    """One replica: presence is `rules.Presence`, in memory."""
 
     def __init__(self) -> None:
-        self.rooms = core.Presence()
+        self.rooms = rules.Presence()
 
     async def start(self) -> None:
         return None
@@ -76,7 +76,7 @@ class RedisPresence:
         self.redis = aioredis.from_url(url, decode_responses=True)
         self.ttl = ttl
         self.replica = uuid.uuid4().hex
-        self.mine = core.Presence()
+        self.mine = rules.Presence()
         self._heartbeat: asyncio.Task[None] | None = None
 
     def _alive_key(self, replica: str) -> str:
