@@ -18,12 +18,11 @@ from tests.servers import free_port, stop, wait_for_port
 
 
 @pytest.fixture
-def replica(tmp_path: Path, server_kind: str) -> Iterator[tuple[str, Path]]:
+def replica(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A replica with small limits; yields its URL and the file its log goes to."""
     port = free_port()
     log = tmp_path / "server.log"
-    flags = ("--rate", "20", "--max-message", "100", "--server", server_kind)
-    argv = serve_argv(port, tmp_path, *flags)
+    argv = serve_argv(port, tmp_path, "--rate", "20", "--max-message", "100")
     with log.open("wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -34,12 +33,14 @@ def replica(tmp_path: Path, server_kind: str) -> Iterator[tuple[str, Path]]:
 
 
 @pytest.fixture
-async def users(replica: tuple[str, Path]) -> AsyncIterator[tuple[Client, Client, Client]]:
+async def users(
+    replica: tuple[str, Path], transports: list[str]
+) -> AsyncIterator[tuple[Client, Client, Client]]:
     """The sender of bad input and two bystanders, all logged in to the lobby."""
     made = []
     for name in ("mal", "bo", "cy"):
         c = Client()
-        await c.sio.connect(replica[0], transports=["websocket"])
+        await c.sio.connect(replica[0], transports=transports)
         await c.sio.call("add user", name)
         made.append(c)
     yield made[0], made[1], made[2]
@@ -54,9 +55,11 @@ async def rejected(c: Client, event: str, *args: Any, needle: str) -> None:
     assert (await c.next("chat error")) == ack
 
 
-async def test_nicknames_empty_blank_too_long_or_not_text(replica: tuple[str, Path]) -> None:
+async def test_nicknames_empty_blank_too_long_or_not_text(
+    replica: tuple[str, Path], transports: list[str]
+) -> None:
     c = Client()
-    await c.sio.connect(replica[0], transports=["websocket"])
+    await c.sio.connect(replica[0], transports=transports)
     try:
         for bad in ("", "   ", "x" * 33, 42, {"name": "ana"}, ["ana"], "a\x00b", "\ud800"):
             await rejected(c, "add user", bad, needle="username:")

@@ -10,12 +10,11 @@ from tests.chat.test_server import Client
 
 
 async def test_sigterm_drains_then_exits_and_history_survives(
-    tmp_path: Path, server_kind: str
+    tmp_path: Path, transports: list[str]
 ) -> None:
-    flags = ("--drain-timeout", "4", "--server", server_kind)
-    with replicas(tmp_path, *flags, count=1) as (replica,):
+    with replicas(tmp_path, "--drain-timeout", "4", count=1) as (replica,):
         c = Client()
-        await c.sio.connect(replica.url, transports=["websocket"])
+        await c.sio.connect(replica.url, transports=transports)
         await c.sio.call("add user", "ana")
         await c.sio.call("chat message", ("said before SIGTERM", "c-1"))
         assert await asyncio.to_thread(readyz, replica.url) == 200

@@ -10,9 +10,9 @@ from escala.loadgen.runner import LoadOptions, run
 from tests.chat.servers import replicas
 
 
-@pytest.fixture(params=["uvicorn", "fast"])
-def escala_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with replicas(tmp_path, "--rate", "1000", "--server", request.param, count=1) as (one,):
+@pytest.fixture
+def escala_url(tmp_path: Path) -> Iterator[str]:
+    with replicas(tmp_path, "--rate", "1000", count=1) as (one,):
         yield one.url
 
 

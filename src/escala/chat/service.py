@@ -3,9 +3,8 @@
 `ChatService` knows the chat's events (the socket.io demo's `add user`, `new message`,
 `typing`, `stop typing`; the tutorial's `chat message`; escala's `join` and `users`) and
 what each one does to sessions, presence and history. It never imports a Socket.IO
-library: it talks to whatever implements `Transport` — python-socketio's namespace in
-`server.py` today, a faster Engine.IO/websocket server tomorrow — so a new transport
-only has to move packets and rooms, not re-implement the chat.
+library: it talks to whatever implements `Transport` (`rooms.Rooms` of the server, a
+recorder in the tests), so moving packets and rooms stays apart from the chat itself.
 """
 
 import logging
