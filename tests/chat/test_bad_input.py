@@ -5,31 +5,21 @@ sender alone, never a crash (no traceback in the server's log), and must not tou
 other users: bystanders still chat afterwards and saw none of it.
 """
 
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.chat.servers import serve_argv
+from tests.chat.servers import logged_replica
 from tests.chat.test_server import Client
-from tests.servers import free_port, stop, wait_for_port
 
 
 @pytest.fixture
 def replica(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A replica with small limits; yields its URL and the file its log goes to."""
-    port = free_port()
-    log = tmp_path / "server.log"
-    argv = serve_argv(port, tmp_path, "--rate", "20", "--max-message", "100")
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            wait_for_port(port, proc)
-            yield f"http://127.0.0.1:{port}", log
-        finally:
-            stop(proc)
+    with logged_replica(tmp_path, "--rate", "20", "--max-message", "100") as running:
+        yield running
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ is a 400 with Engine.IO's error body, the server log has no traceback, and a bys
 """
 
 import asyncio
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,25 +16,16 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from tests.chat.servers import serve_argv
+from tests.chat.servers import logged_replica
 from tests.chat.test_server import Client
-from tests.servers import free_port, stop, wait_for_port
 
 MAX_PAYLOAD = 1_000_000
 
 
 @pytest.fixture
 def replica(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    port = free_port()
-    log = tmp_path / "server.log"
-    argv = serve_argv(port, tmp_path, "--rate", "1000", "--ping-interval", "2")
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            wait_for_port(port, proc)
-            yield f"http://127.0.0.1:{port}", log
-        finally:
-            stop(proc)
+    with logged_replica(tmp_path, "--rate", "1000", "--ping-interval", "2") as running:
+        yield running
 
 
 @pytest.fixture
@@ -76,6 +66,11 @@ class Poller:
         self.sid = str(handshake["sid"])
         return handshake
 
+    async def connect(self) -> None:
+        """Open a session and CONNECT to the default namespace."""
+        await self.open()
+        assert await self.post(b"40") == (200, b"ok")
+
     async def get(self) -> tuple[int, bytes]:
         async with self.http.get(self.url) as r:
             return r.status, await r.read()
@@ -83,6 +78,13 @@ class Poller:
     async def post(self, body: bytes) -> tuple[int, bytes]:
         async with self.http.post(self.url, data=body) as r:
             return r.status, await r.read()
+
+    async def hold_after(self, needle: bytes) -> "asyncio.Task[tuple[int, bytes]]":
+        """Read until `needle` came, then start a GET the server holds (nothing to send)."""
+        await self.packets_until(needle)
+        held = asyncio.create_task(self.get())
+        await asyncio.sleep(0.2)
+        return held
 
     async def packets_until(self, *needles: bytes) -> list[bytes]:
         """GET until every needle was in a packet; every packet seen, in order."""
@@ -117,9 +119,7 @@ async def test_upgrade_loses_and_repeats_nothing(
     p = Poller(http, replica[0])
     await p.open()
     await p.post(b'40\x1e421["add user","upgrader"]')
-    await p.packets_until(b"431[")
-    held = asyncio.create_task(p.get())
-    await asyncio.sleep(0.2)
+    held = await p.hold_after(b"431[")
     ws_url = p.url.replace("http://", "ws://").replace("polling", "websocket")
     async with connect(ws_url) as ws:
         await ws.send("2probe")
@@ -153,8 +153,7 @@ async def test_a_malformed_body_is_a_400_and_ends_that_session(
 ) -> None:
     for body in (b"abc", b"", b"4hi\x1e", b"b!!!", b"4" + b"2not json"):
         p = Poller(http, replica[0])
-        await p.open()
-        await p.post(b"40")
+        await p.connect()
         status, _ = await p.post(body)
         assert status == 400, body
         assert (await p.get())[0] == 400
@@ -190,8 +189,7 @@ async def test_a_post_larger_than_max_payload_is_a_400(
     replica: tuple[str, Path], http: aiohttp.ClientSession, bystander: Client
 ) -> None:
     p = Poller(http, replica[0])
-    await p.open()
-    await p.post(b"40")
+    await p.connect()
     status, _ = await p.post(b"4" + b"x" * MAX_PAYLOAD)
     assert status == 400
     assert (await p.get())[0] == 400
@@ -210,11 +208,8 @@ async def test_a_second_concurrent_get_is_a_400_and_ends_the_session(
     replica: tuple[str, Path], http: aiohttp.ClientSession, bystander: Client
 ) -> None:
     p = Poller(http, replica[0])
-    await p.open()
-    await p.post(b"40")
-    await p.packets_until(b"40{")
-    first = asyncio.create_task(p.get())
-    await asyncio.sleep(0.2)
+    await p.connect()
+    first = await p.hold_after(b"40{")
     assert (await p.get())[0] == 400
     assert await asyncio.wait_for(first, 10) == (200, b"1")  # close: the held one ends
     assert (await p.get())[0] == 400
@@ -226,8 +221,7 @@ async def test_a_polling_client_that_stops_answering_pings_is_dropped(
     """--ping-interval 2: a session that reads pings but never pongs is gone after the
     next one (the bystander, whose client pongs, stays)."""
     p = Poller(http, replica[0])
-    await p.open()
-    await p.post(b"40")
+    await p.connect()
     status = 200
     async with asyncio.timeout(20):
         while status == 200:

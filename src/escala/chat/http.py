@@ -203,7 +203,14 @@ class HttpConnection(asyncio.Protocol):
         """Hand the socket to picows with the upgrade request, rebuilt, in front of
         whatever came after it (the first websocket frames may already be here)."""
         listener = self.handler.upgrade(self, request)
-        if listener is None or self.transport is None:
+        if listener is None:
+            # Refused (answered already): the parser stopped at the upgrade, so nothing
+            # more can be read on this connection.
+            if self.transport is not None:
+                self.closed = True
+                self.transport.close()
+            return
+        if self.transport is None:
             return
         protocol = WSProtocol(
             None,

@@ -46,7 +46,6 @@ from escala.chat.websocket import WebSocketListener
 log = logging.getLogger("escala.chat.server")
 
 STATIC = Path(__file__).parent / "static"
-READY_EVERY_S = 2.0
 # Of --drain-timeout, what the drain may use; the rest is for closing the stores.
 DRAIN_SHARE = 0.8
 LISTEN_BACKLOG = 2048
@@ -69,7 +68,6 @@ class ChatServer:
         self.engine = Engine(self.service, self.rooms, options.engine_limits())
         self.polling = Polling(self.engine)
         self.max_body = self.engine.limits.max_payload
-        self.ready = False
         self.draining = False
         self._static = (options.static or STATIC).resolve()
         self._client_js = (STATIC / "vendor" / "socket.io.min.js").read_bytes()
@@ -83,9 +81,7 @@ class ChatServer:
         elif path == "/healthz":
             conn.respond(200, b"ok\n")
         elif path == "/readyz":
-            ok = self.ready and not self.draining
-            why = b"ok\n" if ok else (b"draining\n" if self.draining else b"not ready\n")
-            conn.respond(200 if ok else 503, why)
+            self.engine.spawn(self._readyz(conn))
         elif path == "/metrics":
             conn.respond(200, self.metrics.render(), "text/plain; version=0.0.4")
         elif path == "/socket.io/socket.io.js":
@@ -161,11 +157,18 @@ class ChatServer:
 
     # the replica's life
 
-    async def readiness(self) -> None:
-        """Refresh /readyz's answer in the background: a probe must not wait on Redis."""
-        while True:
-            self.ready = await self.store.ping() and await self.presence.ping()
-            await asyncio.sleep(READY_EVERY_S)
+    async def _readyz(self, conn: HttpConnection) -> None:
+        """Ready means: not draining, and the history and presence stores answer now."""
+        if self.draining:
+            why = "draining"
+        elif not await self.store.ping():
+            why = "history store not reachable"
+        elif not await self.presence.ping():
+            why = "presence store (redis) not reachable"
+        else:
+            conn.respond(200, b"ok\n")
+            return
+        conn.respond(503, why.encode() + b"\n")
 
     def _sigterm(self, main: "asyncio.Task[Any]") -> None:
         """The first SIGTERM drains, then stops; a second one stops at once."""
@@ -206,10 +209,7 @@ class ChatServer:
         if self.relay is not None:
             await self.relay.start()
         await self.store.open()
-        background = [
-            asyncio.create_task(self.readiness()),
-            asyncio.create_task(self.engine.heartbeat()),
-        ]
+        background = [asyncio.create_task(self.engine.heartbeat())]
         if self.relay is not None:
             background.append(asyncio.create_task(self.relay.run(self.rooms.deliver)))
         max_frame = self.max_body

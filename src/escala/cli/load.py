@@ -55,6 +55,11 @@ def load(
         help="Log each listener in with `add user` (each login is broadcast to everyone); "
         "senders always log in.",
     ),
+    transport: str = typer.Option(
+        "websocket",
+        "--transport",
+        help="websocket, or polling: HTTP long-polling clients that never upgrade.",
+    ),
     allow_remote: bool = typer.Option(
         False, "--allow-remote", help="Allow a target that is not a loopback address."
     ),
@@ -78,13 +83,14 @@ def load(
         workers=workers,
         allow_remote=allow_remote,
         add_user=add_user,
+        transport=transport,
     )
     with Live(console=err_console, transient=True, auto_refresh=False) as live:
 
         def progress(c: Counters, elapsed: float) -> None:
             live.update(
                 f"{elapsed:5.1f}s  connected {c.connected}  sent {c.sent}  "
-                f"delivered {c.delivered}  errors {c.errors}",
+                f"refused {sum(c.refused.values())}  delivered {c.delivered}  errors {c.errors}",
                 refresh=True,
             )
 
