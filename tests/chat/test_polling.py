@@ -227,3 +227,23 @@ async def test_a_polling_client_that_stops_answering_pings_is_dropped(
         while status == 200:
             status, _ = await p.get()
     assert status == 400
+
+
+async def test_a_polling_client_whose_held_get_is_cut_has_left(tmp_path: Path) -> None:
+    """A closed tab: its held GET's connection goes away, and the room hears it left. The
+    heartbeat is 300 s here, so only the cut connection can have told the server."""
+    with logged_replica(tmp_path, "--ping-interval", "300") as (url, _log):
+        watcher = Client()
+        await watcher.sio.connect(url, transports=["polling"])
+        await watcher.sio.call("add user", "watcher")
+        try:
+            async with aiohttp.ClientSession() as own:
+                p = Poller(own, url)
+                await p.connect()
+                await p.post(b'421["add user","leaver"]')
+                held = await p.hold_after(b"431[")
+                assert (await watcher.next("user joined"))["username"] == "leaver"
+                held.cancel()  # aiohttp drops the request's connection
+            assert (await watcher.next("user left"))["username"] == "leaver"
+        finally:
+            await watcher.sio.disconnect()
