@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from escala.chat.presence import RedisPresence
 from tests.chat.servers import Replica, redis_argv, replicas, serve_argv
 from tests.chat.test_server import Client
 from tests.servers import free_port, start, stop
@@ -109,3 +110,17 @@ async def test_broadcasts_cross_replicas_again_after_redis_restarts(tmp_path: Pa
             assert heard is not None and heard["message"] == "are you there?"
     finally:
         stop(redis)
+
+
+async def test_presence_takes_a_burst_larger_than_its_connection_pool(redis_url: str) -> None:
+    """Hundreds of logins and leaves at once (a replica's clients after a drain elsewhere)
+    wait for a Redis connection rather than fail and leave users listed."""
+    presence = RedisPresence(redis_url)
+    await presence.start()
+    try:
+        await asyncio.gather(*(presence.join("lobby", f"s{i}", f"u{i}") for i in range(300)))
+        assert await presence.count("lobby") == 300
+        await asyncio.gather(*(presence.leave("lobby", f"s{i}") for i in range(300)))
+        assert await presence.count("lobby") == 0
+    finally:
+        await presence.close()

@@ -26,7 +26,9 @@ from picows.picows import WSProtocol
 
 log = logging.getLogger("escala.chat.http")
 
-PICOWS_LOG = logging.getLogger("picows.server")
+# Not a `logging.Logger`, so picows does not make a child logger for every connection
+# (about 1 KiB each; docs/performance.md, idle memory).
+PICOWS_LOG = logging.LoggerAdapter(logging.getLogger("picows.server"))
 # picows allocates 16 KiB per connection by default; chat packets are small and the
 # buffer grows when one is not.
 WS_READ_BUFFER_BYTES = 2048

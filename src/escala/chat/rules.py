@@ -67,7 +67,7 @@ def clean_room(value: Any, limits: Limits) -> str:
     return _clean_name(value, "room", limits.max_room)
 
 
-@dataclass
+@dataclass(slots=True)
 class TokenBucket:
     """Per-connection flood control: `burst` messages at once, `rate` per second after."""
 
@@ -88,7 +88,7 @@ class TokenBucket:
         return False
 
 
-@dataclass
+@dataclass(slots=True)
 class Session:
     """One connection's chat state."""
 

@@ -22,6 +22,8 @@ BINARY = WSMsgType.BINARY
 class WebSocketListener(WSListener):
     """One websocket: Engine.IO packets in, through `Engine.receive`."""
 
+    __slots__ = ("engine", "probing", "session", "ws")
+
     def __init__(self, engine: Engine, upgrading: Session | None = None) -> None:
         self.engine = engine
         self.session = upgrading  # None until connected, for a fresh session
