@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from dockerfile_parse import DockerfileParser
 
+from escala.api.chat_deployment import ChatDeployment
 from escala.cli import chat as chat_cli
 from escala.cli.main import main
-from escala.kube.manifests import ChatOptions, chat_deployment
-from escala.scaling.fargate import ENVIRONMENT
+from escala.kube.manifests import chat_deployment
+from escala.model.chat_service.fargate import ENVIRONMENT
 
 
 def refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], *flags: str) -> str:
@@ -82,9 +83,9 @@ def test_every_deployment_runs_the_one_server_with_flags_it_knows(
     fargate = _served(monkeypatch, cmd, dict(ENVIRONMENT))
     assert fargate.log_format == "json"  # type: ignore[attr-defined]
 
-    container = chat_deployment(ChatOptions("c", "1.31.2", "eu-west-1"))["spec"]["template"][
-        "spec"
-    ]["containers"][0]
+    container = chat_deployment(ChatDeployment.for_cluster("c", "1.31.2", "eu-west-1"))["spec"][
+        "template"
+    ]["spec"]["containers"][0]
     env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
     kube = _served(monkeypatch, container["args"], env)
     assert kube.log_format == "json" and kube.redis  # type: ignore[attr-defined]
