@@ -137,17 +137,23 @@ def serve_argv(port: int, data_dir: Path, *flags: str) -> list[str]:
     ]
 
 
+@dataclass
+class LoggedReplica:
+    url: str
+    proc: subprocess.Popen[bytes]
+    log: Path  # everything it printed, for tests that look for tracebacks
+
+
 @contextmanager
-def logged_replica(tmp: Path, *flags: str) -> Iterator[tuple[str, Path]]:
-    """One replica whose output goes to a file, read by tests that look for tracebacks:
-    yields its URL and that file."""
+def logged_replica(tmp: Path, *flags: str) -> Iterator[LoggedReplica]:
+    """One replica whose output goes to a file."""
     port = free_port()
     log = tmp / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(serve_argv(port, tmp, *flags), stdout=out, stderr=subprocess.STDOUT)
         try:
             wait_for_port(port, proc)
-            yield f"http://127.0.0.1:{port}", log
+            yield LoggedReplica(f"http://127.0.0.1:{port}", proc, log)
         finally:
             stop(proc)
 

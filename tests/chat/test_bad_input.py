@@ -19,7 +19,7 @@ from tests.chat.test_server import Client
 def replica(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A replica with small limits; yields its URL and the file its log goes to."""
     with logged_replica(tmp_path, "--rate", "20", "--max-message", "100") as running:
-        yield running
+        yield running.url, running.log
 
 
 @pytest.fixture

@@ -5,7 +5,9 @@ import signal
 import time
 from pathlib import Path
 
-from tests.chat.servers import readyz, replicas
+import pytest
+
+from tests.chat.servers import logged_replica, readyz, replicas
 from tests.chat.test_server import Client
 
 
@@ -41,3 +43,15 @@ async def test_sigterm_drains_then_exits_and_history_survives(
             assert (await late.next("chat message"))[0] == "said before SIGTERM"
         finally:
             await late.sio.disconnect()
+
+
+@pytest.mark.parametrize("gap_s", [0.0, 0.05, 0.2])
+def test_a_second_sigterm_stops_cleanly(tmp_path: Path, gap_s: float) -> None:
+    """`timeout`, and some supervisors, signal the process and then its group: the second
+    SIGTERM, whenever it lands, stops at once, and the stores still close cleanly."""
+    with logged_replica(tmp_path, "--drain-timeout", "4") as replica:
+        replica.proc.send_signal(signal.SIGTERM)
+        time.sleep(gap_s)
+        replica.proc.send_signal(signal.SIGTERM)
+        assert replica.proc.wait(timeout=15) == 0
+    assert "Traceback" not in replica.log.read_text()

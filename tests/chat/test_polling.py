@@ -25,7 +25,7 @@ MAX_PAYLOAD = 1_000_000
 @pytest.fixture
 def replica(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     with logged_replica(tmp_path, "--rate", "1000", "--ping-interval", "2") as running:
-        yield running
+        yield running.url, running.log
 
 
 @pytest.fixture
@@ -232,7 +232,8 @@ async def test_a_polling_client_that_stops_answering_pings_is_dropped(
 async def test_a_polling_client_whose_held_get_is_cut_has_left(tmp_path: Path) -> None:
     """A closed tab: its held GET's connection goes away, and the room hears it left. The
     heartbeat is 300 s here, so only the cut connection can have told the server."""
-    with logged_replica(tmp_path, "--ping-interval", "300") as (url, _log):
+    with logged_replica(tmp_path, "--ping-interval", "300") as running:
+        url = running.url
         watcher = Client()
         await watcher.sio.connect(url, transports=["polling"])
         await watcher.sio.call("add user", "watcher")

@@ -69,6 +69,7 @@ class ChatServer:
         self.polling = Polling(self.engine)
         self.max_body = self.engine.limits.max_payload
         self.draining = False
+        self.stopping = False
         self._static = (options.static or STATIC).resolve()
         self._client_js = (STATIC / "vendor" / "socket.io.min.js").read_bytes()
 
@@ -173,10 +174,16 @@ class ChatServer:
     def _sigterm(self, main: "asyncio.Task[Any]") -> None:
         """The first SIGTERM drains, then stops; a second one stops at once."""
         if self.draining:
-            main.cancel()
+            self._stop(main)
             return
         self.draining = True
         self.engine.spawn(self._drain_then_stop(main))
+
+    def _stop(self, main: "asyncio.Task[Any]") -> None:
+        """Stop serving, once: a later cancel would cut the stores' closing short."""
+        if not self.stopping:
+            self.stopping = True
+            main.cancel()
 
     async def _drain_then_stop(self, main: "asyncio.Task[Any]") -> None:
         """/readyz 503 and no new sessions (above), then every connection dropped like a
@@ -195,14 +202,14 @@ class ChatServer:
                     session.drop()  # handshaken, never connected to the chat
         except TimeoutError:
             log.warning("drain deadline passed; closing what is left")
-        main.cancel()
+        self._stop(main)
 
     async def serve(self) -> None:
         """Listen until Ctrl-C, or SIGTERM and a drain; then close the listener and stores."""
         loop = asyncio.get_running_loop()
         main = asyncio.current_task()
         assert main is not None
-        loop.add_signal_handler(signal.SIGINT, main.cancel)
+        loop.add_signal_handler(signal.SIGINT, self._stop, main)
         loop.add_signal_handler(signal.SIGTERM, self._sigterm, main)
         # Redis first: an unreachable one stops startup before a history file is created.
         await self.presence.start()
@@ -234,4 +241,9 @@ class ChatServer:
 
 def run(server: ChatServer) -> None:
     """Serve on uvloop until SIGTERM or Ctrl-C."""
-    uvloop.run(server.serve())
+    try:
+        uvloop.run(server.serve())
+    finally:
+        # Stopped, stores closed: a late SIGTERM (`timeout` signals the process, then its
+        # group) must not turn a clean exit into "killed by signal".
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
