@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.chat.servers import create_database, postgres_server, redis_server
-from tests.chat.test_server import chat_url, server_kind  # noqa: F401  (fixtures, shared)
+from tests.chat.test_server import chat_url, transports  # noqa: F401  (fixtures, shared)
 
 _names = itertools.count()
 

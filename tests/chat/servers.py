@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.servers import free_port, start, stop
+from tests.servers import free_port, start, stop, wait_for_port
 
 PG_USER = "escala"
 
@@ -135,6 +135,27 @@ def serve_argv(port: int, data_dir: Path, *flags: str) -> list[str]:
         str(data_dir),
         *flags,
     ]
+
+
+@dataclass
+class LoggedReplica:
+    url: str
+    proc: subprocess.Popen[bytes]
+    log: Path  # everything it printed, for tests that look for tracebacks
+
+
+@contextmanager
+def logged_replica(tmp: Path, *flags: str) -> Iterator[LoggedReplica]:
+    """One replica whose output goes to a file."""
+    port = free_port()
+    log = tmp / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(serve_argv(port, tmp, *flags), stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(port, proc)
+            yield LoggedReplica(f"http://127.0.0.1:{port}", proc, log)
+        finally:
+            stop(proc)
 
 
 @dataclass

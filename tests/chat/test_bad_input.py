@@ -5,41 +5,32 @@ sender alone, never a crash (no traceback in the server's log), and must not tou
 other users: bystanders still chat afterwards and saw none of it.
 """
 
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.chat.servers import serve_argv
+from tests.chat.servers import logged_replica
 from tests.chat.test_server import Client
-from tests.servers import free_port, stop, wait_for_port
 
 
 @pytest.fixture
-def replica(tmp_path: Path, server_kind: str) -> Iterator[tuple[str, Path]]:
+def replica(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A replica with small limits; yields its URL and the file its log goes to."""
-    port = free_port()
-    log = tmp_path / "server.log"
-    flags = ("--rate", "20", "--max-message", "100", "--server", server_kind)
-    argv = serve_argv(port, tmp_path, *flags)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            wait_for_port(port, proc)
-            yield f"http://127.0.0.1:{port}", log
-        finally:
-            stop(proc)
+    with logged_replica(tmp_path, "--rate", "20", "--max-message", "100") as running:
+        yield running.url, running.log
 
 
 @pytest.fixture
-async def users(replica: tuple[str, Path]) -> AsyncIterator[tuple[Client, Client, Client]]:
+async def users(
+    replica: tuple[str, Path], transports: list[str]
+) -> AsyncIterator[tuple[Client, Client, Client]]:
     """The sender of bad input and two bystanders, all logged in to the lobby."""
     made = []
     for name in ("mal", "bo", "cy"):
         c = Client()
-        await c.sio.connect(replica[0], transports=["websocket"])
+        await c.sio.connect(replica[0], transports=transports)
         await c.sio.call("add user", name)
         made.append(c)
     yield made[0], made[1], made[2]
@@ -54,9 +45,11 @@ async def rejected(c: Client, event: str, *args: Any, needle: str) -> None:
     assert (await c.next("chat error")) == ack
 
 
-async def test_nicknames_empty_blank_too_long_or_not_text(replica: tuple[str, Path]) -> None:
+async def test_nicknames_empty_blank_too_long_or_not_text(
+    replica: tuple[str, Path], transports: list[str]
+) -> None:
     c = Client()
-    await c.sio.connect(replica[0], transports=["websocket"])
+    await c.sio.connect(replica[0], transports=transports)
     try:
         for bad in ("", "   ", "x" * 33, 42, {"name": "ana"}, ["ana"], "a\x00b", "\ud800"):
             await rejected(c, "add user", bad, needle="username:")

@@ -1,4 +1,8 @@
-"""Pages in real headless Chromium: escala's own, and a `--static` front-end."""
+"""Pages in real headless Chromium: escala's own, and a `--static` front-end.
+
+Both use the official socket.io-client (4.8.4, vendored in escala/chat/static/vendor and
+served at /socket.io/socket.io.js), so these are the official client against the server.
+"""
 
 import signal
 from collections.abc import Iterator
@@ -76,6 +80,35 @@ def test_static_page_gets_missed_messages_once_after_a_reconnect(
         expect(a.locator("#messages li")).to_have_text(["before", "missed 1", "missed 2", "back"])
 
 
+@pytest.mark.parametrize(
+    "only, ends_on",
+    [(None, "websocket"), ("polling", "polling"), ("websocket", "websocket")],
+    ids=["default-polling-then-upgrade", "polling-only", "websocket-only"],
+)
+def test_official_client_chats_on_each_transport_setting(
+    tmp_path: Path, browser: Browser, only: str | None, ends_on: str
+) -> None:
+    """The official client with its default transports (long-polling, then the upgrade),
+    with `transports: ['polling']` and with `['websocket']`: it connects, ends on the
+    expected transport, and two pages see each other's messages, each once, in order."""
+    with replicas(tmp_path, "--static", str(OFFSETS_PAGE), count=1) as (replica,):
+        url = replica.url + (f"/?transports={only}" if only else "/")
+        a, b = browser.new_page(), browser.new_page()
+        for page in (a, b):
+            page.goto(url)
+            expect(page.locator("body")).to_have_attribute("data-connected", "yes")
+            expect(page.locator("body")).to_have_attribute("data-transport", ends_on)
+        for n in range(3):
+            say(a, f"a{n}")
+            say(b, f"b{n}")
+        for page in (a, b):
+            expect(page.locator("#messages li")).to_have_count(6)
+        texts = a.locator("#messages li").all_inner_texts()
+        assert texts == b.locator("#messages li").all_inner_texts()
+        assert [t for t in texts if t.startswith("a")] == ["a0", "a1", "a2"]
+        assert [t for t in texts if t.startswith("b")] == ["b0", "b1", "b2"]
+
+
 def say(page: Page, text: str) -> None:
     page.fill("#input", text)
     page.press("#input", "Enter")
@@ -120,12 +153,12 @@ def _log_in(browser: Browser, url: str, nick: str) -> Page:
 
 
 def test_escala_page_logs_back_in_after_a_drain_without_duplicates(
-    tmp_path: Path, browser: Browser, server_kind: str
+    tmp_path: Path, browser: Browser
 ) -> None:
     """The page re-sends `add user` when its client reconnects and asks only for what
     came after the last message it showed, so the chat carries on with nothing twice."""
     port = free_port()
-    argv = serve_argv(port, tmp_path, "--drain-timeout", "2", "--server", server_kind)
+    argv = serve_argv(port, tmp_path, "--drain-timeout", "2")
     url = f"http://127.0.0.1:{port}"
     first = start(argv, port)
     try:

@@ -1,10 +1,17 @@
-"""`escala chat serve` refuses bad flags with exit 2, naming the flag, before it starts."""
+"""`escala chat serve` refuses bad flags with exit 2, naming the flag, before it starts; and
+the command lines the deployments run are ones it accepts."""
 
+import json
 from pathlib import Path
 
 import pytest
+from dockerfile_parse import DockerfileParser
 
+from escala.api.chat_deployment import ChatDeployment
+from escala.cli import chat as chat_cli
 from escala.cli.main import main
+from escala.kube.manifests import chat_deployment
+from escala.model.chat_service.fargate import ENVIRONMENT
 
 
 def refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], *flags: str) -> str:
@@ -46,3 +53,39 @@ def test_an_unknown_log_level_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert "--log-level" in refused(tmp_path, capsys, "--log-level", "loud")
+
+
+def _served(monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[str, str]) -> object:
+    """The checked ServeOptions `chat serve` would run with for these args and variables."""
+    seen: list[object] = []
+    monkeypatch.setattr(chat_cli, "run_serve", seen.append)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exit_:
+        main(["chat", "serve", *args])
+    assert exit_.value.code == 0
+    return seen[0]
+
+
+def test_every_deployment_runs_the_one_server_with_flags_it_knows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Dockerfile's command line (the EC2 user-data and the Fargate task run that image
+    with their own arguments and variables) and the Kubernetes Deployment's: each is one
+    `chat serve` accepts, with JSON logs where a collector reads them."""
+    parsed = DockerfileParser(str(Path(__file__).parents[2] / "Dockerfile"))
+    instructions = {i["instruction"]: i["value"] for i in parsed.structure}
+    entrypoint, cmd = json.loads(instructions["ENTRYPOINT"]), json.loads(instructions["CMD"])
+    assert entrypoint == ["escala", "chat", "serve"]
+    image = _served(monkeypatch, cmd, {})
+    assert (image.host, image.port) == ("0.0.0.0", 3000)  # type: ignore[attr-defined]
+
+    fargate = _served(monkeypatch, cmd, dict(ENVIRONMENT))
+    assert fargate.log_format == "json"  # type: ignore[attr-defined]
+
+    container = chat_deployment(ChatDeployment.for_cluster("c", "1.31.2", "eu-west-1"))["spec"][
+        "template"
+    ]["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    kube = _served(monkeypatch, container["args"], env)
+    assert kube.log_format == "json" and kube.redis  # type: ignore[attr-defined]

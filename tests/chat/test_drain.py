@@ -5,17 +5,18 @@ import signal
 import time
 from pathlib import Path
 
-from tests.chat.servers import readyz, replicas
+import pytest
+
+from tests.chat.servers import logged_replica, readyz, replicas
 from tests.chat.test_server import Client
 
 
 async def test_sigterm_drains_then_exits_and_history_survives(
-    tmp_path: Path, server_kind: str
+    tmp_path: Path, transports: list[str]
 ) -> None:
-    flags = ("--drain-timeout", "4", "--server", server_kind)
-    with replicas(tmp_path, *flags, count=1) as (replica,):
+    with replicas(tmp_path, "--drain-timeout", "4", count=1) as (replica,):
         c = Client()
-        await c.sio.connect(replica.url, transports=["websocket"])
+        await c.sio.connect(replica.url, transports=transports)
         await c.sio.call("add user", "ana")
         await c.sio.call("chat message", ("said before SIGTERM", "c-1"))
         assert await asyncio.to_thread(readyz, replica.url) == 200
@@ -42,3 +43,15 @@ async def test_sigterm_drains_then_exits_and_history_survives(
             assert (await late.next("chat message"))[0] == "said before SIGTERM"
         finally:
             await late.sio.disconnect()
+
+
+@pytest.mark.parametrize("gap_s", [0.0, 0.05, 0.2])
+def test_a_second_sigterm_stops_cleanly(tmp_path: Path, gap_s: float) -> None:
+    """`timeout`, and some supervisors, signal the process and then its group: the second
+    SIGTERM, whenever it lands, stops at once, and the stores still close cleanly."""
+    with logged_replica(tmp_path, "--drain-timeout", "4") as replica:
+        replica.proc.send_signal(signal.SIGTERM)
+        time.sleep(gap_s)
+        replica.proc.send_signal(signal.SIGTERM)
+        assert replica.proc.wait(timeout=15) == 0
+    assert "Traceback" not in replica.log.read_text()

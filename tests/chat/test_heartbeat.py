@@ -1,4 +1,4 @@
-"""The Engine.IO heartbeat on both servers: a client that answers pings stays connected,
+"""The Engine.IO heartbeat: a client that answers pings stays connected,
 one that stops answering is dropped (so a vanished client does not stay counted forever)."""
 
 import asyncio
@@ -13,11 +13,11 @@ from tests.chat.test_server import Client
 
 
 async def test_a_client_that_stops_answering_pings_is_dropped(
-    tmp_path: Path, server_kind: str
+    tmp_path: Path, transports: list[str]
 ) -> None:
-    with replicas(tmp_path, "--ping-interval", "2", "--server", server_kind, count=1) as (one,):
+    with replicas(tmp_path, "--ping-interval", "2", count=1) as (one,):
         live = Client()
-        await live.sio.connect(one.url, transports=["websocket"])
+        await live.sio.connect(one.url, transports=transports)
         url = one.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
         async with connect(url) as silent:
             assert (await silent.recv()).startswith("0{")

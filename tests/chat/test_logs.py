@@ -1,4 +1,4 @@
-"""`--log-format json` makes every line a JSON object, on either server."""
+"""`--log-format json` makes every line a JSON object."""
 
 import json
 import subprocess
@@ -9,10 +9,10 @@ from tests.chat.servers import serve_argv
 from tests.servers import free_port, wait_for_port
 
 
-def test_json_logs(tmp_path: Path, server_kind: str) -> None:
+def test_json_logs(tmp_path: Path) -> None:
     port = free_port()
     proc = subprocess.Popen(
-        serve_argv(port, tmp_path, "--log-format", "json", "--server", server_kind),
+        serve_argv(port, tmp_path, "--log-format", "json"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -1,4 +1,9 @@
-"""A real `escala chat serve` process and real python-socketio clients."""
+"""A real `escala chat serve` process and real python-socketio clients, on every transport.
+
+python-socketio's client is an implementation of the protocol independent of the
+server's: each test runs with it on websocket only, on long-polling only, and on its
+default (long-polling, then the upgrade to websocket).
+"""
 
 import asyncio
 import subprocess
@@ -15,31 +20,23 @@ import socketio
 from tests.chat.servers import serve_argv
 from tests.servers import free_port, start, stop
 
-SERVERS = ["uvicorn", "fast"]
+TRANSPORTS = {
+    "websocket": ["websocket"],
+    "polling": ["polling"],
+    "upgrade": ["polling", "websocket"],
+}
 
 
-@pytest.fixture(params=SERVERS)
-def server_kind(request: pytest.FixtureRequest) -> str:
-    """Every chat test runs against both servers: python-socketio under uvicorn, and fast."""
-    return str(request.param)
+@pytest.fixture(params=list(TRANSPORTS))
+def transports(request: pytest.FixtureRequest) -> list[str]:
+    """The python-socketio client's transports: websocket, long-polling, or both (upgrade)."""
+    return TRANSPORTS[request.param]
 
 
 @pytest.fixture
-def chat_url(tmp_path: Path, server_kind: str) -> Iterator[str]:
+def chat_url(tmp_path: Path) -> Iterator[str]:
     port = free_port()
-    proc = start(
-        serve_argv(
-            port,
-            tmp_path,
-            "--rate",
-            "5",
-            "--max-message",
-            "100",
-            "--server",
-            server_kind,
-        ),
-        port,
-    )
+    proc = start(serve_argv(port, tmp_path, "--rate", "5", "--max-message", "100"), port)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -68,23 +65,40 @@ class Client:
         return await asyncio.wait_for(self.queue(event).get(), 10)
 
 
+class Clients(list[Client]):
+    """The clients a test made, all on the same transports; disconnected after the test."""
+
+    def __init__(self, transports: list[str]) -> None:
+        super().__init__()
+        self.transports = transports
+
+
 @pytest.fixture
-async def clients(chat_url: str) -> AsyncIterator[list[Client]]:
-    made: list[Client] = []
+async def clients(chat_url: str, transports: list[str]) -> AsyncIterator[Clients]:
+    made = Clients(transports)
     yield made
     for c in made:
         await c.sio.disconnect()
 
 
-async def connect(url: str, made: list[Client], **kw: Any) -> Client:
-    """Connect over websocket, the transport both servers speak (the fast one only that)."""
+async def connect(url: str, made: Clients, **kw: Any) -> Client:
+    """Connect on the test's transports, and wait for the upgrade when there is one."""
     c = Client()
-    await c.sio.connect(url, transports=["websocket"], **kw)
+    await c.sio.connect(url, transports=made.transports, **kw)
+    if made.transports[-1] == "websocket":
+        await upgraded(c)
     made.append(c)
     return c
 
 
-async def test_demo_events_between_two_users(chat_url: str, clients: list[Client]) -> None:
+async def upgraded(c: Client) -> None:
+    """python-socketio upgrades in the background after connecting: wait until done."""
+    async with asyncio.timeout(10):
+        while c.sio.transport() != "websocket":
+            await asyncio.sleep(0.01)
+
+
+async def test_demo_events_between_two_users(chat_url: str, clients: Clients) -> None:
     ana = await connect(chat_url, clients)
     await ana.sio.emit("add user", "ana")
     assert (await ana.next("login"))["numUsers"] == 1
@@ -103,9 +117,7 @@ async def test_demo_events_between_two_users(chat_url: str, clients: list[Client
     assert (left["username"], left["numUsers"]) == ("bo", 1)
 
 
-async def test_history_replayed_on_join_and_rooms_isolated(
-    chat_url: str, clients: list[Client]
-) -> None:
+async def test_history_replayed_on_join_and_rooms_isolated(chat_url: str, clients: Clients) -> None:
     ana = await connect(chat_url, clients)
     await ana.sio.call("add user", "ana")
     await ana.sio.call("join", "dev")
@@ -120,7 +132,7 @@ async def test_history_replayed_on_join_and_rooms_isolated(
     assert ana.queue("new message").empty()
 
 
-async def test_tutorial_offsets_and_exactly_once(chat_url: str, clients: list[Client]) -> None:
+async def test_tutorial_offsets_and_exactly_once(chat_url: str, clients: Clients) -> None:
     a = await connect(chat_url, clients, auth={"serverOffset": 0})
     await a.sio.call("chat message", ("first", "client-1"))
     await a.sio.call("chat message", ("first", "client-1"))  # a retry
@@ -144,27 +156,19 @@ def test_http_endpoints_and_client_script(chat_url: str) -> None:
             assert needle in r.read()
 
 
-def test_long_polling_handshake(chat_url: str, server_kind: str) -> None:
-    """uvicorn answers an Engine.IO v4 polling handshake; fast refuses the transport the
-    way Engine.IO does for a disabled one, so a client knows to use websocket."""
-    url = chat_url + "/socket.io/?EIO=4&transport=polling"
-    if server_kind == "fast":
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(url)
-        assert refused.value.code == 400
-        assert b"Transport unknown" in refused.value.read()
-        return
-    with urllib.request.urlopen(url) as r:
+def test_long_polling_handshake_offers_the_upgrade(chat_url: str) -> None:
+    with urllib.request.urlopen(chat_url + "/socket.io/?EIO=4&transport=polling") as r:
         body = r.read().decode()
     assert body.startswith("0{") and '"upgrades":["websocket"]' in body
+    assert '"maxPayload":1000000' in body
 
 
 @pytest.mark.parametrize(
     "flags, named",
     [
         (["--static", "nope"], "--static"),
-        (["--server", "turbo"], "--server"),
-        (["--server", "fast", "--redis", "http://127.0.0.1:1"], "--redis"),
+        (["--redis", "http://127.0.0.1:1"], "--redis"),
+        (["--database", "mysql://db"], "--database"),
     ],
 )
 def test_bad_flag_is_a_usage_error(tmp_path: Path, flags: list[str], named: str) -> None:
@@ -179,9 +183,7 @@ def test_bad_flag_is_a_usage_error(tmp_path: Path, flags: list[str], named: str)
     assert not (tmp_path / "chat.sqlite3").exists()
 
 
-async def test_metrics_count_messages_errors_and_clients(
-    chat_url: str, clients: list[Client]
-) -> None:
+async def test_metrics_count_messages_errors_and_clients(chat_url: str, clients: Clients) -> None:
     ana = await connect(chat_url, clients)
     await ana.sio.call("add user", "ana")
     await ana.sio.call("new message", "one")
@@ -196,7 +198,7 @@ async def test_metrics_count_messages_errors_and_clients(
 
 
 async def test_a_reconnecting_client_gets_exactly_what_it_missed_in_its_room(
-    chat_url: str, clients: list[Client]
+    chat_url: str, clients: Clients
 ) -> None:
     ana = await connect(chat_url, clients)
     await ana.sio.call("add user", "ana")
@@ -214,3 +216,47 @@ async def test_a_reconnecting_client_gets_exactly_what_it_missed_in_its_room(
     await fresh.sio.call("add user", "cy")
     lobby = [m["message"] for m in await fresh.next("history")]
     assert lobby == ["seen before the drop", "missed one"]
+
+
+async def test_polling_and_websocket_clients_in_one_room_see_each_other_in_order(
+    chat_url: str,
+) -> None:
+    polling, websocket = Clients(["polling"]), Clients(["websocket"])
+    try:
+        ana = await connect(chat_url, polling)
+        bo = await connect(chat_url, websocket)
+        for c, name in ((ana, "ana"), (bo, "bo")):
+            await c.sio.call("add user", name)
+            await c.sio.call("join", "mixed")
+        for i in range(8):  # with "done", within the burst of --rate 5 (10)
+            await ana.sio.emit("new message", f"ana {i}")
+            await bo.sio.emit("new message", f"bo {i}")
+        await ana.sio.call("new message", "ana done")
+        await bo.sio.call("new message", "bo done")
+        assert await texts_until(bo, "ana done") == [f"ana {i}" for i in range(8)]
+        assert await texts_until(ana, "bo done") == [f"bo {i}" for i in range(8)]
+        assert ana.sio.transport() == "polling" and bo.sio.transport() == "websocket"
+    finally:
+        for c in (*polling, *websocket):
+            await c.sio.disconnect()
+
+
+async def texts_until(c: Client, last: str) -> list[str]:
+    """The `new message` texts `c` received before the one saying `last`."""
+    texts = []
+    while (msg := await c.next("new message"))["message"] != last:
+        texts.append(msg["message"])
+    return texts
+
+
+async def test_binary_event_reaches_the_rules_and_is_refused_by_name(
+    chat_url: str, clients: Clients
+) -> None:
+    """A binary argument (placeholders + attachments, over either transport) is decoded,
+    so the chat answers it for what it is: not text. The connection stays up."""
+    ana = await connect(chat_url, clients)
+    await ana.sio.call("add user", "ana")
+    ack = await ana.sio.call("new message", b"\x00\xffbinary")
+    assert ack == {"error": "message: must be a non-empty string"}
+    assert "id" in await ana.sio.call("new message", "text still works")
+    assert ana.queue("disconnect").empty()

@@ -4,7 +4,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from escala.chat import core
+from escala.chat import rules
 from escala.chat.metrics import Metrics
 from escala.chat.presence import LocalPresence
 from escala.chat.service import ChatService
@@ -52,7 +52,7 @@ async def _switch_room_while_disconnecting(tmp_path: Path) -> list[str]:
     store = SQLiteStore(tmp_path / "chat.sqlite3")
     await store.open()
     presence = SlowFirstLeave()
-    service = ChatService(Recorder(), store, presence, core.Limits(), Metrics())
+    service = ChatService(Recorder(), store, presence, rules.Limits(), Metrics())
     try:
         await service.connect("s1")
         await service.handle("s1", "add user", ("ana",))

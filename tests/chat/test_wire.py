@@ -1,4 +1,4 @@
-"""The fast server's Engine.IO v4 / Socket.IO v5 codec, against the protocols' own examples."""
+"""The server's Engine.IO v4 / Socket.IO v5 codec, against the protocols' own examples."""
 
 import orjson
 import pytest
@@ -6,12 +6,12 @@ import pytest
 from escala.chat import wire
 
 
-def test_open_packet_offers_no_upgrade_and_the_heartbeat() -> None:
-    frame = wire.open_packet("abc", 25000, 20000, 1_000_000)
+def test_open_packet_offers_the_upgrade_and_the_heartbeat() -> None:
+    frame = wire.open_packet("abc", ["websocket"], 25000, 20000, 1_000_000)
     assert frame[:1] == b"0"
     assert orjson.loads(frame[1:]) == {
         "sid": "abc",
-        "upgrades": [],
+        "upgrades": ["websocket"],
         "pingInterval": 25000,
         "pingTimeout": 20000,
         "maxPayload": 1_000_000,
@@ -70,3 +70,42 @@ def test_text_frame_header_carries_the_length(size: int, header: bytes) -> None:
 def test_text_frame_uses_the_64_bit_length_above_64_kib() -> None:
     frame = wire.text_frame(b"y" * 70_000)
     assert frame[:2] == b"\x81\x7f" and int.from_bytes(frame[2:10], "big") == 70_000
+
+
+def test_polling_payload_splits_on_the_record_separator_and_decodes_binary() -> None:
+    # The protocol's own example: "4hello\x1e4world", and binary as "b" + base64.
+    assert wire.decode_payload(b"4hello\x1e4world\x1ebAQIDBA==") == [
+        b"4hello",
+        b"4world",
+        bytearray(b"\x01\x02\x03\x04"),
+    ]
+    assert wire.encode_payload([b"4hello", b"2"]) == b"4hello\x1e2"
+
+
+@pytest.mark.parametrize("body", [b"", b"4hi\x1e", b"abc", b"9x", b"b!!notbase64"])
+def test_malformed_polling_payloads_are_refused(body: bytes) -> None:
+    with pytest.raises(wire.BadPacket):
+        wire.decode_payload(body)
+
+
+def test_binary_event_gets_its_attachments_in_place_of_the_placeholders() -> None:
+    packet = wire.parse(b'51-7["upload",{"_placeholder":true,"num":0},"name"]')
+    assert (packet.kind, packet.attachments, packet.ack) == (wire.SIO_BINARY_EVENT, 1, 7)
+    whole = wire.with_attachments(packet, [b"\x00\x01"])
+    assert (whole.kind, whole.ack, whole.data) == (
+        wire.SIO_EVENT,
+        7,
+        ["upload", b"\x00\x01", "name"],
+    )
+
+
+@pytest.mark.parametrize("payload", [b'5["x"]', b'5a-["x"]', b'5-["x"]'])
+def test_binary_packet_without_attachment_count_is_refused(payload: bytes) -> None:
+    with pytest.raises(wire.BadPacket):
+        wire.parse(payload)
+
+
+def test_placeholder_without_attachment_is_refused() -> None:
+    packet = wire.parse(b'51-["upload",{"_placeholder":true,"num":3}]')
+    with pytest.raises(wire.BadPacket):
+        wire.with_attachments(packet, [b"x"])

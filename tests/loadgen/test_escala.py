@@ -10,9 +10,9 @@ from escala.loadgen.runner import LoadOptions, run
 from tests.chat.servers import replicas
 
 
-@pytest.fixture(params=["uvicorn", "fast"])
-def escala_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with replicas(tmp_path, "--rate", "1000", "--server", request.param, count=1) as (one,):
+@pytest.fixture
+def escala_url(tmp_path: Path) -> Iterator[str]:
+    with replicas(tmp_path, "--rate", "1000", count=1) as (one,):
         yield one.url
 
 
@@ -55,3 +55,32 @@ def test_a_refused_join_is_a_connect_error(escala_url: str) -> None:
         LoadOptions(url=escala_url, clients=2, senders=1, rate=5, duration=3, room="x" * 500)
     ).summary
     assert (s.connected, s.errors) == (0, 2)
+
+
+def test_refusals_are_counted_by_cause_and_add_up_to_what_was_sent(tmp_path: Path) -> None:
+    """A sender faster than the chat's --rate: what the server refused is counted apart,
+    named by its error, and sent = accepted + refused; only accepted messages arrive."""
+    with replicas(tmp_path, "--rate", "5", count=1) as (one,):
+        s = run(
+            LoadOptions(url=one.url, clients=3, senders=1, rate=40, duration=4, messages=60)
+        ).summary
+    assert s.sent == 60
+    assert s.refused and set(s.refused) == {"rate limit: at most 5 messages per second"}
+    assert s.accepted + sum(s.refused.values()) == s.sent and s.unanswered == 0
+    assert s.delivered == 2 * s.accepted
+
+
+def test_polling_clients_get_every_message(escala_url: str) -> None:
+    s = run(
+        LoadOptions(
+            url=escala_url,
+            clients=5,
+            senders=1,
+            rate=30,
+            duration=5,
+            messages=15,
+            transport="polling",
+        )
+    ).summary
+    assert (s.connected, s.sent, s.accepted, s.delivered) == (5, 15, 15, 60)
+    assert (s.errors, s.disconnects) == (0, 0)

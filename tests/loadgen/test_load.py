@@ -75,9 +75,10 @@ def test_unreachable_server_counts_errors() -> None:
 
 
 @pytest.mark.parametrize(
-    "flag, value", [("--duration", "soon"), ("--duration", "inf"), ("--rate", "nan")]
+    "flag, value",
+    [("--duration", "soon"), ("--duration", "inf"), ("--rate", "nan"), ("--transport", "sse")],
 )
-def test_bad_numbers_name_the_flag(
+def test_bad_values_name_the_flag(
     capsys: pytest.CaptureFixture[str], flag: str, value: str
 ) -> None:
     """An endless run (`--duration inf`) is refused too: the load must stop by itself."""

@@ -1,11 +1,10 @@
-"""How `escala chat serve` logs: uvicorn's text lines, or one JSON object a line."""
+"""How `escala chat serve` logs: text lines, or one JSON object a line (`--log-format json`)."""
 
-import copy
 import json
 import logging
-from typing import Any
 
-from uvicorn.config import LOGGING_CONFIG
+# picows logs every accepted connection at INFO: one line per client is noise at scale.
+QUIET = {"picows": logging.WARNING}
 
 
 class JSONFormatter(logging.Formatter):
@@ -21,33 +20,14 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
-def uvicorn_log_config(fmt: str) -> dict[str, Any]:
-    """uvicorn's logging config, with escala.chat's own lines (e.g. the SIGTERM drain)
-    going where uvicorn's go; `json` makes every line one JSON object."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["escala.chat"] = {"handlers": ["default"], "level": "INFO"}
-    if fmt == "text":
-        return config
-    handler = {"class": "logging.StreamHandler", "formatter": "json"}
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"json": {"()": JSONFormatter}},
-        "handlers": {"default": handler},
-        "loggers": {
-            name: {"handlers": ["default"], "level": "INFO", "propagate": False}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "escala.chat")
-        },
-    }
-
-
-def configure_fast(fmt: str, level: str) -> None:
-    """Logging for `--server fast`, which has no uvicorn to set it up: text lines, or with
-    `json` the same one-object-a-line format as the uvicorn server, so a deployment's
-    `--log-format json` holds whichever server it runs."""
+def configure(fmt: str, level: str) -> None:
+    """Root logging for the server process: `json` makes every line one JSON object, so a
+    deployment's log collector parses them without a pattern."""
     handler = logging.StreamHandler()
     if fmt == "json":
         handler.setFormatter(JSONFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
+    logging.basicConfig(level=getattr(logging, level.upper()), handlers=[handler], force=True)
+    for name, quiet in QUIET.items():
+        logging.getLogger(name).setLevel(max(quiet, logging.getLogger().level))

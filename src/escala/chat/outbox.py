@@ -1,4 +1,6 @@
-"""Coalesced writes: every frame for a socket in one loop iteration leaves in one write.
+"""What waits to be sent: websocket frames coalesced per socket, packets for polling clients.
+
+Coalesced writes: every frame for a socket in one loop iteration leaves in one write.
 
 Profiling the fast server under fan-out (docs/performance.md) put three quarters of its
 time in the per-recipient `send` of picows, one `write` system call per frame per client.
@@ -13,6 +15,7 @@ tutorial's serverOffset, catches up from history).
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 log = logging.getLogger("escala.chat.outbox")
 
@@ -50,3 +53,42 @@ class Outbox:
             if sock.get_write_buffer_size() > self.max_backlog:
                 log.warning("dropping a client %d bytes behind", sock.get_write_buffer_size())
                 sock.abort()
+
+
+class PollQueue:
+    """Packets waiting for a long-polling client's next GET, and that GET if it waits.
+
+    A GET is answered as soon as something is queued, at the next loop iteration, so the
+    packets of one iteration (several broadcasts under load) leave in one response.
+    """
+
+    __slots__ = ("_scheduled", "packets", "waiting")
+
+    def __init__(self) -> None:
+        self.packets: list[bytes] = []
+        self.waiting: Callable[[list[bytes]], None] | None = None
+        self._scheduled = False
+
+    def send(self, packet: bytes) -> None:
+        self.packets.append(packet)
+        if self.waiting is not None and not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def wait(self, respond: Callable[[list[bytes]], None]) -> None:
+        """Hold a GET until there is something to send (at once if there is already)."""
+        self.waiting = respond
+        if self.packets and not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._scheduled = False
+        if self.waiting is not None and self.packets:
+            respond, self.waiting = self.waiting, None
+            respond(self.take())
+
+    def take(self) -> list[bytes]:
+        """Everything queued, in order; the queue is empty after."""
+        packets, self.packets = self.packets, []
+        return packets

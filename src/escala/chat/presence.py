@@ -16,7 +16,7 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from escala.chat import core
+from escala.chat import rules
 from escala.chat.store import StoreError
 
 
@@ -39,10 +39,10 @@ class Presence(Protocol):
 
 
 class LocalPresence:
-    """One replica: presence is `core.Presence`, in memory."""
+    """One replica: presence is `rules.Presence`, in memory."""
 
     def __init__(self) -> None:
-        self.rooms = core.Presence()
+        self.rooms = rules.Presence()
 
     async def start(self) -> None:
         return None
@@ -67,16 +67,24 @@ class LocalPresence:
 
 
 PREFIX = "escala:chat"
+POOL_SIZE = 32  # Redis connections per replica for presence
+POOL_WAIT_S = 10.0  # how long a presence call waits for one of them
 
 
 class RedisPresence:
     """Cluster-wide presence: room hashes `{PREFIX}:room:<room>`, field `<replica>/<sid>`."""
 
     def __init__(self, url: str, ttl: float = 15.0) -> None:
-        self.redis = aioredis.from_url(url, decode_responses=True)
+        # A blocking pool: a burst of logins and leaves (hundreds of clients at once)
+        # waits for a free connection instead of failing with "Too many connections",
+        # which left a user listed after it had gone.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=POOL_SIZE, timeout=POOL_WAIT_S, decode_responses=True
+        )
+        self.redis = aioredis.Redis.from_pool(pool)
         self.ttl = ttl
         self.replica = uuid.uuid4().hex
-        self.mine = core.Presence()
+        self.mine = rules.Presence()
         self._heartbeat: asyncio.Task[None] | None = None
 
     def _alive_key(self, replica: str) -> str:

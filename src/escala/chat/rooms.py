@@ -1,46 +1,57 @@
-"""Rooms of the fast server: its `Transport` for `ChatService`.
+"""Rooms of the chat server: its `Transport` for `ChatService`.
 
-Connections by sid and rooms of connections, kept as the sockets themselves so that a
-broadcast is one dict walk: the packet is encoded and framed once and the same bytes are
-queued for every member in the `Outbox`. With `--redis`, the packet also goes to the
-`RedisRelay`, and packets relayed from other replicas come back in through `deliver`.
+Connections by sid and rooms of connections, kept as their sinks so that a broadcast is
+one dict walk: a websocket client's sink is its socket (the packet is framed once and the
+same bytes are queued for every such member in the `Outbox`); a long-polling client's is
+its `PollQueue`, which gets the packet itself. With `--redis`, the packet also goes to
+the `RedisRelay`, and packets relayed from other replicas come back in through `deliver`.
 """
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
-from picows import WSTransport
-
 from escala.chat import wire
-from escala.chat.outbox import Outbox
+from escala.chat.outbox import Outbox, PollQueue
 from escala.chat.relay import RedisRelay
+
+Sink = asyncio.Transport | PollQueue
+"""Where a client's packets go: its websocket's socket, or its long-polling queue."""
 
 
 class Rooms:
-    """The `Transport` of the fast server: connections by sid, rooms of connections.
-
-    A broadcast encodes and frames its packet once and queues the same bytes for every
-    member's socket in the outbox; everything else sent to a client goes the same way.
-    """
+    """The `Transport` of the chat server: connections by sid, rooms of connections."""
 
     def __init__(self, relay: RedisRelay | None = None) -> None:
         self.relay = relay
         self.outbox = Outbox()
-        self.sockets: dict[str, WSTransport] = {}
-        self.rooms: dict[str, dict[str, asyncio.Transport]] = {}
+        self.sinks: dict[str, Sink] = {}
+        self.drops: dict[str, Callable[[], None]] = {}
+        self.rooms: dict[str, dict[str, Sink]] = {}
         self.joined: dict[str, set[str]] = {}
 
-    def push(self, ws: WSTransport, packet: bytes) -> None:
+    def push(self, sink: Sink, packet: bytes) -> None:
         """Queue one Engine.IO packet for one client."""
-        self.outbox.put(ws.underlying_transport, wire.text_frame(packet))
+        if sink.__class__ is PollQueue:
+            sink.send(packet)  # type: ignore[union-attr]
+        else:
+            self.outbox.put(sink, wire.text_frame(packet))  # type: ignore[arg-type]
 
-    def add(self, sid: str, ws: WSTransport) -> None:
-        self.sockets[sid] = ws
+    def add(self, sid: str, sink: Sink, drop: Callable[[], None]) -> None:
+        self.sinks[sid] = sink
+        self.drops[sid] = drop
         self.joined[sid] = set()
+
+    def rebind(self, sid: str, sink: Sink) -> None:
+        """The client moved to another transport (an upgrade): same rooms, new sink."""
+        self.sinks[sid] = sink
+        for room in self.joined.get(sid, ()):
+            self.rooms[room][sid] = sink
 
     def remove(self, sid: str) -> None:
         """Forget a connection and take it out of every room it was in."""
-        self.sockets.pop(sid, None)
+        self.sinks.pop(sid, None)
+        self.drops.pop(sid, None)
         for room in self.joined.pop(sid, ()):
             members = self.rooms.get(room)
             if members is not None:
@@ -49,9 +60,9 @@ class Rooms:
                     del self.rooms[room]
 
     async def send_to(self, sid: str, event: str, data: Any) -> None:
-        ws = self.sockets.get(sid)
-        if ws is not None:
-            self.push(ws, wire.event(event, data))
+        sink = self.sinks.get(sid)
+        if sink is not None:
+            self.push(sink, wire.event(event, data))
 
     async def broadcast(self, room: str, event: str, data: Any, skip: str | None = None) -> None:
         packet = wire.event(event, data)
@@ -66,14 +77,18 @@ class Rooms:
             return
         frame = wire.text_frame(packet)
         put = self.outbox.put
-        for sid, sock in members.items():
-            if sid != skip:
-                put(sock, frame)
+        for sid, sink in members.items():
+            if sid == skip:
+                continue
+            if sink.__class__ is PollQueue:
+                sink.send(packet)  # type: ignore[union-attr]
+            else:
+                put(sink, frame)  # type: ignore[arg-type]
 
     async def enter_room(self, sid: str, room: str) -> None:
-        ws = self.sockets.get(sid)
-        if ws is not None:
-            self.rooms.setdefault(room, {})[sid] = ws.underlying_transport
+        sink = self.sinks.get(sid)
+        if sink is not None:
+            self.rooms.setdefault(room, {})[sid] = sink
             self.joined[sid].add(room)
 
     async def leave_room(self, sid: str, room: str) -> None:
@@ -85,6 +100,6 @@ class Rooms:
         self.joined.get(sid, set()).discard(room)
 
     async def disconnect(self, sid: str) -> None:
-        ws = self.sockets.get(sid)
-        if ws is not None:
-            ws.disconnect()
+        drop = self.drops.get(sid)
+        if drop is not None:
+            drop()

@@ -1,199 +1,249 @@
-"""The Socket.IO shell around the chat: the ASGI app of a replica and one namespace.
+"""`escala chat serve`: one replica of the chat, on uvloop, Socket.IO spoken directly.
 
-Wire-compatible with the socket.io chat demo (`add user`, `new message`, `typing`,
-`stop typing`) and the getting-started tutorial (`chat message` with serverOffset replay
-and clientOffset exactly-once). What each event does lives in `service`, the rules in
-`core`, history in `store`; this module only moves events. python-socketio's manager encodes a
-broadcast packet once and sends the same bytes to every recipient.
+python-socketio spends most of a broadcast's time on per-recipient work (a queue, a task
+and a packet object per client); this server drives `ChatService` through `Rooms`, which
+writes one pre-encoded frame to every websocket member of a room from picows's
+synchronous callbacks, and queues the packet for every long-polling one.
+
+On its one port: Socket.IO (Engine.IO v4 long-polling and websocket, the upgrade between
+them, Socket.IO v5 on the default namespace, binary events and acks), /healthz, /readyz,
+/metrics, /socket.io/socket.io.js and the page (escala's, or `--static DIR`). With
+`--redis`, broadcasts reach every replica through `relay` and presence is cluster-wide.
+SIGTERM drains: /readyz 503, no new sessions, every connection dropped like a broken
+transport over half the budget (clients reconnect elsewhere, not all at once), history
+flushed, exit 0.
 """
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+import mimetypes
+import signal
 from pathlib import Path
 from typing import Any
 
-import socketio
+import uvloop
 
-from escala.chat import core, wire
+from escala.chat.engine import Engine
+from escala.chat.http import HttpConnection, Request
 from escala.chat.metrics import Metrics
+from escala.chat.options import ServeOptions
+from escala.chat.polling import (
+    BAD_HANDSHAKE_METHOD,
+    BAD_REQUEST,
+    UNKNOWN_SID,
+    UNKNOWN_TRANSPORT,
+    UNSUPPORTED_VERSION,
+    Polling,
+    refuse,
+)
 from escala.chat.presence import LocalPresence, Presence, RedisPresence
+from escala.chat.relay import RedisRelay
+from escala.chat.rooms import Rooms
 from escala.chat.service import ChatService
-from escala.chat.store import Store, StoreError
+from escala.chat.store import Store
+from escala.chat.websocket import WebSocketListener
 
-log = logging.getLogger("escala.chat")
+log = logging.getLogger("escala.chat.server")
 
 STATIC = Path(__file__).parent / "static"
+# Of --drain-timeout, what the drain may use; the rest is for closing the stores.
+DRAIN_SHARE = 0.8
+LISTEN_BACKLOG = 2048
+ENGINE_PATHS = ("/socket.io/", "/socket.io")
 
 
-@dataclass
-class Settings:
-    limits: core.Limits = field(default_factory=core.Limits)
-    redis_url: str | None = None
-    presence_ttl: float = 15.0
-    static_dir: Path | None = None
-    cors: list[str] | str = "*"
-    ping_interval: float = 25.0
+class ChatServer:
+    """The listening socket, the sessions, the heartbeat, readiness, drain and routes."""
 
-
-class ChatNamespace(socketio.AsyncNamespace):
-    """python-socketio → `ChatService`: the `Transport` for the default namespace.
-
-    Events go to the service unchanged (the demo's names have spaces, so no
-    `on_<event>` methods); the service's emits and rooms come back through the
-    `Transport` methods: `send_to`, `broadcast` and `disconnect` below; `enter_room`
-    and `leave_room` are python-socketio's own.
-    """
-
-    def __init__(
-        self, store: Store, presence: Presence, limits: core.Limits, metrics: Metrics
-    ) -> None:
-        super().__init__("/")
-        self.service = ChatService(self, store, presence, limits, metrics)
-
-    async def trigger_event(self, event: str, *args: Any) -> Any:
-        if event == "connect":
-            sid, _environ, *rest = args
-            await self.service.connect(sid, rest[0] if rest else None)
-            return None
-        if event == "disconnect":
-            await self.service.disconnect(args[0])
-            return None
-        return await self.service.handle(args[0], event, tuple(args[1:]))
-
-    async def send_to(self, sid: str, event: str, data: Any) -> None:
-        await self.emit(event, data, to=sid)
-
-    async def broadcast(self, room: str, event: str, data: Any, skip: str | None = None) -> None:
-        await self.emit(event, data, room=room, skip_sid=skip)
-
-    async def disconnect(self, sid: str, namespace: str | None = None) -> None:
-        """Close the client's Engine.IO connection without a goodbye packet.
-
-        A Socket.IO `disconnect` (or an Engine.IO `close`) packet tells clients the
-        server meant it, and they stay away; a dropped transport makes both the JS
-        and the Python clients reconnect, which is what a draining replica wants.
-        """
-        eio = self.server.eio
-        eio_sid = self.server.manager.eio_sid_from_sid(sid, namespace or self.namespace)
-        socket = eio.sockets.pop(eio_sid, None) if eio_sid else None
-        if socket is None:
-            return
-        await socket.close(wait=False, abort=True, reason=eio.reason.TRANSPORT_CLOSE)
-        await socket.queue.put(None)  # ends the websocket writer, which closes the socket
-
-
-class ChatApp:
-    """The ASGI app of one replica: Socket.IO on /socket.io/, the page (or --static DIR)
-    on /, /healthz, /readyz, /metrics; `drain()` for a graceful SIGTERM."""
-
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, options: ServeOptions) -> None:
         self.store = store
-        self.presence: Presence = (
-            RedisPresence(settings.redis_url, settings.presence_ttl)
-            if settings.redis_url
-            else LocalPresence()
-        )
-        manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
-        kwargs: dict[str, Any] = {"client_manager": manager} if manager else {}
-        self.sio = socketio.AsyncServer(
-            async_mode="asgi",
-            cors_allowed_origins=settings.cors,
-            max_http_buffer_size=max(1_000_000, settings.limits.max_message * 8),
-            ping_interval=settings.ping_interval,
-            ping_timeout=wire.ping_timeout(settings.ping_interval),
-            **kwargs,
-        )
+        self.options = options
         self.metrics = Metrics()
-        namespace = ChatNamespace(store, self.presence, settings.limits, self.metrics)
-        self.service = namespace.service
-        self.sio.register_namespace(namespace)
-        root = settings.static_dir or STATIC
-        self.inner = socketio.ASGIApp(self.sio, static_files={"/": f"{root}/"})
-        self.client_js = (STATIC / "vendor" / "socket.io.min.js").read_bytes()
+        self.relay = RedisRelay(options.redis) if options.redis else None
+        self.presence: Presence = (
+            RedisPresence(options.redis, options.presence_ttl) if options.redis else LocalPresence()
+        )
+        self.rooms = Rooms(self.relay)
+        self.service = ChatService(self.rooms, store, self.presence, options.limits(), self.metrics)
+        self.engine = Engine(self.service, self.rooms, options.engine_limits())
+        self.polling = Polling(self.engine)
+        self.max_body = self.engine.limits.max_payload
         self.draining = False
+        self.stopping = False
+        self._static = (options.static or STATIC).resolve()
+        self._client_js = (STATIC / "vendor" / "socket.io.min.js").read_bytes()
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        path = scope.get("path", "")
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-        elif scope["type"] == "http" and path == "/healthz":
-            await _respond(send, 200, b"ok\n", b"text/plain")
-        elif scope["type"] == "http" and path == "/readyz":
-            ok, why = await self.ready()
-            await _respond(send, 200 if ok else 503, why.encode() + b"\n", b"text/plain")
-        elif scope["type"] == "http" and path == "/metrics":
-            await _respond(send, 200, self.metrics.render(), b"text/plain; version=0.0.4")
-        elif scope["type"] == "http" and path == "/socket.io/socket.io.js":
-            await _respond(send, 200, self.client_js, b"application/javascript")
-        elif self.draining and _is_handshake(scope):
-            await _refuse(scope, send)
+    # HTTP routes (the `http.Handler` protocol)
+
+    def handle(self, conn: HttpConnection, request: Request) -> None:
+        path = request.path
+        if path in ENGINE_PATHS:
+            self._engine_request(conn, request)
+        elif path == "/healthz":
+            conn.respond(200, b"ok\n")
+        elif path == "/readyz":
+            self.engine.spawn(self._readyz(conn))
+        elif path == "/metrics":
+            conn.respond(200, self.metrics.render(), "text/plain; version=0.0.4")
+        elif path == "/socket.io/socket.io.js":
+            conn.respond(200, self._client_js, "application/javascript")
         else:
-            await self.inner(scope, receive, send)
+            self._static_file(conn, path)
 
-    async def ready(self) -> tuple[bool, str]:
-        """Ready means: not draining, and the history and presence stores answer."""
+    def _engine_request(self, conn: HttpConnection, request: Request) -> None:
+        """A long-polling request: the checks of engine.io's `verify`, in its order."""
+        query = request.query
+        if request.method == "OPTIONS":  # a CORS preflight for a cross-origin page
+            conn.respond(204, b"")
+            return
+        if query.get("transport") not in ("polling", "websocket"):
+            refuse(conn, UNKNOWN_TRANSPORT)
+            return
+        if query.get("EIO") != "4":
+            refuse(conn, UNSUPPORTED_VERSION)
+            return
+        sid = query.get("sid")
+        if sid is None:
+            if self.draining:
+                conn.respond(503, b"draining\n")
+            elif query["transport"] != "polling" or request.method != "GET":
+                refuse(conn, BAD_HANDSHAKE_METHOD)
+            else:
+                self.polling.handshake(conn)
+            return
+        session = self.engine.sessions.get(sid)
+        if session is None:
+            refuse(conn, UNKNOWN_SID)
+        elif query["transport"] != "polling":
+            refuse(conn, BAD_REQUEST)  # a websocket without the upgrade headers
+        else:
+            self.polling.request(conn, request, session)
+
+    def upgrade(self, conn: HttpConnection, request: Request) -> WebSocketListener | None:
+        """A websocket: a new session, or the upgrade of a long-polling one."""
+        query = request.query
+        if request.path not in ENGINE_PATHS:
+            conn.respond(404, b"not found\n", close=True)
+            return None
+        if query.get("transport") != "websocket":
+            refuse(conn, UNKNOWN_TRANSPORT)
+            return None
+        if query.get("EIO") != "4":
+            refuse(conn, UNSUPPORTED_VERSION)
+            return None
+        sid = query.get("sid")
+        if sid is None:
+            if self.draining:
+                conn.respond(503, b"draining\n", close=True)
+                return None
+            return WebSocketListener(self.engine)
+        session = self.engine.sessions.get(sid)
+        if session is None:
+            refuse(conn, UNKNOWN_SID)
+            return None
+        if session.poll is None or session.upgrading:
+            refuse(conn, BAD_REQUEST)  # already on websocket, or being upgraded
+            return None
+        return WebSocketListener(self.engine, upgrading=session)
+
+    def _static_file(self, conn: HttpConnection, path: str) -> None:
+        target = (self._static / (path.lstrip("/") or "index.html")).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_relative_to(self._static) or not target.is_file():
+            conn.respond(404, b"not found\n")
+            return
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        conn.respond(200, target.read_bytes(), kind)
+
+    # the replica's life
+
+    async def _readyz(self, conn: HttpConnection) -> None:
+        """Ready means: not draining, and the history and presence stores answer now."""
         if self.draining:
-            return False, "draining"
-        if not await self.store.ping():
-            return False, "history store not reachable"
-        if not await self.presence.ping():
-            return False, "presence store (redis) not reachable"
-        return True, "ok"
+            why = "draining"
+        elif not await self.store.ping():
+            why = "history store not reachable"
+        elif not await self.presence.ping():
+            why = "presence store (redis) not reachable"
+        else:
+            conn.respond(200, b"ok\n")
+            return
+        conn.respond(503, why.encode() + b"\n")
 
-    async def drain(self, deadline: float) -> None:
-        """Stop taking new clients, then close every connection so its client
-        reconnects to another replica, spread over half of `deadline` seconds so the
-        others are not hit by every reconnect at once. History is flushed after, by
-        the lifespan shutdown."""
+    def _sigterm(self, main: "asyncio.Task[Any]") -> None:
+        """The first SIGTERM drains, then stops; a second one stops at once."""
+        if self.draining:
+            self._stop(main)
+            return
         self.draining = True
+        self.engine.spawn(self._drain_then_stop(main))
+
+    def _stop(self, main: "asyncio.Task[Any]") -> None:
+        """Stop serving, once: a later cancel would cut the stores' closing short."""
+        if not self.stopping:
+            self.stopping = True
+            main.cancel()
+
+    async def _drain_then_stop(self, main: "asyncio.Task[Any]") -> None:
+        """/readyz 503 and no new sessions (above), then every connection dropped like a
+        broken transport, spread over half the budget, so Socket.IO clients reconnect to
+        another replica and not all at once. History is flushed when the stores close."""
+        budget = self.options.drain_timeout * DRAIN_SHARE
         sids = list(self.service.sessions)
-        log.info("draining: closing %d connections over %.1fs", len(sids), deadline / 2)
-        step = deadline / 2 / max(1, len(sids))
-        for sid in sids:
-            await asyncio.sleep(step)
-            await self.service.transport.disconnect(sid)
+        log.info("SIGTERM: draining %d connections over %.1fs", len(sids), budget / 2)
+        step = budget / 2 / max(1, len(sids))
+        try:
+            async with asyncio.timeout(budget):
+                for sid in sids:
+                    await asyncio.sleep(step)
+                    await self.rooms.disconnect(sid)
+                for session in list(self.engine.sessions.values()):
+                    session.drop()  # handshaken, never connected to the chat
+        except TimeoutError:
+            log.warning("drain deadline passed; closing what is left")
+        self._stop(main)
 
-    async def _lifespan(self, receive: Any, send: Any) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                # Redis first: an unreachable one stops startup before a history file
-                # is created.
-                try:
-                    await self.presence.start()
-                    await self.store.open()
-                except StoreError as e:
-                    await self.store.close()
-                    await self.presence.close()
-                    await send({"type": "lifespan.startup.failed", "message": str(e)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.presence.close()
-                await self.store.close()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+    async def serve(self) -> None:
+        """Listen until Ctrl-C, or SIGTERM and a drain; then close the listener and stores."""
+        loop = asyncio.get_running_loop()
+        main = asyncio.current_task()
+        assert main is not None
+        loop.add_signal_handler(signal.SIGINT, self._stop, main)
+        loop.add_signal_handler(signal.SIGTERM, self._sigterm, main)
+        # Redis first: an unreachable one stops startup before a history file is created.
+        await self.presence.start()
+        if self.relay is not None:
+            await self.relay.start()
+        await self.store.open()
+        background = [asyncio.create_task(self.engine.heartbeat())]
+        if self.relay is not None:
+            background.append(asyncio.create_task(self.relay.run(self.rooms.deliver)))
+        max_frame = self.max_body
+        try:
+            server = await loop.create_server(
+                lambda: HttpConnection(self, max_frame),
+                self.options.host,
+                self.options.port,
+                backlog=LISTEN_BACKLOG,
+            )
+            log.info("chat server on http://%s:%s", self.options.host, self.options.port)
+            async with server:
+                await server.serve_forever()
+        except asyncio.CancelledError:
+            log.info("chat server stopping")
+        finally:
+            for task in background:
+                task.cancel()
+            await self.presence.close()
+            await self.store.close()
 
 
-def _is_handshake(scope: dict[str, Any]) -> bool:
-    """A new Engine.IO session (no sid yet): what a draining replica refuses."""
-    return scope["path"].startswith("/socket.io/") and b"sid=" not in scope.get("query_string", b"")
-
-
-async def _refuse(scope: dict[str, Any], send: Any) -> None:
-    if scope["type"] == "websocket":
-        await send({"type": "websocket.close", "code": 1013})
-    else:
-        await _respond(send, 503, b"draining\n", b"text/plain")
-
-
-async def _respond(send: Any, status: int, body: bytes, content_type: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type)],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+def run(server: ChatServer) -> None:
+    """Serve on uvloop until SIGTERM or Ctrl-C."""
+    try:
+        uvloop.run(server.serve())
+    finally:
+        # Stopped, stores closed: a late SIGTERM (`timeout` signals the process, then its
+        # group) must not turn a clean exit into "killed by signal".
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -3,9 +3,8 @@
 `ChatService` knows the chat's events (the socket.io demo's `add user`, `new message`,
 `typing`, `stop typing`; the tutorial's `chat message`; escala's `join` and `users`) and
 what each one does to sessions, presence and history. It never imports a Socket.IO
-library: it talks to whatever implements `Transport` — python-socketio's namespace in
-`server.py` today, a faster Engine.IO/websocket server tomorrow — so a new transport
-only has to move packets and rooms, not re-implement the chat.
+library: it talks to whatever implements `Transport` (`rooms.Rooms` of the server, a
+recorder in the tests), so moving packets and rooms stays apart from the chat itself.
 """
 
 import logging
@@ -13,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from escala.chat import core
+from escala.chat import rules
 from escala.chat.metrics import Metrics
 from escala.chat.presence import Presence
 from escala.chat.store import Store
@@ -59,7 +58,7 @@ class Transport(Protocol):
         ...
 
 
-Handler = Callable[[core.Session, tuple[Any, ...]], Awaitable[Ack]]
+Handler = Callable[[rules.Session, tuple[Any, ...]], Awaitable[Ack]]
 
 
 class ChatService:
@@ -75,7 +74,7 @@ class ChatService:
         transport: Transport,
         store: Store,
         presence: Presence,
-        limits: core.Limits,
+        limits: rules.Limits,
         metrics: Metrics,
     ) -> None:
         self.transport = transport
@@ -83,7 +82,7 @@ class ChatService:
         self.presence = presence
         self.limits = limits
         self.metrics = metrics
-        self.sessions: dict[str, core.Session] = {}
+        self.sessions: dict[str, rules.Session] = {}
         self._handlers: dict[str, Handler] = {
             "add user": self._add_user,
             "join": self._join_room,
@@ -103,14 +102,14 @@ class ChatService:
         user enters replay every message after that id instead of the last N.
         """
         auth = auth if isinstance(auth, dict) else {}
-        session = core.Session(sid, self.limits, resume_after=core.message_id(auth.get("since")))
+        session = rules.Session(sid, self.limits, resume_after=rules.message_id(auth.get("since")))
         self.sessions[sid] = session
         self.metrics.connected.inc()
-        await self.transport.enter_room(sid, core.DEFAULT_ROOM)
-        offset = core.message_id(auth.get("serverOffset"))
+        await self.transport.enter_room(sid, rules.DEFAULT_ROOM)
+        offset = rules.message_id(auth.get("serverOffset"))
         if offset is not None:
             try:
-                missed = await self.store.since(core.DEFAULT_ROOM, offset)
+                missed = await self.store.since(rules.DEFAULT_ROOM, offset)
             except Exception:
                 log.exception("replaying history to %s failed", sid)
                 await self._reject(sid, "server: history is unavailable; reconnect later")
@@ -163,16 +162,16 @@ class ChatService:
         await self.transport.send_to(sid, ERROR_EVENT, {"error": error})
         return {"error": error}
 
-    async def _add_user(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
+    async def _add_user(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         if session.username is not None:
             return None
         try:
-            session.username = core.clean_nickname(_arg(args, 0), self.limits)
-        except core.Rejected as e:
+            session.username = rules.clean_nickname(_arg(args, 0), self.limits)
+        except rules.Rejected as e:
             return await self._reject(session.sid, str(e))
         return {"numUsers": await self._enter(session, session.room)}
 
-    async def _enter(self, session: core.Session, room: str) -> int:
+    async def _enter(self, session: rules.Session, room: str) -> int:
         """Put a logged-in session in `room`; returns the room's user count (0 when the
         client disconnected meanwhile)."""
         sid = session.sid
@@ -192,7 +191,9 @@ class ChatService:
         else:
             history = await self.store.since(room, since)
         if history:
-            await self.transport.send_to(sid, "history", [core.message_payload(r) for r in history])
+            await self.transport.send_to(
+                sid, "history", [rules.message_payload(r) for r in history]
+            )
         await self.transport.broadcast(
             room,
             "user joined",
@@ -201,18 +202,18 @@ class ChatService:
         )
         return num
 
-    async def _join_room(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
+    async def _join_room(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         sid = session.sid
         if session.username is None:
             return await self._reject(sid, "join: send `add user` first")
         try:
-            target = core.clean_room(_arg(args, 0), self.limits)
-        except core.Rejected as e:
+            target = rules.clean_room(_arg(args, 0), self.limits)
+        except rules.Rejected as e:
             return await self._reject(sid, str(e))
         old = session.room
         if target == old:
             return {"room": target, "numUsers": await self.presence.count(target)}
-        session.resume_after = core.message_id(_arg(args, 1))  # `join(room, since)`
+        session.resume_after = rules.message_id(_arg(args, 1))  # `join(room, since)`
         await self.presence.leave(old, sid)
         await self.transport.leave_room(sid, old)
         await self.transport.broadcast(
@@ -222,21 +223,21 @@ class ChatService:
         )
         return {"room": target, "numUsers": await self._enter(session, target)}
 
-    async def _users(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
+    async def _users(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         return {"room": session.room, "users": await self.presence.users(session.room)}
 
-    def _check(self, session: core.Session, text: Any, need_user: bool = True) -> str | None:
+    def _check(self, session: rules.Session, text: Any, need_user: bool = True) -> str | None:
         if need_user and session.username is None:
             return "message: send `add user` first"
         if not session.bucket.allow():
             return f"rate limit: at most {self.limits.rate_per_second:g} messages per second"
         try:
-            core.clean_text(text, self.limits)
-        except core.Rejected as e:
+            rules.clean_text(text, self.limits)
+        except rules.Rejected as e:
             return str(e)
         return None
 
-    async def _new_message(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
+    async def _new_message(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         text = _arg(args, 0)
         error = self._check(session, text)
         if error:
@@ -245,23 +246,23 @@ class ChatService:
         rec, _ = await self.store.add(session.room, session.username or "", text)
         self.metrics.messages_out.inc()
         await self.transport.broadcast(
-            session.room, "new message", core.message_payload(rec), skip=session.sid
+            session.room, "new message", rules.message_payload(rec), skip=session.sid
         )
         return {"id": rec["id"], "ts": rec["ts"]}
 
-    async def _typing(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
+    async def _typing(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         await self._typing_event(session, "typing")
 
-    async def _stop_typing(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
+    async def _stop_typing(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         await self._typing_event(session, "stop typing")
 
-    async def _typing_event(self, session: core.Session, event: str) -> None:
+    async def _typing_event(self, session: rules.Session, event: str) -> None:
         if session.username is not None:
             await self.transport.broadcast(
                 session.room, event, {"username": session.username}, skip=session.sid
             )
 
-    async def _chat_message(self, session: core.Session, args: tuple[Any, ...]) -> Ack:
+    async def _chat_message(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         text, client_offset = _arg(args, 0), _arg(args, 1)
         error = self._check(session, text, need_user=False)
         if error:
@@ -269,12 +270,12 @@ class ChatService:
         offset = client_offset if isinstance(client_offset, str) else None
         self.metrics.messages_in.inc()  # received, as for `new message`: before the store
         rec, created = await self.store.add(
-            core.DEFAULT_ROOM, session.username or "anonymous", text, offset
+            rules.DEFAULT_ROOM, session.username or "anonymous", text, offset
         )
         if created:
             self.metrics.messages_out.inc()
             await self.transport.broadcast(
-                core.DEFAULT_ROOM, "chat message", (rec["text"], rec["id"])
+                rules.DEFAULT_ROOM, "chat message", (rec["text"], rec["id"])
             )
         return None
 

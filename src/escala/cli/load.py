@@ -57,6 +57,11 @@ def load(
         help="Log each listener in with `add user` (each login is broadcast to everyone); "
         "senders always log in.",
     ),
+    transport: str = typer.Option(
+        "websocket",
+        "--transport",
+        help="websocket, or polling: HTTP long-polling clients that never upgrade.",
+    ),
     allow_remote: bool = typer.Option(
         False, "--allow-remote", help="Allow a target that is not a loopback address."
     ),
@@ -67,7 +72,6 @@ def load(
         help="Instead of one run: start a local replica, drive it through a ladder of "
         "connections and rates, and write the capacity model `escala simulate` reads here.",
     ),
-    server: str = typer.Option("fast", "--server", help="--calibrate: the replica's server."),
     redis: str | None = typer.Option(
         None, "--redis", help="--calibrate: relay through this Redis, as replicas do."
     ),
@@ -81,7 +85,7 @@ def load(
     if calibrate_to is not None:
         if url is not None:
             raise UsageError("--url: --calibrate starts its own replica; leave --url out")
-        _calibrate(calibrate_to, server, redis, latency_target, step, output)
+        _calibrate(calibrate_to, redis, latency_target, step, output)
         return
     if url is None:
         raise UsageError("--url: give the chat's address, e.g. --url http://127.0.0.1:3000")
@@ -101,13 +105,14 @@ def load(
         workers=workers,
         allow_remote=allow_remote,
         add_user=add_user,
+        transport=transport,
     )
     with Live(console=err_console, transient=True, auto_refresh=False) as live:
 
         def progress(c: Counters, elapsed: float) -> None:
             live.update(
                 f"{elapsed:5.1f}s  connected {c.connected}  sent {c.sent}  "
-                f"delivered {c.delivered}  errors {c.errors}",
+                f"refused {sum(c.refused.values())}  delivered {c.delivered}  errors {c.errors}",
                 refresh=True,
             )
 
@@ -124,15 +129,13 @@ def load(
 
 
 def _calibrate(
-    path: Path, server: str, redis: str | None, target: str, step: str, output: OutputFormat
+    path: Path, redis: str | None, target: str, step: str, output: OutputFormat
 ) -> None:
     from escala.loadgen.calibrate import CalibrateOptions, calibrate
     from escala.simulation.capacity import dump_model
 
     if not path.parent.is_dir():
         raise UsageError(f"--calibrate {path}: the folder {path.parent} does not exist")
-    if server not in ("fast", "uvicorn"):
-        raise UsageError(f"--server: {server!r} is not fast or uvicorn")
     if redis is not None and not redis.startswith(("redis://", "rediss://")):
         raise UsageError("--redis: must be a redis:// or rediss:// URL")
     target_ms = _seconds(target, "--latency-target") * 1000
@@ -141,7 +144,7 @@ def _calibrate(
         raise UsageError(f"--latency-target {target!r}: give a positive time such as 100ms")
     if step_s < 4:
         raise UsageError(f"--step {step!r}: give at least 4s (connect, send, drain)")
-    opts = CalibrateOptions(server=server, redis=redis, latency_target_ms=target_ms, step_s=step_s)
+    opts = CalibrateOptions(redis=redis, latency_target_ms=target_ms, step_s=step_s)
     with Live(console=err_console, transient=True, auto_refresh=False) as live:
 
         def progress(n: int, total: int, rung: tuple[int, float]) -> None:

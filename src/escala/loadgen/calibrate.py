@@ -52,7 +52,6 @@ CONNECTS_PER_S = 1000.0  # the ramp: clients connect at this pace before anyone 
 
 @dataclass(frozen=True)
 class CalibrateOptions:
-    server: str = "fast"
     redis: str | None = None
     latency_target_ms: float = 100.0
     step_s: float = 8.0
@@ -65,7 +64,7 @@ Progress = Callable[[int, int, tuple[int, float]], None]
 def calibrate(opts: CalibrateOptions, progress: Progress | None = None) -> CapacityModel:
     """Run the ladder against a fresh replica and return the fitted model."""
     points = []
-    with replica(opts.server, opts.redis) as (url, process):
+    with replica(opts.redis) as (url, process):
         for n, rung in enumerate(opts.ladder):
             if progress is not None:
                 progress(n, len(opts.ladder), rung)
@@ -73,7 +72,7 @@ def calibrate(opts: CalibrateOptions, progress: Progress | None = None) -> Capac
     measured = Measured(
         date=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         machine=this_machine(),
-        server=opts.server,
+        server="fast",  # escala's one chat server (it was `--server fast`)
         redis=opts.redis is not None,
         versions=versions(opts.redis),
         points=points,
@@ -157,11 +156,11 @@ class _Sample(NamedTuple):
 
 
 @contextmanager
-def replica(server: str, redis: str | None) -> Iterator[tuple[str, psutil.Process]]:
+def replica(redis: str | None) -> Iterator[tuple[str, psutil.Process]]:
     """A chat replica on a free loopback port, its history in a temporary directory."""
     with tempfile.TemporaryDirectory(prefix="escala-calibrate-") as data:
         port = _free_port()
-        argv = [sys.executable, "-m", "escala", "chat", "serve", "--server", server]
+        argv = [sys.executable, "-m", "escala", "chat", "serve"]
         argv += ["--host", "127.0.0.1", "--port", str(port), "--data-dir", data]
         argv += ["--log-level", "warning"]
         if redis is not None:
@@ -204,7 +203,7 @@ def this_machine() -> Machine:
 def versions(redis_url: str | None) -> dict[str, str]:
     """escala's, its server libraries' and, when one relayed, the Redis server's."""
     out = {"escala": __version__}
-    for package in ("picows", "uvloop", "python-socketio", "redis"):
+    for package in ("picows", "uvloop", "httptools", "redis"):
         try:
             out[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

@@ -1,10 +1,11 @@
 """Engine.IO v4 / Socket.IO v5 framing for the chat protocol, without I/O.
 
-The load generator speaks the wire format itself over a plain websocket (picows) instead
-of using python-socketio's client: a full client costs more CPU per message than the server it is
-measuring, and the generator must never be the bottleneck. Only what the chat needs is
-here: the Engine.IO open/ping/pong packets and Socket.IO CONNECT and EVENT packets on the
-default namespace.
+The load generator speaks the wire format itself, over a plain websocket (picows) or HTTP
+long-polling (aiohttp), instead of using python-socketio's client: a full client costs
+more CPU per message than the server it is measuring, and the generator must never be the
+bottleneck. Only what the chat needs is here: the Engine.IO open/ping/pong packets, the
+long-polling payload, and Socket.IO CONNECT, EVENT and ACK packets on the default
+namespace.
 """
 
 import json
@@ -32,11 +33,17 @@ CONNECT_ERROR_PACKET = EIO_MESSAGE + SIO_CONNECT_ERROR
 STAMP_PREFIX = "escala-load "
 
 
-def websocket_url(http_url: str) -> str:
-    """The Engine.IO websocket endpoint for a chat served at `http_url`."""
+# HTTP long-polling: the packets of one request or response are joined by this character.
+RECORD_SEPARATOR = "\x1e"
+
+
+def engine_url(http_url: str, transport: str) -> str:
+    """The Engine.IO endpoint for a chat served at `http_url`: `websocket` or `polling`."""
     parts = urlsplit(http_url)
-    scheme = "wss" if parts.scheme == "https" else "ws"
-    query = {"EIO": "4", "transport": "websocket"}
+    scheme = (
+        ("wss" if parts.scheme == "https" else "ws") if transport == "websocket" else parts.scheme
+    )
+    query = {"EIO": "4", "transport": transport}
     return urlunsplit((scheme, parts.netloc, "/socket.io/", urlencode(query), ""))
 
 
@@ -55,10 +62,34 @@ def ack_reply(packet: str, ack: int) -> Any:
     return args[0] if args else {}
 
 
-def stamped_message(now_ns: int | None = None) -> str:
-    """A `new message` packet carrying its own send time."""
+def stamped_message(ack: int, now_ns: int | None = None) -> str:
+    """A `new message` packet carrying its own send time, asking for ack number `ack`."""
     stamp = time.time_ns() if now_ns is None else now_ns
-    return event("new message", f"{STAMP_PREFIX}{stamp}")
+    return event("new message", f"{STAMP_PREFIX}{stamp}", ack=ack)
+
+
+_ACK = EIO_MESSAGE + SIO_ACK
+
+
+def any_ack(packet: str) -> tuple[int, Any] | None:
+    """(ack id, the server's answer) for any ACK packet, else None."""
+    if not packet.startswith(_ACK):
+        return None
+    end = len(_ACK)
+    while end < len(packet) and packet[end].isdigit():
+        end += 1
+    if end == len(_ACK):
+        return None
+    args = json.loads(packet[end:])
+    return int(packet[len(_ACK) : end]), (args[0] if args else {})
+
+
+def refusal(reply: Any) -> str | None:
+    """What the server refused, from its ack (`{"error": "rate limit: ..."}`), or None
+    when the message was accepted."""
+    if isinstance(reply, dict) and "error" in reply:
+        return str(reply["error"])[:120]
+    return None
 
 
 _NEW_MESSAGE = EIO_MESSAGE + SIO_EVENT + '["new message"'

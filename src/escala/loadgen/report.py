@@ -20,10 +20,18 @@ def rows(result: LoadResult) -> list[tuple[str, str]]:
         return "-" if v is None else f"{v:.1f} ms"
 
     connect = "-" if s.connect_time_s is None else f"{s.connect_time_s:.2f} s"
+    # sent = accepted + each refusal + unanswered: the rows below "sent" add up to it.
+    refused = [(f"  refused: {why}", str(n)) for why, n in sorted(s.refused.items())] or [
+        ("  refused", "0")
+    ]
+    unanswered = [("  unanswered (no ack)", str(s.unanswered))] if s.unanswered else []
     return [
         ("clients connected", f"{s.connected}/{s.clients}"),
         ("connect time (all)", connect),
         ("sent", str(s.sent)),
+        ("  accepted", str(s.accepted)),
+        *refused,
+        *unanswered,
         ("delivered", str(s.delivered)),
         ("delivered msgs/s", f"{s.delivered_per_s:,.0f}"),
         ("latency p50", ms(s.latency_p50_ms)),

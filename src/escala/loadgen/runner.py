@@ -20,6 +20,7 @@ from escala.loadgen.worker import ClientPlan, WorkerPlan, WorkerResult, run_work
 # for in-flight messages to arrive.
 SETTLE_S = 0.5
 DRAIN_S = 1.0
+TRANSPORTS = ("websocket", "polling")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class LoadOptions:
     # Whether each client logs in with `add user`. The chat announces every login to
     # everyone, so thousands of idle clients logging in cost O(N^2) broadcasts.
     add_user: bool = True
+    transport: str = "websocket"  # or "polling" (HTTP long-polling, never upgraded)
 
 
 @dataclass
@@ -76,6 +78,8 @@ def check_options(opts: LoadOptions) -> None:
         raise UsageError("--messages must not be negative")
     if opts.workers is not None and opts.workers < 1:
         raise UsageError("--workers must be at least 1")
+    if opts.transport not in TRANSPORTS:
+        raise UsageError(f"--transport {opts.transport!r}: use {' or '.join(TRANSPORTS)}")
 
 
 def _is_loopback(host: str) -> bool:
@@ -114,11 +118,11 @@ def plan_workers(opts: LoadOptions, started: float) -> list[WorkerPlan]:
             plan = ClientPlan(index, connect_at, per_sender_rate, cap)
             nth_sender += 1
         shares[index % workers].append(plan)
-    url = protocol.websocket_url(opts.url)
+    url = protocol.engine_url(opts.url, opts.transport)
     return [
         WorkerPlan(
             worker=w,
-            ws_url=url,
+            engine_url=url,
             started=started,
             send_from=send_from,
             send_until=send_until,
@@ -127,6 +131,7 @@ def plan_workers(opts: LoadOptions, started: float) -> list[WorkerPlan]:
             total_clients=opts.clients,
             add_user=opts.add_user,
             room=opts.room,
+            transport=opts.transport,
         )
         for w, share in enumerate(shares)
         if share

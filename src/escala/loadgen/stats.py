@@ -9,13 +9,21 @@ class Counters:
 
     connected: int = 0
     sent: int = 0
+    accepted: int = 0  # acked with a message id
+    refused: dict[str, int] = field(default_factory=dict)  # acked with an error, by error
     delivered: int = 0
     errors: int = 0
     disconnects: int = 0
 
+    def refuse(self, why: str) -> None:
+        self.refused[why] = self.refused.get(why, 0) + 1
+
     def add(self, other: "Counters") -> None:
         self.connected += other.connected
         self.sent += other.sent
+        self.accepted += other.accepted
+        for why, n in other.refused.items():
+            self.refused[why] = self.refused.get(why, 0) + n
         self.delivered += other.delivered
         self.errors += other.errors
         self.disconnects += other.disconnects
@@ -57,6 +65,9 @@ class Summary:
     connected: int
     connect_time_s: float | None
     sent: int
+    accepted: int
+    refused: dict[str, int]
+    unanswered: int  # sent, but neither accepted nor refused (a server without acks)
     delivered: int
     delivered_per_s: float
     latency_p50_ms: float | None
@@ -88,6 +99,9 @@ def summarise(
         connected=counters.connected,
         connect_time_s=connect_time_s,
         sent=counters.sent,
+        accepted=counters.accepted,
+        refused=dict(counters.refused),
+        unanswered=counters.sent - counters.accepted - sum(counters.refused.values()),
         delivered=counters.delivered,
         delivered_per_s=counters.delivered / window if counters.delivered else 0.0,
         latency_p50_ms=percentile(latencies, 50),

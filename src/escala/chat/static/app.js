@@ -9,8 +9,8 @@ let loggedIn = false;
 let viewRoom = "lobby"; // the room on screen: messages of any other room are not shown
 let rejoining = false; // after a reconnect, on the way back through the lobby to viewRoom
 const seen = new Set();
-// Websocket first: the fast server (`--server fast`) speaks only that transport; where a
-// proxy blocks websockets, tryAllTransports falls back to long-polling (uvicorn server).
+// Websocket first (one connection, no upgrade dance); where a proxy blocks websockets,
+// tryAllTransports falls back to long-polling, which the server speaks too.
 const socket = io({
   autoConnect: false,
   transports: ["websocket", "polling"],

@@ -1,6 +1,6 @@
-"""The fast server against a raw websocket client: what no Socket.IO library would send.
+"""The server against a raw websocket client: what no Socket.IO library would send.
 
-python-socketio and the JS client only send well-formed packets; these check what the fast
+python-socketio and the JS client only send well-formed packets; these check what the
 server's own codec does with the rest, through a plain websocket (the `websockets` library).
 """
 
@@ -17,8 +17,8 @@ from tests.chat.test_server import Client
 
 
 @pytest.fixture
-def fast_url(tmp_path: Path) -> Iterator[str]:
-    with replicas(tmp_path, "--server", "fast", count=1) as (one,):
+def server_url(tmp_path: Path) -> Iterator[str]:
+    with replicas(tmp_path, count=1) as (one,):
         yield one.url
 
 
@@ -28,8 +28,8 @@ async def _opened(url: str) -> ClientConnection:
     return ws
 
 
-async def test_unknown_namespace_gets_connect_error(fast_url: str) -> None:
-    ws = await _opened(fast_url)
+async def test_unknown_namespace_gets_connect_error(server_url: str) -> None:
+    ws = await _opened(server_url)
     try:
         await ws.send("40/admin,")
         assert await ws.recv() == '44/admin,{"message":"Invalid namespace"}'
@@ -40,10 +40,10 @@ async def test_unknown_namespace_gets_connect_error(fast_url: str) -> None:
 
 
 @pytest.mark.parametrize("bad", ["42not json", '42{"not":"an array"}', b"\x00binary"])
-async def test_malformed_packet_closes_only_its_sender(fast_url: str, bad: str | bytes) -> None:
+async def test_malformed_packet_closes_only_its_sender(server_url: str, bad: str | bytes) -> None:
     bystander = Client()
-    await bystander.sio.connect(fast_url, transports=["websocket"])
-    ws = await _opened(fast_url)
+    await bystander.sio.connect(server_url, transports=["websocket"])
+    ws = await _opened(server_url)
     try:
         await ws.send("40")
         assert (await ws.recv()).startswith("40")
@@ -62,7 +62,7 @@ async def test_a_client_that_stops_reading_is_dropped_not_buffered_forever(
     tmp_path: Path,
 ) -> None:
     # A long heartbeat, so that a missed pong cannot be what closes the silent client.
-    flags = ("--server", "fast", "--max-message", "100000", "--rate", "1000")
+    flags = ("--max-message", "100000", "--rate", "1000")
     flags += ("--ping-interval", "300")
     with replicas(tmp_path, *flags, count=1) as (one,):
         talker = Client()

@@ -39,14 +39,19 @@ def _storable(value: str, field: str) -> None:
         raise Rejected(f"{field}: must be valid Unicode (no lone surrogates)") from None
 
 
-def clean_nickname(value: Any, limits: Limits) -> str:
+def _clean_name(value: Any, field: str, longest: int) -> str:
+    """A nickname or room name: text, not blank, storable, at most `longest` once stripped."""
     if not isinstance(value, str) or not value.strip():
-        raise Rejected("username: must be a non-empty string")
-    _storable(value, "username")
+        raise Rejected(f"{field}: must be a non-empty string")
+    _storable(value, field)
     name = value.strip()
-    if len(name) > limits.max_nickname:
-        raise Rejected(f"username: at most {limits.max_nickname} characters")
+    if len(name) > longest:
+        raise Rejected(f"{field}: at most {longest} characters")
     return name
+
+
+def clean_nickname(value: Any, limits: Limits) -> str:
+    return _clean_name(value, "username", limits.max_nickname)
 
 
 def clean_text(value: Any, limits: Limits) -> str:
@@ -59,16 +64,10 @@ def clean_text(value: Any, limits: Limits) -> str:
 
 
 def clean_room(value: Any, limits: Limits) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise Rejected("room: must be a non-empty string")
-    _storable(value, "room")
-    room = value.strip()
-    if len(room) > limits.max_room:
-        raise Rejected(f"room: at most {limits.max_room} characters")
-    return room
+    return _clean_name(value, "room", limits.max_room)
 
 
-@dataclass
+@dataclass(slots=True)
 class TokenBucket:
     """Per-connection flood control: `burst` messages at once, `rate` per second after."""
 
@@ -89,7 +88,7 @@ class TokenBucket:
         return False
 
 
-@dataclass
+@dataclass(slots=True)
 class Session:
     """One connection's chat state."""
 

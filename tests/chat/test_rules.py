@@ -2,35 +2,35 @@
 
 import pytest
 
-from escala.chat import core
+from escala.chat import rules
 
 
 def test_nickname_is_trimmed_and_bounded() -> None:
-    limits = core.Limits(max_nickname=5)
-    assert core.clean_nickname("  ana ", limits) == "ana"
+    limits = rules.Limits(max_nickname=5)
+    assert rules.clean_nickname("  ana ", limits) == "ana"
     for bad in ("", "   ", None, 42, "abcdef"):
-        with pytest.raises(core.Rejected, match="username"):
-            core.clean_nickname(bad, limits)
+        with pytest.raises(rules.Rejected, match="username"):
+            rules.clean_nickname(bad, limits)
 
 
 def test_message_size_limit_names_the_limit() -> None:
-    limits = core.Limits(max_message=3)
-    assert core.clean_text("hey", limits) == "hey"
-    with pytest.raises(core.Rejected, match="at most 3"):
-        core.clean_text("hello", limits)
-    with pytest.raises(core.Rejected, match="message"):
-        core.clean_text({"x": 1}, limits)
+    limits = rules.Limits(max_message=3)
+    assert rules.clean_text("hey", limits) == "hey"
+    with pytest.raises(rules.Rejected, match="at most 3"):
+        rules.clean_text("hello", limits)
+    with pytest.raises(rules.Rejected, match="message"):
+        rules.clean_text({"x": 1}, limits)
 
 
 def test_token_bucket_allows_a_burst_then_the_rate() -> None:
-    bucket = core.TokenBucket(rate=2, burst=3, stamp=0.0)
+    bucket = rules.TokenBucket(rate=2, burst=3, stamp=0.0)
     assert [bucket.allow(now=0.0) for _ in range(4)] == [True, True, True, False]
     assert bucket.allow(now=0.5) is True
     assert bucket.allow(now=0.5) is False
 
 
 def test_presence_counts_per_room() -> None:
-    presence = core.Presence()
+    presence = rules.Presence()
     assert presence.join("a", "s1", "ana") == 1
     assert presence.join("a", "s2", "bo") == 2
     assert presence.join("b", "s3", "cy") == 1

@@ -1,0 +1,209 @@
+"""Engine.IO v4 sessions and the Socket.IO v5 layer on top, whatever the transport.
+
+A client's session starts on HTTP long-polling (the official client's default) or
+directly on websocket, and a polling session may be upgraded to websocket once. Whatever
+it runs on, packets from the client come in through `Engine.receive` and go out through
+the session's sink in `Rooms`: the websocket's socket, or the session's `Polling` queue.
+The transports themselves live in `polling` (HTTP) and `websocket` (picows).
+
+What the protocol asks of a server here (https://github.com/socketio/engine.io-protocol):
+the server pings every pingInterval and drops a client whose pong did not come back
+before the next ping; an upgrade is a probe (`2probe` → `3probe`), the polling side
+paused (its pending GET answered with a noop), then `5` on the websocket, after which the
+packets still queued for polling leave, in order, on the websocket.
+"""
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from escala.chat import wire
+from escala.chat.rooms import Rooms, Sink
+from escala.chat.service import ChatService
+
+log = logging.getLogger("escala.chat.engine")
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    """What the handshake tells clients: heartbeat timing and the largest payload."""
+
+    ping_interval_s: float = 25.0
+    ping_timeout_s: float = 20.0
+    max_payload: int = 1_000_000
+
+
+class Session:
+    """One Engine.IO session: its transport, heartbeat and Socket.IO state."""
+
+    __slots__ = (
+        "alive",
+        "attachments",
+        "closed",
+        "drop",
+        "eio",
+        "pending",
+        "poll",
+        "sid",
+        "sink",
+        "upgrading",
+    )
+
+    def __init__(self, sink: Sink, drop: Callable[[], None], poll: Any = None) -> None:
+        self.eio = secrets.token_urlsafe(15)  # the Engine.IO sid in the URL
+        self.sid: str | None = None  # the Socket.IO sid, once CONNECT is accepted
+        self.sink = sink  # where packets for this client go now
+        self.drop = drop  # cut the transport, no goodbye: the client reconnects
+        self.poll = poll  # the `Polling` queue while on long-polling, else None
+        self.alive = True  # answered the last ping
+        self.upgrading = False  # probed by a websocket, not switched yet
+        self.closed = False
+        self.pending: wire.Packet | None = None  # a binary packet awaiting attachments
+        self.attachments: list[bytes] = []
+
+
+class Engine:
+    """Every session of this replica, and what their packets do to the chat."""
+
+    def __init__(self, service: ChatService, rooms: Rooms, limits: EngineLimits) -> None:
+        self.service = service
+        self.rooms = rooms
+        self.limits = limits
+        self.sessions: dict[str, Session] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def open(self, session: Session, upgrades: list[str]) -> None:
+        """A new session: remember it and send the handshake."""
+        self.sessions[session.eio] = session
+        lim = self.limits
+        self.rooms.push(
+            session.sink,
+            wire.open_packet(
+                session.eio,
+                upgrades,
+                int(lim.ping_interval_s * 1000),
+                int(lim.ping_timeout_s * 1000),
+                lim.max_payload,
+            ),
+        )
+
+    def close(self, session: Session) -> None:
+        """The session is over (either side, any transport): forget it, tell the chat."""
+        if session.closed:
+            return
+        session.closed = True
+        self.sessions.pop(session.eio, None)
+        if session.sid is not None:
+            sid, session.sid = session.sid, None
+            self.rooms.remove(sid)
+            self.spawn(self.service.disconnect(sid))
+
+    def switch(self, session: Session, sink: Sink, drop: Callable[[], None]) -> None:
+        """Finish an upgrade: what polling still held leaves first, on the new sink."""
+        queue = session.poll
+        queued = queue.take() if queue is not None else []
+        if queue is not None and queue.waiting is not None:
+            queue.send(wire.EIO_NOOP)  # a GET still held ends, empty
+        session.poll, session.upgrading = None, False
+        session.sink, session.drop = sink, drop
+        for packet in queued:
+            if packet != wire.EIO_NOOP:  # the probe's, if no GET came to take it
+                self.rooms.push(sink, packet)
+        if session.sid is not None:
+            self.rooms.rebind(session.sid, sink)
+
+    def receive(self, session: Session, packet: bytes | bytearray) -> bool:
+        """One Engine.IO packet from the client; False if it broke the protocol (the
+        transport then ends the session). A bytearray is a binary message."""
+        if isinstance(packet, bytearray):
+            return self._attachment(session, bytes(packet))
+        head = packet[:1]
+        if head == wire.EIO_MESSAGE:
+            return self._socketio(session, packet[1:])
+        if head == wire.EIO_PONG:
+            session.alive = True
+            return True
+        if head == wire.EIO_CLOSE:
+            session.drop()
+            self.close(session)
+            return True
+        return head in (wire.EIO_PING, wire.EIO_NOOP)
+
+    def _socketio(self, session: Session, payload: bytes) -> bool:
+        try:
+            packet = wire.parse(payload)
+        except wire.BadPacket as e:
+            log.debug("closing a client that sent a bad packet: %s", e)
+            return False
+        if packet.attachments:
+            if session.pending is not None:
+                return False  # a binary packet before the last one's attachments came
+            session.pending, session.attachments = packet, []
+            return True
+        return self._dispatch(session, packet)
+
+    def _attachment(self, session: Session, blob: bytes) -> bool:
+        pending = session.pending
+        if pending is None:
+            return False  # binary data that no packet announced
+        session.attachments.append(blob)
+        if len(session.attachments) < pending.attachments:
+            return True
+        session.pending = None
+        try:
+            packet = wire.with_attachments(pending, session.attachments)
+        except wire.BadPacket as e:
+            log.debug("closing a client that sent a bad binary packet: %s", e)
+            return False
+        return self._dispatch(session, packet)
+
+    def _dispatch(self, session: Session, packet: wire.Packet) -> bool:
+        if packet.namespace != "/":
+            self.rooms.push(session.sink, wire.connect_error(packet.namespace, "Invalid namespace"))
+        elif packet.kind == wire.SIO_EVENT and session.sid is not None:
+            self.spawn(self._event(session, session.sid, packet))
+        elif packet.kind == wire.SIO_CONNECT and session.sid is None:
+            session.sid = secrets.token_urlsafe(15)
+            self.rooms.add(session.sid, session.sink, session.drop)
+            self.spawn(self._connect(session, session.sid, packet.data))
+        elif packet.kind == wire.SIO_DISCONNECT:
+            session.drop()
+            self.close(session)
+        return True
+
+    async def _connect(self, session: Session, sid: str, auth: Any) -> None:
+        await self.service.connect(sid, auth)
+        if not session.closed:
+            self.rooms.push(session.sink, wire.connect_reply(sid))
+
+    async def _event(self, session: Session, sid: str, packet: wire.Packet) -> None:
+        name, *args = packet.data
+        result = await self.service.handle(sid, name, tuple(args))
+        if packet.ack is not None and not session.closed:
+            self.rooms.push(session.sink, wire.ack(packet.ack, result))
+
+    async def heartbeat(self) -> None:
+        """Engine.IO v4: the server pings; a client that missed the last pong is dropped."""
+        while True:
+            await asyncio.sleep(self.limits.ping_interval_s)
+            for session in list(self.sessions.values()):
+                if not session.alive:
+                    session.drop()
+                    self.close(session)
+                    continue
+                session.alive = False
+                self.rooms.push(session.sink, wire.PING)
+
+    def spawn(self, coro: Any) -> None:
+        """Run a service call as a task, keeping a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: "asyncio.Task[Any]") -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("chat event failed", exc_info=task.exception())

@@ -1,0 +1,256 @@
+"""The server's HTTP/1.1 side: every connection starts here, on one port.
+
+Long-polling needs what picows's websocket router cannot give: request bodies (POST),
+keep-alive, and a GET answered later (when the server has something to send). So each
+connection is parsed with httptools (llhttp, the parser of Node and uvicorn); a websocket
+upgrade request is handed, with the bytes that came after it, to a picows protocol on the
+same socket, so websocket traffic runs in picows's C parser as before, and plain requests
+(polling, /healthz, static files) are answered here.
+
+A connection answers its requests one at a time, in order (HTTP/1.1 pipelining): a held
+long-polling GET keeps the ones behind it waiting, as HTTP requires.
+"""
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Protocol
+from urllib.parse import parse_qs, urlsplit
+
+import httptools
+from picows import WSAutoPingStrategy, WSListener
+from picows.picows import WSProtocol
+
+log = logging.getLogger("escala.chat.http")
+
+# Not a `logging.Logger`, so picows does not make a child logger for every connection
+# (about 1 KiB each; docs/performance.md, idle memory).
+PICOWS_LOG = logging.LoggerAdapter(logging.getLogger("picows.server"))
+# picows allocates 16 KiB per connection by default; chat packets are small and the
+# buffer grows when one is not.
+WS_READ_BUFFER_BYTES = 2048
+WS_HANDSHAKE_TIMEOUT_S = 10.0
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[bytes, bytes]
+    body: bytes = b""
+    keep_alive: bool = True
+    upgrade: bool = False
+    too_large: bool = False
+    raw_url: bytes = b""
+    header_lines: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+
+class Handler(Protocol):
+    """What the server answers: plain requests, and websocket upgrades."""
+
+    max_body: int
+
+    def handle(self, conn: "HttpConnection", request: Request) -> None:
+        """Answer `request` with `conn.respond`, now or later."""
+        ...
+
+    def upgrade(self, conn: "HttpConnection", request: Request) -> WSListener | None:
+        """The websocket listener for an upgrade, or None after answering it with an error."""
+        ...
+
+
+class HttpConnection(asyncio.Protocol):
+    """One TCP connection while it speaks HTTP (until a websocket upgrade, if any)."""
+
+    def __init__(self, handler: Handler, max_frame: int) -> None:
+        self.handler = handler
+        self.max_frame = max_frame
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpRequestParser(self)
+        self.requests: deque[Request] = deque()
+        self.current: Request | None = None
+        self.busy = False  # a request is being answered (e.g. a held GET)
+        self.closed = False
+        self.on_close: Callable[[], None] | None = None  # a held GET's owner wants to know
+        self._parsing: Request | None = None
+        self._body: list[bytes] = []
+        self._body_size = 0
+        self._after_upgrade = b""
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self.on_close is not None:
+            on_close, self.on_close = self.on_close, None
+            on_close()
+
+    def data_received(self, data: bytes) -> None:
+        if self._after_upgrade or (self.requests and self.requests[-1].upgrade):
+            self._after_upgrade += data  # bytes for the websocket, once it is handed over
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as up:
+            self._after_upgrade = data[up.args[0] :]
+        except httptools.HttpParserError as e:
+            log.debug("bad HTTP request: %s", e)
+            self._fail(HTTPStatus.BAD_REQUEST, b"bad HTTP request\n")
+            return
+        self._next()
+
+    # httptools callbacks
+
+    def on_message_begin(self) -> None:
+        self._parsing = Request("", "", {}, {})
+        self._body, self._body_size = [], 0
+
+    def on_url(self, url: bytes) -> None:
+        assert self._parsing is not None
+        self._parsing.raw_url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        assert self._parsing is not None
+        self._parsing.headers[name.lower()] = value
+        self._parsing.header_lines.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        request = self._parsing
+        assert request is not None
+        request.method = self.parser.get_method().decode("latin-1")
+        url = urlsplit(request.raw_url.decode("latin-1"))
+        request.path = url.path
+        request.query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        request.keep_alive = self.parser.should_keep_alive()
+        request.upgrade = self.parser.should_upgrade()
+        length = request.headers.get(b"content-length", b"0")
+        request.too_large = not length.isdigit() or int(length) > self.handler.max_body
+
+    def on_body(self, body: bytes) -> None:
+        assert self._parsing is not None
+        self._body_size += len(body)
+        if self._body_size > self.handler.max_body:
+            self._parsing.too_large = True
+        elif not self._parsing.too_large:
+            self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        request = self._parsing
+        assert request is not None
+        request.body = b"".join(self._body)
+        self._parsing, self._body = None, []
+        self.requests.append(request)
+
+    # answering
+
+    def _next(self) -> None:
+        """Answer the next request unless one is being answered already."""
+        while not self.busy and self.requests and not self.closed:
+            request = self.requests.popleft()
+            self.busy, self.current = True, request
+            if request.upgrade:
+                self._upgrade(request)
+                return
+            self.handler.handle(self, request)
+
+    def respond(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "text/plain; charset=UTF-8",
+        headers: tuple[tuple[str, str], ...] = (),
+        close: bool = False,
+    ) -> None:
+        """Answer the current request; then the next one on this connection goes."""
+        if self.closed or self.transport is None:
+            return
+        request = self.current
+        keep = request is not None and request.keep_alive and not close
+        lines = [
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+            f"Content-Type: {content_type}",
+            f"Content-Length: {len(body)}",
+            "Connection: keep-alive" if keep else "Connection: close",
+        ]
+        lines += [f"{name}: {value}" for name, value in headers]
+        if request is not None and b"origin" in request.headers:
+            lines += _cors(request.headers[b"origin"])
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.transport.write(head + body)
+        self.busy, self.current, self.on_close = False, None, None
+        if not keep:
+            self.closed = True
+            self.transport.close()
+            return
+        self._next()
+
+    def abort(self) -> None:
+        """Cut the connection without an answer (a drained or dropped polling client)."""
+        self.on_close = None
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _fail(self, status: HTTPStatus, body: bytes) -> None:
+        self.busy, self.current = True, None
+        self.respond(status, body, close=True)
+
+    def _upgrade(self, request: Request) -> None:
+        """Hand the socket to picows with the upgrade request, rebuilt, in front of
+        whatever came after it (the first websocket frames may already be here)."""
+        listener = self.handler.upgrade(self, request)
+        if listener is None:
+            # Refused (answered already): the parser stopped at the upgrade, so nothing
+            # more can be read on this connection.
+            if self.transport is not None:
+                self.closed = True
+                self.transport.close()
+            return
+        if self.transport is None:
+            return
+        protocol = WSProtocol(
+            None,
+            None,
+            False,  # server side
+            lambda _request: listener,
+            PICOWS_LOG,
+            True,  # disconnect on an exception in a callback
+            WS_HANDSHAKE_TIMEOUT_S,
+            False,  # no picows pings: Engine.IO has its own heartbeat
+            20,
+            20,
+            WSAutoPingStrategy.PING_WHEN_IDLE,
+            True,  # answer websocket PING frames
+            self.max_frame,
+            None,
+            WS_READ_BUFFER_BYTES,
+        )
+        head = request.method.encode() + b" " + request.raw_url + b" HTTP/1.1\r\n"
+        head += b"".join(name + b": " + value + b"\r\n" for name, value in request.header_lines)
+        data = head + b"\r\n" + self._after_upgrade
+        transport, self.transport = self.transport, None
+        self.closed = True
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+        while data:
+            buffer = protocol.get_buffer(len(data))
+            n = min(len(buffer), len(data))
+            buffer[:n] = data[:n]
+            protocol.buffer_updated(n)
+            data = data[n:]
+
+
+def _cors(origin: bytes) -> list[str]:
+    """Let a page from another origin (a `--static` front-end served elsewhere) poll."""
+    return [
+        f"Access-Control-Allow-Origin: {origin.decode('latin-1')}",
+        "Access-Control-Allow-Credentials: true",
+        "Access-Control-Allow-Methods: GET, POST, OPTIONS",
+        "Access-Control-Allow-Headers: Content-Type",
+    ]

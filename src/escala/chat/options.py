@@ -1,0 +1,116 @@
+"""Everything `escala chat serve` can be told, checked in one place before anything starts.
+
+As kops's `Options` / `RunX`: the CLI fills a `ServeOptions` from its flags (and the
+ESCALA_CHAT_* variables), `check()` refuses what makes no sense naming the flag, and the
+server is built from the checked options alone. The chat's own limits and the Engine.IO
+handshake's figures are derived here, so no two places compute them.
+"""
+
+import math
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from escala.chat.engine import EngineLimits
+from escala.chat.rules import Limits
+from escala.chat.wire import ping_timeout
+from escala.errors import UsageError
+
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def default_data_dir() -> Path:
+    """$XDG_DATA_HOME/escala when set, else ./data."""
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return Path(xdg) / "escala" if xdg else Path("data")
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 3000
+    data_dir: Path | None = None
+    database: str | None = None
+    redis: str | None = None
+    presence_ttl: float = 15.0
+    drain_timeout: float = 10.0
+    static: Path | None = None
+    history: int = 50
+    max_message: int = 2000
+    rate: float = 10.0
+    log_format: str = "text"
+    log_level: str = "info"
+    ping_interval: float = 25.0
+
+    def check(self) -> None:
+        """Raise UsageError naming the first flag whose value cannot work."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise UsageError(f"{_flag(f.name)}: give a finite number, not {value}")
+        if not 0 < self.port < 65536:
+            raise UsageError(f"--port: {self.port} is not a TCP port; use 1-65535")
+        if self.static is not None and not self.static.is_dir():
+            raise UsageError(
+                f"--static: {self.static} is not a directory; give a folder with index.html"
+            )
+        _check_url(
+            "--database",
+            self.database,
+            ("postgresql", "postgres"),
+            "postgresql://user:password@host:5432/db; leave it out for SQLite under --data-dir",
+        )
+        _check_url("--redis", self.redis, ("redis", "rediss"), "redis://:password@host:6379")
+        if self.log_format not in LOG_FORMATS:
+            raise UsageError(f"--log-format: {self.log_format!r} is not text or json")
+        if self.log_level.lower() not in LOG_LEVELS:
+            raise UsageError(
+                f"--log-level: {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}"
+            )
+        if self.history < 0 or self.max_message < 1 or self.rate <= 0:
+            raise UsageError("--history must be >= 0, --max-message >= 1 and --rate > 0")
+        if self.presence_ttl < 1 or self.drain_timeout < 1:
+            raise UsageError("--presence-ttl and --drain-timeout: give at least 1 second")
+        if self.ping_interval < 1:
+            raise UsageError("--ping-interval: give at least 1 second")
+
+    def limits(self) -> Limits:
+        """What one client may send."""
+        return Limits(
+            max_message=self.max_message,
+            rate_per_second=self.rate,
+            burst=max(1, int(self.rate * 2)),
+            history=self.history,
+        )
+
+    def engine_limits(self) -> EngineLimits:
+        """The handshake's heartbeat and maxPayload (room for a message's JSON escapes)."""
+        return EngineLimits(
+            ping_interval_s=self.ping_interval,
+            ping_timeout_s=ping_timeout(self.ping_interval),
+            max_payload=max(1_000_000, self.max_message * 8),
+        )
+
+    def history_dir(self) -> Path:
+        return self.data_dir or default_data_dir()
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _check_url(flag: str, url: str | None, schemes: tuple[str, ...], example: str) -> None:
+    """Refuse a URL of another scheme, or whose host or port cannot be parsed (which the
+    client would only find at startup, as a traceback). The message never repeats the
+    URL: it may hold a password."""
+    if url is None:
+        return
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (reading the port is the check)
+    except ValueError as e:
+        raise UsageError(f"{flag}: not a valid URL ({e}); write it as {example}") from None
+    if parts.scheme not in schemes:
+        raise UsageError(f"{flag}: must be a {' or '.join(s + '://' for s in schemes)} URL")

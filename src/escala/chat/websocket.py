@@ -1,0 +1,74 @@
+"""The websocket transport: one picows listener per connection.
+
+picows calls `on_ws_frame` synchronously for every frame; only events that reach the
+service (which may wait on the history store) become tasks, in `Engine`. A listener
+either opens its own session (a client that starts on websocket) or probes an existing
+long-polling session and takes it over (the upgrade).
+"""
+
+import logging
+
+from picows import WSFrame, WSListener, WSMsgType, WSTransport
+
+from escala.chat import wire
+from escala.chat.engine import Engine, Session
+
+log = logging.getLogger("escala.chat.websocket")
+
+TEXT = WSMsgType.TEXT
+BINARY = WSMsgType.BINARY
+
+
+class WebSocketListener(WSListener):
+    """One websocket: Engine.IO packets in, through `Engine.receive`."""
+
+    __slots__ = ("engine", "probing", "session", "ws")
+
+    def __init__(self, engine: Engine, upgrading: Session | None = None) -> None:
+        self.engine = engine
+        self.session = upgrading  # None until connected, for a fresh session
+        self.probing = upgrading is not None  # an upgrade not finished yet
+        self.ws: WSTransport | None = None
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.ws = transport
+        if self.session is None:
+            self.session = Session(transport.underlying_transport, transport.disconnect)
+            self.engine.open(self.session, upgrades=[])
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        if self.session is not None and not self.probing:
+            self.engine.close(self.session)
+        elif self.session is not None:
+            self.session.upgrading = False  # the probe went away; polling carries on
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        kind = frame.msg_type
+        if kind == TEXT:
+            packet: bytes | bytearray = frame.get_payload_as_bytes()
+        elif kind == BINARY:
+            packet = bytearray(frame.get_payload_as_memoryview())
+        else:
+            if kind == WSMsgType.CLOSE:
+                transport.send_close(frame.get_close_code(), frame.get_close_message())
+                transport.disconnect()
+            return
+        session = self.session
+        assert session is not None
+        if self.probing:
+            self._probe(transport, session, packet)
+        elif not self.engine.receive(session, packet):
+            transport.disconnect()
+
+    def _probe(self, transport: WSTransport, session: Session, packet: bytes | bytearray) -> None:
+        """The upgrade: `2probe` → `3probe` and the polling side paused; `5` → switch."""
+        if packet == wire.PROBE_PING and session.poll is not None:
+            session.upgrading = True
+            self.engine.rooms.push(transport.underlying_transport, wire.PROBE_PONG)
+            session.poll.send(wire.EIO_NOOP)  # ends the held GET: the client pauses polling
+        elif packet == wire.EIO_UPGRADE and session.upgrading and not session.closed:
+            self.probing = False
+            self.engine.switch(session, transport.underlying_transport, transport.disconnect)
+        else:
+            log.debug("closing a websocket that broke the upgrade: %r", bytes(packet[:20]))
+            transport.disconnect()
