@@ -24,6 +24,7 @@ from escala.cli import upgrade as _upgrade  # noqa: F401  (registers `upgrade cl
 from escala.cli import validate as _validate  # noqa: F401  (registers `validate cluster`)
 from escala.cli.access import access
 from escala.cli.iam import iam
+from escala.cli.image import image
 from escala.cli.output import err_console
 from escala.cli.sandbox import sandbox_command
 from escala.cli.state import state
@@ -72,6 +73,7 @@ for _name, _group in verbs.ALL.items():
 app.command("replace", rich_help_panel=SPECS)(_cluster_commands.replace_command)
 app.add_typer(access, name="access", rich_help_panel=SPECS)
 app.add_typer(chat.app, name="chat", rich_help_panel=CHAT)
+app.add_typer(image, name="image", rich_help_panel=CHAT)
 app.command("load", rich_help_panel=CHAT)(load.load)
 
 
