@@ -9,6 +9,7 @@ import re
 from collections import Counter
 
 from escala.api.chat_service import ChatService, Platform
+from escala.api.image import image_problem
 from escala.api.validation import _IMAGE, _MACHINE_TYPE, _REGION, zone_region
 from escala.errors import SpecInvalid
 
@@ -18,7 +19,6 @@ from escala.errors import SpecInvalid
 _NAME = re.compile(r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$")
 # SSM parameter names: letters, digits and . _ - / (AWS's own pattern, at most 2048).
 _PARAMETER = re.compile(r"^/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
-_CONTAINER_IMAGE = re.compile(r"^[a-z0-9][\w.\-/:@]*$")
 # The CPU/memory pairs Fargate accepts (MiB), as the ECS documentation lists them.
 FARGATE_SIZES: dict[int, range] = {
     256: range(512, 2049, 512),
@@ -51,12 +51,10 @@ def problems(service: ChatService) -> list[str]:
         )
     out += _network(service)
     out += _platform_fields(service)
-    if not _CONTAINER_IMAGE.match(spec.image or "") or "://" in (spec.image or ""):
-        out.append(
-            f"spec.image: {spec.image!r} is not a container image; give one the instances or "
-            "tasks can pull, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/escala:0.1.0 "
-            "(build it with the repository's Dockerfile)"
-        )
+    # No image: the one `escala image push --chatservice` recorded (see escala.ops.image).
+    image = image_problem(spec.image) if spec.image is not None else None
+    if image:
+        out.append(f"spec.image: {image} (`escala image build` and `escala image push` make one)")
     if spec.min_size is None or spec.min_size < 1:
         out.append(f"spec.minSize: {spec.min_size} must be at least 1")
     if spec.max_size is None or spec.min_size is None or spec.max_size < spec.min_size:

@@ -16,6 +16,7 @@ from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, STATE_OPTION, Cl
 from escala.kube.manifests import NAMESPACE, ChatOptions, chat_app, check
 from escala.kube.versions import latest
 from escala.ops.deploy import Applied, chat_address, deploy, desired, undeploy, would_delete
+from escala.ops.image import check_image_owner, pushed_image
 
 
 def _cluster_options(target: ClusterTarget) -> ChatOptions:
@@ -45,8 +46,11 @@ def _counts(results: list[Applied]) -> str:
 @verbs.deploy.command("chat")
 def deploy_chat_command(
     name: str | None = NAME_OPTION,
-    image: str = typer.Option(
-        ChatOptions.image, "--image", help="The chat's container image (built from Dockerfile)."
+    image: str | None = typer.Option(
+        None,
+        "--image",
+        help="The chat's container image (default: the one `escala image push --name` "
+        "recorded for the cluster, by digest).",
     ),
     replicas: int | None = typer.Option(
         None, "--replicas", help="Replicas at first deploy (default --min); the HPA owns it after."
@@ -75,6 +79,9 @@ def deploy_chat_command(
     metrics-server and cluster-autoscaler (on the masters). Safe to run again: unchanged
     objects stay as they are."""
     target = ClusterTarget.resolve(name, state, kubeconfig)
+    if image is None:
+        image = pushed_image(target.store, "Cluster", target.name, "--image")
+    check_image_owner(image, "Cluster", target.name, "--image")
     options = replace(
         _cluster_options(target),
         image=image,

@@ -21,6 +21,11 @@ image = typer.Typer(help="Build the chat's container image and push it.", no_arg
 ENGINE_OPTION = typer.Option(
     None, "--engine", help=f"{', '.join(ENGINES)} (default: the first one installed)."
 )
+KEEP_IMAGE_REPOSITORY_OPTION = typer.Option(
+    False,
+    "--keep-image-repository",
+    help="Leave the ECR repository and its images (deleted with the rest by default).",
+)
 CONTEXT_OPTION = typer.Option(
     Path(), "--context", help="escala's source checkout, with the Dockerfile (default: .)."
 )

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 
 from escala import __version__
+from escala.api.image import image_problem
 from escala.errors import SpecInvalid
 from escala.kube.objects import (
     Obj,
@@ -51,14 +52,7 @@ PRESTOP_SECONDS = 5  # time for the load balancer and kube-proxy to stop sending
 GRACE_MARGIN_SECONDS = 5  # after the drain: history flush, process exit
 ZONE = "topology.kubernetes.io/zone"
 
-# A container image reference as the distribution spec writes it:
-# [registry[:port]/]path[:tag][@sha256:digest], lower-case path components.
 _DNS_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_IMAGE = re.compile(
-    rf"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*"
-    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
-)
 
 
 @dataclass(frozen=True)
@@ -80,11 +74,9 @@ class ChatOptions:
 def check(options: ChatOptions) -> None:
     """Raise SpecInvalid listing every unusable flag at once (exit code 2)."""
     problems = []
-    if not _IMAGE.match(options.image):
-        problems.append(
-            f"--image: {options.image!r} is not an image reference; "
-            "write e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/escala:0.1.0"
-        )
+    image = image_problem(options.image)
+    if image:
+        problems.append(f"--image: {image}")
     if options.min_replicas < 1:
         problems.append(f"--min: {options.min_replicas}; give at least 1")
     if options.max_replicas < options.min_replicas:

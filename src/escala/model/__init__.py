@@ -12,6 +12,7 @@ from escala.model.context import ModelContext
 from escala.model.etcd import build_etcd_volumes
 from escala.model.firewall import build_firewall
 from escala.model.iam import build_iam
+from escala.model.image_repository import build_image_repository
 from escala.model.instance_groups import build_instance_groups
 from escala.model.network import build_network
 
@@ -22,6 +23,7 @@ BUILDERS = (
     build_api_load_balancer,
     build_etcd_volumes,
     build_instance_groups,
+    build_image_repository,
 )
 
 

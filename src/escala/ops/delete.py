@@ -7,6 +7,7 @@ and `shared` resources stay.
 
 from collections.abc import Callable
 
+from escala.cloud.aws.ecr_repository import EcrRepository
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.task import Discoverable
 from escala.cloud.aws.tasks import ALL_DELETABLE
@@ -26,10 +27,14 @@ def delete_owner(
     forget: Callable[[], None],
     not_found: str,
     kinds: tuple[type[Discoverable], ...] = ALL_DELETABLE,
+    keep_image_repository: bool = False,
 ) -> Plan:
     """List (and with `yes` delete) what `owner` owns by tag, then `forget` its spec:
     last, so an interrupted delete can simply be run again. NotFound(`not_found`) when
-    neither the store nor AWS knows the owner."""
+    neither the store nor AWS knows the owner. `keep_image_repository` leaves its ECR
+    repository (and the images in it) where it is."""
+    if keep_image_repository:
+        kinds = tuple(k for k in kinds if k is not EcrRepository)
     resources = find_owned(clients, owner, kinds)
     if not in_store and not resources:
         raise NotFound(not_found)
@@ -42,7 +47,12 @@ def delete_owner(
 
 
 def delete_cluster(
-    store: StateStore, cluster_name: str, clients: ClientFactory, *, yes: bool
+    store: StateStore,
+    cluster_name: str,
+    clients: ClientFactory,
+    *,
+    yes: bool,
+    keep_image_repository: bool = False,
 ) -> Plan:
     """List (and with `yes` delete) the cluster's resources, then its state-store entry.
 
@@ -63,6 +73,7 @@ def delete_cluster(
         yes=yes,
         in_store=in_store,
         forget=lambda: store.delete_cluster(cluster_name),
+        keep_image_repository=keep_image_repository,
         not_found=f"cluster {cluster_name!r}: not in state store {store.url} and no AWS "
         f"resource in {clients.region} is tagged as its own (see `escala get clusters`)",
     )

@@ -1,6 +1,8 @@
-"""ChatService -> the keyed set of AWS tasks of its platform. Pure: no AWS calls."""
+"""ChatService -> the keyed set of AWS tasks of its platform, and its image repository.
+Pure: no AWS calls."""
 
 from escala.api.chat_service import ChatService, Platform
+from escala.cloud.aws.ecr_repository import owned_repository
 from escala.cloud.aws.task import Task
 from escala.scaling.ec2 import build_ec2
 from escala.scaling.fargate import build_fargate
@@ -13,4 +15,4 @@ def build_chat_service(service: ChatService) -> dict[str, Task]:
         tasks = build_ec2(build_front(service, "instance"))
     else:  # Fargate tasks register their IPs in the target group
         tasks = build_fargate(build_front(service, "ip"))
-    return {t.key: t for t in tasks}
+    return {t.key: t for t in [*tasks, owned_repository(service.name)]}

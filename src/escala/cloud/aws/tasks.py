@@ -10,6 +10,8 @@ least-privilege IAM policy is `operator_iam_actions()`, the union of every kind'
 from escala.cloud.aws.autoscaling_group import AutoscalingGroup
 from escala.cloud.aws.classic_load_balancer import ClassicLoadBalancer
 from escala.cloud.aws.ebs_volume import EbsVolume
+from escala.cloud.aws.ecr_login import PUSH_IAM_ACTIONS
+from escala.cloud.aws.ecr_repository import EcrRepository
 from escala.cloud.aws.ecs_cluster import EcsCluster
 from escala.cloud.aws.ecs_service import EcsService
 from escala.cloud.aws.iam_role import IamRole
@@ -52,6 +54,7 @@ ALL_TASKS: tuple[type[Task], ...] = (
     EcsService,
     ScalableTarget,
     ServiceScalingPolicy,
+    EcrRepository,
 )
 
 # Every kind `delete cluster` looks for by ownership tag (listeners and rules go with
@@ -72,6 +75,7 @@ ALL_DELETABLE: tuple[type[Discoverable], ...] = (
     InternetGateway,
     Subnet,
     Vpc,
+    EcrRepository,
 )
 
 # A chat service owns these too (its Fargate case); clusters never do, so `delete
@@ -85,11 +89,11 @@ CHAT_SERVICE_DELETABLE: tuple[type[Discoverable], ...] = (
     *ALL_DELETABLE,
 )
 
-# Reads `update`/`delete cluster` make outside any one task.
-EXTRA_ACTIONS = ("ec2:DescribeAvailabilityZones", "ec2:DescribeRegions")
+# Reads `update`/`delete cluster` make outside any one task, and `image push`'s calls.
+EXTRA_ACTIONS = ("ec2:DescribeAvailabilityZones", "ec2:DescribeRegions", *PUSH_IAM_ACTIONS)
 
 
 def operator_iam_actions() -> list[str]:
-    """Every IAM action escala's update and delete need, sorted and without repeats."""
+    """Every IAM action escala's update, delete and image push need, sorted, no repeats."""
     actions = {a for kind in (*ALL_TASKS, *ALL_DELETABLE) for a in kind.iam_actions}
     return sorted(actions | set(EXTRA_ACTIONS))
