@@ -4,9 +4,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the test suite starts for real: Redis, PostgreSQL, Chromium and
-# cloud-init (whose schema validates our user-data).
-APT_PACKAGES := redis-server postgresql chromium chromium-driver cloud-init
+# Debian packages the test suite starts for real: Redis, PostgreSQL, Chromium,
+# cloud-init (whose schema validates our user-data), and podman/buildah with runc,
+# mmdebstrap (the base image) and docker-registry, which build, run and push the image.
+APT_PACKAGES := redis-server postgresql chromium chromium-driver cloud-init \
+	podman buildah runc mmdebstrap docker-registry
 
 .PHONY: run test lint venv system-packages clean
 
