@@ -20,10 +20,12 @@ from escala import __version__
 from escala.api import ObjectMeta
 from escala.api.image import ImageRecord, ImageSpec, parse_image
 from escala.cloud.aws.ecr_login import RegistryLogin, ecr_login
-from escala.cloud.aws.ecr_repository import PREFIX, owned_repository, repository_name
+from escala.cloud.aws.ecr_repository import PREFIX, repository_name
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import SpecInvalid, UsageError
 from escala.image.engine import Engine, find_engine
+from escala.model.context import ModelContext
+from escala.model.image_repository import build_image_repository
 from escala.reconcile.engine import Apply, run
 from escala.state import StateStore
 
@@ -220,7 +222,7 @@ def push_image(
 
 def _ensure_repository(cloud: ClientFactory, owner: Owner) -> str:
     """The owner's ECR repository URI, creating it (as `update` would) when missing."""
-    repository = owned_repository(owner.name)
+    repository = build_image_repository(ModelContext(owner.name))
     run(owner.name, [repository], cloud, Apply(cloud))
     assert repository.uri is not None
     return repository.uri

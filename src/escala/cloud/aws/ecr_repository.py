@@ -14,8 +14,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.tags import as_dict, as_list, cluster_tags, is_owned
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task
+from escala.cloud.aws.tags import as_dict, as_list, is_owned
+from escala.reconcile.task import FieldChange, Fields, Owned, Task
 
 KEEP_IMAGES = 20
 # Where escala's repositories live: `escala/<owner>`; discovery looks only there.
@@ -158,8 +158,3 @@ class EcrRepository(Task):
                     found.append(Owned(cls.kind, repository["repositoryName"], arn, cls.delete_id))
         return found
 
-
-def owned_repository(owner: str) -> EcrRepository:
-    """The repository of a cluster or chat service, tagged as its own."""
-    name = repository_name(owner)
-    return EcrRepository(name=name, tags=cluster_tags(owner, name))
