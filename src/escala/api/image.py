@@ -59,7 +59,7 @@ def image_problem(text: str) -> str | None:
     match = _REFERENCE.match(text)
     if match is None:
         return (
-            f"{text!r} is not an image reference; write registry/path:tag or "
+            f"{text!r} is not a container image reference; write registry/path:tag or "
             f"registry/path@sha256:digest, e.g. {EXAMPLE}"
         )
     if not match["tag"] and not match["digest"]:
