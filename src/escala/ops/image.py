@@ -192,6 +192,7 @@ def push_image(
 
     `clients(region)` gives the AWS clients of the owner's region (ECR's login)."""
     owner = find_owner(store, options)
+    registry, insecure = _registry(options.registry) if options.registry else ("", False)
     engine = find_engine(options.engine)
     local = options.image or f"{LOCAL_NAME}:{version_tag(options.context)}"
     parse_image(local, "--image")
@@ -203,8 +204,7 @@ def push_image(
     tag = local.rsplit(":", 1)[1] if ":" in local.rsplit("/", 1)[-1] else __version__
     path = repository_name(owner.name if owner else "chat")
     login: RegistryLogin | None = None
-    if options.registry:
-        registry, insecure = _registry(options.registry)
+    if registry:
         repository = f"{registry}/{path}"
     else:
         assert owner is not None
