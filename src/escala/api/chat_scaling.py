@@ -14,6 +14,7 @@ from escala.api.image import image_problem
 # scales at by default.
 CPU_TARGET = 50
 
+
 class ScalingFields(NamedTuple):
     """How a kind names the shared fields in its messages: field paths or flags."""
 

@@ -157,4 +157,3 @@ class EcrRepository(Task):
                 if is_owned(tags, cluster_name):
                     found.append(Owned(cls.kind, repository["repositoryName"], arn, cls.delete_id))
         return found
-
