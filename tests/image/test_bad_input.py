@@ -106,15 +106,17 @@ def read_only_registry(podman: Engine, tmp_path: Path):
 
 
 def test_a_registry_that_refuses_records_nothing(
-    capsys, chat_image: Built, store, read_only_registry: str
+    capsys, podman: Engine, chat_image: Built, store, read_only_registry: str
 ) -> None:
     closed = f"127.0.0.1:{free_port()}"
+    tag = chat_image.tags[1].split(":", 1)[1]
     for registry in (read_only_registry, closed):
         result = push(capsys, store, "--registry", f"http://{registry}")
         assert result.code == 1, result.err
         assert f"pushing {registry}/escala/{CLUSTER}:" in result.err
         assert "failed (podman exited" in result.err
         assert store.get_image("Cluster", CLUSTER) is None
+        assert not podman.has_image(f"{registry}/escala/{CLUSTER}:{tag}")  # nothing left
 
 
 def test_the_ecr_token_reaches_the_engine_on_standard_input_only(

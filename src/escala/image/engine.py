@@ -120,6 +120,10 @@ class Engine:
     def tag(self, source: str, target: str) -> None:
         self.run(["tag", source, target], f"tagging {source} as {target}")
 
+    def untag(self, reference: str) -> None:
+        """Drop one name; the image stays under its others."""
+        subprocess.run([self.binary, "rmi", reference], capture_output=True, check=False)
+
     @contextlib.contextmanager
     def session(self) -> Iterator[dict[str, str]]:
         """An environment whose logins vanish afterwards (a private temporary dir)."""

@@ -213,7 +213,10 @@ def push_image(
         login, insecure = ecr_login(cloud, repository.split("/", 1)[0]), False
     target = f"{repository}:{tag}"
     engine.tag(local, target)
-    digest = _push(engine, target, login, insecure, progress)
+    try:
+        digest = _push(engine, target, login, insecure, progress)
+    finally:
+        engine.untag(target)  # the registry's name was only for the push
     pushed = Pushed(repository, tag, digest, engine.name, owner)
     if store is not None and owner is not None:
         store.put_image(pushed.record())
