@@ -150,3 +150,19 @@ def test_the_ecr_token_reaches_the_engine_on_standard_input_only(
     assert login.password not in (tmp_path / "argv").read_text()
     assert login.password in (tmp_path / "stdin").read_text()
     assert os.environ.get("REGISTRY_AUTH_FILE") is None
+
+
+def test_a_docker_cli_without_its_daemon_is_no_engine(capsys, tmp_path, monkeypatch) -> None:
+    """Docker's client alone (this machine has one) cannot build: said, with the next
+    engine used when there is one."""
+    docker = shutil.which("docker")
+    if docker is None:
+        pytest.skip("no docker client on this machine")
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    (bare / "docker").symlink_to(docker)
+    monkeypatch.setenv("PATH", str(bare))
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-daemon.sock")
+    result = escala(capsys, "image", "build", "--context", str(ROOT))
+    assert result.code == 2
+    assert "docker is installed but its daemon does not answer (is it running?)" in result.err

@@ -44,9 +44,11 @@ class Owner:
     name: str
     region: str
 
-    @property
-    def push_flag(self) -> str:
-        return f"--name {self.name}" if self.kind == "Cluster" else f"--chatservice {self.name}"
+
+def push_command(kind: OwnerKind, owner: str) -> str:
+    """The command that pushes an image for the owner."""
+    flag = "--name" if kind == "Cluster" else "--chatservice"
+    return f"escala image push {flag} {owner}"
 
 
 def version_tag(context: Path) -> str:
@@ -195,13 +197,12 @@ def push_image(
     registry, insecure = _registry(options.registry) if options.registry else ("", False)
     engine = find_engine(options.engine)
     local = options.image or f"{LOCAL_NAME}:{version_tag(options.context)}"
-    parse_image(local, "--image")
+    tag = parse_image(local, "--image").tag or __version__
     if not engine.has_image(local):
         raise UsageError(
             f"--image: {engine.name} has no image {local}; build it first with "
             "`escala image build` (or name a local image with --image)"
         )
-    tag = local.rsplit(":", 1)[1] if ":" in local.rsplit("/", 1)[-1] else __version__
     path = repository_name(owner.name if owner else "chat")
     login: RegistryLogin | None = None
     if registry:
@@ -249,11 +250,10 @@ def pushed_image(store: StateStore, kind: OwnerKind, owner: str, field: str) -> 
     way out when nothing was pushed for it."""
     record = store.get_image(kind, owner)
     if record is None:
-        push = f"--name {owner}" if kind == "Cluster" else f"--chatservice {owner}"
         raise SpecInvalid(
             [
                 f"{field}: no image given and none pushed for {kind.lower()} {owner!r}; "
-                f"build and push one (`escala image build && escala image push {push}`) "
+                f"build and push one (`escala image build && {push_command(kind, owner)}`) "
                 "or give one"
             ],
             f"{kind.lower()} {owner}",
@@ -269,6 +269,6 @@ def check_image_owner(reference: str, kind: OwnerKind, owner: str, field: str) -
         other = path.removeprefix(PREFIX)
         raise UsageError(
             f"{field}: {reference} is in the repository of {other!r}, which is deleted with "
-            f"it; push the image for {kind.lower()} {owner!r} (`escala image push "
-            f"{'--name' if kind == 'Cluster' else '--chatservice'} {owner}`) and use that"
+            f"it; push the image for {kind.lower()} {owner!r} (`{push_command(kind, owner)}`) "
+            "and use that"
         )
