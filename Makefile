@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := redis-server postgresql chromium chromium-driver cloud-init \
 	podman buildah runc mmdebstrap docker-registry
 
-.PHONY: run test lint venv system-packages clean
+.PHONY: run test lint docs venv system-packages clean
 
 $(BIN)/escala: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# docs/cli.md is generated from the commands' own help; tests/cli/test_reference.py
+# fails when it is stale.
+docs: venv
+	$(BIN)/python -m escala.cli.reference docs/cli.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache build src/*.egg-info

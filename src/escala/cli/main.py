@@ -27,6 +27,7 @@ from escala.cli.iam_operator import iam
 from escala.cli.image import image
 from escala.cli.output import err_console
 from escala.cli.sandbox import sandbox_command
+from escala.cli.simulate import simulate_command
 from escala.cli.state import state
 from escala.errors import EscalaError
 
@@ -75,6 +76,7 @@ app.add_typer(access, name="access", rich_help_panel=SPECS)
 app.add_typer(chat.app, name="chat", rich_help_panel=CHAT)
 app.add_typer(image, name="image", rich_help_panel=CHAT)
 app.command("load", rich_help_panel=CHAT)(load.load)
+app.command("simulate", rich_help_panel=CHAT)(simulate_command)
 
 
 def main(argv: list[str] | None = None) -> None:
