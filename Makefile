@@ -4,9 +4,12 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the test suite starts for real: Redis, PostgreSQL, Chromium and
-# cloud-init (whose schema validates our user-data), etcd (backups are restored into a real one).
-APT_PACKAGES := redis-server postgresql chromium chromium-driver cloud-init etcd-server etcd-client
+# Debian packages the test suite starts for real: Redis, PostgreSQL, Chromium,
+# cloud-init (whose schema validates our user-data), etcd (backups are restored into a
+# real one), and podman/buildah with runc, mmdebstrap (the base image) and
+# docker-registry, which build, run and push the image.
+APT_PACKAGES := redis-server postgresql chromium chromium-driver cloud-init \
+	etcd-server etcd-client podman buildah runc mmdebstrap docker-registry
 
 .PHONY: run test lint docs venv system-packages clean
 

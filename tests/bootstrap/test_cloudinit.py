@@ -12,11 +12,18 @@ import yaml
 from cryptography import x509
 
 from escala.api import Networking
-from escala.bootstrap import pki
-from escala.bootstrap.cloudinit import BOOT_SCRIPT, render_user_data
+from escala.bootstrap import kubeadm, pki
+from escala.bootstrap.cloudinit import (
+    BOOT_SCRIPT,
+    cloud_provider_aws_version,
+    kubeadm_configs,
+    render_user_data,
+)
 from escala.bootstrap.secrets import NODE_CA_CERT, NODE_TOKEN, TOKEN_PATH, ensure_cluster_secrets
 from escala.model.cluster.iam_roles import master_policy, node_policy
+from escala.model.iam_policy import ECR_READ
 from escala.state import open_store
+from tests.image.records import REGISTRY
 from tests.reconcile.specs import completed
 
 ROLES = ("master-eu-west-1a", "master-eu-west-1b", "nodes")
@@ -272,3 +279,62 @@ def test_what_the_boot_script_asks_of_aws_its_role_grants(group_name, tmp_path) 
     for call in calls:
         action, resource = _iam_action(call)
         assert _granted(policy, action, resource), f"{group_name} may not {action} {resource}"
+
+
+def _ecr_host_matches(pattern: str, host: str) -> bool:
+    """The kubelet's matchImages rule: as many DNS labels, each matched as a glob."""
+    labels, wanted = host.split("."), pattern.split(".")
+    return len(labels) == len(wanted) and all(
+        fnmatch.fnmatchcase(label, glob) for label, glob in zip(labels, wanted, strict=True)
+    )
+
+
+@pytest.mark.parametrize("group_name", ROLES)
+def test_every_instance_pulls_ecr_images_through_the_kubelet_credential_provider(
+    group_name, tmp_path
+) -> None:
+    """The kubelet is pointed at a CredentialProviderConfig whose provider the boot
+    script installs where the kubelet looks, for the hosts ECR serves the cluster's
+    repository from; the instance role may get the token and the layers."""
+    cluster, groups = completed()
+    group = next(g for g in groups if g.name == group_name)
+    files = _files(render_user_data(cluster, group))
+    config = yaml.safe_load(files[kubeadm.CREDENTIAL_PROVIDER_CONFIG])
+    assert config["kind"] == "CredentialProviderConfig"
+    (provider,) = config["providers"]
+    assert any(_ecr_host_matches(p, REGISTRY) for p in provider["matchImages"])
+    assert not any(_ecr_host_matches(p, "ghcr.io") for p in provider["matchImages"])
+    for name, text in kubeadm_configs(cluster, group).items():
+        for doc in yaml.safe_load_all(text):
+            if "nodeRegistration" not in doc:
+                continue
+            args = {a["name"]: a["value"] for a in doc["nodeRegistration"]["kubeletExtraArgs"]}
+            assert args["image-credential-provider-config"] == kubeadm.CREDENTIAL_PROVIDER_CONFIG
+            bin_dir = args["image-credential-provider-bin-dir"]
+            assert bin_dir == kubeadm.CREDENTIAL_PROVIDER_DIR, name
+
+    # The real script's install step, with curl recording what it fetches.
+    env = files["/etc/escala/env"].replace(kubeadm.CREDENTIAL_PROVIDER_DIR, str(tmp_path / "cp"))
+    (tmp_path / "env").write_text(env)
+    (tmp_path / "boot.sh").write_text(files[BOOT_SCRIPT])
+    script = f"""
+        source {tmp_path}/boot.sh
+        curl() {{ echo "${{@: -3:1}}" > {tmp_path}/url; : > "${{@: -1}}"; }}
+        install_ecr_credential_provider
+    """
+    env = {"ESCALA_ENV": str(tmp_path / "env"), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "cp" / provider["name"]).stat().st_mode & 0o111
+    url = (tmp_path / "url").read_text().strip()
+    arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True,
+                          check=True).stdout.strip()  # fmt: skip
+    version = cloud_provider_aws_version(cluster)
+    assert url == (
+        f"https://artifacts.k8s.io/binaries/cloud-provider-aws/{version}/linux/{arch}/"
+        f"ecr-credential-provider-linux-{arch}"
+    )
+
+    policy = (master_policy if group.spec.role.value == "Master" else node_policy)(cluster)
+    for action in ECR_READ:
+        assert _granted(policy, action, "*"), f"{group_name} may not {action}"

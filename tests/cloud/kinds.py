@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from escala.cloud.aws.autoscaling_group import AutoscalingGroup
 from escala.cloud.aws.ebs_volume import EbsVolume
+from escala.cloud.aws.ecr_repository import EcrRepository
 from escala.cloud.aws.ecs_cluster import EcsCluster
 from escala.cloud.aws.ecs_service import EcsService
 from escala.cloud.aws.iam_role import ECS_TASKS, IamRole
@@ -344,6 +345,17 @@ def _ecs_cluster(changed: bool) -> list[Task]:
     return [EcsCluster(name="chat-kinds", tags=_tags("chat-kinds"))]
 
 
+def _ecr_repository(changed: bool) -> list[Task]:
+    name = f"escala/{OWNER}"
+    return [EcrRepository(name=name, tags=_tags(name))]
+
+
+def _allow_mutable_tags(cloud: ClientFactory, repository: Task) -> None:
+    cloud.client("ecr").put_image_tag_mutability(
+        repositoryName=repository.name, imageTagMutability="MUTABLE"
+    )
+
+
 def _log_group(changed: bool) -> list[Task]:
     name = "/escala/chat/kinds"
     return [LogGroup(name=name, retention_days=30 if changed else 14, tags=_tags(name))]
@@ -397,6 +409,8 @@ CASES = (
     # Fargate is its only capacity provider, and nothing else of a cluster is compared.
     Case(EcsCluster, _ecs_cluster, None),
     Case(LogGroup, _log_group, "retentionDays"),
+    # Made mutable by hand: the next update makes its tags immutable again.
+    Case(EcrRepository, _ecr_repository, "tagMutability", drift=_allow_mutable_tags),
     Case(TaskDefinition, _task_definition, "image"),
     Case(EcsService, _ecs_service, "subnets"),
     Case(ScalableTarget, _scalable_target, "maxCapacity"),

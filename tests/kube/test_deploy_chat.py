@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from escala.state import StateStore
 from tests.bootstrap.conftest import CLUSTER
 from tests.cli.run import escala
+from tests.image.records import REGISTRY, pushed
 from tests.kube.fake_apiserver import FakeApiServer
 from tests.servers import free_port
 
@@ -21,6 +23,14 @@ def run(capsys, store, kubeconfig: Path, *args: str):
     return escala(
         capsys, *args, "--name", CLUSTER, "--state", store.url, "--kubeconfig", str(kubeconfig)
     )
+
+
+@pytest.fixture(autouse=True)
+def image(store: StateStore) -> str:
+    """What `escala image push --name CLUSTER` recorded: deploys default to it."""
+    record = pushed("Cluster", CLUSTER)
+    store.put_image(record)
+    return record.spec.reference
 
 
 def versions(fake: FakeApiServer) -> dict[tuple, str]:
@@ -122,6 +132,11 @@ def test_output_prints_every_manifest_and_touches_nothing(
         (["--min", "5", "--max", "3"], "--max: 3 must be >= --min (5)"),
         (["--cpu-target", "150"], "--cpu-target: 150 must be a CPU percentage from 1 to 100"),
         (["--image", "not a/valid image"], "--image: 'not a/valid image'"),
+        (["--image", f"{REGISTRY}/escala/chat"], "has neither a tag nor a digest"),
+        (
+            ["--image", f"{REGISTRY}/escala/other.k8s.local:0.1.0"],
+            "is in the repository of 'other.k8s.local', which is deleted with it",
+        ),
     ],
 )
 def test_bad_flags_exit_2_and_apply_nothing(
@@ -181,3 +196,37 @@ def test_database_secret_flag_reaches_the_chat_pods(
     env = chat["spec"]["template"]["spec"]["containers"][0]["env"]
     assert {"name": "ESCALA_CHAT_DATABASE",
             "valueFrom": {"secretKeyRef": {"name": "chat-db", "key": "url"}}} in env  # fmt: skip
+
+
+def test_deploy_defaults_to_the_digest_pushed_for_the_cluster(
+    capsys, store, fake_api: FakeApiServer, kubeconfig: Path, image: str
+) -> None:
+    assert "@sha256:" in image
+    result = run(capsys, store, kubeconfig, "deploy", "chat")
+    assert result.code == 0, result.err
+    chat = fake_api.cluster.generic[("deployments", "escala-chat", "chat")]
+    assert chat["spec"]["template"]["spec"]["containers"][0]["image"] == image
+
+
+def test_without_a_pushed_image_deploy_says_how_to_push_one(
+    capsys, store: StateStore, fake_api: FakeApiServer, kubeconfig: Path
+) -> None:
+    store.objects.delete(f"{CLUSTER}/image")
+    result = run(capsys, store, kubeconfig, "deploy", "chat")
+    assert result.code == 2
+    assert "no image given and none pushed for cluster" in result.err
+    assert f"escala image push --name {CLUSTER}" in result.err
+    assert not fake_api.cluster.generic
+
+
+def test_an_image_recorded_for_another_cluster_is_refused(
+    capsys, store: StateStore, fake_api: FakeApiServer, kubeconfig: Path
+) -> None:
+    """A record copied from another cluster's folder of the state store."""
+    other = pushed("Cluster", "other.k8s.local")
+    store.put_image(other)
+    store.objects.write(f"{CLUSTER}/image", store.objects.read("other.k8s.local/image") or b"")
+    result = run(capsys, store, kubeconfig, "deploy", "chat")
+    assert result.code == 2
+    assert "was pushed for cluster 'other.k8s.local'" in result.err
+    assert not fake_api.cluster.generic

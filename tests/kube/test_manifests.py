@@ -104,6 +104,7 @@ def test_hpa_and_pdb_follow_the_flags() -> None:
         ({"cpu_target": 101}, "--cpu-target: 101"),
         ({"image": "Escala Chat:latest"}, "--image: 'Escala Chat:latest'"),
         ({"image": "escala:"}, "--image"),
+        ({"image": "ghcr.io/some_org/escala"}, "has neither a tag nor a digest"),
         ({"replicas": 20}, "--replicas: 20 is outside"),
         ({"min_replicas": 0, "replicas": 0}, "--min: 0"),
         ({"drain_timeout": 0}, "--drain-timeout: 0"),
@@ -123,7 +124,7 @@ def test_bad_flags_are_named(flags, named) -> None:
         "escala:0.1.0",
         "123456789012.dkr.ecr.eu-west-1.amazonaws.com/escala:0.1.0",
         "localhost:5000/team/escala-chat@sha256:" + "a" * 64,
-        "ghcr.io/some_org/escala",
+        "ghcr.io/some_org/escala:1.0@sha256:" + "b" * 64,
     ],
 )
 def test_image_references_are_accepted(image) -> None:

@@ -24,7 +24,7 @@ def test_update_then_delete_from_the_command_line(store, aws, capsys):
 
     code, out, _ = _run(capsys, "update", "cluster", *state, "--yes", "-o", "json")
     plan = json.loads(out)
-    assert code == 0 and plan["applied"] and len(plan["changes"]) == 39
+    assert code == 0 and plan["applied"] and len(plan["changes"]) == 40
 
     code, out, _ = _run(capsys, "update", "cluster", *state, "--yes")
     assert code == 0 and out.strip() == "No changes need to be applied"
@@ -33,9 +33,21 @@ def test_update_then_delete_from_the_command_line(store, aws, capsys):
     assert code == 0 and "Must specify --yes to delete the cluster" in out
     assert store.has_cluster(NAME)
 
-    code, out, _ = _run(capsys, "delete", "cluster", *state, "--yes")
+    code, out, _ = _run(capsys, "delete", "cluster", *state, "--yes", "--keep-image-repository")
     assert code == 0 and f"Deleted cluster: '{NAME}'" in out
     assert not store.has_cluster(NAME)
+    assert _repositories() == [f"escala/{NAME}"]  # kept, with its images
+
+    # Found by its tags alone, it goes with a plain delete.
+    code, out, _ = _run(capsys, "delete", "cluster", *state, "--yes")
+    assert code == 0 and f"ECRRepository/escala/{NAME}" in out
+    assert _repositories() == []
+
+
+def _repositories() -> list[str]:
+    return [
+        r["repositoryName"] for r in boto3.client("ecr").describe_repositories()["repositories"]
+    ]
 
 
 def test_an_unknown_cluster_exits_2_naming_it(store, aws, capsys):

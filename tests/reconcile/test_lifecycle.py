@@ -24,7 +24,7 @@ def _owned(tags: list[dict[str, str]] | None) -> bool:
 def test_create_builds_every_resource_and_a_second_update_changes_nothing(store, clients):
     dry = update_cluster(store, NAME, clients, yes=False)
     ec2 = boto3.client("ec2")
-    assert not dry.applied and len(dry.changes) == 39
+    assert not dry.applied and len(dry.changes) == 40
     assert not ec2.describe_vpcs(Filters=[{"Name": "tag:KubernetesCluster", "Values": [NAME]}])[
         "Vpcs"
     ], "a dry run must not create anything"
@@ -131,6 +131,7 @@ def test_create_builds_every_resource_and_a_second_update_changes_nothing(store,
         "LoadBalancer": 1,
         "TargetGroup": 1,
         "EBSVolume": 6,
+        "ECRRepository": 1,  # where `escala image push --name` puts the chat's image
     }
 
     again = update_cluster(store, NAME, clients, yes=True)

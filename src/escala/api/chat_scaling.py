@@ -6,21 +6,13 @@ some when the average CPU passes a target; one rule and one default for each, he
 Pure.
 """
 
-import re
 from typing import NamedTuple
+
+from escala.api.image import image_problem
 
 # The average CPU, in percent (of an instance, a task, a pod's request), every case
 # scales at by default.
 CPU_TARGET = 50
-
-# A container image reference as the distribution spec writes it:
-# [registry[:port]/]path[:tag][@sha256:digest], lower-case path components.
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-IMAGE = re.compile(
-    rf"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*"
-    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
-)
-IMAGE_EXAMPLE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/escala:0.1.0"
 
 
 class ScalingFields(NamedTuple):
@@ -39,13 +31,12 @@ def scaling_problems(
     max_size: int | None,
     cpu_target: float | None,
 ) -> list[str]:
-    """Every problem of the shared fields, each starting with its field's name."""
+    """Every problem of the shared fields, each starting with its field's name. No image
+    (None) is no problem: the caller takes the one `escala image push` recorded."""
     out = []
-    if not IMAGE.match(image or ""):
-        out.append(
-            f"{names.image}: {image!r} is not a container image reference; give one the "
-            f"replicas can pull, e.g. {IMAGE_EXAMPLE} (build it with the repository's Dockerfile)"
-        )
+    problem = image_problem(image) if image is not None else None
+    if problem:
+        out.append(f"{names.image}: {problem} (`escala image build` and `image push` make one)")
     if min_size is None or min_size < 1:
         out.append(f"{names.min}: {min_size} must be at least 1")
     if max_size is None or min_size is None or max_size < min_size:

@@ -28,6 +28,11 @@ CILIUM_VERSION = "1.17.4"
 CILIUM_CLI = (
     "https://github.com/cilium/cilium-cli/releases/download/v0.18.3/cilium-linux-amd64.tar.gz"
 )
+# cloud-provider-aws's release of the kubelet's ECR credential provider, per arch.
+ECR_CREDENTIAL_PROVIDER_URL = (
+    "https://artifacts.k8s.io/binaries/cloud-provider-aws/{version}/linux/ARCH/"
+    "ecr-credential-provider-linux-ARCH"
+)
 BOOT_SCRIPT = "/usr/local/sbin/escala-bootstrap"
 ETCD_BACKUP_TIMER = "escala-etcd-backup.timer"
 KUBENET_SCRIPT = "/usr/local/sbin/escala-kubenet"
@@ -67,6 +72,10 @@ def _env(cluster: Cluster, group: InstanceGroup, api_endpoint: str | None) -> st
         "CILIUM_VERSION": CILIUM_VERSION,
         "CILIUM_CLI": CILIUM_CLI,
         "MASTER_FILES": master_files.env_value() if group.spec.role is Role.master else "",
+        "CREDENTIAL_PROVIDER_DIR": kubeadm.CREDENTIAL_PROVIDER_DIR,
+        "ECR_CREDENTIAL_PROVIDER_URL": ECR_CREDENTIAL_PROVIDER_URL.format(
+            version=cloud_provider_aws_version(cluster)
+        ),
     }
     return "".join(f"{k}={'' if v is None else v}\n" for k, v in values.items())
 
@@ -88,10 +97,16 @@ def kubeadm_configs(cluster: Cluster, group: InstanceGroup) -> dict[str, str]:
     return {"join.yaml": _yaml_docs(kubeadm.join_configuration(False, labels))}
 
 
-def _ccm_manifest(cluster: Cluster) -> str:
+def cloud_provider_aws_version(cluster: Cluster) -> str:
+    """cloud-provider-aws's release for the cluster's minor (`v1.31.0`): its
+    cloud-controller-manager and its ECR credential provider."""
     minor = ".".join(kubeadm.kubernetes_version(cluster).split(".")[:2])
+    return f"v{minor}.0"
+
+
+def _ccm_manifest(cluster: Cluster) -> str:
     return Template(_file("aws-cloud-controller-manager.yaml")).substitute(
-        CCM_VERSION=f"v{minor}.0",
+        CCM_VERSION=cloud_provider_aws_version(cluster),
         CLUSTER_NAME=cluster.name,
         POD_CIDR=cluster.spec.pod_cidr,
         CONFIGURE_ROUTES=str(cluster.spec.networking is Networking.kubenet).lower(),
@@ -134,6 +149,9 @@ def render_user_data(
         _write("/etc/escala/env", _env(cluster, group, api_endpoint)),
         _write_packed(BOOT_SCRIPT, _file("bootstrap.sh"), "0755"),
         _write("/etc/modules-load.d/kubernetes.conf", "overlay\nbr_netfilter\n"),
+        _write(
+            kubeadm.CREDENTIAL_PROVIDER_CONFIG, _yaml_docs(kubeadm.credential_provider_config())
+        ),
         _write(
             "/etc/sysctl.d/99-kubernetes.conf",
             "net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\n",

@@ -16,6 +16,14 @@ BOOTSTRAP_API = "bootstraptoken/v1"
 ETCD_MOUNT = "/var/lib/etcd"
 ETCD_DATA_DIR = f"{ETCD_MOUNT}/main"
 CRI_SOCKET = "unix:///run/containerd/containerd.sock"
+# The kubelet's image credential provider for ECR (built-in providers went in 1.27): the
+# boot script installs cloud-provider-aws's ecr-credential-provider binary here, and the
+# kubelet asks it for a token, with the instance role, for every ECR image it pulls.
+CREDENTIAL_PROVIDER_DIR = "/etc/kubernetes/image-credential-provider"
+CREDENTIAL_PROVIDER_CONFIG = f"{CREDENTIAL_PROVIDER_DIR}/config.yaml"
+ECR_CREDENTIAL_PROVIDER = "ecr-credential-provider"
+# The hosts ECR serves images from (kubelet globs match one DNS label per `*`).
+ECR_IMAGES = ["*.dkr.ecr.*.amazonaws.com", "*.dkr.ecr.*.amazonaws.com.cn"]
 # Placeholders filled on the instance by the boot script.
 NODE_NAME = "${NODE_NAME}"
 API_ENDPOINT = "${API_ENDPOINT}"
@@ -32,8 +40,12 @@ def _node_registration(labels: dict[str, str], taint_control_plane: bool) -> dic
     registration: dict[str, Any] = {
         "name": NODE_NAME,
         "criSocket": CRI_SOCKET,
-        # the AWS cloud-controller-manager sets providerID, addresses and routes
-        "kubeletExtraArgs": [{"name": "cloud-provider", "value": "external"}],
+        "kubeletExtraArgs": [
+            # the AWS cloud-controller-manager sets providerID, addresses and routes
+            {"name": "cloud-provider", "value": "external"},
+            {"name": "image-credential-provider-config", "value": CREDENTIAL_PROVIDER_CONFIG},
+            {"name": "image-credential-provider-bin-dir", "value": CREDENTIAL_PROVIDER_DIR},
+        ],
     }
     if labels:
         text = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
@@ -43,6 +55,23 @@ def _node_registration(labels: dict[str, str], taint_control_plane: bool) -> dic
             {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
         ]
     return registration
+
+
+def credential_provider_config() -> dict[str, Any]:
+    """The kubelet's CredentialProviderConfig: ECR images get their pull token from
+    ecr-credential-provider (cloud-provider-aws), cached for its 12-hour life."""
+    return {
+        "apiVersion": "kubelet.config.k8s.io/v1",
+        "kind": "CredentialProviderConfig",
+        "providers": [
+            {
+                "name": ECR_CREDENTIAL_PROVIDER,
+                "matchImages": ECR_IMAGES,
+                "defaultCacheDuration": "12h",
+                "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+            }
+        ],
+    }
 
 
 def init_configuration(labels: dict[str, str] | None = None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import typer
 from escala.api.chat_service_spec import ChatService, Platform, dump_chat_service
 from escala.cli import verbs
 from escala.cli.cluster import _csv
+from escala.cli.image import KEEP_IMAGE_REPOSITORY_OPTION
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
 from escala.cli.plan_output import STATE_OPTION, print_plan
 from escala.cloud.aws.session import ClientFactory
@@ -30,7 +31,10 @@ def create_chat_service_command(
     platform: Platform = typer.Option(..., "--platform", help="ec2 or fargate."),
     zones: str = typer.Option(..., "--zones", help="At least two zones, e.g. eu-west-1a,..."),
     image: str | None = typer.Option(
-        None, "--image", help="The chat's container image (built from the Dockerfile)."
+        None,
+        "--image",
+        help="The chat's container image (default: the one `escala image push "
+        "--chatservice` records, by digest).",
     ),
     redis_parameter: str | None = typer.Option(
         None, "--redis-parameter", help="SSM SecureString parameter holding the Redis URL."
@@ -152,6 +156,7 @@ def get_chat_services_command(
 def delete_chat_service_command(
     name: str = NAME_ARGUMENT,
     yes: bool = typer.Option(False, "--yes", "-y", help="Delete (else: list what would go)."),
+    keep_image_repository: bool = KEEP_IMAGE_REPOSITORY_OPTION,
     state: str | None = STATE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
@@ -160,7 +165,13 @@ def delete_chat_service_command(
     region = store.get_chat_service(name).spec.region if store.has_chat_service(name) else None
     doing = "Deleting" if yes else "Finding"
     with err_console.status(f"{doing} the AWS resources chat service {name} owns..."):
-        plan = delete_chat_service(store, name, ClientFactory(region=region), yes=yes)
+        plan = delete_chat_service(
+            store,
+            name,
+            ClientFactory(region=region),
+            yes=yes,
+            keep_image_repository=keep_image_repository,
+        )
     print_plan(plan, output, "Must specify --yes to delete the chat service")
     if plan.applied and output is OutputFormat.table:
         console.print(f"Deleted chat service: {name!r}")

@@ -3,6 +3,7 @@
 import typer
 
 from escala.cli import verbs
+from escala.cli.image import KEEP_IMAGE_REPOSITORY_OPTION
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
 from escala.cli.plan_output import NAME_OPTION, STATE_OPTION, ClusterChangeOptions, print_plan
 from escala.cloud.aws.session import ClientFactory
@@ -15,6 +16,7 @@ from escala.state import open_store
 def delete_cluster_command(
     name: str = NAME_OPTION,
     yes: bool = typer.Option(False, "--yes", "-y", help="Delete (else: list what would go)."),
+    keep_image_repository: bool = KEEP_IMAGE_REPOSITORY_OPTION,
     state: str | None = STATE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
     delete_retained: bool = typer.Option(
@@ -35,7 +37,14 @@ def delete_cluster_command(
     with err_console.status(f"{doing} the AWS resources {options.name} owns..."):
         kept = volumes_to_keep(clients, options.name, delete_retained)
         ids = [k.volume.id for k in kept]
-        plan = delete_cluster(store, options.name, clients, yes=options.yes, keep_volumes=ids)
+        plan = delete_cluster(
+            store,
+            options.name,
+            clients,
+            yes=options.yes,
+            keep_volumes=ids,
+            keep_image_repository=keep_image_repository,
+        )
     if options.output is not OutputFormat.table:
         emit({**plan.to_dict(), "kept": [k.to_dict() for k in kept]}, options.output, lambda: None)
         return

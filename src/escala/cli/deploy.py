@@ -10,7 +10,6 @@ import typer
 
 from escala.api.chat_deployment import (
     DRAIN_TIMEOUT,
-    IMAGE,
     MAX_REPLICAS,
     MIN_REPLICAS,
     ChatDeployment,
@@ -32,6 +31,7 @@ from escala.ops.deploy import (
     undeploy,
     would_delete,
 )
+from escala.ops.image import check_image_owner, pushed_image
 
 
 def _on_cluster(target: ClusterTarget, **spec: object) -> ChatDeployment:
@@ -60,8 +60,11 @@ def _counts(results: list[Applied]) -> str:
 @verbs.deploy.command("chat")
 def deploy_chat_command(
     name: str | None = NAME_OPTION,
-    image: str = typer.Option(
-        IMAGE, "--image", help="The chat's container image (built from Dockerfile)."
+    image: str | None = typer.Option(
+        None,
+        "--image",
+        help="The chat's container image (default: the one `escala image push --name` "
+        "recorded for the cluster, by digest).",
     ),
     replicas: int | None = typer.Option(
         None, "--replicas", help="Replicas at first deploy (default --min); the HPA owns it after."
@@ -90,6 +93,9 @@ def deploy_chat_command(
     metrics-server and cluster-autoscaler (on the masters). Safe to run again: unchanged
     objects stay as they are."""
     target = ClusterTarget.resolve(name, state, kubeconfig)
+    if image is None:
+        image = pushed_image(target.store, "Cluster", target.name, "--image")
+    check_image_owner(image, "Cluster", target.name, "--image")
     chat = _on_cluster(
         target,
         image=image,

@@ -26,6 +26,7 @@ from escala.cli import validate as _validate  # noqa: F401  (registers `validate
 from escala.cli import volumes as _volumes  # noqa: F401  (registers `create volume` etc.)
 from escala.cli.access import access
 from escala.cli.iam_operator import iam
+from escala.cli.image import image
 from escala.cli.output import err_console
 from escala.cli.sandbox import sandbox_command
 from escala.cli.simulate import simulate_command
@@ -75,6 +76,7 @@ for _name, _group in verbs.ALL.items():
 app.command("replace", rich_help_panel=SPECS)(_cluster_commands.replace_command)
 app.add_typer(access, name="access", rich_help_panel=SPECS)
 app.add_typer(chat.app, name="chat", rich_help_panel=CHAT)
+app.add_typer(image, name="image", rich_help_panel=CHAT)
 app.command("load", rich_help_panel=CHAT)(load.load)
 app.command("simulate", rich_help_panel=CHAT)(simulate_command)
 

@@ -26,6 +26,7 @@ from escala.errors import AlreadyExists, CannotChangeField, SpecInvalid, UsageEr
 from escala.model.chat_service import build_chat_service
 from escala.model.chat_service.parameters import named_parameters
 from escala.ops.delete_cluster import delete_owner
+from escala.ops.image import check_image_owner, pushed_image
 from escala.ops.specs import assign_fields
 from escala.ops.update import check_region
 from escala.reconcile.engine import Apply, DryRun, run
@@ -90,9 +91,23 @@ def create_chat_service(
             "delete it first or pick another name"
         )
     if build:
+        with_image(store, service)
         check_parameters(clients_for(service), service)
+    elif service.spec.image:
+        with_image(store, service)
     store.put_chat_service(service)
     return service
+
+
+def with_image(store: StateStore, service: ChatService) -> ChatService:
+    """The service with the image its instances or tasks run: `spec.image`, else the
+    `repository@sha256:...` that `escala image push --chatservice` recorded for it."""
+    spec = service.spec
+    if spec.image:
+        check_image_owner(spec.image, "ChatService", service.name, "spec.image")
+        return service
+    image = pushed_image(store, "ChatService", service.name, "spec.image")
+    return service.model_copy(update={"spec": spec.model_copy(update={"image": image})})
 
 
 # What the resources cannot follow in place: a new platform or network is a new service.
@@ -133,6 +148,7 @@ def update_chat_service(store: StateStore, name: str, clients: ClientFactory, *,
     service = store.get_chat_service(name)
     validate_chat_service(service)
     check_region(clients, service.spec.region, name)
+    service = with_image(store, service)
     check_parameters(clients, service)
     tasks = build_chat_service(service)
     return run(name, tasks.values(), clients, Apply(clients) if yes else DryRun())
@@ -145,7 +161,14 @@ def chat_service_url(clients: ClientFactory, name: str) -> str | None:
     return f"http://{found.dns_name}" if found.dns_name else None
 
 
-def delete_chat_service(store: StateStore, name: str, clients: ClientFactory, *, yes: bool) -> Plan:
+def delete_chat_service(
+    store: StateStore,
+    name: str,
+    clients: ClientFactory,
+    *,
+    yes: bool,
+    keep_image_repository: bool = False,
+) -> Plan:
     """List (and with `yes` delete) what the service owns by tag, then its spec.
 
     A name with a dot is a cluster's (both own their resources by the same tags):
@@ -166,6 +189,7 @@ def delete_chat_service(store: StateStore, name: str, clients: ClientFactory, *,
         in_store=in_store,
         forget=lambda: store.delete_chat_service(name),
         kinds=CHAT_SERVICE_DELETABLE,
+        keep_image_repository=keep_image_repository,
         not_found=f"chat service {name!r}: not in state store {store.url} and no AWS resource "
         f"in {clients.region} is tagged as its own (see `escala get chatservices`)",
     )

@@ -8,6 +8,7 @@ and `shared` resources stay; so do retained volumes unless told
 
 from collections.abc import Callable, Iterable
 
+from escala.cloud.aws.ecr_repository import EcrRepository
 from escala.cloud.aws.registry import ALL_DELETABLE, find_owned
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import NotFound, UsageError
@@ -29,10 +30,14 @@ def delete_owner(
     not_found: str,
     kinds: tuple[type[Discoverable], ...] = ALL_DELETABLE,
     keep: frozenset[str] = frozenset(),
+    keep_image_repository: bool = False,
 ) -> Plan:
     """List (and with `yes` delete) what `owner` owns by tag, but the IDs in `keep`, then
     `forget` its spec: last, so an interrupted delete can simply be run again.
-    NotFound(`not_found`) when neither the store nor AWS knows the owner."""
+    NotFound(`not_found`) when neither the store nor AWS knows the owner.
+    `keep_image_repository` leaves its ECR repository (and the images in it) where it is."""
+    if keep_image_repository:
+        kinds = tuple(k for k in kinds if k is not EcrRepository)
     resources = [r for r in find_owned(clients, owner, kinds) if r.id not in keep]
     if not in_store and not resources:
         raise NotFound(not_found)
@@ -51,6 +56,7 @@ def delete_cluster(
     *,
     yes: bool,
     keep_volumes: Iterable[str] | None = None,
+    keep_image_repository: bool = False,
 ) -> Plan:
     """List (and with `yes` delete) the cluster's resources, then its state-store entry.
     Volumes whose IDs are in `keep_volumes` stay (by default: the retained ones, see
@@ -76,6 +82,7 @@ def delete_cluster(
         in_store=in_store,
         keep=frozenset(keep_volumes),
         forget=lambda: store.delete_cluster(cluster_name),
+        keep_image_repository=keep_image_repository,
         not_found=f"cluster {cluster_name!r}: not in state store {store.url} and no AWS "
         f"resource in {clients.region} is tagged as its own (see `escala get clusters`)",
     )

@@ -8,11 +8,14 @@ import yaml
 
 from escala.api import Cluster, InstanceGroup, dump_document, parse_document
 from escala.api.chat_service_spec import ChatService, dump_chat_service, load_chat_service
+from escala.api.image import ImageRecord, dump_image_record, parse_image_record
 from escala.errors import AlreadyExists, NotFound, UsageError
 
 STATE_STORE_ENV = "ESCALA_STATE_STORE"
 # Chat services live beside the clusters, under a name no cluster can have (no dot).
 CHAT_SERVICES = "chatservices/"
+# The image pushed for a chat service (a cluster's is `<cluster>/image`).
+CHAT_SERVICE_IMAGES = "images/chatservice/"
 
 
 class ObjectStore(Protocol):
@@ -151,7 +154,35 @@ class StateStore:
         self.objects.write(CHAT_SERVICES + service.name, data)
 
     def delete_chat_service(self, name: str) -> None:
+        self.objects.delete(CHAT_SERVICE_IMAGES + name)
         self.objects.delete(CHAT_SERVICES + name)
+
+    @staticmethod
+    def _image_key(owner_kind: str, owner: str) -> str:
+        return f"{owner}/image" if owner_kind == "Cluster" else CHAT_SERVICE_IMAGES + owner
+
+    def get_image(self, owner_kind: str, owner: str) -> ImageRecord | None:
+        """The image last pushed for the cluster or chat service, or None.
+
+        A record naming another owner (a state store copied or edited by hand) is
+        refused: deploying it would run an image from a repository that goes with the
+        other owner."""
+        key = self._image_key(owner_kind, owner)
+        raw = self.objects.read(key)
+        if raw is None:
+            return None
+        record = parse_image_record(yaml.safe_load(raw), f"{self.url}/{key}")
+        if (record.spec.owner_kind, record.owner) != (owner_kind, owner):
+            raise UsageError(
+                f"{self.url}/{key}: the image recorded there was pushed for "
+                f"{record.spec.owner_kind.lower()} {record.owner!r}, not {owner_kind.lower()} "
+                f"{owner!r}; push one for it with `escala image push` and the owner's name"
+            )
+        return record
+
+    def put_image(self, record: ImageRecord) -> None:
+        key = self._image_key(record.spec.owner_kind, record.owner)
+        self.objects.write(key, yaml.safe_dump(dump_image_record(record), sort_keys=False).encode())
 
     def delete_cluster(self, cluster_name: str) -> None:
         """Remove every object of the cluster, its config last so a half-finished

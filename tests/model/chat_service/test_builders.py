@@ -4,9 +4,14 @@ import pytest
 
 from escala.api.chat_service_spec import Platform, complete
 from escala.cloud.aws.autoscaling_group import AutoscalingGroup
+from escala.cloud.aws.ecr_repository import EcrRepository
+from escala.cloud.aws.iam_role import IamRole
 from escala.cloud.aws.launch_template import LaunchTemplate
+from escala.cloud.aws.tags import ownership_tag
+from escala.cloud.aws.task_definition import TaskDefinition
 from escala.errors import SpecInvalid
 from escala.model.chat_service import build_chat_service
+from escala.model.iam_policy import ECR_READ
 from escala.ops.chat_service_lifecycle import ChatServiceOptions, chat_service_from_options
 from tests.model.chat_service.specs import AMI, IMAGE, NAME, REDIS_PARAMETER, ZONES
 
@@ -39,3 +44,21 @@ def test_the_ec2_case_launches_from_a_template_of_the_group_s_name() -> None:
     assert isinstance(group.launch_template, LaunchTemplate)
     assert group.launch_template.tags == group.tags
     assert group.elb_health_check_grace == 300
+
+
+@pytest.mark.parametrize("platform", [Platform.ec2, Platform.fargate])
+def test_what_pulls_the_image_may_pull_from_ecr_and_the_repository_is_the_services(
+    platform: Platform,
+) -> None:
+    """The instances' role (EC2) or the task execution role (Fargate: ECS pulls with it)
+    is granted ECR's pull actions; the service owns its `escala/<name>` repository."""
+    tasks = build_chat_service(_service(platform, ami=AMI if platform is Platform.ec2 else None))
+    (role,) = [t for t in tasks.values() if isinstance(t, IamRole)]
+    granted = {a for statement in role.policy["Statement"] for a in statement["Action"]}
+    assert set(ECR_READ) <= granted
+    if platform is Platform.fargate:
+        (definition,) = [t for t in tasks.values() if isinstance(t, TaskDefinition)]
+        assert definition.execution_role is role
+    repository = tasks[f"ECRRepository/escala/{NAME}"]
+    assert isinstance(repository, EcrRepository)
+    assert repository.tags[ownership_tag(NAME)] == "owned"

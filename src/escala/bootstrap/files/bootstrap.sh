@@ -37,6 +37,15 @@ install_kubernetes() {
   systemctl enable kubelet
 }
 
+install_ecr_credential_provider() {  # the kubelet's token source for ECR images
+  local arch
+  arch=$(dpkg --print-architecture)
+  install -d -m 0755 "${CREDENTIAL_PROVIDER_DIR}"
+  curl -fsSL "${ECR_CREDENTIAL_PROVIDER_URL//ARCH/${arch}}" \
+    -o "${CREDENTIAL_PROVIDER_DIR}/ecr-credential-provider"
+  chmod 0755 "${CREDENTIAL_PROVIDER_DIR}/ecr-credential-provider"
+}
+
 fetch() {  # fetch KEY DEST MODE: one object of the cluster's state store
   aws s3 cp --only-show-errors "${CONFIG_BASE}/$1" "$2"
   chmod "$3" "$2"
@@ -182,6 +191,7 @@ apply_addons() {
 main() {
   install_awscli
   install_kubernetes
+  install_ecr_credential_provider
   export NODE_NAME API_ENDPOINT BOOTSTRAP_TOKEN CA_CERT_HASH
   NODE_NAME=$(imds local-hostname)
   API_ENDPOINT=$(api_endpoint)

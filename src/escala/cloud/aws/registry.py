@@ -10,6 +10,7 @@ forget to ask for its permissions.
 
 from escala.cloud.aws import (
     autoscaling_group,
+    ecr_login,
     instance,
     launch_template,
     load_balancer,
@@ -20,6 +21,7 @@ from escala.cloud.aws import (
 from escala.cloud.aws.autoscaling_group import AutoscalingGroup
 from escala.cloud.aws.classic_load_balancer import ClassicLoadBalancer
 from escala.cloud.aws.ebs_volume import EbsVolume
+from escala.cloud.aws.ecr_repository import EcrRepository
 from escala.cloud.aws.ecs_cluster import EcsCluster
 from escala.cloud.aws.ecs_service import EcsService
 from escala.cloud.aws.iam_role import IamRole
@@ -63,6 +65,7 @@ ALL_TASKS: tuple[type[Task], ...] = (
     EcsService,
     ScalableTarget,
     ServiceScalingPolicy,
+    EcrRepository,
 )
 
 # Every kind `delete cluster` looks for by ownership tag (listeners and rules go with
@@ -83,6 +86,7 @@ ALL_DELETABLE: tuple[type[Discoverable], ...] = (
     InternetGateway,
     Subnet,
     Vpc,
+    EcrRepository,
 )
 
 # A chat service owns these too (its Fargate case); clusters never do, so `delete
@@ -101,7 +105,7 @@ EXTRA_ACTIONS = ("ec2:DescribeAvailabilityZones", "ec2:DescribeRegions")
 # The calls commands make outside the engine, each declared beside its kind: validate and
 # rolling-update (ASGs, instances, launch-template versions), export kubeconfig and access
 # grant (the API load balancer), create chatservice (SSM parameters), the state bucket,
-# restore etcd (SSM Run Command).
+# restore etcd (SSM Run Command), image push (ECR's login and upload).
 DAY2_ACTIONS = (
     *autoscaling_group.DAY2_ACTIONS,
     *instance.DAY2_ACTIONS,
@@ -110,6 +114,7 @@ DAY2_ACTIONS = (
     *ssm_parameter.DAY2_ACTIONS,
     *s3_bucket.STATE_BUCKET_ACTIONS,
     *run_command.DAY2_ACTIONS,
+    *ecr_login.PUSH_IAM_ACTIONS,
 )
 
 

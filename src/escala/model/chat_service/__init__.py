@@ -1,4 +1,5 @@
-"""ChatService -> the keyed set of AWS tasks of its platform. Pure: no AWS calls.
+"""ChatService -> the keyed set of AWS tasks of its platform and its image repository.
+Pure: no AWS calls.
 
 The front (network, load balancer) is the same for both platforms; the platform adds
 what runs the chat: EC2 instances in an Auto Scaling Group (ec2.py) or ECS Fargate tasks
@@ -11,6 +12,7 @@ from escala.model.chat_service.ec2 import build_ec2
 from escala.model.chat_service.fargate import build_fargate
 from escala.model.chat_service.front import build_front
 from escala.model.context import ModelContext
+from escala.model.image_repository import build_image_repository
 from escala.reconcile.task import Task
 
 
@@ -21,4 +23,5 @@ def build_chat_service(service: ChatService) -> dict[str, Task]:
         build_ec2(ctx, build_front(ctx, service, "instance"))
     else:  # Fargate tasks register their IPs in the target group
         build_fargate(ctx, build_front(ctx, service, "ip"))
+    build_image_repository(ctx)
     return ctx.tasks

@@ -12,6 +12,7 @@ from escala.model.cluster.firewall import build_firewall
 from escala.model.cluster.iam_roles import build_iam
 from escala.model.cluster.instance_groups import build_instance_groups
 from escala.model.context import ClusterContext
+from escala.model.image_repository import build_image_repository
 from escala.model.network import build_network
 from escala.reconcile.task import Task
 
@@ -22,6 +23,7 @@ BUILDERS = (
     build_api_load_balancer,
     build_etcd_volumes,
     build_instance_groups,
+    build_image_repository,
 )
 
 
