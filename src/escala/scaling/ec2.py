@@ -4,17 +4,31 @@ A launch template (the AMI, IMDSv2 only, an encrypted gp3 root disk, the Docker 
 of escala.scaling.user_data) and an instance role that may read only the service's SSM
 parameters and pull from ECR; the group spreads over every zone's subnet, registers
 its instances in the target group and replaces those the load balancer finds unhealthy;
-a target-tracking policy keeps the group's average CPU at `spec.cpuTarget`.
+target-tracking policies keep the group's average CPU at `spec.cpuTarget` and/or its
+connected clients per instance at `spec.connectionsTarget`.
+
+Docker's awslogs driver ships the chat's output to the service's log group, as ECS does
+for the Fargate case; the chat's EMF lines in it become its CloudWatch metrics. That
+needs no CloudWatch agent to install and configure, and no CloudWatch permission in the
+chat: only the Docker daemon writes, with the instance role, to that one log group.
 """
 
 from escala.cloud.aws.autoscaling_group import AutoscalingGroup
 from escala.cloud.aws.iam_role import IamRole
 from escala.cloud.aws.instance_profile import InstanceProfile
 from escala.cloud.aws.launch_template import LaunchTemplate
-from escala.cloud.aws.scaling_policy import ScalingPolicy
+from escala.cloud.aws.log_group import LogGroup
+from escala.cloud.aws.scaling_policy import ASG_CPU, ScalingPolicy, TrackedMetric
 from escala.cloud.aws.task import Task
 from escala.model.iam import ECR_READ
-from escala.scaling.front import Front, parameter_arns, statement
+from escala.scaling.front import (
+    Front,
+    log_group_name,
+    log_writer_statement,
+    parameter_arns,
+    statement,
+    trackings,
+)
 from escala.scaling.parameters import parameter_env
 from escala.scaling.user_data import render_chat_user_data
 
@@ -30,6 +44,7 @@ def instance_policy(front: Front) -> dict[str, object]:
         "Statement": [
             statement(["ssm:GetParameter"], parameter_arns(front.service, names)),
             statement(ECR_READ),
+            log_writer_statement(front),
         ],
     }
 
@@ -38,6 +53,7 @@ def build_ec2(front: Front) -> list[Task]:
     service, spec = front.service, front.service.spec
     name = service.name
     security_group, rule = front.app_group("instances", "Chat instances")
+    logs = LogGroup(name=log_group_name(name), tags=front.tags(log_group_name(name)))
     role_name = f"instances.{name}"
     role = IamRole(name=role_name, tags=front.tags(role_name), policy=instance_policy(front))
     profile = InstanceProfile(name=role_name, tags=front.tags(role_name), role=role)
@@ -64,11 +80,14 @@ def build_ec2(front: Front) -> list[Task]:
         target_groups=[front.target_group],
         elb_health_check_grace=HEALTH_CHECK_GRACE,
     )
-    policy_name = f"cpu-target.{name}"
-    policy = ScalingPolicy(
-        name=policy_name,
-        tags=front.tags(policy_name),
-        group=group,
-        cpu_target=float(spec.cpu_target or 0),
-    )
-    return [*front.tasks, security_group, rule, role, profile, template, group, policy]
+    policies = [
+        ScalingPolicy(
+            name=t.policy_name,
+            tags=front.tags(t.policy_name),
+            group=group,
+            target_value=t.target,
+            metric=t.metric,
+        )
+        for t in trackings(service, TrackedMetric(predefined=ASG_CPU))
+    ]
+    return [*front.tasks, security_group, rule, logs, role, profile, template, group, *policies]

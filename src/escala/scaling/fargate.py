@@ -6,7 +6,7 @@ definition (awsvpc, FARGATE, the spec's cpu/memory, port 3000, a container healt
 the URLs as `secrets` from SSM), the ECS service (desired = minSize at creation, the
 target group's IP targets, a deployment circuit breaker) and Application Auto Scaling:
 a scalable target between minSize and maxSize with a target-tracking policy on
-ECSServiceAverageCPUUtilization.
+ECSServiceAverageCPUUtilization and/or on the chat's connected clients per task.
 
 No task role: the chat calls no AWS API, so its tasks get no AWS credentials at all.
 """
@@ -16,30 +16,37 @@ from escala.cloud.aws.ecs_cluster import EcsCluster
 from escala.cloud.aws.ecs_service import EcsService
 from escala.cloud.aws.iam_role import ECS_TASKS, IamRole
 from escala.cloud.aws.load_balancer import Listener, elb_name
-from escala.cloud.aws.log_group import PREFIX, LogGroup
-from escala.cloud.aws.scalable_target import ScalableTarget, ServiceScalingPolicy
+from escala.cloud.aws.log_group import LogGroup
+from escala.cloud.aws.scalable_target import ECS_CPU, ScalableTarget, ServiceScalingPolicy
+from escala.cloud.aws.scaling_policy import TrackedMetric
 from escala.cloud.aws.task import Task
 from escala.cloud.aws.task_definition import TaskDefinition
 from escala.model.iam import ECR_READ
-from escala.scaling.front import Front, parameter_arns, statement
+from escala.scaling.front import (
+    METRICS_ENV,
+    Front,
+    log_group_name,
+    log_writer_statement,
+    parameter_arns,
+    statement,
+    trackings,
+)
 from escala.scaling.parameters import parameter_env
 
-ENVIRONMENT = {"ESCALA_CHAT_LOG_FORMAT": "json"}
 
-
-def log_group_name(service_name: str) -> str:
-    return f"{PREFIX}chat/{service_name}"
+def environment(service_name: str) -> dict[str, str]:
+    """JSON logs, and the chat's own metrics as EMF lines: the awslogs driver sends both
+    to the log group, where CloudWatch extracts the metrics."""
+    return {"ESCALA_CHAT_LOG_FORMAT": "json", METRICS_ENV: service_name}
 
 
 def execution_policy(front: Front) -> dict[str, object]:
-    spec, name = front.service.spec, front.service.name
-    logs = f"arn:aws:logs:{spec.region}:*:log-group:{log_group_name(name)}:*"
     names = list(parameter_env(front.service).values())
     return {
         "Version": "2012-10-17",
         "Statement": [
             statement(ECR_READ),
-            statement(["logs:CreateLogStream", "logs:PutLogEvents"], logs),
+            log_writer_statement(front),
             statement(["ssm:GetParameters"], parameter_arns(front.service, names)),
         ],
     }
@@ -71,7 +78,7 @@ def build_fargate(front: Front) -> list[Task]:
         log_group=logs,
         region=str(spec.region),
         secrets=parameter_env(service),
-        environment=ENVIRONMENT,
+        environment=environment(name),
     )
     ecs_service = EcsService(
         name=ecs_name,
@@ -92,13 +99,16 @@ def build_fargate(front: Front) -> list[Task]:
         min_capacity=int(spec.min_size or 0),
         max_capacity=int(spec.max_size or 0),
     )
-    policy_name = f"cpu-target.{name}"
-    policy = ServiceScalingPolicy(
-        name=policy_name,
-        tags=front.tags(policy_name),
-        target=target,
-        cpu_target=float(spec.cpu_target or 0),
-    )
+    policies = [
+        ServiceScalingPolicy(
+            name=t.policy_name,
+            tags=front.tags(t.policy_name),
+            target=target,
+            target_value=t.target,
+            metric=t.metric,
+        )
+        for t in trackings(service, TrackedMetric(predefined=ECS_CPU))
+    ]
     return [
         *front.tasks,
         security_group,
@@ -109,5 +119,5 @@ def build_fargate(front: Front) -> list[Task]:
         definition,
         ecs_service,
         target,
-        policy,
+        *policies,
     ]
