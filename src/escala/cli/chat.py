@@ -88,6 +88,7 @@ def serve(
     import uvicorn
     from uvicorn.config import LOG_LEVELS
 
+    from escala.chat.cloudwatch import start_publisher
     from escala.chat.core import Limits
     from escala.chat.logs import uvicorn_log_config
     from escala.chat.server import ChatApp, Settings
@@ -157,6 +158,7 @@ def serve(
         ping_interval=ping_interval,
     )
     chat = ChatApp(store, settings)
+    start_publisher(chat.metrics)  # CloudWatch EMF lines, when the platform asks for them
     config = uvicorn.Config(
         chat,
         host=host,
@@ -186,6 +188,7 @@ def _serve_fast(
     store: "Store", limits: "Limits", settings: "FastSettings", log_format: str, level: str
 ) -> None:
     """The picows server (escala.chat.fast): same chat, websocket transport only."""
+    from escala.chat.cloudwatch import start_publisher
     from escala.chat.fast import FastServer, run
     from escala.chat.logs import configure_fast
     from escala.chat.metrics import Metrics
@@ -193,7 +196,9 @@ def _serve_fast(
     from escala.chat.store import StoreError
 
     configure_fast(log_format, level)
+    metrics = Metrics()
+    start_publisher(metrics)  # CloudWatch EMF lines, when the platform asks for them
     try:
-        run(FastServer(store, limits, Metrics(), settings))
+        run(FastServer(store, limits, metrics, settings))
     except (StoreError, RelayUnavailable) as e:
         raise EscalaError(f"chat server could not start: {e}") from e

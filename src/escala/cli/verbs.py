@@ -22,6 +22,7 @@ validate = _verb("Check that a cluster is healthy.")
 upgrade = _verb("Move a cluster to a newer Kubernetes version.")
 export = _verb("Export cluster access (kubeconfig).")
 deploy = _verb("Deploy an application (the chat) onto a cluster.")
+describe = _verb("Show what scales, live from the cloud: capacity, alarms, activities.")
 
 ALL: dict[str, typer.Typer] = {
     "create": create,
@@ -35,4 +36,5 @@ ALL: dict[str, typer.Typer] = {
     "upgrade": upgrade,
     "export": export,
     "deploy": deploy,
+    "describe": describe,
 }

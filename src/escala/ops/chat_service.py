@@ -13,6 +13,7 @@ from escala.api.chat_service import (
     ChatService,
     ChatServiceSpec,
     Platform,
+    ScaleSignal,
     complete,
     dump_chat_service,
     parse_chat_service,
@@ -51,6 +52,18 @@ class ChatServiceOptions:
     min_size: int | None = None
     max_size: int | None = None
     cpu_target: float | None = None
+    scale_on: list[str] = dataclasses.field(default_factory=list)
+    connections_target: int | None = None
+
+
+def scale_signals(values: list[str]) -> list[ScaleSignal]:
+    """`--scale-on cpu,connections` -> the signals; UsageError naming an unknown one."""
+    known = ", ".join(s.value for s in ScaleSignal)
+    try:
+        return [ScaleSignal(v) for v in values]
+    except ValueError:
+        bad = next(v for v in values if v not in {s.value for s in ScaleSignal})
+        raise UsageError(f"--scale-on: {bad!r} is not one of {known}") from None
 
 
 def chat_service_from_options(options: ChatServiceOptions) -> ChatService:
@@ -68,6 +81,8 @@ def chat_service_from_options(options: ChatServiceOptions) -> ChatService:
         min_size=options.min_size,
         max_size=options.max_size,
         cpu_target=options.cpu_target,
+        scale_on=scale_signals(options.scale_on),
+        connections_target=options.connections_target,
         redis_parameter=options.redis_parameter,
         database_parameter=options.database_parameter,
     )

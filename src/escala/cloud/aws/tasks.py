@@ -75,8 +75,10 @@ ALL_DELETABLE: tuple[type[Discoverable], ...] = (
 )
 
 # A chat service owns these too (its Fargate case); clusters never do, so `delete
-# cluster` does not look for them. The scalable target goes first: it scales the service.
+# cluster` does not look for them. The scalable target goes first: it scales the service;
+# its policies before it, with their alarms.
 CHAT_SERVICE_DELETABLE: tuple[type[Discoverable], ...] = (
+    ServiceScalingPolicy,
     ScalableTarget,
     EcsService,
     EcsCluster,
