@@ -14,7 +14,7 @@ few resources escala uses and follows the documented API semantics for them:
 - policy/v1 PodDisruptionBudgets (list, create; status computed on read the way the
   disruption controller does: currentHealthy, desiredHealthy, disruptionsAllowed);
 - policy/v1 PodDisruptionBudgets also get, replace (404 / 409 Conflict) and delete;
-- namespaces, service accounts, services, apps/v1 deployments, autoscaling/v2
+- namespaces, service accounts, services, config maps, apps/v1 deployments, autoscaling/v2
   horizontalpodautoscalers, apiregistration.k8s.io/v1 apiservices and
   rbac.authorization.k8s.io/v1 roles, rolebindings,
   clusterroles, clusterrolebindings (list, get, create -> 409 AlreadyExists, replace ->
@@ -64,6 +64,7 @@ _GENERIC: dict[str, tuple[str, str, bool]] = {
     "namespaces": ("v1", "Namespace", False),
     "serviceaccounts": ("v1", "ServiceAccount", True),
     "services": ("v1", "Service", True),
+    "configmaps": ("v1", "ConfigMap", True),
     "deployments": ("apps/v1", "Deployment", True),
     "horizontalpodautoscalers": ("autoscaling/v2", "HorizontalPodAutoscaler", True),
     "apiservices": ("apiregistration.k8s.io/v1", "APIService", False),
@@ -580,7 +581,7 @@ def _core(
         case (
             (_, ["namespaces"])
             | (_, ["namespaces", _])
-            | (_, ["namespaces", _, "serviceaccounts" | "services", *_])
+            | (_, ["namespaces", _, "serviceaccounts" | "services" | "configmaps", *_])
         ):
             return _generic(c, method, rest, query, body, "v1")
         case ("GET", ["namespaces", ns, "pods"]):

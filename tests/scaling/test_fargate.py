@@ -12,6 +12,7 @@ from escala.cloud.aws.tasks import CHAT_SERVICE_DELETABLE
 from escala.reconcile.delete import find_owned
 from tests.aws_calls import record_calls
 from tests.cli.run import escala
+from tests.leaks import leftovers
 from tests.scaling.specs import DATABASE_PARAMETER, FARGATE_FLAGS, IMAGE, NAME, REDIS_PARAMETER
 
 OWNED = {CLUSTER_TAG: NAME, ownership_tag(NAME): "owned"}
@@ -120,3 +121,5 @@ def test_fargate_chat_service_lifecycle(aws, state, parameters, capsys, monkeypa
     assert deleted.code == 0, deleted.err
     assert _owned_kinds() == set()
     assert scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"] == []
+    # nothing at all left in the account: no target-tracking alarm, no log group...
+    assert leftovers(keep=frozenset(f"SSMParameter/{n}" for n in parameters)) == []

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from escala.ops.metrics import Chart
 
+COUNTS = ("instances", "tasks")
 _PLOTEXT_DATE = "d/m/Y H:M"  # how plotext reads the x values below
 _PYTHON_DATE = "%d/%m/%Y %H:%M"
 
@@ -38,7 +39,10 @@ def draw_png(charts: list[Chart], path: Path, title: str) -> None:
     fig, axes = plt.subplots(len(charts), 1, sharex=True, figsize=(9, 2.2 * len(charts) + 0.8),
                              squeeze=False)  # fmt: skip
     for axis, chart in zip(axes[:, 0], charts, strict=True):
-        axis.plot(chart.series.timestamps, chart.series.values, marker=".", linewidth=1.2)
+        # counts of instances or tasks hold until the next datapoint: drawn as steps
+        steps = "steps-post" if chart.unit in COUNTS else "default"
+        axis.plot(chart.series.timestamps, chart.series.values, marker=".", linewidth=1.2,
+                  drawstyle=steps)  # fmt: skip
         axis.set_ylabel(chart.unit)
         axis.set_title(f"{chart.key}: {chart.title}", fontsize=10, loc="left")
         axis.grid(alpha=0.3)

@@ -43,10 +43,17 @@ def _when(value: Any) -> str:
 
 def scaling_renderables(status: ScalingStatus) -> list[RenderableType]:
     capacity = status.capacity
-    running = "IN-SERVICE" if capacity.kind == "AutoScalingGroup" else "RUNNING"
+    group = capacity.kind == "AutoScalingGroup"
     out: list[RenderableType] = [
         table(
-            [capacity.kind.upper(), "MIN", "DESIRED", running, "PENDING", "MAX"],
+            [
+                "AUTO SCALING GROUP" if group else "ECS SERVICE",
+                "MIN",
+                "DESIRED",
+                "IN-SERVICE" if group else "RUNNING",
+                "PENDING",
+                "MAX",
+            ],
             [
                 [
                     capacity.name,
@@ -72,14 +79,13 @@ def scaling_renderables(status: ScalingStatus) -> list[RenderableType]:
         out += [Text(""), Text("No scaling policies.")]
     if status.activities:
         out += [
-            Text(""),
+            Text("\nLast scaling activities, newest first:"),
             table(
                 ["STARTED", "STATUS", "ACTIVITY", "CAUSE"],
                 [
                     [_when(a.start), a.status, escape(a.description), escape(a.cause)]
                     for a in status.activities
                 ],
-                title="last scaling activities, newest first",
             ),
         ]
     else:
@@ -98,17 +104,16 @@ def chat_service_view(status: ChatServiceStatus) -> RenderableType:
         )
         return Group(*parts)
     parts += scaling_renderables(status.scaling)
-    parts.append(Text(""))
     if status.targets:
+        parts.append(Text("\nBehind the load balancer:"))
         parts.append(
             table(
                 ["TARGET", "PORT", "ZONE", "HEALTH", "REASON"],
                 [[t.id, t.port, t.zone, t.state, escape(t.reason)] for t in status.targets],
-                title="behind the load balancer",
             )
         )
     else:
-        parts.append(Text("No targets registered behind the load balancer."))
+        parts.append(Text("\nNo targets registered behind the load balancer."))
     return Group(*parts)
 
 
@@ -133,11 +138,11 @@ def cluster_view(status: ClusterStatus) -> RenderableType:
         for condition in hpa.conditions:
             parts.append(Text(f"  {condition}"))
     if kube.pods_per_zone:
+        parts.append(Text("Chat pods per zone:"))
         parts.append(
             table(
-                ["ZONE", "READY PODS", "NOT READY"],
+                ["ZONE", "READY", "NOT READY"],
                 [[z, c["ready"], c["notReady"]] for z, c in kube.pods_per_zone.items()],
-                title="chat pods per zone",
             )
         )
     if kube.autoscaler is not None:

@@ -230,7 +230,7 @@ def chat_service_metrics(
 ) -> list[Chart]:
     """The asked-for series of a chat service (all its platform's when none)."""
     known = CATALOGUE[service.spec.platform]
-    keys = pick(known, wanted, f"a {service.spec.platform.value} chat service")
+    keys = pick(known, wanted, f"chat service {service.name} ({service.spec.platform.value})")
     lb = elb_name("chat", service.name)
     try:
         lb_dimension = (
