@@ -7,9 +7,9 @@ from escala.cloud.aws.tags import as_list, ownership_tag
 from escala.ops.delete import delete_cluster
 from escala.ops.update import update_cluster
 from escala.reconcile.delete import find_owned
-from tests.leaks import leftovers
 from escala.reconcile.plan import Action
 from tests.aws_calls import record_calls
+from tests.leaks import leftovers
 from tests.reconcile.specs import NAME, ZONES
 
 
