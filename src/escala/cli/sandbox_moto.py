@@ -12,11 +12,17 @@ test suite also runs).
   sandbox records, as AWS does, an activity for each instance launched or terminated
   when a group's desired capacity changes (creation, UpdateAutoScalingGroup,
   SetDesiredCapacity), with AWS's cause text, and answers them newest first.
+- CloudWatch Logs extracts metrics from log events in the embedded metric format (EMF)
+  that reach it through PutLogEvents (what the awslogs driver calls); moto stores them as
+  plain text. The sandbox turns each EMF event into the datapoints AWS would, so the
+  chat's own metric (escala.chat.cloudwatch) can be read back with GetMetricData.
 """
 
 import json
 from datetime import UTC, datetime
 from typing import Any
+
+Datum = tuple[str, dict[str, Any]]  # (namespace, one PutMetricData member)
 
 ACTIVITIES = "_escala_activities"
 
@@ -60,11 +66,50 @@ def _record(group: Any, old: int | None, new: int, before: set[str], after: set[
         )
 
 
+def emf_datapoints(message: str) -> list[Datum]:
+    """The datapoints one EMF log event stands for (none when it is not EMF), following
+    CloudWatch's specification: each directive's namespace, each dimension set, each
+    metric's value (a number or a list) at `_aws.Timestamp` (milliseconds)."""
+    try:
+        document = json.loads(message)
+    except ValueError:
+        return []
+    meta = document.get("_aws") if isinstance(document, dict) else None
+    if not isinstance(meta, dict):
+        return []
+    # naive UTC, as moto keeps its own datapoints' times
+    when = datetime.fromtimestamp(meta.get("Timestamp", 0) / 1000, UTC).replace(tzinfo=None)
+    out = []
+    for directive in meta.get("CloudWatchMetrics", []):
+        for names in directive.get("Dimensions", [[]]):
+            dimensions = [{"Name": n, "Value": str(document[n])} for n in names]
+            for metric in directive.get("Metrics", []):
+                value = document.get(metric["Name"])
+                values = value if isinstance(value, list) else [value]
+                out += [
+                    (
+                        directive["Namespace"],
+                        {
+                            "MetricName": metric["Name"],
+                            "Dimensions": dimensions,
+                            "Timestamp": when,
+                            "Value": float(v),
+                            "Unit": metric.get("Unit"),
+                        },
+                    )
+                    for v in values
+                    if isinstance(v, int | float)
+                ]
+    return out
+
+
 def patch_moto() -> None:
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
     from moto.autoscaling.models import FakeAutoScalingGroup
     from moto.autoscaling.responses import AutoScalingResponse
+    from moto.cloudwatch.models import cloudwatch_backends
     from moto.core.responses import ActionResult
+    from moto.logs.models import LogsBackend
 
     describe_policies = ApplicationAutoScalingResponse.describe_scaling_policies
 
@@ -100,6 +145,19 @@ def patch_moto() -> None:
         limit = int(self._get_param("MaxRecords") or 100)
         return ActionResult({"Activities": activities[:limit]})
 
+    put_log_events = LogsBackend.put_log_events
+
+    def put_log_events_with_emf(
+        self: Any, log_group_name: str, log_stream_name: str, log_events: list[dict[str, Any]]
+    ) -> Any:
+        answer = put_log_events(self, log_group_name, log_stream_name, log_events)
+        cloudwatch = cloudwatch_backends[self.account_id][self.region_name]
+        for event in log_events:
+            for namespace, datum in emf_datapoints(str(event.get("message", ""))):
+                cloudwatch.put_metric_data(namespace, [datum])
+        return answer
+
+    LogsBackend.put_log_events = put_log_events_with_emf
     ApplicationAutoScalingResponse.describe_scaling_policies = describe_scaling_policies
     ApplicationAutoScalingResponse.describe_scaling_activities = describe_target_activities
     FakeAutoScalingGroup.set_desired_capacity = set_desired_capacity
