@@ -24,6 +24,8 @@ from escala.errors import CloudError, UsageError
 from escala.groundwork.state_bucket import STATE_BUCKET_ACTIONS
 from escala.kube import kubeconfig
 from escala.ops import cloud_groups
+from escala.ops import metrics as metrics_reads
+from escala.ops import status as status_reads
 from escala.private_files import write_private
 from escala.scaling import parameters
 
@@ -41,6 +43,8 @@ def operator_actions() -> list[str]:
             *kubeconfig.IAM_ACTIONS,
             *STATE_BUCKET_ACTIONS,
             *parameters.IAM_ACTIONS,
+            *status_reads.IAM_ACTIONS,
+            *metrics_reads.IAM_ACTIONS,
         }
     )
 

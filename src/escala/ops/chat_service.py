@@ -20,6 +20,8 @@ from escala.api.chat_service import (
 )
 from escala.api.chat_service_validation import validate_chat_service
 from escala.cloud.aws.load_balancer import LoadBalancer, elb_name
+from escala.cloud.aws.scalable_target import ServiceScalingPolicy
+from escala.cloud.aws.scaling_policy import ScalingPolicy
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tasks import CHAT_SERVICE_DELETABLE
 from escala.errors import AlreadyExists, CannotChangeField, UsageError
@@ -149,7 +151,9 @@ def update_chat_service(store: StateStore, name: str, clients: ClientFactory, *,
     check_region(clients, service.spec.region, name)
     check_parameters(clients, service)
     tasks = build_chat_service(service)
-    return run(name, tasks.values(), clients, Apply(clients) if yes else DryRun())
+    # a policy whose signal left spec.scaleOn is deleted (with its alarms)
+    prune = (ScalingPolicy, ServiceScalingPolicy)
+    return run(name, tasks.values(), clients, Apply(clients) if yes else DryRun(), prune=prune)
 
 
 def chat_service_url(clients: ClientFactory, name: str) -> str | None:

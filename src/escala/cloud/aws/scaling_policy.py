@@ -14,7 +14,7 @@ from typing import Any
 
 from escala.cloud.aws.autoscaling_group import AutoscalingGroup
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.task import FieldChange, Fields, Task
+from escala.cloud.aws.task import FieldChange, Fields, Owned, Task
 
 ASG_CPU = "ASGAverageCPUUtilization"
 # The calls PutScalingPolicy makes on the caller's behalf for target tracking.
@@ -113,6 +113,7 @@ class ScalingPolicy(Task):
     iam_actions = (
         "autoscaling:DescribePolicies",
         "autoscaling:PutScalingPolicy",
+        "autoscaling:DeletePolicy",
         *TARGET_TRACKING_ALARM_ACTIONS,
     )
 
@@ -162,3 +163,19 @@ class ScalingPolicy(Task):
 
     def update(self, cloud: ClientFactory, changes: list[FieldChange]) -> None:
         self.create(cloud)  # PutScalingPolicy replaces a policy of the same name
+
+    @classmethod
+    def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:
+        """`resource_id` is `<group name>|<policy name>`."""
+        group, name = resource_id.rsplit("|", 1)
+        cloud.client("autoscaling").delete_policy(AutoScalingGroupName=group, PolicyName=name)
+
+    @classmethod
+    def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:
+        """The policies of the owner's groups: `update` deletes those no task wants (a
+        signal dropped from `spec.scaleOn`); deleting a group takes its policies along."""
+        return [
+            Owned(cls.kind, p.name, f"{group.id}|{p.name}", cls.delete_id)
+            for group in AutoscalingGroup.discover(cloud, cluster_name)
+            for p in group_policies(cloud, group.id)
+        ]
