@@ -35,14 +35,17 @@ def draw_png(charts: list[Chart], path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(len(charts), 1, sharex=True, figsize=(9, 2.2 * len(charts) + 0.8),
                              squeeze=False)  # fmt: skip
     for axis, chart in zip(axes[:, 0], charts, strict=True):
         # counts of instances or tasks hold until the next datapoint: drawn as steps
-        steps = "steps-post" if chart.unit in COUNTS else "default"
+        counts = chart.unit in COUNTS
         axis.plot(chart.series.timestamps, chart.series.values, marker=".", linewidth=1.2,
-                  drawstyle=steps)  # fmt: skip
+                  drawstyle="steps-post" if counts else "default")  # fmt: skip
+        if counts:
+            axis.yaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_ylabel(chart.unit)
         axis.set_title(f"{chart.key}: {chart.title}", fontsize=10, loc="left")
         axis.grid(alpha=0.3)

@@ -21,12 +21,16 @@ from escala.cli.chat_service import NAME_ARGUMENT
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
 from escala.cli.plan_output import STATE_OPTION
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, ClusterTarget, parse_duration
+from escala.cloud.aws.scaling_activity import Activity
 from escala.errors import UsageError
 from escala.kube.scaling_status import autoscaler_summary
 from escala.ops.chat_service import clients_for
 from escala.ops.cluster_status import ClusterStatus, cluster_instances, cluster_status
 from escala.ops.status import (
+    ACTIVITIES,
+    Capacity,
     ChatServiceStatus,
+    Policy,
     ScalingStatus,
     chat_service_status,
     stored_chat_service,
@@ -41,56 +45,47 @@ def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
+def _capacity_row(capacity: Capacity) -> list[Any]:
+    return [capacity.name, capacity.min, capacity.desired, capacity.running, capacity.pending,
+            capacity.max]  # fmt: skip
+
+
+def _policies(policies: list[Policy]) -> list[RenderableType]:
+    if not policies:
+        return [Text("\nNo scaling policies.")]
+    rows = []
+    for p in policies:
+        target = f"{p.target:g}" if p.target is not None else ""
+        if not p.alarms:
+            rows.append([p.name, p.metric, target, "(no alarm)", "", ""])
+        for a in p.alarms:
+            rows.append([p.name, p.metric, target, a.name, a.state, escape(a.reason)])
+    return [Text(""), table(["POLICY", "METRIC", "TARGET", "ALARM", "STATE", "REASON"], rows)]
+
+
+def _activities(activities: list[tuple[str, Activity]], with_group: bool) -> list[RenderableType]:
+    """(group, activity) pairs, newest first, as one table."""
+    if not activities:
+        return [Text("\nNo scaling activities yet.")]
+    rows = [
+        [*([group] if with_group else []), _when(a.start), a.status, escape(a.description),
+         escape(a.cause)]
+        for group, a in activities
+    ]  # fmt: skip
+    columns = [*(["GROUP"] if with_group else []), "STARTED", "STATUS", "ACTIVITY", "CAUSE"]
+    return [Text("\nLast scaling activities, newest first:"), table(columns, rows)]
+
+
 def scaling_renderables(status: ScalingStatus) -> list[RenderableType]:
-    capacity = status.capacity
-    group = capacity.kind == "AutoScalingGroup"
-    out: list[RenderableType] = [
-        table(
-            [
-                "AUTO SCALING GROUP" if group else "ECS SERVICE",
-                "MIN",
-                "DESIRED",
-                "IN-SERVICE" if group else "RUNNING",
-                "PENDING",
-                "MAX",
-            ],
-            [
-                [
-                    capacity.name,
-                    capacity.min,
-                    capacity.desired,
-                    capacity.running,
-                    capacity.pending,
-                    capacity.max,
-                ]
-            ],
-        )
+    """One Auto Scaling Group's or ECS service's capacity, policies and activities."""
+    group = status.capacity.kind == "AutoScalingGroup"
+    columns = ["AUTO SCALING GROUP" if group else "ECS SERVICE", "MIN", "DESIRED",
+               "IN-SERVICE" if group else "RUNNING", "PENDING", "MAX"]  # fmt: skip
+    return [
+        table(columns, [_capacity_row(status.capacity)]),
+        *_policies(status.policies),
+        *_activities([("", a) for a in status.activities], with_group=False),
     ]
-    if status.policies:
-        rows = []
-        for p in status.policies:
-            target = f"{p.target:g}" if p.target is not None else ""
-            if not p.alarms:
-                rows.append([p.name, p.metric, target, "(no alarm)", "", ""])
-            for a in p.alarms:
-                rows.append([p.name, p.metric, target, a.name, a.state, escape(a.reason)])
-        out += [Text(""), table(["POLICY", "METRIC", "TARGET", "ALARM", "STATE", "REASON"], rows)]
-    else:
-        out += [Text(""), Text("No scaling policies.")]
-    if status.activities:
-        out += [
-            Text("\nLast scaling activities, newest first:"),
-            table(
-                ["STARTED", "STATUS", "ACTIVITY", "CAUSE"],
-                [
-                    [_when(a.start), a.status, escape(a.description), escape(a.cause)]
-                    for a in status.activities
-                ],
-            ),
-        ]
-    else:
-        out += [Text(""), Text("No scaling activities yet.")]
-    return out
 
 
 def chat_service_view(status: ChatServiceStatus) -> RenderableType:
@@ -118,13 +113,21 @@ def chat_service_view(status: ChatServiceStatus) -> RenderableType:
 
 
 def cluster_view(status: ClusterStatus) -> RenderableType:
-    parts: list[RenderableType] = [Text(f"Cluster {status.name}")]
-    for group, scaling in status.groups.items():
-        parts.append(Text(f"\nInstance group {group}"))
-        if scaling is None:
-            parts.append(Text("  no Auto Scaling Group (run `escala update cluster --yes`)"))
-        else:
-            parts += scaling_renderables(scaling)
+    """All instance groups in one table, their policies (if any) and their activities
+    together, newest first; then the Kubernetes half."""
+    built = {g: s for g, s in status.groups.items() if s is not None}
+    rows = [[g, *_capacity_row(s.capacity)] for g, s in built.items()]
+    rows += [[g, "(none: run `escala update cluster --yes`)"] for g in status.groups
+             if g not in built]  # fmt: skip
+    columns = ["INSTANCE GROUP", "AUTO SCALING GROUP", "MIN", "DESIRED", "IN-SERVICE",
+               "PENDING", "MAX"]  # fmt: skip
+    parts: list[RenderableType] = [Text(f"Cluster {status.name}"), table(columns, rows)]
+    policies = [p for s in built.values() for p in s.policies]
+    if policies:
+        parts += _policies(policies)
+    activities = [(g, a) for g, s in built.items() for a in s.activities]
+    activities.sort(key=lambda ga: ga[1].start.timestamp() if ga[1].start else 0, reverse=True)
+    parts += _activities(activities[:ACTIVITIES], with_group=True)
     kube = status.kube
     parts.append(Text("\nKubernetes"))
     if kube.hpa:
