@@ -18,7 +18,7 @@ import threading
 import time
 from typing import TextIO
 
-from escala.api.chat_service import (
+from escala.api.chat_service_spec import (
     CONNECTIONS_METRIC,
     MESSAGES_METRIC,
     METRICS_NAMESPACE,

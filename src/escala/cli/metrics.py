@@ -9,13 +9,13 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from escala.cli.chat_service import NAME_ARGUMENT
+from escala.cli.chat_service_commands import NAME_ARGUMENT
 from escala.cli.metric_charts import draw_png, terminal_chart
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console
 from escala.cli.plan_output import STATE_OPTION
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, ClusterTarget
 from escala.errors import CloudError, UsageError
-from escala.ops.chat_service import clients_for
+from escala.ops.chat_service_lifecycle import clients_for
 from escala.ops.metrics import (
     CATALOGUE,
     CLUSTER_CATALOGUE,

@@ -17,14 +17,14 @@ from rich.markup import escape
 from rich.text import Text
 
 from escala.cli import verbs
-from escala.cli.chat_service import NAME_ARGUMENT
+from escala.cli.chat_service_commands import NAME_ARGUMENT
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
 from escala.cli.plan_output import STATE_OPTION
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, ClusterTarget, parse_duration
 from escala.cloud.aws.scaling_activity import Activity
 from escala.errors import UsageError
 from escala.kube.scaling_status import autoscaler_summary
-from escala.ops.chat_service import clients_for
+from escala.ops.chat_service_lifecycle import clients_for
 from escala.ops.cluster_status import ClusterStatus, cluster_instances, cluster_status
 from escala.ops.status import (
     ACTIVITIES,

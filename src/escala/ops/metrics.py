@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from escala.api import InstanceGroup
-from escala.api.chat_service import (
+from escala.api.chat_service_spec import (
     CONNECTIONS_METRIC,
     MESSAGES_METRIC,
     METRICS_NAMESPACE,

@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from escala.api.chat_service import ChatService, Platform
+from escala.api.chat_service_spec import ChatService, Platform
 from escala.cloud.aws import scaling_activity
 from escala.cloud.aws.autoscaling_group import GroupCapacity, read_capacity
 from escala.cloud.aws.ecs_service import read_counts

@@ -11,7 +11,7 @@ from typing import Any
 
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import is_owned
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task
+from escala.reconcile.task import FieldChange, Fields, Owned, Task
 
 CONTAINER_INSIGHTS = [{"name": "containerInsights", "value": "enabled"}]
 

@@ -20,7 +20,7 @@ from escala.cloud.aws.scaling_policy import (
     TrackedMetric,
 )
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task
+from escala.reconcile.task import FieldChange, Fields, Owned, Task
 
 NAMESPACE = "ecs"
 DIMENSION = "ecs:service:DesiredCount"

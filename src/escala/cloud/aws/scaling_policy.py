@@ -14,7 +14,7 @@ from typing import Any
 
 from escala.cloud.aws.autoscaling_group import AutoscalingGroup
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task
+from escala.reconcile.task import FieldChange, Fields, Owned, Task
 
 ASG_CPU = "ASGAverageCPUUtilization"
 # The calls PutScalingPolicy makes on the caller's behalf for target tracking.
