@@ -14,8 +14,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from escala.api import InstanceGroup
 from escala.api.chat_service_spec import (
     CONNECTIONS_METRIC,
@@ -25,14 +23,11 @@ from escala.api.chat_service_spec import (
     ChatService,
     Platform,
 )
-from escala.cloud.aws.cloudwatch_metrics import IAM_ACTIONS as METRIC_ACTIONS
 from escala.cloud.aws.cloudwatch_metrics import MetricQuery, Series, get_metric_data
 from escala.cloud.aws.load_balancer import elb_name, load_balancer_dimension
-from escala.cloud.aws.session import ClientFactory
-from escala.errors import CloudError, UsageError
+from escala.cloud.aws.session import ClientFactory, call
+from escala.errors import UsageError
 from escala.ops.cloud_groups import asg_name
-
-IAM_ACTIONS = (*METRIC_ACTIONS, "elasticloadbalancing:DescribeLoadBalancers")
 
 Dimensions = tuple[tuple[str, str], ...]
 
@@ -216,10 +211,10 @@ def _query_id(key: str, index: int) -> str:
 
 def _read(clients: ClientFactory, charts: list[Chart], span: Window, what: str) -> list[Chart]:
     queries = [c.query for c in charts if not c.note]
-    try:
-        found = get_metric_data(clients, queries, span.start, span.end, span.period)
-    except (ClientError, BotoCoreError) as e:
-        raise CloudError(f"reading the CloudWatch metrics of {what}: {e}") from e
+    found = call(
+        f"reading the CloudWatch metrics of {what}",
+        lambda: get_metric_data(clients, queries, span.start, span.end, span.period),
+    )
     for chart in charts:
         chart.series = found.get(chart.query.id, chart.series)
     return charts
@@ -232,14 +227,11 @@ def chat_service_metrics(
     known = CATALOGUE[service.spec.platform]
     keys = pick(known, wanted, f"chat service {service.name} ({service.spec.platform.value})")
     lb = elb_name("chat", service.name)
-    try:
-        lb_dimension = (
-            load_balancer_dimension(clients, lb)
-            if any(known[k].namespace == _ALB for k in keys)
-            else None
-        )
-    except (ClientError, BotoCoreError) as e:
-        raise CloudError(f"reading load balancer {lb}: {e}") from e
+    lb_dimension = (
+        call(f"reading load balancer {lb}", lambda: load_balancer_dimension(clients, lb))
+        if any(known[k].namespace == _ALB for k in keys)
+        else None
+    )
     names = Names(service.name, f"chat.{service.name}", lb, lb_dimension)
     charts = []
     for i, key in enumerate(keys):

@@ -12,14 +12,11 @@ cloud half is still shown, with what is missing and why.
 import dataclasses
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from escala.api.chat_service_spec import ChatService, Platform
 from escala.cloud.aws import scaling_activity
 from escala.cloud.aws.autoscaling_group import GroupCapacity, read_capacity
 from escala.cloud.aws.ecs_service import read_counts
 from escala.cloud.aws.load_balancer import TargetState, elb_name, read_target_health
-from escala.cloud.aws.metric_alarm import IAM_ACTIONS as ALARM_ACTIONS
 from escala.cloud.aws.metric_alarm import AlarmState, read_alarms
 from escala.cloud.aws.scalable_target import (
     DIMENSION,
@@ -29,23 +26,10 @@ from escala.cloud.aws.scalable_target import (
 )
 from escala.cloud.aws.scaling_activity import Activity
 from escala.cloud.aws.scaling_policy import PolicyState, group_policies
-from escala.cloud.aws.session import ClientFactory
-from escala.errors import CloudError, NotFound
+from escala.cloud.aws.session import ClientFactory, call
+from escala.errors import NotFound
 from escala.state import StateStore
 
-# Every AWS call of this module (the operator's policy includes them).
-IAM_ACTIONS = (
-    "autoscaling:DescribeAutoScalingGroups",
-    "autoscaling:DescribePolicies",
-    "application-autoscaling:DescribeScalableTargets",
-    "application-autoscaling:DescribeScalingPolicies",
-    "ecs:DescribeServices",
-    "elasticloadbalancing:DescribeLoadBalancers",
-    "elasticloadbalancing:DescribeTargetGroups",
-    "elasticloadbalancing:DescribeTargetHealth",
-    *ALARM_ACTIONS,
-    *scaling_activity.IAM_ACTIONS,
-)
 ACTIVITIES = 5
 
 
@@ -122,11 +106,9 @@ class ChatServiceStatus:
         }
 
 
-def _reading(what: str, call: Any, *args: Any) -> Any:
-    try:
-        return call(*args)
-    except (ClientError, BotoCoreError) as e:
-        raise CloudError(f"reading {what}: {e}") from e
+def _reading(what: str, read: Any, *args: Any) -> Any:
+    """One read (of escala.cloud.aws); a failure is a CloudError naming what was read."""
+    return call(f"reading {what}", lambda: read(*args))
 
 
 def with_alarms(clients: ClientFactory, policies: list[PolicyState]) -> list[Policy]:

@@ -7,7 +7,8 @@ from typing import Any
 
 from escala.cloud.aws.session import ClientFactory
 
-IAM_ACTIONS = ("cloudwatch:GetMetricData",)
+# `escala describe`'s and `escala metrics`' calls (the operator's policy has them)
+DAY2_ACTIONS = ("cloudwatch:GetMetricData",)
 # GetMetricData takes at most 500 queries a call.
 MAX_QUERIES = 500
 

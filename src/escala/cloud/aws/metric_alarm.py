@@ -10,7 +10,8 @@ from typing import Any
 
 from escala.cloud.aws.session import ClientFactory
 
-IAM_ACTIONS = ("cloudwatch:DescribeAlarms",)
+# `escala describe`'s and `escala metrics`' calls (the operator's policy has them)
+DAY2_ACTIONS = ("cloudwatch:DescribeAlarms",)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,7 +14,8 @@ from typing import Any
 
 from escala.cloud.aws.session import ClientFactory
 
-IAM_ACTIONS = (
+# `escala describe`'s and `escala metrics`' calls (the operator's policy has them)
+DAY2_ACTIONS = (
     "autoscaling:DescribeScalingActivities",
     "application-autoscaling:DescribeScalingActivities",
 )
