@@ -90,7 +90,7 @@ class EmfPublisher(threading.Thread):
             line = emf_line(
                 self.service,
                 self.replica,
-                self._sample("escala_chat_connected_clients"),
+                int(self._sample("escala_chat_connected_clients")),
                 rate,
                 int(time.time() * 1000),
             )
