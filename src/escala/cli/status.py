@@ -16,6 +16,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.text import Text
 
+from escala.api import InstanceGroup
 from escala.cli import verbs
 from escala.cli.chat_service_commands import NAME_ARGUMENT
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
@@ -206,11 +207,17 @@ def describe_cluster_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Live scaling of a cluster: instance groups, the chat's HPA, pods, cluster-autoscaler."""
-    target = ClusterTarget.resolve(name, state, kubeconfig)
-    groups = target.store.list_instance_groups(target.name)
+    target, groups = _cluster(name, state, kubeconfig)
     aws = target.aws()
     show(lambda: cluster_status(target.name, groups, aws, target.kube), cluster_view, output,
          watch, interval)  # fmt: skip
+
+
+def _cluster(
+    name: str | None, state: str | None, kubeconfig: str | None
+) -> tuple[ClusterTarget, list[InstanceGroup]]:
+    target = ClusterTarget.resolve(name, state, kubeconfig)
+    return target, target.store.list_instance_groups(target.name)
 
 
 @verbs.get.command("instances")
@@ -221,8 +228,7 @@ def get_instances_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Every instance of the cluster, as `kops get instances` lists them."""
-    target = ClusterTarget.resolve(name, state, kubeconfig)
-    groups = target.store.list_instance_groups(target.name)
+    target, groups = _cluster(name, state, kubeconfig)
     rows, missing = cluster_instances(target.name, groups, target.aws(), target.kube)
     if missing and output is OutputFormat.table:
         err_console.print(f"NODE-NAME not shown: {escape(missing)}", highlight=False)

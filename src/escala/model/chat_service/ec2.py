@@ -76,12 +76,4 @@ def build_ec2(ctx: ModelContext, front: Front) -> None:
         elb_health_check_grace=HEALTH_CHECK_GRACE,
     )
     for tracking in trackings(service, TrackedMetric(predefined=ASG_CPU)):
-        ctx.add(
-            ScalingPolicy(
-                name=tracking.policy_name,
-                tags=ctx.tags(tracking.policy_name),
-                group=group,
-                target_value=tracking.target,
-                metric=tracking.metric,
-            )
-        )
+        ctx.add(ScalingPolicy(group=group, **tracking.policy_fields(ctx)))

@@ -107,12 +107,4 @@ def build_fargate(ctx: ModelContext, front: Front) -> None:
         )
     )
     for tracking in trackings(service, TrackedMetric(predefined=ECS_CPU)):
-        ctx.add(
-            ServiceScalingPolicy(
-                name=tracking.policy_name,
-                tags=ctx.tags(tracking.policy_name),
-                target=target,
-                target_value=tracking.target,
-                metric=tracking.metric,
-            )
-        )
+        ctx.add(ServiceScalingPolicy(target=target, **tracking.policy_fields(ctx)))

@@ -53,6 +53,15 @@ class Tracking:
     metric: TrackedMetric
     target: float
 
+    def policy_fields(self, ctx: ModelContext) -> dict[str, Any]:
+        """The fields both platforms' policy tasks take (all but what they scale)."""
+        return {
+            "name": self.policy_name,
+            "tags": ctx.tags(self.policy_name),
+            "target_value": self.target,
+            "metric": self.metric,
+        }
+
 
 def trackings(service: ChatService, cpu: TrackedMetric) -> list[Tracking]:
     """A policy per signal of `spec.scaleOn`; `cpu` is the platform's predefined metric."""
