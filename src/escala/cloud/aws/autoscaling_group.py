@@ -235,7 +235,7 @@ def detach_instances(aws: ClientFactory, group_name: str, instance_ids: list[str
 
 @dataclasses.dataclass(frozen=True)
 class GroupCapacity:
-    """What an Auto Scaling Group holds right now (for `escala describe`/`get instances`)."""
+    """What an Auto Scaling Group holds right now (for `escala describe`)."""
 
     name: str
     min: int
@@ -243,18 +243,6 @@ class GroupCapacity:
     max: int
     in_service: int
     pending: int
-    # instance ID -> (zone, lifecycle state, health status)
-    instances: dict[str, tuple[str, str, str]]
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "min": self.min,
-            "desired": self.desired,
-            "inService": self.in_service,
-            "pending": self.pending,
-            "max": self.max,
-        }
 
 
 def read_capacity(cloud: ClientFactory, names: list[str]) -> dict[str, GroupCapacity]:
@@ -272,9 +260,5 @@ def read_capacity(cloud: ClientFactory, names: list[str]) -> dict[str, GroupCapa
                 max=group["MaxSize"],
                 in_service=states.count("InService"),
                 pending=sum(1 for s in states if s.startswith("Pending")),
-                instances={
-                    i["InstanceId"]: (i["AvailabilityZone"], i["LifecycleState"], i["HealthStatus"])
-                    for i in group.get("Instances", [])
-                },
             )
     return found

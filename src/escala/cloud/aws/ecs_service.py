@@ -167,12 +167,11 @@ class EcsService(Task):
 
 @dataclasses.dataclass(frozen=True)
 class ServiceCounts:
-    """The ECS service's task counts and its newest events (ECS's own sentences)."""
+    """The ECS service's task counts."""
 
     desired: int
     running: int
     pending: int
-    events: list[tuple[Any, str]]  # (createdAt, message), newest first
 
 
 def read_counts(cloud: ClientFactory, cluster: str, service: str) -> ServiceCounts | None:
@@ -186,5 +185,4 @@ def read_counts(cloud: ClientFactory, cluster: str, service: str) -> ServiceCoun
         desired=found.get("desiredCount", 0),
         running=found.get("runningCount", 0),
         pending=found.get("pendingCount", 0),
-        events=[(e.get("createdAt"), e.get("message", "")) for e in found.get("events", [])],
     )
