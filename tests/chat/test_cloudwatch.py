@@ -81,18 +81,19 @@ async def test_a_replica_publishes_its_clients_and_escala_reads_them_back(
     logs = boto3.client("logs")
     logs.create_log_group(logGroupName=f"/escala/chat/{SERVICE}")
     logs.create_log_stream(logGroupName=f"/escala/chat/{SERVICE}", logStreamName="replica-1")
-    logs.put_log_events(
+    put = logs.put_log_events(
         logGroupName=f"/escala/chat/{SERVICE}",
         logStreamName="replica-1",
         logEvents=[{"timestamp": int(time.time() * 1000), "message": line} for line in full],
     )
+    assert "rejectedLogEventsInfo" not in put, put
     state = ["--state", f"file://{tmp_path}/state"]
     created = escala(capsys, "create", "chatservice", SERVICE, "--platform", "fargate",
                      "--zones", "eu-west-1a,eu-west-1b", "--image", "escala:0.1.0",
                      "--redis-parameter", "/escala/chat/redis", *state)  # fmt: skip
     assert created.code == 0, created.err
     read = escala(capsys, "metrics", "chatservice", SERVICE, "-m", "connections", "--since",
-                  "10m", *state, "-o", "json")  # fmt: skip
+                  "1h", *state, "-o", "json")  # fmt: skip
     assert read.code == 0, read.err
     (series,) = json.loads(read.out)["metrics"]
     assert {d["value"] for d in series["datapoints"]} == {CLIENTS}
