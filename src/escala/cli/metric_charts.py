@@ -9,23 +9,23 @@ from pathlib import Path
 from escala.ops.metrics import Chart
 
 COUNTS = ("instances", "tasks")
-_PLOTEXT_DATE = "d/m/Y H:M"  # how plotext reads the x values below
-_PYTHON_DATE = "%d/%m/%Y %H:%M"
 
 
 def terminal_chart(chart: Chart, width: int, colour: bool) -> str:
-    """One line chart, `width` columns wide, times on the x axis (UTC, HH:MM)."""
-    import plotext as plt
+    """One line chart, `width` columns wide; x is minutes since its first datapoint (plotext
+    6 draws numbers, not times)."""
+    import plotext
 
-    plt.clear_figure()
-    plt.date_form(_PLOTEXT_DATE, "H:M")
-    times = [t.strftime(_PYTHON_DATE) for t in chart.series.timestamps]
-    plt.plot(times, chart.series.values, marker="braille")
-    plt.plotsize(width, 12)
-    plt.title(f"{chart.key}: {chart.title} ({chart.unit})")
-    plt.theme("clear")
-    text = plt.build()
-    return text if colour else plt.uncolorize(text)
+    times = chart.series.timestamps
+    minutes = [(t - times[0]).total_seconds() / 60 for t in times]
+    figure = plotext.figure
+    figure.clear()
+    figure.plot_size(width, 14)
+    figure.theme("clear")
+    figure.draw(figure.signal(minutes, chart.series.values).lines())
+    figure.label(f"minutes since {times[0]:%H:%M} UTC", axis="x")
+    figure.title(f"{chart.key}: {chart.title} ({chart.unit})")
+    return str(figure.build().string(colorless=not colour))
 
 
 def draw_png(charts: list[Chart], path: Path, title: str) -> None:
