@@ -13,7 +13,7 @@ from escala.cloud.aws.session import ClientFactory
 
 
 class Call(NamedTuple):
-    service: str  # the signing name, which is also the IAM prefix (elasticloadbalancing...)
+    service: str  # the signing name, mostly the IAM prefix (elasticloadbalancing, monitoring...)
     operation: str  # DescribeInstances, DeleteVpc...
     params: dict[str, Any]
 

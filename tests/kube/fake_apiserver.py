@@ -14,7 +14,7 @@ few resources escala uses and follows the documented API semantics for them:
 - policy/v1 PodDisruptionBudgets (list, create; status computed on read the way the
   disruption controller does: currentHealthy, desiredHealthy, disruptionsAllowed);
 - policy/v1 PodDisruptionBudgets also get, replace (404 / 409 Conflict) and delete;
-- namespaces, service accounts, services, secrets, persistentvolumes,
+- namespaces, service accounts, services, config maps, secrets, persistentvolumes,
   persistentvolumeclaims, apps/v1 deployments, daemonsets and statefulsets,
   storage.k8s.io/v1 storageclasses and csidrivers, autoscaling/v2
   horizontalpodautoscalers, apiregistration.k8s.io/v1 apiservices and
@@ -73,6 +73,7 @@ _GENERIC: dict[str, tuple[str, str, bool]] = {
     "secrets": ("v1", "Secret", True),
     "persistentvolumes": ("v1", "PersistentVolume", False),
     "persistentvolumeclaims": ("v1", "PersistentVolumeClaim", True),
+    "configmaps": ("v1", "ConfigMap", True),
     "deployments": ("apps/v1", "Deployment", True),
     "daemonsets": ("apps/v1", "DaemonSet", True),
     "statefulsets": ("apps/v1", "StatefulSet", True),
@@ -644,7 +645,11 @@ def _core(
                 [
                     "namespaces",
                     _,
-                    "serviceaccounts" | "services" | "secrets" | "persistentvolumeclaims",
+                    "serviceaccounts"
+                    | "services"
+                    | "configmaps"
+                    | "secrets"
+                    | "persistentvolumeclaims",
                     *_,
                 ],
             )

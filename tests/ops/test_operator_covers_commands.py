@@ -41,9 +41,13 @@ S3_SAME_NAME = {
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
 
 
+# Signing names that are not the service's IAM prefix (CloudWatch signs as `monitoring`).
+IAM_PREFIX = {"monitoring": "cloudwatch"}
+
+
 def iam_action(call: Call) -> str:
     """The IAM action that authorises one API operation."""
-    service, operation = call.service, call.operation
+    service, operation = IAM_PREFIX.get(call.service, call.service), call.operation
     if service != "s3":
         return f"{service}:{operation}"
     if operation in S3_ACTIONS:

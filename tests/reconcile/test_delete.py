@@ -9,16 +9,26 @@ from escala.ops.delete_cluster import delete_cluster
 from escala.ops.update import update_cluster
 from escala.reconcile.plan import Action
 from tests.aws_calls import record_calls
+from tests.leaks import leftovers
 from tests.reconcile.specs import NAME, ZONES
 
 
 def _kubernetes_made(vpc_id: str, subnet_ids: list[str]) -> None:
-    """What the cloud provider creates for a LoadBalancer Service and a PVC."""
+    """What the cloud provider creates for a LoadBalancer Service and a PVC (a classic
+    ELB always with a security group of its own, as the provider makes them: without
+    one, AWS would add an untagged `default_elb_...` group to the VPC)."""
     tags = as_list({ownership_tag(NAME): "owned", "kubernetes.io/service-name": "chat/web"})
+    group = boto3.client("ec2").create_security_group(
+        GroupName="k8s-elb-a1b2c3d4e5f6",
+        Description="Security group for Kubernetes ELB a1b2c3d4e5f6 (chat/web)",
+        VpcId=vpc_id,
+        TagSpecifications=[{"ResourceType": "security-group", "Tags": tags}],
+    )["GroupId"]
     boto3.client("elb").create_load_balancer(
         LoadBalancerName="a1b2c3d4e5f6",
         Listeners=[{"Protocol": "TCP", "LoadBalancerPort": 80, "InstancePort": 30080}],
         Subnets=subnet_ids,
+        SecurityGroups=[group],
         Tags=tags,
     )
     boto3.client("elbv2").create_load_balancer(
@@ -76,6 +86,8 @@ def test_delete_removes_every_owned_resource_and_the_state(store, clients):
     assert ec2.describe_vpcs(VpcIds=[shared_vpc])["Vpcs"]
     assert ec2.describe_volumes(VolumeIds=[shared_volume])["Volumes"]
     assert not boto3.client("elb").describe_load_balancers()["LoadBalancerDescriptions"]
+    # and nothing else either: the whole account holds only what is shared
+    assert leftovers(keep=frozenset({f"VPC/{shared_vpc}", f"Volume/{shared_volume}"})) == []
 
 
 def _vpc_and_subnets() -> tuple[str, list[str]]:

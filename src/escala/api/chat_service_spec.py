@@ -33,11 +33,28 @@ FARGATE_CPU = 512  # CPU units: 1024 = one vCPU
 FARGATE_MEMORY = 1024  # MiB
 MIN_SIZE = 2
 MAX_SIZE = 6
+# Connected clients per replica that connection tracking keeps. docs/performance.md
+# (scenario 2) saw one replica's delivery p99 reach seconds at 1000 busy clients, so
+# half of that leaves room for a burst of reconnects while new replicas boot.
+CONNECTIONS_TARGET = 500
+# The chat's own CloudWatch metrics (escala.chat.cloudwatch writes them as EMF lines).
+METRICS_NAMESPACE = "Escala/Chat"
+CONNECTIONS_METRIC = "ConnectedClients"
+MESSAGES_METRIC = "MessagesOut"
+SERVICE_DIMENSION = "Service"
 
 
 class Platform(enum.StrEnum):
     ec2 = "ec2"
     fargate = "fargate"
+
+
+class ScaleSignal(enum.StrEnum):
+    """What a target-tracking policy follows: the replicas' average CPU, or their
+    average connected clients (the chat's own metric, `CONNECTIONS_METRIC`)."""
+
+    cpu = "cpu"
+    connections = "connections"
 
 
 class ChatServiceSpec(_Model):
@@ -58,6 +75,10 @@ class ChatServiceSpec(_Model):
     min_size: int | None = None
     max_size: int | None = None
     cpu_target: float | None = None
+    # Each signal gets its own target-tracking policy: AWS scales out when any asks and
+    # in only when all agree. Empty (documents stored before the field) means cpu.
+    scale_on: list[ScaleSignal] = Field(default_factory=list)
+    connections_target: int | None = None
     redis_parameter: str | None = None
     database_parameter: str | None = None
 
@@ -71,6 +92,10 @@ class ChatService(_Model):
     @property
     def name(self) -> str:
         return self.metadata.name
+
+    @property
+    def scale_signals(self) -> list[ScaleSignal]:
+        return self.spec.scale_on or [ScaleSignal.cpu]
 
 
 def parse_chat_service(data: Any, source: str = "document") -> ChatService:
@@ -130,6 +155,10 @@ def complete(service: ChatService) -> ChatService:
             "min_size": given(spec.min_size, MIN_SIZE),
             "max_size": given(spec.max_size, max(MAX_SIZE, spec.min_size or 0)),
             "cpu_target": given(spec.cpu_target, float(CPU_TARGET)),
+            "scale_on": spec.scale_on or [ScaleSignal.cpu],
+            "connections_target": given(spec.connections_target, CONNECTIONS_TARGET)
+            if ScaleSignal.connections in spec.scale_on
+            else spec.connections_target,
         }
     )
     return service.model_copy(update={"spec": filled})

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 
 from escala.api.chat_scaling import ScalingFields, scaling_problems
-from escala.api.chat_service_spec import ChatService, Platform
+from escala.api.chat_service_spec import ChatService, Platform, ScaleSignal
 from escala.api.validation import _IMAGE, _MACHINE_TYPE, _REGION, zone_region
 from escala.errors import SpecInvalid
 
@@ -56,6 +56,7 @@ def problems(service: ChatService) -> list[str]:
     out += _network(service)
     out += _platform_fields(service)
     out += scaling_problems(FIELDS, spec.image, spec.min_size, spec.max_size, spec.cpu_target)
+    out += _scaling(service)
     out += _parameters(service)
     return out
 
@@ -127,6 +128,30 @@ def _platform_fields(service: ChatService) -> list[str]:
         out.append(
             f"spec.memory: {spec.memory} MiB does not go with cpu {spec.cpu}; use "
             f"{memory.start} to {memory.stop - 1} in steps of {memory.step}"
+        )
+    return out
+
+
+# More clients per replica than one process can hold open (its file descriptors).
+MAX_CONNECTIONS_TARGET = 50_000
+
+
+def _scaling(service: ChatService) -> list[str]:
+    spec, out = service.spec, []
+    for signal, count in Counter(spec.scale_on).items():
+        if count > 1:
+            out.append(f"spec.scaleOn: {signal.value} is listed {count} times")
+    connections = ScaleSignal.connections in service.scale_signals
+    target = spec.connections_target
+    if connections and (target is None or not 1 <= target <= MAX_CONNECTIONS_TARGET):
+        out.append(
+            f"spec.connectionsTarget: {target} must be the connected clients per replica to "
+            f"keep, from 1 to {MAX_CONNECTIONS_TARGET}, e.g. 500"
+        )
+    if not connections and target is not None:
+        out.append(
+            "spec.connectionsTarget: set, but spec.scaleOn does not include connections; "
+            "add it (--scale-on cpu,connections) or remove the target"
         )
     return out
 

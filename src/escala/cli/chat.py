@@ -91,6 +91,7 @@ def serve(
 
 def run_serve(options: "ServeOptions") -> None:
     """Open the history store and serve until SIGTERM or Ctrl-C."""
+    from escala.chat.cloudwatch import start_publisher
     from escala.chat.logs import configure
     from escala.chat.relay import RelayUnavailable
     from escala.chat.server import ChatServer, run
@@ -99,6 +100,8 @@ def run_serve(options: "ServeOptions") -> None:
     configure(options.log_format, options.log_level)
     store = open_store(options.database, options.history_dir())
     try:
-        run(ChatServer(store, options))
+        server = ChatServer(store, options)
+        start_publisher(server.metrics)  # CloudWatch EMF lines, when the platform asks
+        run(server)
     except (StoreError, RelayUnavailable) as e:
         raise EscalaError(f"chat server could not start: {e}") from e

@@ -55,6 +55,12 @@ def create_chat_service_command(
     cpu_target: float | None = typer.Option(
         None, "--cpu-target", help="Average CPU % to keep (default 50)."
     ),
+    scale_on: str | None = typer.Option(
+        None, "--scale-on", help="What to track: cpu, connections or cpu,connections (cpu)."
+    ),
+    connections_target: int | None = typer.Option(
+        None, "--connections-target", help="Clients per replica to keep (default 500)."
+    ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Also build the cloud resources."),
     state: str | None = STATE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
@@ -76,6 +82,8 @@ def create_chat_service_command(
         min_size=min_size,
         max_size=max_size,
         cpu_target=cpu_target,
+        scale_on=_csv(scale_on),
+        connections_target=connections_target,
     )
     store = open_store(state)
     service = create_chat_service(store, options, build=yes)

@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from escala import __version__
 from escala.cli import backups as _backups  # noqa: F401  (registers `get backups`, `restore etcd`)
-from escala.cli import chat, load, verbs
+from escala.cli import chat, load, metrics, verbs
 from escala.cli import chat_service_commands as _chat_service  # noqa: F401  (registers chatservice)
 from escala.cli import cluster as _cluster_commands
 from escala.cli import delete_cluster as _delete_commands  # noqa: F401  (registers nouns)
@@ -20,6 +20,7 @@ from escala.cli import deploy as _deploy  # noqa: F401  (registers `deploy chat`
 from escala.cli import kubeconfig as _kubeconfig  # noqa: F401  (registers `export kubeconfig`)
 from escala.cli import rolling_update as _rolling_update  # noqa: F401  (registers its nouns)
 from escala.cli import secrets as _secrets  # noqa: F401  (registers `get secrets`)
+from escala.cli import status as _status  # noqa: F401  (`describe ...`, `get instances`)
 from escala.cli import update as _update_commands  # noqa: F401
 from escala.cli import upgrade as _upgrade  # noqa: F401  (registers `upgrade cluster`)
 from escala.cli import validate as _validate  # noqa: F401  (registers `validate cluster`)
@@ -79,6 +80,7 @@ app.add_typer(chat.app, name="chat", rich_help_panel=CHAT)
 app.add_typer(image, name="image", rich_help_panel=CHAT)
 app.command("load", rich_help_panel=CHAT)(load.load)
 app.command("simulate", rich_help_panel=CHAT)(simulate_command)
+app.add_typer(metrics.app, name="metrics", rich_help_panel=SPECS)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import typer
 
 from escala.api.defaults import UBUNTU_OWNER
+from escala.cli.sandbox_moto import patch_moto
 from escala.errors import UsageError
 
 SANDBOX_REGION = "eu-west-1"
@@ -117,6 +118,7 @@ def _serve(host: str, port: int) -> None:
     except ImportError as e:
         raise UsageError("the sandbox needs moto: pip install 'escala[sandbox]'") from e
     check_port_free(host, port)
+    patch_moto()  # answer as AWS documents where moto does not (escala.cli.sandbox_moto)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()

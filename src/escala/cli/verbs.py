@@ -23,6 +23,7 @@ upgrade = _verb("Move a cluster to a newer Kubernetes version.")
 export = _verb("Export cluster access (kubeconfig).")
 deploy = _verb("Deploy an application (the chat) onto a cluster.")
 restore = _verb("Restore a cluster's etcd from one of its backups.")
+describe = _verb("Show what scales, live from the cloud: capacity, alarms, activities.")
 
 ALL: dict[str, typer.Typer] = {
     "create": create,
@@ -37,4 +38,5 @@ ALL: dict[str, typer.Typer] = {
     "export": export,
     "deploy": deploy,
     "restore": restore,
+    "describe": describe,
 }

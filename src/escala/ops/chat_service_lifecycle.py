@@ -13,6 +13,7 @@ from escala.api.chat_service_spec import (
     ChatService,
     ChatServiceSpec,
     Platform,
+    ScaleSignal,
     complete,
     dump_chat_service,
     parse_chat_service,
@@ -20,6 +21,8 @@ from escala.api.chat_service_spec import (
 from escala.api.chat_service_spec_validation import validate_chat_service
 from escala.cloud.aws.load_balancer import LoadBalancer, elb_name
 from escala.cloud.aws.registry import CHAT_SERVICE_DELETABLE
+from escala.cloud.aws.scalable_target import ServiceScalingPolicy
+from escala.cloud.aws.scaling_policy import ScalingPolicy
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.ssm_parameter import parameter_types
 from escala.errors import AlreadyExists, CannotChangeField, SpecInvalid, UsageError
@@ -53,6 +56,18 @@ class ChatServiceOptions:
     min_size: int | None = None
     max_size: int | None = None
     cpu_target: float | None = None
+    scale_on: list[str] = dataclasses.field(default_factory=list)
+    connections_target: int | None = None
+
+
+def scale_signals(values: list[str]) -> list[ScaleSignal]:
+    """`--scale-on cpu,connections` -> the signals; UsageError naming an unknown one."""
+    known = ", ".join(s.value for s in ScaleSignal)
+    try:
+        return [ScaleSignal(v) for v in values]
+    except ValueError:
+        bad = next(v for v in values if v not in {s.value for s in ScaleSignal})
+        raise UsageError(f"--scale-on: {bad!r} is not one of {known}") from None
 
 
 def chat_service_from_options(options: ChatServiceOptions) -> ChatService:
@@ -70,6 +85,8 @@ def chat_service_from_options(options: ChatServiceOptions) -> ChatService:
         min_size=options.min_size,
         max_size=options.max_size,
         cpu_target=options.cpu_target,
+        scale_on=scale_signals(options.scale_on),
+        connections_target=options.connections_target,
         redis_parameter=options.redis_parameter,
         database_parameter=options.database_parameter,
     )
@@ -151,7 +168,9 @@ def update_chat_service(store: StateStore, name: str, clients: ClientFactory, *,
     service = with_image(store, service)
     check_parameters(clients, service)
     tasks = build_chat_service(service)
-    return run(name, tasks.values(), clients, Apply(clients) if yes else DryRun())
+    # a policy whose signal left spec.scaleOn is deleted (with its alarms)
+    prune = (ScalingPolicy, ServiceScalingPolicy)
+    return run(name, tasks.values(), clients, Apply(clients) if yes else DryRun(), prune=prune)
 
 
 def chat_service_url(clients: ClientFactory, name: str) -> str | None:

@@ -35,6 +35,7 @@ class CloudInstance:
     health_status: str
     launch_template_version: str | None
     private_dns: str = ""
+    private_ip: str = ""
     need_update: bool = False
 
     @property
@@ -112,6 +113,7 @@ def read_groups(
                     health_status=raw["HealthStatus"],
                     launch_template_version=version,
                     private_dns=ec2.get("PrivateDnsName", ""),
+                    private_ip=ec2.get("PrivateIpAddress", ""),
                     need_update=version is not None and version != cloud.target_version,
                 )
             )

@@ -11,6 +11,7 @@ from escala.cloud.aws.registry import find_owned
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import CLUSTER_TAG, as_dict, ownership_tag
 from tests.cli.run import escala
+from tests.leaks import leftovers
 from tests.model.chat_service.specs import EC2_FLAGS, NAME, ZONES
 
 OWNED = {CLUSTER_TAG: NAME, ownership_tag(NAME): "owned"}
@@ -162,6 +163,7 @@ def test_ec2_chat_service_lifecycle(aws, state, parameters, capsys):
     assert f"Deleted chat service: {NAME!r}" in deleted.out
     left = [o.key for o in find_owned(ClientFactory(), NAME) if o.kind != "Instance"]
     assert left == []
+    assert leftovers(keep=frozenset(f"SSMParameter/{n}" for n in parameters)) == []
     assert escala(capsys, "get", "chatservices", *state, "-o", "json").out.strip() == "[]"
 
 

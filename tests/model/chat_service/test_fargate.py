@@ -11,6 +11,7 @@ from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import CLUSTER_TAG, ownership_tag
 from tests.aws_calls import record_calls
 from tests.cli.run import escala
+from tests.leaks import leftovers
 from tests.model.chat_service.specs import (
     DATABASE_PARAMETER,
     FARGATE_FLAGS,
@@ -125,3 +126,5 @@ def test_fargate_chat_service_lifecycle(aws, state, parameters, capsys, monkeypa
     assert deleted.code == 0, deleted.err
     assert _owned_kinds() == set()
     assert scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"] == []
+    # nothing at all left in the account: no target-tracking alarm, no log group...
+    assert leftovers(keep=frozenset(f"SSMParameter/{n}" for n in parameters)) == []

@@ -24,11 +24,15 @@ def test_every_call_of_the_chatservice_commands_is_granted_to_the_operator(
         ("create", "chatservice", NAME, *flags, "--yes"),
         ("get", "chatservices"),
         ("update", "chatservice", NAME),
+        ("describe", "chatservice", NAME),
+        ("metrics", "chatservice", NAME),
+        ("set", "chatservice", NAME, "spec.scaleOn=[connections]"),
+        ("update", "chatservice", NAME, "--yes"),
         ("delete", "chatservice", NAME, "--yes"),
     ):
         result = escala(capsys, *args, *state)
         assert result.code == 0, (args, result.err)
     actions = {iam_action(c) for c in called}
-    assert "ssm:DescribeParameters" in actions
+    assert {"ssm:DescribeParameters", "cloudwatch:GetMetricData"} <= actions
     missing = sorted(actions - NEEDS_NO_PERMISSION - set(operator_actions()))
     assert not missing, f"the operator policy lacks {missing}"

@@ -48,9 +48,13 @@ def test_user_data_runs_the_image_with_secrets_from_ssm_only() -> None:
     document = yaml.safe_load(render_chat_user_data(_service()))
     files = {f["path"]: f["content"] for f in document["write_files"]}
     unit = files["/etc/systemd/system/escala-chat.service"]
-    assert f"--env-file /run/escala/chat.env --publish 3000:3000 --log-driver journald {IMAGE}" in (
-        unit.replace("\\\n  ", "")
-    )
+    command = unit.replace("\\\n  ", "")
+    assert "--env-file /run/escala/chat.env --env ESCALA_CHAT_CLOUDWATCH_SERVICE=chat " in command
+    # the chat's output, and so its EMF metric lines, go to the service's log group
+    assert (
+        "--log-driver awslogs --log-opt awslogs-region=eu-west-1 "
+        f"--log-opt awslogs-group=/escala/chat/chat {IMAGE}"
+    ) in command
     config = yaml.safe_load(files["/etc/escala/chat.json"])
     assert config["parameters"] == {
         "ESCALA_CHAT_REDIS": REDIS_PARAMETER,

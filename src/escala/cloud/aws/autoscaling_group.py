@@ -1,7 +1,9 @@
 """The Auto Scaling Group of one instance group, on an explicit launch-template version.
 
 Masters get one group per zone (min = max = 1) so a lost master comes back in its own
-zone, next to its etcd volumes.
+zone, next to its etcd volumes. Every group publishes its group metrics to CloudWatch
+each minute (GroupDesiredCapacity, GroupInServiceInstances, ...: off by default in AWS,
+and free), so `escala metrics` can draw capacity beside the load.
 """
 
 import dataclasses
@@ -14,6 +16,28 @@ from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.tags import OWNED, ownership_tag
 from escala.reconcile.task import FieldChange, Fields, Owned, Task, ids
 
+# The only granularity Auto Scaling offers, and the group metrics escala turns on (named,
+# not left out: an empty list means "all" to AWS but "none" to moto).
+METRICS_GRANULARITY = "1Minute"
+GROUP_METRICS = (
+    "GroupMinSize",
+    "GroupMaxSize",
+    "GroupDesiredCapacity",
+    "GroupInServiceInstances",
+    "GroupPendingInstances",
+    "GroupStandbyInstances",
+    "GroupTerminatingInstances",
+    "GroupTotalInstances",
+)
+
+
+def _collection(enabled: list[dict[str, str]]) -> str | None:
+    """The granularity when every metric of GROUP_METRICS is collected, else None."""
+    names = {m["Metric"] for m in enabled}
+    if not set(GROUP_METRICS) <= names:
+        return None
+    return next(m.get("Granularity") for m in enabled if m["Metric"] in GROUP_METRICS)
+
 
 @dataclasses.dataclass(eq=False, kw_only=True)
 class AutoscalingGroup(Task):
@@ -25,6 +49,7 @@ class AutoscalingGroup(Task):
         "autoscaling:AttachLoadBalancerTargetGroups",
         "autoscaling:DetachLoadBalancerTargetGroups",
         "autoscaling:DeleteAutoScalingGroup",
+        "autoscaling:EnableMetricsCollection",
         "ec2:RunInstances",
         "ec2:CreateTags",
         "iam:CreateServiceLinkedRole",
@@ -46,6 +71,7 @@ class AutoscalingGroup(Task):
             "subnets": sorted(s.name for s in self.subnets),
             "launchTemplateVersion": self.launch_template.version,
             "targetGroups": sorted(t.name for t in self.target_groups),
+            "metricsCollection": METRICS_GRANULARITY,
         }
         if self.elb_health_check_grace is not None:
             desired["healthCheck"] = f"ELB, grace {self.elb_health_check_grace}s"
@@ -70,6 +96,7 @@ class AutoscalingGroup(Task):
             "subnets": sorted(subnet_names.get(s, s) for s in zone_ids),
             "launchTemplateVersion": int(version) if version and version.isdigit() else version,
             "targetGroups": sorted(target_names.get(a, a) for a in targets),
+            "metricsCollection": _collection(group.get("EnabledMetrics", [])),
             "healthCheck": f"{group.get('HealthCheckType')}, grace "
             f"{group.get('HealthCheckGracePeriod')}s",
         }
@@ -109,12 +136,22 @@ class AutoscalingGroup(Task):
             Tags=self._tags(),
             **self._health_check(),
         )
+        self._enable_metrics(cloud)
         self.find(cloud)
+
+    def _enable_metrics(self, cloud: ClientFactory) -> None:
+        cloud.client("autoscaling").enable_metrics_collection(
+            AutoScalingGroupName=self.name,
+            Metrics=list(GROUP_METRICS),
+            Granularity=METRICS_GRANULARITY,
+        )
 
     def update(self, cloud: ClientFactory, changes: list[FieldChange]) -> None:
         autoscaling = cloud.client("autoscaling")
         fields = {c.field for c in changes}
-        if fields - {"targetGroups"}:
+        if "metricsCollection" in fields:
+            self._enable_metrics(cloud)
+        if fields - {"targetGroups", "metricsCollection"}:
             autoscaling.update_auto_scaling_group(
                 AutoScalingGroupName=self.name,
                 LaunchTemplate=self._launch_template(),
@@ -194,3 +231,34 @@ def detach_instances(aws: ClientFactory, group_name: str, instance_ids: list[str
         InstanceIds=instance_ids,
         ShouldDecrementDesiredCapacity=False,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupCapacity:
+    """What an Auto Scaling Group holds right now (for `escala describe`)."""
+
+    name: str
+    min: int
+    desired: int
+    max: int
+    in_service: int
+    pending: int
+
+
+def read_capacity(cloud: ClientFactory, names: list[str]) -> dict[str, GroupCapacity]:
+    """The named groups' sizes and instance counts; groups that do not exist are left out.
+    Pending counts `Pending` and `Pending:Wait`/`Pending:Proceed` (lifecycle hooks)."""
+    paginator = cloud.client("autoscaling").get_paginator("describe_auto_scaling_groups")
+    found = {}
+    for page in paginator.paginate(AutoScalingGroupNames=names):
+        for group in page["AutoScalingGroups"]:
+            states = [i["LifecycleState"] for i in group.get("Instances", [])]
+            found[group["AutoScalingGroupName"]] = GroupCapacity(
+                name=group["AutoScalingGroupName"],
+                min=group["MinSize"],
+                desired=group["DesiredCapacity"],
+                max=group["MaxSize"],
+                in_service=states.count("InService"),
+                pending=sum(1 for s in states if s.startswith("Pending")),
+            )
+    return found

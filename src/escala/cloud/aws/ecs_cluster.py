@@ -1,4 +1,9 @@
-"""The ECS cluster a chat service's Fargate tasks run in (no instances: Fargate only)."""
+"""The ECS cluster a chat service's Fargate tasks run in (no instances: Fargate only).
+
+Container Insights is on: it is what publishes the service's running, pending and
+desired task counts to CloudWatch (`ECS/ContainerInsights`), the Fargate twin of an Auto
+Scaling Group's group metrics, which `escala metrics` draws beside the load.
+"""
 
 import dataclasses
 from collections.abc import Iterator
@@ -6,7 +11,9 @@ from typing import Any
 
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import is_owned
-from escala.reconcile.task import Fields, Owned, Task
+from escala.reconcile.task import FieldChange, Fields, Owned, Task
+
+CONTAINER_INSIGHTS = [{"name": "containerInsights", "value": "enabled"}]
 
 
 def ecs_tags(tags: dict[str, str]) -> list[dict[str, str]]:
@@ -40,27 +47,38 @@ class EcsCluster(Task):
         "ecs:ListClusters",
         "ecs:DescribeClusters",
         "ecs:CreateCluster",
+        "ecs:UpdateCluster",
         "ecs:TagResource",
         "ecs:ListServices",
         "ecs:DeleteCluster",
     )
 
     def desired(self) -> Fields:
-        return {"capacityProviders": ["FARGATE"]}
+        return {"capacityProviders": ["FARGATE"], "containerInsights": "enabled"}
 
     def find(self, cloud: ClientFactory) -> Fields | None:
-        answer = cloud.client("ecs").describe_clusters(clusters=[self.name])
+        answer = cloud.client("ecs").describe_clusters(clusters=[self.name], include=["SETTINGS"])
         active = [c for c in answer["clusters"] if c.get("status") == "ACTIVE"]
         if not active:
             return None
         self.id = active[0]["clusterArn"]
-        return {"capacityProviders": active[0].get("capacityProviders") or ["FARGATE"]}
+        settings = {s["name"]: s.get("value") for s in active[0].get("settings", [])}
+        return {
+            "capacityProviders": active[0].get("capacityProviders") or ["FARGATE"],
+            "containerInsights": settings.get("containerInsights", "disabled"),
+        }
 
     def create(self, cloud: ClientFactory) -> None:
         cluster = cloud.client("ecs").create_cluster(
-            clusterName=self.name, capacityProviders=["FARGATE"], tags=ecs_tags(self.tags)
+            clusterName=self.name,
+            capacityProviders=["FARGATE"],
+            settings=CONTAINER_INSIGHTS,
+            tags=ecs_tags(self.tags),
         )["cluster"]
         self.id = cluster["clusterArn"]
+
+    def update(self, cloud: ClientFactory, changes: list[FieldChange]) -> None:
+        cloud.client("ecs").update_cluster(cluster=self.name, settings=CONTAINER_INSIGHTS)
 
     @classmethod
     def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:

@@ -167,3 +167,26 @@ class EcsService(Task):
                               cls.delete_id, blocks=blocks)
                     )  # fmt: skip
         return found
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceCounts:
+    """The ECS service's task counts."""
+
+    desired: int
+    running: int
+    pending: int
+
+
+def read_counts(cloud: ClientFactory, cluster: str, service: str) -> ServiceCounts | None:
+    """None when the service does not exist (or is INACTIVE, i.e. deleted)."""
+    answer = cloud.client("ecs").describe_services(cluster=cluster, services=[service])
+    active = [s for s in answer.get("services", []) if s.get("status") == "ACTIVE"]
+    if not active:
+        return None
+    found = active[0]
+    return ServiceCounts(
+        desired=found.get("desiredCount", 0),
+        running=found.get("runningCount", 0),
+        pending=found.get("pendingCount", 0),
+    )

@@ -39,7 +39,12 @@ def api_load_balancer_name(cluster_name: str) -> str:
 
 
 # What `dns_name` calls (export kubeconfig, access grant): part of the operator policy.
-DAY2_ACTIONS = ("elasticloadbalancing:DescribeLoadBalancers",)
+# (and `escala describe` reads its targets' health)
+DAY2_ACTIONS = (
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+)
 
 
 def dns_name(cloud: ClientFactory, name: str) -> str | None:
@@ -348,3 +353,50 @@ class Listener(Task):
             Port=self.port,
             DefaultActions=self._actions(),
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class TargetState:
+    """One target behind a target group, as the load balancer's health checks see it."""
+
+    id: str
+    port: int | None
+    zone: str
+    state: str
+    reason: str
+
+    def to_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+def read_target_health(cloud: ClientFactory, target_group: str) -> list[TargetState] | None:
+    """The targets of the named target group (None when the group does not exist)."""
+    elbv2 = cloud.client("elbv2")
+    answer = _not_found_is_none(elbv2.describe_target_groups, Names=[target_group])
+    if not answer or not answer["TargetGroups"]:
+        return None
+    arn = answer["TargetGroups"][0]["TargetGroupArn"]
+    health = elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+    return sorted(
+        (
+            TargetState(
+                id=h["Target"]["Id"],
+                port=h["Target"].get("Port"),
+                zone=h["Target"].get("AvailabilityZone", ""),
+                state=h.get("TargetHealth", {}).get("State", ""),
+                reason=h.get("TargetHealth", {}).get("Description")
+                or h.get("TargetHealth", {}).get("Reason", ""),
+            )
+            for h in health
+        ),
+        key=lambda t: t.id,
+    )
+
+
+def load_balancer_dimension(cloud: ClientFactory, name: str) -> str | None:
+    """The `LoadBalancer` dimension of the ALB's CloudWatch metrics (`app/<name>/<id>`,
+    the end of its ARN), or None when it does not exist."""
+    answer = _not_found_is_none(cloud.client("elbv2").describe_load_balancers, Names=[name])
+    if not answer or not answer["LoadBalancers"]:
+        return None
+    return str(answer["LoadBalancers"][0]["LoadBalancerArn"]).split(":loadbalancer/", 1)[-1]

@@ -10,12 +10,15 @@ forget to ask for its permissions.
 
 from escala.cloud.aws import (
     autoscaling_group,
+    cloudwatch_metrics,
     ecr_login,
     instance,
     launch_template,
     load_balancer,
+    metric_alarm,
     run_command,
     s3_bucket,
+    scaling_activity,
     ssm_parameter,
 )
 from escala.cloud.aws.autoscaling_group import AutoscalingGroup
@@ -90,8 +93,10 @@ ALL_DELETABLE: tuple[type[Discoverable], ...] = (
 )
 
 # A chat service owns these too (its Fargate case); clusters never do, so `delete
-# cluster` does not look for them. The scalable target goes first: it scales the service.
+# cluster` does not look for them. The scalable target goes first: it scales the service;
+# its policies before it, with their alarms.
 CHAT_SERVICE_DELETABLE: tuple[type[Discoverable], ...] = (
+    ServiceScalingPolicy,
     ScalableTarget,
     EcsService,
     EcsCluster,
@@ -105,7 +110,8 @@ EXTRA_ACTIONS = ("ec2:DescribeAvailabilityZones", "ec2:DescribeRegions")
 # The calls commands make outside the engine, each declared beside its kind: validate and
 # rolling-update (ASGs, instances, launch-template versions), export kubeconfig and access
 # grant (the API load balancer), create chatservice (SSM parameters), the state bucket,
-# restore etcd (SSM Run Command), image push (ECR's login and upload).
+# restore etcd (SSM Run Command), image push (ECR's login and upload), describe and
+# metrics (scaling activities, alarms, target health, GetMetricData).
 DAY2_ACTIONS = (
     *autoscaling_group.DAY2_ACTIONS,
     *instance.DAY2_ACTIONS,
@@ -115,6 +121,9 @@ DAY2_ACTIONS = (
     *s3_bucket.STATE_BUCKET_ACTIONS,
     *run_command.DAY2_ACTIONS,
     *ecr_login.PUSH_IAM_ACTIONS,
+    *scaling_activity.DAY2_ACTIONS,
+    *metric_alarm.DAY2_ACTIONS,
+    *cloudwatch_metrics.DAY2_ACTIONS,
 )
 
 

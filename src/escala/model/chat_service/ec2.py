@@ -3,15 +3,29 @@
 A launch template and its Auto Scaling Group (escala.model.launch_group): the AMI,
 IMDSv2 only, an encrypted gp3 root disk, the Docker user-data of
 escala.model.chat_service.user_data; an instance role that may read only the service's
-SSM parameters and pull from ECR. The group spreads over every zone's subnet, registers
-its instances in the target group and replaces those the load balancer finds unhealthy;
-a target-tracking policy keeps the group's average CPU at `spec.cpuTarget`.
+SSM parameters, pull from ECR and write the service's log group. The group spreads over
+every zone's subnet, registers its instances in the target group and replaces those the
+load balancer finds unhealthy; target-tracking policies keep the group's average CPU at
+`spec.cpuTarget` and/or its connected clients per instance at `spec.connectionsTarget`.
+
+Docker's awslogs driver ships the chat's output to the service's log group, as ECS does
+for the Fargate case; the chat's EMF lines in it become its CloudWatch metrics. That
+needs no CloudWatch agent to install and configure, and no CloudWatch permission in the
+chat: only the Docker daemon writes, with the instance role, to that one log group.
 """
 
 from escala.cloud.aws.iam_role import IamRole
 from escala.cloud.aws.instance_profile import InstanceProfile
-from escala.cloud.aws.scaling_policy import ScalingPolicy
-from escala.model.chat_service.front import Front, add_app_group, parameter_arns
+from escala.cloud.aws.log_group import LogGroup
+from escala.cloud.aws.scaling_policy import ASG_CPU, ScalingPolicy, TrackedMetric
+from escala.model.chat_service.front import (
+    Front,
+    add_app_group,
+    log_group_name,
+    log_writer_statement,
+    parameter_arns,
+    trackings,
+)
 from escala.model.chat_service.parameters import parameter_env
 from escala.model.chat_service.user_data import render_chat_user_data
 from escala.model.context import ModelContext
@@ -30,6 +44,7 @@ def instance_policy(front: Front) -> dict[str, object]:
         "Statement": [
             statement(["ssm:GetParameter"], parameter_arns(front.service, names)),
             statement(ECR_READ),
+            log_writer_statement(front),
         ],
     }
 
@@ -38,6 +53,7 @@ def build_ec2(ctx: ModelContext, front: Front) -> None:
     service, spec = front.service, front.service.spec
     name = service.name
     security_group = add_app_group(ctx, front, "instances", "Chat instances")
+    ctx.add(LogGroup(name=log_group_name(name), tags=ctx.tags(log_group_name(name))))
     role_name = f"instances.{name}"
     role = ctx.add(IamRole(name=role_name, tags=ctx.tags(role_name), policy=instance_policy(front)))
     profile = ctx.add(InstanceProfile(name=role_name, tags=ctx.tags(role_name), role=role))
@@ -59,12 +75,5 @@ def build_ec2(ctx: ModelContext, front: Front) -> None:
         target_groups=[front.target_group],
         elb_health_check_grace=HEALTH_CHECK_GRACE,
     )
-    policy_name = f"cpu-target.{name}"
-    ctx.add(
-        ScalingPolicy(
-            name=policy_name,
-            tags=ctx.tags(policy_name),
-            group=group,
-            cpu_target=float(spec.cpu_target or 0),
-        )
-    )
+    for tracking in trackings(service, TrackedMetric(predefined=ASG_CPU)):
+        ctx.add(ScalingPolicy(group=group, **tracking.policy_fields(ctx)))

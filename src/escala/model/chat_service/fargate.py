@@ -6,7 +6,7 @@ definition (awsvpc, FARGATE, the spec's cpu/memory, port 3000, a container healt
 the URLs as `secrets` from SSM), the ECS service (desired = minSize at creation, the
 target group's IP targets, a deployment circuit breaker) and Application Auto Scaling:
 a scalable target between minSize and maxSize with a target-tracking policy on
-ECSServiceAverageCPUUtilization.
+ECSServiceAverageCPUUtilization and/or on the chat's connected clients per task.
 
 No task role: the chat calls no AWS API, so its tasks get no AWS credentials at all.
 """
@@ -16,30 +16,37 @@ from escala.cloud.aws.ecs_cluster import EcsCluster
 from escala.cloud.aws.ecs_service import EcsService
 from escala.cloud.aws.iam_role import ECS_TASKS, IamRole
 from escala.cloud.aws.load_balancer import elb_name
-from escala.cloud.aws.log_group import PREFIX, LogGroup
-from escala.cloud.aws.scalable_target import ScalableTarget, ServiceScalingPolicy
+from escala.cloud.aws.log_group import LogGroup
+from escala.cloud.aws.scalable_target import ECS_CPU, ScalableTarget, ServiceScalingPolicy
+from escala.cloud.aws.scaling_policy import TrackedMetric
 from escala.cloud.aws.task_definition import TaskDefinition
-from escala.model.chat_service.front import Front, add_app_group, parameter_arns
+from escala.model.chat_service.front import (
+    METRICS_ENV,
+    Front,
+    add_app_group,
+    log_group_name,
+    log_writer_statement,
+    parameter_arns,
+    trackings,
+)
 from escala.model.chat_service.parameters import parameter_env
 from escala.model.context import ModelContext
 from escala.model.iam_policy import ECR_READ, statement
 
-ENVIRONMENT = {"ESCALA_CHAT_LOG_FORMAT": "json"}
 
-
-def log_group_name(service_name: str) -> str:
-    return f"{PREFIX}chat/{service_name}"
+def environment(service_name: str) -> dict[str, str]:
+    """JSON logs, and the chat's own metrics as EMF lines: the awslogs driver sends both
+    to the log group, where CloudWatch extracts the metrics."""
+    return {"ESCALA_CHAT_LOG_FORMAT": "json", METRICS_ENV: service_name}
 
 
 def execution_policy(front: Front) -> dict[str, object]:
-    spec, name = front.service.spec, front.service.name
-    logs = f"arn:aws:logs:{spec.region}:*:log-group:{log_group_name(name)}:*"
     names = list(parameter_env(front.service).values())
     return {
         "Version": "2012-10-17",
         "Statement": [
             statement(ECR_READ),
-            statement(["logs:CreateLogStream", "logs:PutLogEvents"], logs),
+            log_writer_statement(front),
             statement(["ssm:GetParameters"], parameter_arns(front.service, names)),
         ],
     }
@@ -73,7 +80,7 @@ def build_fargate(ctx: ModelContext, front: Front) -> None:
             log_group=logs,
             region=str(spec.region),
             secrets=parameter_env(service),
-            environment=ENVIRONMENT,
+            environment=environment(name),
         )
     )
     ecs_service = ctx.add(
@@ -99,12 +106,5 @@ def build_fargate(ctx: ModelContext, front: Front) -> None:
             max_capacity=int(spec.max_size or 0),
         )
     )
-    policy_name = f"cpu-target.{name}"
-    ctx.add(
-        ServiceScalingPolicy(
-            name=policy_name,
-            tags=ctx.tags(policy_name),
-            target=target,
-            cpu_target=float(spec.cpu_target or 0),
-        )
-    )
+    for tracking in trackings(service, TrackedMetric(predefined=ECS_CPU)):
+        ctx.add(ServiceScalingPolicy(target=target, **tracking.policy_fields(ctx)))

@@ -9,17 +9,76 @@ ModelContext, so every resource carries the ownership tags of the service's name
 """
 
 import dataclasses
+from typing import Any
 
-from escala.api.chat_service_spec import CHAT_PORT, ChatService
+from escala.api.chat_service_spec import (
+    CHAT_PORT,
+    CONNECTIONS_METRIC,
+    METRICS_NAMESPACE,
+    SERVICE_DIMENSION,
+    ChatService,
+    ScaleSignal,
+)
 from escala.cloud.aws.load_balancer import Listener, LoadBalancer, TargetGroup, elb_name
+from escala.cloud.aws.log_group import PREFIX
+from escala.cloud.aws.scaling_policy import TrackedMetric
 from escala.cloud.aws.security_group import SecurityGroup, SecurityGroupRule
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.vpc import Vpc
 from escala.model.context import ModelContext
+from escala.model.iam_policy import statement
 from escala.model.network import add_network
 
 HTTP_PORT = 80
 HEALTH_CHECK_PATH = "/readyz"
+# The variable that makes each replica write its CloudWatch metrics (escala.chat.cloudwatch)
+# as EMF lines on its log stream, dimension Service=<name>.
+METRICS_ENV = "ESCALA_CHAT_CLOUDWATCH_SERVICE"
+
+
+def connections_metric(service_name: str) -> TrackedMetric:
+    """Connected clients averaged over the service's replicas (each reports its own)."""
+    return TrackedMetric(
+        namespace=METRICS_NAMESPACE,
+        name=CONNECTIONS_METRIC,
+        dimensions=((SERVICE_DIMENSION, service_name),),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Tracking:
+    """One target-tracking policy the service wants: its name, metric and target."""
+
+    policy_name: str
+    metric: TrackedMetric
+    target: float
+
+    def policy_fields(self, ctx: ModelContext) -> dict[str, Any]:
+        """The fields both platforms' policy tasks take (all but what they scale)."""
+        return {
+            "name": self.policy_name,
+            "tags": ctx.tags(self.policy_name),
+            "target_value": self.target,
+            "metric": self.metric,
+        }
+
+
+def trackings(service: ChatService, cpu: TrackedMetric) -> list[Tracking]:
+    """A policy per signal of `spec.scaleOn`; `cpu` is the platform's predefined metric."""
+    spec, name = service.spec, service.name
+    out = []
+    for signal in service.scale_signals:
+        if signal is ScaleSignal.cpu:
+            out.append(Tracking(f"cpu-target.{name}", cpu, float(spec.cpu_target or 0)))
+        else:
+            out.append(
+                Tracking(
+                    f"connections-target.{name}",
+                    connections_metric(name),
+                    float(spec.connections_target or 0),
+                )
+            )
+    return out
 
 
 @dataclasses.dataclass
@@ -114,6 +173,18 @@ def build_front(ctx: ModelContext, service: ChatService, target_type: str) -> Fr
         )
     )
     return Front(service, vpc, subnets, alb_group, target, listener)
+
+
+def log_group_name(service_name: str) -> str:
+    """Where the replicas' output (and so their EMF metrics) goes, on either platform."""
+    return f"{PREFIX}chat/{service_name}"
+
+
+def log_writer_statement(front: Front) -> dict[str, Any]:
+    """May write log streams of the service's log group, and nothing else in Logs."""
+    spec, name = front.service.spec, front.service.name
+    logs = f"arn:aws:logs:{spec.region}:*:log-group:{log_group_name(name)}:*"
+    return statement(["logs:CreateLogStream", "logs:PutLogEvents"], logs)
 
 
 def parameter_arns(service: ChatService, names: list[str]) -> list[str]:

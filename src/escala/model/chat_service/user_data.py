@@ -5,6 +5,8 @@ their SSM SecureString parameters (with the instance role, which may read only t
 into a root-only env file on tmpfs, which `docker run --env-file` hands to the chat
 (ESCALA_CHAT_REDIS / ESCALA_CHAT_DATABASE, the variables `escala chat serve` reads).
 A systemd unit keeps the container running and gives it the chat's drain time on stop.
+Docker's awslogs driver sends the chat's output to the service's log group (a stream
+per container), where its EMF lines become the chat's CloudWatch metrics.
 """
 
 import json
@@ -13,6 +15,7 @@ from typing import Any
 import yaml
 
 from escala.api.chat_service_spec import CHAT_PORT, ChatService
+from escala.model.chat_service.front import METRICS_ENV, log_group_name
 from escala.model.chat_service.parameters import parameter_env
 
 ENV_FILE = "/run/escala/chat.env"
@@ -47,7 +50,13 @@ sys.exit(0)
 '''
 
 
-def _unit(image: str) -> str:
+def _unit(service: ChatService) -> str:
+    image, name = str(service.spec.image), service.name
+    # (the stream is named after the container's ID, one per container started)
+    log_options = (
+        f"--log-driver awslogs --log-opt awslogs-region={service.spec.region} "
+        f"--log-opt awslogs-group={log_group_name(name)}"
+    )
     return f"""[Unit]
 Description=escala chat (Socket.IO) in Docker
 After=docker.service network-online.target
@@ -61,7 +70,8 @@ TimeoutStopSec={STOP_TIMEOUT + 5}
 ExecStartPre=/usr/local/sbin/escala-chat-secrets
 ExecStartPre=-/usr/bin/docker rm -f escala-chat
 ExecStart=/usr/bin/docker run --rm --name escala-chat --env-file {ENV_FILE} \\
-  --publish {CHAT_PORT}:{CHAT_PORT} --log-driver journald {image} \\
+  --env {METRICS_ENV}={name} --publish {CHAT_PORT}:{CHAT_PORT} \\
+  {log_options} {image} \\
   --host 0.0.0.0 --port {CHAT_PORT} --log-format json
 ExecStop=/usr/bin/docker stop --time {STOP_TIMEOUT} escala-chat
 
@@ -84,7 +94,7 @@ def render_chat_user_data(service: ChatService) -> str:
         "write_files": [
             _file("/etc/escala/chat.json", json.dumps(config, indent=2, sort_keys=True) + "\n"),
             _file("/usr/local/sbin/escala-chat-secrets", FETCH_SCRIPT, "0755"),
-            _file("/etc/systemd/system/escala-chat.service", _unit(str(spec.image))),
+            _file("/etc/systemd/system/escala-chat.service", _unit(service)),
         ],
         "runcmd": [
             ["systemctl", "daemon-reload"],

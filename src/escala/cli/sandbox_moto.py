@@ -1,0 +1,164 @@
+"""Where moto (5.2) answers differently from AWS in ways escala's commands meet, the
+sandbox answers as AWS documents it. Each patch is small, names the AWS behaviour it
+restores, and runs only inside the sandbox's own process (`escala sandbox`, which the
+test suite also runs).
+
+- Application Auto Scaling `DescribeScalingPolicies` ignores `PolicyNames` in moto, so
+  asking for one policy of a target with two returned both.
+- Application Auto Scaling `DescribeScalingActivities` is not implemented in moto. The
+  sandbox answers with the activities of the target, which it never has (nothing scales
+  in moto), as AWS answers for a target that has not scaled yet.
+- Auto Scaling `DescribeScalingActivities` always answers an empty list in moto. The
+  sandbox records, as AWS does, an activity for each instance launched or terminated
+  when a group's desired capacity changes (creation, UpdateAutoScalingGroup,
+  SetDesiredCapacity), with AWS's cause text, and answers them newest first.
+- CloudWatch Logs extracts metrics from log events in the embedded metric format (EMF)
+  that reach it through PutLogEvents (what the awslogs driver calls); moto stores them as
+  plain text. The sandbox turns each EMF event into the datapoints AWS would, so the
+  chat's own metric (escala.chat.cloudwatch) can be read back with GetMetricData.
+"""
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+Datum = tuple[str, dict[str, Any]]  # (namespace, one PutMetricData member)
+
+ACTIVITIES = "_escala_activities"
+
+
+def _record(group: Any, old: int | None, new: int, before: set[str], after: set[str]) -> None:
+    """An activity per instance started or stopped, worded as AWS words them; `old` is
+    None when the group is being created."""
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if old is None:
+        request = (
+            f"At {stamp} a user request created an AutoScalingGroup changing the desired "
+            f"capacity from 0 to {new}."
+        )
+    else:
+        request = (
+            f"At {stamp} a user request update of AutoScalingGroup constraints to min: "
+            f"{group.min_size}, max: {group.max_size}, desired: {new} changing the desired "
+            f"capacity from {old} to {new}."
+        )
+    started, stopped = sorted(after - before), sorted(before - after)
+    entries = [("Launching a new EC2 instance", i, "increasing", len(before), len(after))
+               for i in started]  # fmt: skip
+    entries += [("Terminating EC2 instance", i, "shrinking", len(before), len(after))
+                for i in stopped]  # fmt: skip
+    for description, instance, direction, low, high in entries:
+        verb = "started" if direction == "increasing" else "taken out of service"
+        getattr(group, ACTIVITIES).append(
+            {
+                "ActivityId": f"{instance}-{len(getattr(group, ACTIVITIES))}",
+                "AutoScalingGroupName": group.name,
+                "Description": f"{description}: {instance}",
+                "Cause": f"{request} At {stamp} an instance was {verb} in response to a "
+                f"difference between desired and actual capacity, {direction} the capacity "
+                f"from {low} to {high}.",
+                "StartTime": now,
+                "EndTime": now,
+                "StatusCode": "Successful",
+                "Progress": 100,
+            }
+        )
+
+
+def emf_datapoints(message: str) -> list[Datum]:
+    """The datapoints one EMF log event stands for (none when it is not EMF), following
+    CloudWatch's specification: each directive's namespace, each dimension set, each
+    metric's value (a number or a list) at `_aws.Timestamp` (milliseconds)."""
+    try:
+        document = json.loads(message)
+    except ValueError:
+        return []
+    meta = document.get("_aws") if isinstance(document, dict) else None
+    if not isinstance(meta, dict):
+        return []
+    # naive UTC, as moto keeps its own datapoints' times
+    when = datetime.fromtimestamp(meta.get("Timestamp", 0) / 1000, UTC).replace(tzinfo=None)
+    out = []
+    for directive in meta.get("CloudWatchMetrics", []):
+        for names in directive.get("Dimensions", [[]]):
+            dimensions = [{"Name": n, "Value": str(document[n])} for n in names]
+            for metric in directive.get("Metrics", []):
+                value = document.get(metric["Name"])
+                values = value if isinstance(value, list) else [value]
+                out += [
+                    (
+                        directive["Namespace"],
+                        {
+                            "MetricName": metric["Name"],
+                            "Dimensions": dimensions,
+                            "Timestamp": when,
+                            "Value": float(v),
+                            "Unit": metric.get("Unit"),
+                        },
+                    )
+                    for v in values
+                    if isinstance(v, int | float)
+                ]
+    return out
+
+
+def patch_moto() -> None:
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+    from moto.autoscaling.models import FakeAutoScalingGroup
+    from moto.autoscaling.responses import AutoScalingResponse
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.core.responses import ActionResult
+    from moto.logs.models import LogsBackend
+
+    describe_policies = ApplicationAutoScalingResponse.describe_scaling_policies
+
+    def describe_scaling_policies(self: Any) -> str:
+        answer = json.loads(describe_policies(self))
+        names = self._get_param("PolicyNames")
+        if names:
+            answer["ScalingPolicies"] = [
+                p for p in answer["ScalingPolicies"] if p["PolicyName"] in names
+            ]
+        return json.dumps(answer)
+
+    def describe_target_activities(self: Any) -> str:
+        return json.dumps({"ScalingActivities": []})
+
+    set_desired = FakeAutoScalingGroup.set_desired_capacity
+
+    def set_desired_capacity(self: Any, new_capacity: int | None) -> None:
+        if not hasattr(self, ACTIVITIES):
+            setattr(self, ACTIVITIES, [])
+        old = getattr(self, "desired_capacity", None)  # not there yet while creating
+        before = {s.instance.id for s in self.active_instances()}
+        set_desired(self, new_capacity)
+        after = {s.instance.id for s in self.active_instances()}
+        _record(self, old, self.desired_capacity or 0, before, after)
+
+    def describe_group_activities(self: Any) -> ActionResult:
+        name = self._get_param("AutoScalingGroupName")
+        groups = self.autoscaling_backend.autoscaling_groups
+        found = [g for n, g in groups.items() if name in (None, n)]
+        activities = [a for g in found for a in getattr(g, ACTIVITIES, [])]
+        activities.sort(key=lambda a: a["StartTime"], reverse=True)
+        limit = int(self._get_param("MaxRecords") or 100)
+        return ActionResult({"Activities": activities[:limit]})
+
+    put_log_events = LogsBackend.put_log_events
+
+    def put_log_events_with_emf(
+        self: Any, log_group_name: str, log_stream_name: str, log_events: list[dict[str, Any]]
+    ) -> Any:
+        answer = put_log_events(self, log_group_name, log_stream_name, log_events)
+        cloudwatch = cloudwatch_backends[self.account_id][self.region_name]
+        for event in log_events:
+            for namespace, datum in emf_datapoints(str(event.get("message", ""))):
+                cloudwatch.put_metric_data(namespace, [datum])
+        return answer
+
+    LogsBackend.put_log_events = put_log_events_with_emf
+    ApplicationAutoScalingResponse.describe_scaling_policies = describe_scaling_policies
+    ApplicationAutoScalingResponse.describe_scaling_activities = describe_target_activities
+    FakeAutoScalingGroup.set_desired_capacity = set_desired_capacity
+    AutoScalingResponse.describe_scaling_activities = describe_group_activities

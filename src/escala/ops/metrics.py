@@ -1,0 +1,267 @@
+"""`escala metrics`: the CloudWatch series that show a scaling case at work, by name.
+
+Each name escala knows (`cpu`, `requests`, `connections`, ...) maps, per platform, to a
+CloudWatch metric, its dimensions and the statistic that answers the question: the
+replicas' average CPU, the load balancer's requests per period (Sum), its response time
+(Average), the group's desired and in-service capacity, the chat's own connected
+clients per replica. Datapoints are read with one GetMetricData call; what to draw is
+the CLI's business.
+"""
+
+import dataclasses
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from escala.api import InstanceGroup
+from escala.api.chat_service_spec import (
+    CONNECTIONS_METRIC,
+    MESSAGES_METRIC,
+    METRICS_NAMESPACE,
+    SERVICE_DIMENSION,
+    ChatService,
+    Platform,
+)
+from escala.cloud.aws.cloudwatch_metrics import MetricQuery, Series, get_metric_data
+from escala.cloud.aws.load_balancer import elb_name, load_balancer_dimension
+from escala.cloud.aws.session import ClientFactory, call
+from escala.errors import UsageError
+from escala.ops.cloud_groups import asg_name
+
+Dimensions = tuple[tuple[str, str], ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    """A CloudWatch metric as escala names it; `dimensions` turns the service's names
+    (its ASG, ECS cluster/service, load balancer) into the metric's dimensions."""
+
+    title: str
+    unit: str
+    namespace: str
+    name: str
+    stat: str
+    dimensions: Callable[["Names"], Dimensions]
+
+
+@dataclasses.dataclass(frozen=True)
+class Names:
+    """The AWS names a chat service's metrics are filed under."""
+
+    service: str
+    group: str  # the EC2 case's Auto Scaling Group
+    ecs: str  # the Fargate case's ECS cluster and service (same name)
+    load_balancer: str | None  # `app/<name>/<id>`; None until the ALB exists
+
+
+def _asg(n: Names) -> Dimensions:
+    return (("AutoScalingGroupName", n.group),)
+
+
+def _ecs(n: Names) -> Dimensions:
+    return (("ClusterName", n.ecs), ("ServiceName", n.ecs))
+
+
+def _alb(n: Names) -> Dimensions:
+    return (("LoadBalancer", n.load_balancer or ""),)
+
+
+def _chat(n: Names) -> Dimensions:
+    return ((SERVICE_DIMENSION, n.service),)
+
+
+_ALB = "AWS/ApplicationELB"
+_CHAT_METRICS = {
+    "connections": Metric("connected clients per replica", "clients", METRICS_NAMESPACE,
+                          CONNECTIONS_METRIC, "Average", _chat),
+    "messages": Metric("messages broadcast per second, all replicas", "msgs/s",
+                       METRICS_NAMESPACE, MESSAGES_METRIC, "Sum", _chat),
+    "requests": Metric("load balancer requests per period", "requests", _ALB, "RequestCount",
+                       "Sum", _alb),
+    "response-time": Metric("target response time", "s", _ALB, "TargetResponseTime",
+                            "Average", _alb),
+    "active-connections": Metric("load balancer connections", "connections", _ALB,
+                                 "ActiveConnectionCount", "Sum", _alb),
+}  # fmt: skip
+# Application Auto Scaling has no group metrics of its own: ECS publishes task counts
+# under Container Insights, which escala turns on for the chat's ECS cluster.
+CATALOGUE: dict[Platform, dict[str, Metric]] = {
+    Platform.ec2: {
+        "cpu": Metric("average CPU of the instances", "%", "AWS/EC2", "CPUUtilization",
+                      "Average", _asg),
+        "desired": Metric("desired instances", "instances", "AWS/AutoScaling",
+                          "GroupDesiredCapacity", "Average", _asg),
+        "running": Metric("in-service instances", "instances", "AWS/AutoScaling",
+                          "GroupInServiceInstances", "Average", _asg),
+        **_CHAT_METRICS,
+    },
+    Platform.fargate: {
+        "cpu": Metric("average CPU of the tasks", "%", "AWS/ECS", "CPUUtilization", "Average",
+                      _ecs),
+        "memory": Metric("average memory of the tasks", "%", "AWS/ECS", "MemoryUtilization",
+                         "Average", _ecs),
+        "desired": Metric("desired tasks", "tasks", "ECS/ContainerInsights", "DesiredTaskCount",
+                          "Average", _ecs),
+        "running": Metric("running tasks", "tasks", "ECS/ContainerInsights", "RunningTaskCount",
+                          "Average", _ecs),
+        **_CHAT_METRICS,
+    },
+}  # fmt: skip
+# A cluster's instance groups: the same three per group.
+CLUSTER_CATALOGUE = {k: CATALOGUE[Platform.ec2][k] for k in ("cpu", "desired", "running")}
+
+
+@dataclasses.dataclass
+class Chart:
+    """One series to draw: what it is, and its datapoints."""
+
+    key: str  # the metric's escala name, plus `/<instance group>` for clusters
+    title: str
+    unit: str
+    query: MetricQuery
+    series: Series = dataclasses.field(default_factory=Series)
+    note: str = ""  # why there cannot be datapoints (what they would belong to is missing)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.key,
+            "title": self.title,
+            "unit": self.unit,
+            "cloudwatch": {
+                "namespace": self.query.namespace,
+                "name": self.query.name,
+                "dimensions": dict(self.query.dimensions),
+                "stat": self.query.stat,
+            },
+            "datapoints": [
+                {"timestamp": t.isoformat(), "value": v}
+                for t, v in zip(self.series.timestamps, self.series.values, strict=True)
+            ],
+            **({"note": self.note} if self.note else {}),
+        }
+
+
+@dataclasses.dataclass
+class Window:
+    """The time range and period asked for, checked."""
+
+    start: datetime
+    end: datetime
+    period: int
+
+
+_DURATION = re.compile(r"(\d+)(d|h|m|s)")
+_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+# CloudWatch keeps 1-minute datapoints 15 days, 5-minute ones 63 days, hourly 455 days.
+RETENTION = timedelta(days=455)
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """`--since`: a duration back from now (`90m`, `3h`, `2d`, `1h30m`) or an ISO 8601
+    time (`2026-12-03T07:00:00Z`); UsageError when unparsable or in the future."""
+    parts = _DURATION.findall(text)
+    if parts and "".join(n + u for n, u in parts) == text:
+        since = now - timedelta(seconds=sum(int(n) * _SECONDS[u] for n, u in parts))
+    else:
+        try:
+            since = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError(
+                f"--since {text!r}: not a duration or a time; write e.g. 3h, 90m, 2d or "
+                "2026-12-03T07:00:00Z"
+            ) from None
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+    if since >= now:
+        raise UsageError(
+            f"--since {text!r}: {since.isoformat()} is not in the past (now is "
+            f"{now.isoformat(timespec='seconds')}); give a start before now, e.g. 3h"
+        )
+    if now - since > RETENTION:
+        raise UsageError(f"--since {text!r}: CloudWatch keeps metrics 455 days at most")
+    return since
+
+
+def window(since: str, period: int, now: datetime | None = None) -> Window:
+    """The range `--since` .. now at `--period` seconds, or UsageError naming the flag."""
+    now = now or datetime.now(UTC)
+    if period < 60 or period % 60:
+        raise UsageError(
+            f"--period {period}: must be a multiple of 60 seconds (60, 300, 3600...), the "
+            "periods CloudWatch keeps standard-resolution metrics at"
+        )
+    return Window(parse_since(since, now), now, period)
+
+
+def pick(known: dict[str, Metric], wanted: list[str], subject: str) -> list[str]:
+    """The metric names asked for (all when none), or UsageError naming unknown ones."""
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        raise UsageError(
+            f"--metric: {', '.join(unknown)} is not a metric escala knows for {subject}; "
+            f"use {', '.join(known)}"
+        )
+    return wanted or list(known)
+
+
+def _query_id(key: str, index: int) -> str:
+    return f"m{index}_" + re.sub(r"[^a-zA-Z0-9_]", "_", key)
+
+
+def _read(clients: ClientFactory, charts: list[Chart], span: Window, what: str) -> list[Chart]:
+    queries = [c.query for c in charts if not c.note]
+    found = call(
+        f"reading the CloudWatch metrics of {what}",
+        lambda: get_metric_data(clients, queries, span.start, span.end, span.period),
+    )
+    for chart in charts:
+        chart.series = found.get(chart.query.id, chart.series)
+    return charts
+
+
+def chat_service_metrics(
+    service: ChatService, clients: ClientFactory, wanted: list[str], span: Window
+) -> list[Chart]:
+    """The asked-for series of a chat service (all its platform's when none)."""
+    known = CATALOGUE[service.spec.platform]
+    keys = pick(known, wanted, f"chat service {service.name} ({service.spec.platform.value})")
+    lb = elb_name("chat", service.name)
+    lb_dimension = (
+        call(f"reading load balancer {lb}", lambda: load_balancer_dimension(clients, lb))
+        if any(known[k].namespace == _ALB for k in keys)
+        else None
+    )
+    names = Names(service.name, f"chat.{service.name}", lb, lb_dimension)
+    charts = []
+    for i, key in enumerate(keys):
+        metric = known[key]
+        query = MetricQuery(_query_id(key, i), metric.namespace, metric.name,
+                            metric.dimensions(names), metric.stat)  # fmt: skip
+        chart = Chart(key, metric.title, metric.unit, query)
+        if metric.namespace == _ALB and lb_dimension is None:
+            chart.note = f"load balancer {lb} does not exist (`escala update chatservice --yes`)"
+        charts.append(chart)
+    return _read(clients, charts, span, f"chat service {service.name}")
+
+
+def cluster_metrics(
+    cluster_name: str,
+    groups: list[InstanceGroup],
+    clients: ClientFactory,
+    wanted: list[str],
+    span: Window,
+) -> list[Chart]:
+    """The asked-for series of each instance group's Auto Scaling Group."""
+    keys = pick(CLUSTER_CATALOGUE, wanted, "a cluster")
+    charts = []
+    for group in groups:
+        names = Names(cluster_name, asg_name(group.name, cluster_name), "", None)
+        for key in keys:
+            metric = CLUSTER_CATALOGUE[key]
+            query = MetricQuery(_query_id(f"{key}_{group.name}", len(charts)), metric.namespace,
+                                metric.name, metric.dimensions(names), metric.stat)  # fmt: skip
+            charts.append(
+                Chart(f"{key}/{group.name}", f"{metric.title}, {group.name}", metric.unit, query)
+            )
+    return _read(clients, charts, span, f"cluster {cluster_name}")
