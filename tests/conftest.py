@@ -1,7 +1,8 @@
 """Fixtures shared by the whole suite: real servers, never mocks of them.
 
-`aws` gives each test an empty AWS account on a moto server process, reached over HTTP
-through AWS_ENDPOINT_URL exactly as a user's `escala sandbox` would be.
+`aws` gives each test an empty AWS account in `escala sandbox` (moto, with escala's fixes
+to it and its Ubuntu images) running as a separate process, reached over HTTP through
+AWS_ENDPOINT_URL: the very emulator a user gets.
 """
 
 import sys
@@ -18,7 +19,7 @@ REGION = "eu-west-1"
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     port = free_port()
-    proc = start([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port)
+    proc = start([sys.executable, "-m", "escala", "sandbox", "--port", str(port)], port)
     yield f"http://127.0.0.1:{port}"
     stop(proc)
 

@@ -4,8 +4,8 @@ The seed attaches four *FullAccess policies; escala instead writes one customer-
 policy granting exactly the actions its own commands call: the union of every AWS task's
 `iam_actions` (escala.cloud.aws.tasks), the day-2 calls of validate / rolling-update
 (escala.ops.cloud_groups) and export kubeconfig / access grant (escala.kube.kubeconfig),
-the chat services' SSM parameter check (escala.scaling.parameters), plus the state
-bucket's S3 actions. Everything is
+the chat services' SSM parameter check (escala.scaling.parameters), create cluster's
+zone lookup (escala.cloud.aws.zones), plus the state bucket's S3 actions. Everything is
 idempotent: a re-run updates the policy if escala's needs changed and keeps a working
 access key. The secret key goes only to an AWS shared-credentials file (mode 0600).
 """
@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from escala.cloud.aws import zones
 from escala.cloud.aws.tasks import operator_iam_actions
 from escala.errors import CloudError, UsageError
 from escala.groundwork.state_bucket import STATE_BUCKET_ACTIONS
@@ -41,6 +42,7 @@ def operator_actions() -> list[str]:
             *kubeconfig.IAM_ACTIONS,
             *STATE_BUCKET_ACTIONS,
             *parameters.IAM_ACTIONS,
+            *zones.IAM_ACTIONS,
         }
     )
 

@@ -17,6 +17,8 @@ from escala.api import Cluster, InstanceGroup, dump_document, parse_document
 from escala.api.create import CreateClusterOptions, build_cluster
 from escala.api.defaults import complete, complete_cluster, complete_instance_group
 from escala.api.validation import validate
+from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.zones import available_zones
 from escala.errors import AlreadyExists, CannotChangeField, NotFound, SpecInvalid, UsageError
 from escala.ops.update import SSH_PUBLIC_KEY
 from escala.state import StateStore
@@ -46,6 +48,20 @@ def check_ssh_public_key(key: bytes, source: str) -> bytes:
             "give the .pub file, e.g. ~/.ssh/id_ed25519.pub"
         ) from e
     return text.encode() + b"\n"
+
+
+DEFAULT_ZONE_COUNT = 3  # one master per zone: the smallest HA control plane
+
+
+def default_zones(cloud: ClientFactory) -> list[str]:
+    """The region's first DEFAULT_ZONE_COUNT available zones (fewer if it has fewer)."""
+    zones = available_zones(cloud)[:DEFAULT_ZONE_COUNT]
+    if not zones:
+        raise UsageError(
+            f"--zones: region {cloud.region} reports no available zone; pass --zones "
+            "(e.g. --zones eu-west-1a,eu-west-1b,eu-west-1c) or set AWS_DEFAULT_REGION"
+        )
+    return zones
 
 
 def plan_cluster(
