@@ -339,3 +339,31 @@ def test_without_zones_and_without_a_region_exits_2_naming_the_flag(
     assert result.code == 2
     assert "--zones" in result.err and "AWS_DEFAULT_REGION" in result.err
     assert _files(state) == {}
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        ("1.33.5", "spec.kubernetesVersion 1.33.5: cannot skip a minor version (cluster runs "
+                   "1.31.4); upgrade to 1.32.9 first"),
+        ("1.30.14", "spec.kubernetesVersion 1.30.14: downgrades are not supported (cluster runs "
+                    "1.31.4); keep 1.31.4 or choose a newer release"),
+    ],
+)  # fmt: skip
+def test_replacing_the_cluster_cannot_skip_a_minor_or_downgrade(
+    state: Path, capsys, version: str, message: str
+) -> None:
+    """`replace -f` (and `edit cluster`) are upgrades too: kubeadm's rules hold there."""
+    assert create(capsys).code == 0
+    before = _files(state)
+    spec = yaml.safe_load(before[f"{NAME}/config"])
+    spec["spec"]["kubernetesVersion"] = version
+    Path("cluster.yaml").write_text(yaml.safe_dump(spec))
+    result = escala(capsys, "replace", "-f", "cluster.yaml")
+    assert result.code == 2
+    assert message in " ".join(result.err.split())
+    assert _files(state) == before
+
+    spec["spec"]["kubernetesVersion"] = "1.32.9"  # the next minor is an upgrade
+    Path("cluster.yaml").write_text(yaml.safe_dump(spec))
+    assert escala(capsys, "replace", "-f", "cluster.yaml").code == 0

@@ -21,6 +21,7 @@ from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.zones import available_zones
 from escala.errors import AlreadyExists, CannotChangeField, NotFound, SpecInvalid, UsageError
 from escala.ops.update import SSH_PUBLIC_KEY
+from escala.ops.upgrade import check_upgrade
 from escala.state import StateStore
 
 # Fields fixed once the cluster exists: changing them would mean a new VPC or etcd data.
@@ -120,6 +121,11 @@ def save_cluster(store: StateStore, cluster: Cluster, cluster_name: str | None =
     groups = store.list_instance_groups(cluster.name)
     completed = complete_cluster(cluster, groups, _state_url(old))
     _check_immutable(old, completed)
+    if old.spec.kubernetes_version and completed.spec.kubernetes_version:
+        # an edit is an upgrade too: kubeadm's one-minor-at-a-time rule holds here as well
+        check_upgrade(
+            old.spec.kubernetes_version, completed.spec.kubernetes_version, "spec.kubernetesVersion"
+        )
     validate(completed, groups)
     store.put_cluster(cluster, completed)
     return completed
