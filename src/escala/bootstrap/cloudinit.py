@@ -30,6 +30,8 @@ CILIUM_CLI = (
 )
 BOOT_SCRIPT = "/usr/local/sbin/escala-bootstrap"
 KUBENET_SCRIPT = "/usr/local/sbin/escala-kubenet"
+RENEW_SCRIPT = "/usr/local/sbin/escala-renew-certificates"
+RENEW_TIMER = "escala-renew-certificates.timer"
 PACKAGES = ["ca-certificates", "curl", "gpg", "unzip", "gettext-base", "apt-transport-https"]
 
 
@@ -135,12 +137,21 @@ def render_user_data(
         _write(f"/etc/escala/kubeadm/{name}", text, "0600")
         for name, text in kubeadm_configs(cluster, group).items()
     ]
+    runcmd = [["modprobe", "overlay"], ["modprobe", "br_netfilter"], ["sysctl", "--system"]]
+    runcmd.append([BOOT_SCRIPT])
     if group.spec.role is Role.master:
         write_files.append(
             _write_packed(
                 "/etc/escala/addons/aws-cloud-controller-manager.yaml", _ccm_manifest(cluster)
             )
         )
+        write_files += [
+            _write_packed(RENEW_SCRIPT, _file("renew-certificates.sh"), "0755"),
+            _write("/etc/systemd/system/escala-renew-certificates.service",
+                   _file("escala-renew-certificates.service")),
+            _write(f"/etc/systemd/system/{RENEW_TIMER}", _file(RENEW_TIMER)),
+        ]  # fmt: skip
+        runcmd.append(["systemctl", "enable", "--now", RENEW_TIMER])
     if cluster.spec.networking is Networking.kubenet:
         write_files.append(_write_packed(KUBENET_SCRIPT, _file("kubenet-cni.sh"), "0755"))
         write_files.append(
@@ -150,11 +161,6 @@ def render_user_data(
         "package_update": True,
         "packages": PACKAGES,
         "write_files": write_files,
-        "runcmd": [
-            ["modprobe", "overlay"],
-            ["modprobe", "br_netfilter"],
-            ["sysctl", "--system"],
-            [BOOT_SCRIPT],
-        ],
+        "runcmd": runcmd,
     }
     return "#cloud-config\n" + yaml.dump(config, Dumper=_Dumper, sort_keys=False, width=1000)
