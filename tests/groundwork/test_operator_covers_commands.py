@@ -83,6 +83,8 @@ def test_every_call_of_the_cluster_commands_is_granted_to_the_operator(
     )  # fmt: skip
     ok("get", "clusters", *state)
     ok("set", "instancegroup", "nodes", *named, "spec.machineType=t3.large")
+    ok("create", "instancegroup", "spot", *named, "--mixed-instances", "t3.small,t3a.small",
+       "--spot", "--image", IMAGE, "--yes")  # fmt: skip
     applied = ok("update", "cluster", *named, "--yes")
     assert "launchTemplateVersion: 1 -> 2" in applied, applied
     assert "NeedsUpdate" in ok("rolling-update", "cluster", *named, "--cloudonly")
@@ -98,6 +100,7 @@ def test_every_call_of_the_cluster_commands_is_granted_to_the_operator(
     ok("upgrade", "cluster", *named, "--yes")
     ok("update", "cluster", *named, "--yes")
     ok("get", "secrets", *named)
+    ok("delete", "instancegroup", "spot", *named, "--cloudonly", "--yes")
     ok("delete", "cluster", *named, "--yes")
 
     actions = {iam_action(c) for c in called}
@@ -107,6 +110,8 @@ def test_every_call_of_the_cluster_commands_is_granted_to_the_operator(
         "autoscaling:DetachInstances",
         "ec2:ModifyLaunchTemplate",
         "ec2:DescribeAvailabilityZones",
+        "ec2:DescribeInstanceTypeOfferings",
+        "autoscaling:DeleteAutoScalingGroup",
         "elasticloadbalancing:DescribeLoadBalancers",
         "s3:PutObject",
     } <= actions

@@ -77,15 +77,15 @@ def _yaml_docs(*docs: dict[str, Any]) -> str:
 
 def kubeadm_configs(cluster: Cluster, group: InstanceGroup) -> dict[str, str]:
     """The kubeadm config templates of `group`, by file name (init.yaml on masters)."""
-    labels = group.spec.node_labels
+    labels, taints = group.spec.node_labels, group.spec.taints
     if group.spec.role is Role.master:
         return {
             "init.yaml": _yaml_docs(
-                kubeadm.init_configuration(labels), kubeadm.cluster_configuration(cluster)
+                kubeadm.init_configuration(labels, taints), kubeadm.cluster_configuration(cluster)
             ),
-            "join.yaml": _yaml_docs(kubeadm.join_configuration(True, labels)),
+            "join.yaml": _yaml_docs(kubeadm.join_configuration(True, labels, taints)),
         }
-    return {"join.yaml": _yaml_docs(kubeadm.join_configuration(False, labels))}
+    return {"join.yaml": _yaml_docs(kubeadm.join_configuration(False, labels, taints))}
 
 
 def _ccm_manifest(cluster: Cluster) -> str:

@@ -5,7 +5,8 @@ policy granting exactly the actions its own commands call: the union of every AW
 `iam_actions` (escala.cloud.aws.tasks), the day-2 calls of validate / rolling-update
 (escala.ops.cloud_groups) and export kubeconfig / access grant (escala.kube.kubeconfig),
 the chat services' SSM parameter check (escala.scaling.parameters), create cluster's
-zone lookup (escala.cloud.aws.zones), plus the state bucket's S3 actions. Everything is
+zone lookup (escala.cloud.aws.zones), create instancegroup's instance-type lookup
+(escala.cloud.aws.instance_types), plus the state bucket's S3 actions. Everything is
 idempotent: a re-run updates the policy if escala's needs changed and keeps a working
 access key. The secret key goes only to an AWS shared-credentials file (mode 0600).
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from escala.cloud.aws import zones
+from escala.cloud.aws import instance_types, zones
 from escala.cloud.aws.tasks import operator_iam_actions
 from escala.errors import CloudError, UsageError
 from escala.groundwork.state_bucket import STATE_BUCKET_ACTIONS
@@ -43,6 +44,7 @@ def operator_actions() -> list[str]:
             *STATE_BUCKET_ACTIONS,
             *parameters.IAM_ACTIONS,
             *zones.IAM_ACTIONS,
+            *instance_types.IAM_ACTIONS,
         }
     )
 

@@ -137,9 +137,14 @@ def _state_url(cluster: Cluster) -> str | None:
 
 
 def save_instance_group(
-    store: StateStore, cluster_name: str, group: InstanceGroup, *, create: bool = False
+    store: StateStore,
+    cluster_name: str,
+    group: InstanceGroup,
+    *,
+    create: bool = False,
+    dry_run: bool = False,
 ) -> InstanceGroup:
-    """Complete and validate one group within its cluster, then store it.
+    """Complete and validate one group within its cluster, then store it (not `dry_run`).
 
     The group must exist unless `create`; its role and cluster cannot change.
     """
@@ -163,7 +168,8 @@ def save_instance_group(
             )
     done = complete_instance_group(group, cluster)
     validate(cluster, [*others, done])
-    store.put_instance_group(cluster_name, done)
+    if not dry_run:
+        store.put_instance_group(cluster_name, done)
     return done
 
 

@@ -167,16 +167,8 @@ set_aside_etcd_data() {  # keep the predecessor's data beside, out of the new me
   mv "${data}" "${data}.replaced"
 }
 
-# Upgrades follow kubeadm's documented HA procedure, carried by the rolling update's
-# replacements rather than run in place: escala has no channel into a running machine, and a
-# replacement is what `rolling-update` already does one master at a time, validated in between.
-# kubeadm refuses to join a kubelet newer than the control plane (preflight KubeletVersion),
-# so a master that boots with KUBERNETES_VERSION one minor ahead of the cluster's stored
-# ClusterConfiguration installs the cluster's release, joins, and then upgrades itself:
-# kubeadm first, `kubeadm upgrade apply` if it is the first control-plane node to move (the
-# stored configuration is still older), `kubeadm upgrade node` if another one already moved
-# it, then kubelet and kubectl. Every later master finds the configuration upgraded and joins
-# at the new release directly; nodes are replaced after the masters (rolling-update's order).
+# Upgrades: kubeadm's HA procedure, carried by rolling-update's replacements (the why and
+# the table of cases: docs/operations.md, "How the machines get the new version").
 
 minor_of() { local rest=${1#*.}; echo "${rest%%.*}"; }  # 1.31.2 -> 31
 
@@ -209,10 +201,9 @@ join_version() {  # join_version STORED TARGET: the release to install before jo
   local stored=$1 target=$2
   if ! version_older "${stored}" "${target}"; then echo "${target}"; return; fi
   case $(( $(minor_of "${target}") - $(minor_of "${stored}") )) in
-    0) echo "${target}" ;;  # a patch release: kubeadm may join an older patch of its minor
-    1) echo "${stored}" ;;  # the next minor: join as the cluster is, then upgrade
-    *) log "the cluster runs ${stored}; ${target} is more than one minor ahead: kubeadm upgrades" \
-         "one minor at a time (escala upgrade cluster refuses this; was the spec edited by hand?)"
+    0) echo "${target}" ;;  # a newer patch joins an older one of its minor
+    1) echo "${stored}" ;;  # the next minor: join as the cluster is (kubelet skew), then upgrade
+    *) log "the cluster runs ${stored}; ${target} skips a minor: kubeadm upgrades one minor at a time"
        return 1 ;;
   esac
 }

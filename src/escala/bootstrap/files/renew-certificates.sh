@@ -1,12 +1,6 @@
 #!/bin/bash
-# escala certificate renewal on a master, run daily by escala-renew-certificates.timer.
-# kubeadm's certificates (API server, etcd, front proxy, the control plane's kubeconfigs)
-# live one year. A master replaced by a rolling update gets new ones when it joins, and so
-# does one that runs `kubeadm upgrade`; this keeps a master that lives longer than a year
-# working: a month before the first of them expires it runs `kubeadm certs renew all` and
-# restarts the control plane's static pods, one at a time, the way kubeadm documents (a
-# static pod restarts when its manifest leaves the kubelet's directory and comes back).
-# The CAs (ten years) are not renewed here.
+# escala: renew kubeadm's one-year certificates a month ahead on a master that outlives
+# them (run daily by escala-renew-certificates.timer; docs/operations.md, "Certificates").
 set -euo pipefail
 PKI=${ESCALA_PKI:-/etc/kubernetes/pki}
 MANIFESTS=${ESCALA_MANIFESTS:-/etc/kubernetes/manifests}

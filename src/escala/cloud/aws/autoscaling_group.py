@@ -5,6 +5,8 @@ zone, next to its etcd volumes.
 """
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 from escala.cloud.aws.launch_template import LaunchTemplate
 from escala.cloud.aws.load_balancer import TargetGroup
@@ -12,6 +14,36 @@ from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.tags import OWNED, ownership_tag
 from escala.cloud.aws.task import FieldChange, Fields, Owned, Task, ids
+
+
+@dataclasses.dataclass(frozen=True)
+class InstancesMix:
+    """A mixed instances policy: the launch template with its instance type overridden by
+    each of `instance_types`, On-Demand for `on_demand_base` instances and
+    `on_demand_above_base` percent of the rest, Spot for the remainder."""
+
+    instance_types: tuple[str, ...]
+    on_demand_base: int
+    on_demand_above_base: int
+    spot_allocation_strategy: str
+
+    def describe(self) -> str:
+        """One comparable line, the same from the spec and from AWS."""
+        return (
+            f"{','.join(self.instance_types)}; on-demand base {self.on_demand_base}, "
+            f"{self.on_demand_above_base}% above; spot {self.spot_allocation_strategy}"
+        )
+
+    @classmethod
+    def from_aws(cls, policy: dict[str, Any]) -> "InstancesMix":
+        overrides = policy.get("LaunchTemplate", {}).get("Overrides", [])
+        distribution = policy.get("InstancesDistribution", {})
+        return cls(
+            tuple(o["InstanceType"] for o in overrides if "InstanceType" in o),
+            int(distribution.get("OnDemandBaseCapacity", 0)),
+            int(distribution.get("OnDemandPercentageAboveBaseCapacity", 100)),
+            str(distribution.get("SpotAllocationStrategy", "lowest-price")),
+        )
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
@@ -37,6 +69,7 @@ class AutoscalingGroup(Task):
     # ELB: an instance the load balancer finds unhealthy is replaced, not only one whose
     # EC2 status checks fail (the chat ASG); the grace covers its boot.
     elb_health_check_grace: int | None = None
+    mix: InstancesMix | None = None  # node groups only (validation refuses it on masters)
 
     def desired(self) -> Fields:
         desired: Fields = {
@@ -48,7 +81,16 @@ class AutoscalingGroup(Task):
         }
         if self.elb_health_check_grace is not None:
             desired["healthCheck"] = f"ELB, grace {self.elb_health_check_grace}s"
+        if self.mix is not None:
+            desired["mixedInstances"] = self.mix.describe()
         return desired
+
+    def diff(self, actual: Mapping[str, Any] | None) -> list[FieldChange]:
+        """As every task's, plus a mixed instances policy the spec no longer has."""
+        changes = super().diff(actual)
+        if self.mix is None and actual is not None and actual.get("mixedInstances"):
+            changes.append(FieldChange("mixedInstances", actual["mixedInstances"], None))
+        return changes
 
     def find(self, cloud: ClientFactory) -> Fields | None:
         groups = cloud.client("autoscaling").describe_auto_scaling_groups(
@@ -61,9 +103,15 @@ class AutoscalingGroup(Task):
         subnet_names = {s.id: s.name for s in self.subnets}
         target_names = {t.id: t.name for t in self.target_groups}
         zone_ids = [s for s in group.get("VPCZoneIdentifier", "").split(",") if s]
-        version = group.get("LaunchTemplate", {}).get("Version")
+        mixed = group.get("MixedInstancesPolicy")
+        template = (
+            mixed["LaunchTemplate"]["LaunchTemplateSpecification"]
+            if mixed
+            else group.get("LaunchTemplate", {})
+        )
+        version = template.get("Version")
         targets = group.get("TargetGroupARNs", [])
-        return {
+        found: Fields = {
             "minSize": group["MinSize"],
             "maxSize": group["MaxSize"],
             "subnets": sorted(subnet_names.get(s, s) for s in zone_ids),
@@ -72,6 +120,9 @@ class AutoscalingGroup(Task):
             "healthCheck": f"{group.get('HealthCheckType')}, grace "
             f"{group.get('HealthCheckGracePeriod')}s",
         }
+        if mixed:
+            found["mixedInstances"] = InstancesMix.from_aws(mixed).describe()
+        return found
 
     def _tags(self) -> list[dict[str, object]]:
         return [
@@ -85,10 +136,26 @@ class AutoscalingGroup(Task):
             for k, v in sorted(self.tags.items())
         ]
 
-    def _launch_template(self) -> dict[str, str]:
-        return {
+    def _launch_template(self) -> dict[str, object]:
+        """The template argument: LaunchTemplate, or a MixedInstancesPolicy around it."""
+        template = {
             "LaunchTemplateId": str(self.launch_template.id),
             "Version": str(self.launch_template.version),
+        }
+        if self.mix is None:
+            return {"LaunchTemplate": template}
+        return {
+            "MixedInstancesPolicy": {
+                "LaunchTemplate": {
+                    "LaunchTemplateSpecification": template,
+                    "Overrides": [{"InstanceType": t} for t in self.mix.instance_types],
+                },
+                "InstancesDistribution": {
+                    "OnDemandBaseCapacity": self.mix.on_demand_base,
+                    "OnDemandPercentageAboveBaseCapacity": self.mix.on_demand_above_base,
+                    "SpotAllocationStrategy": self.mix.spot_allocation_strategy,
+                },
+            }
         }
 
     def _health_check(self) -> dict[str, object]:
@@ -99,7 +166,7 @@ class AutoscalingGroup(Task):
     def create(self, cloud: ClientFactory) -> None:
         cloud.client("autoscaling").create_auto_scaling_group(
             AutoScalingGroupName=self.name,
-            LaunchTemplate=self._launch_template(),
+            **self._launch_template(),
             MinSize=self.min_size,
             MaxSize=self.max_size,
             DesiredCapacity=self.min_size,
@@ -116,7 +183,7 @@ class AutoscalingGroup(Task):
         if fields - {"targetGroups"}:
             autoscaling.update_auto_scaling_group(
                 AutoScalingGroupName=self.name,
-                LaunchTemplate=self._launch_template(),
+                **self._launch_template(),
                 MinSize=self.min_size,
                 MaxSize=self.max_size,
                 VPCZoneIdentifier=",".join(ids(list(self.subnets)) or []),
@@ -156,3 +223,9 @@ class AutoscalingGroup(Task):
                 name = group["AutoScalingGroupName"]
                 found.append(Owned(cls.kind, name, name, cls.delete_id, blocks=blocks))
         return found
+
+
+def group_exists(cloud: ClientFactory, name: str) -> bool:
+    """Whether the Auto Scaling Group is still there (ForceDelete is not instant)."""
+    found = cloud.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[name])
+    return bool(found["AutoScalingGroups"])
