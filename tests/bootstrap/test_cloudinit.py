@@ -13,7 +13,7 @@ from escala.api import Networking
 from escala.bootstrap import pki
 from escala.bootstrap.cloudinit import BOOT_SCRIPT, render_user_data
 from escala.bootstrap.secrets import NODE_CA_CERT, NODE_TOKEN, TOKEN_PATH, ensure_cluster_secrets
-from escala.model.iam import master_policy, node_policy
+from escala.model.cluster.iam_roles import master_policy, node_policy
 from escala.state import open_store
 from tests.bootstrap.boot_script import run_boot, user_data_files
 from tests.reconcile.specs import completed

@@ -5,8 +5,8 @@ import pytest
 
 from escala.cloud.aws.launch_template import resolve_image
 from escala.cloud.aws.load_balancer import elb_name
+from escala.cloud.aws.registry import ALL_DELETABLE, ALL_TASKS, operator_iam_actions
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.tasks import ALL_DELETABLE, ALL_TASKS, operator_iam_actions
 from escala.errors import UsageError
 
 

@@ -11,8 +11,8 @@ from escala.errors import SpecInvalid, UsageError
 from escala.kube import cluster_autoscaler as ca
 from escala.kube.manifests import ChatOptions, chat_app, check, grace_period
 from escala.kube.versions import SUPPORTED
-from escala.model import build_tasks
-from escala.model.iam import master_policy, node_policy
+from escala.model.cluster import build_tasks
+from escala.model.cluster.iam_roles import master_policy, node_policy
 from escala.ops.deploy import desired
 from tests.reconcile.specs import NAME, SSH_PUBLIC_KEY, completed
 

@@ -1,4 +1,5 @@
-"""The operations tests' world: moto for AWS, the fake for the Kubernetes API."""
+"""The operations tests' world: moto for AWS, the fake for the Kubernetes API; the
+access tests use the bootstrap fixtures (a state store holding one cluster)."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ import pytest
 from escala.cloud.aws.session import ClientFactory
 from escala.kube.client import KubeClient
 from escala.state import StateStore
+from tests.bootstrap.conftest import cluster, store  # noqa: F401  (access grant reads the spec)
+from tests.kube.conftest import fake_api, kubeconfig  # noqa: F401  (access grant talks to the fake)
 from tests.kube.fake_apiserver import FakeApiServer, FakeCluster, running
 from tests.ops.world import CLUSTER, Kubelets, build_aws, build_store
 
@@ -33,12 +36,12 @@ class World:
 def world(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     """Three masters and two nodes, InService in moto and registered in the fake."""
     build_aws()
-    store = build_store(tmp_path / "state")
-    monkeypatch.setenv("ESCALA_STATE_STORE", store.url)
+    state_store = build_store(tmp_path / "state")
+    monkeypatch.setenv("ESCALA_STATE_STORE", state_store.url)
     with running(FakeCluster()) as api:
-        kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig", CLUSTER)
-        monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+        config = api.write_kubeconfig(tmp_path / "kubeconfig", CLUSTER)
+        monkeypatch.setenv("KUBECONFIG", str(config))
         kubelets = Kubelets(api.cluster)
         kubelets.sync()
-        yield World(ClientFactory(), store, api, kubeconfig, kubelets)
+        yield World(ClientFactory(), state_store, api, config, kubelets)
         kubelets.stop()

@@ -8,9 +8,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.task import Owned
 from escala.errors import CloudError
-from escala.reconcile.delete import delete_owned
+from escala.reconcile.deletion import delete_owned
+from escala.reconcile.task import Owned
 
 
 class Account:

@@ -11,9 +11,9 @@ import boto3
 import pytest
 
 from escala.cloud.aws.session import ClientFactory
-from escala.ops.delete import delete_cluster
+from escala.ops.delete_cluster import delete_cluster
 from escala.ops.update import update_cluster
-from escala.reconcile.delete import find_owned
+from escala.reconcile.deletion import find_owned
 from escala.reconcile.plan import Action
 from tests.reconcile.specs import NAME
 

@@ -4,7 +4,7 @@ import boto3
 import pytest
 
 from escala.api import Cluster, InstanceGroup, ObjectMeta
-from escala.api.chat_service import ChatService, ChatServiceSpec, Platform
+from escala.api.chat_service_spec import ChatService, ChatServiceSpec, Platform
 from escala.api.types import InstanceGroupSpec, Role
 from escala.errors import AlreadyExists, NotFound, UsageError
 from escala.state import open_store

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import typer
 
-from escala.bootstrap.access import GrantOptions, check, grant, list_grants
 from escala.cli.output import (
     OUTPUT_OPTION,
     OutputFormat,
@@ -19,6 +18,7 @@ from escala.cloud.aws.session import ClientFactory
 from escala.kube.client import KubeClient
 from escala.kube.kubeconfig import api_server_url, parse_ttl
 from escala.kube.rbac import AccessRole
+from escala.ops.access import GrantOptions, check, grant, list_grants
 from escala.state import open_store
 
 access = typer.Typer(help="Grant people access to a cluster's API.", no_args_is_help=True)

@@ -12,9 +12,9 @@ from rich.markup import escape
 
 from escala import __version__
 from escala.cli import chat, load, verbs
-from escala.cli import chat_service as _chat_service  # noqa: F401  (registers chatservice)
+from escala.cli import chat_service_commands as _chat_service  # noqa: F401  (registers chatservice)
 from escala.cli import cluster as _cluster_commands
-from escala.cli import delete as _delete_commands  # noqa: F401  (registers nouns)
+from escala.cli import delete_cluster as _delete_commands  # noqa: F401  (registers nouns)
 from escala.cli import deploy as _deploy  # noqa: F401  (registers `deploy chat`, `delete chat`)
 from escala.cli import instance_group as _instance_group  # noqa: F401  (create/delete ig)
 from escala.cli import kubeconfig as _kubeconfig  # noqa: F401  (registers `export kubeconfig`)
@@ -24,7 +24,7 @@ from escala.cli import update as _update_commands  # noqa: F401
 from escala.cli import upgrade as _upgrade  # noqa: F401  (registers `upgrade cluster`)
 from escala.cli import validate as _validate  # noqa: F401  (registers `validate cluster`)
 from escala.cli.access import access
-from escala.cli.iam import iam
+from escala.cli.iam_operator import iam
 from escala.cli.output import err_console
 from escala.cli.sandbox import sandbox_command
 from escala.cli.state import state

@@ -3,7 +3,7 @@
 import typer
 
 from escala.cloud.aws.session import ClientFactory
-from escala.groundwork.state_bucket import check_bucket_name, create_state_bucket
+from escala.ops.state_bucket import check_bucket_name, create_state_bucket
 from escala.state.base import STATE_STORE_ENV
 
 state = typer.Typer(help="The state store that keeps the specs.", no_args_is_help=True)

@@ -3,11 +3,11 @@
 The HPA adds chat pods; when they do not fit, they stay Pending, and cluster-autoscaler
 raises the desired capacity of a node group's Auto Scaling Group (up to its maxSize);
 when nodes sit idle it removes them. It finds the groups by the tags escala's model puts
-on node ASGs (`escala.model.instance_groups`), never by name, so new instance groups
+on node ASGs (`escala.model.cluster.instance_groups`), never by name, so new instance groups
 are picked up without redeploying it.
 
 It runs on the control-plane nodes (toleration + node selector) because their instance
-role holds the autoscaling write actions (`escala.model.iam`); node instances do not.
+role holds the autoscaling write actions (`escala.model.cluster.iam_roles`); node instances do not.
 Pure functions, no I/O; the manifests follow the upstream AWS example, with the image
 whose minor matches the cluster's Kubernetes minor, as upstream requires.
 """

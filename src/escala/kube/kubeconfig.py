@@ -19,7 +19,7 @@ from escala.bootstrap import pki
 from escala.bootstrap.secrets import cert_path, cluster_ca
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import CloudError, NotFound, UsageError
-from escala.model.api_load_balancer import api_load_balancer_name
+from escala.model.cluster.api_load_balancer import api_load_balancer_name
 from escala.private_files import write_private
 from escala.state import StateStore
 

@@ -5,8 +5,8 @@ from typing import TypeVar
 
 from escala.api import Cluster, InstanceGroup, Role
 from escala.cloud.aws.tags import ROLE_TAG, cluster_tags
-from escala.cloud.aws.task import Task
 from escala.errors import SpecInvalid
+from escala.reconcile.task import Task
 
 T = TypeVar("T", bound=Task)
 

@@ -1,6 +1,6 @@
 """The network: VPC, one subnet per zone, internet gateway, route table.
 
-`network_tasks` is shared by the cluster and the chat services (escala.scaling), which
+`network_tasks` is shared by the cluster and the chat services (escala.model.chat_service), which
 each get a VPC of their own.
 """
 
@@ -11,9 +11,9 @@ from escala.api import SubnetType
 from escala.cloud.aws.internet_gateway import InternetGateway
 from escala.cloud.aws.route_table import RouteTable
 from escala.cloud.aws.subnet import Subnet
-from escala.cloud.aws.task import Task
 from escala.cloud.aws.vpc import Vpc
 from escala.model.context import ModelContext
+from escala.reconcile.task import Task
 
 
 def network_tasks(

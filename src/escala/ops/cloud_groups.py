@@ -27,7 +27,7 @@ from escala.errors import CloudError
 LT_VERSION_TAG = "aws:ec2launchtemplate:version"
 
 # Every AWS call of this module, which validate and rolling-update make through it:
-# part of the operator's least-privilege policy (escala.groundwork.iam).
+# part of the operator's least-privilege policy (escala.ops.iam_operator).
 IAM_ACTIONS = (
     "autoscaling:DescribeAutoScalingGroups",
     "autoscaling:TerminateInstanceInAutoScalingGroup",

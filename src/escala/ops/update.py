@@ -5,7 +5,7 @@ from escala.cloud.aws.autoscaling_group import AutoscalingGroup
 from escala.cloud.aws.launch_template import LaunchTemplate
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import UsageError
-from escala.model import build_tasks
+from escala.model.cluster import build_tasks
 from escala.reconcile.engine import Apply, DryRun, run
 from escala.reconcile.plan import Plan
 from escala.state import StateStore

@@ -11,12 +11,12 @@ import graphlib
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from escala.cloud.aws.retry import DEFAULT_DEADLINE, throttled, with_retries
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.task import Discoverable, FieldChange, Fields, Task
 from escala.errors import EscalaError
-from escala.reconcile.delete import delete_owned
+from escala.reconcile.deletion import delete_owned
 from escala.reconcile.plan import Action, Change, Plan
+from escala.reconcile.retry import DEFAULT_DEADLINE, throttled, with_retries
+from escala.reconcile.task import Discoverable, FieldChange, Fields, Task
 
 
 class Target(Protocol):

@@ -6,7 +6,7 @@ import enum
 import json
 from typing import Any
 
-from escala.cloud.aws.task import FieldChange
+from escala.reconcile.task import FieldChange
 
 NO_CHANGES = "No changes need to be applied"
 

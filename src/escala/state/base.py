@@ -7,7 +7,7 @@ from typing import Any, Protocol
 import yaml
 
 from escala.api import Cluster, InstanceGroup, dump_document, parse_document
-from escala.api.chat_service import ChatService, dump_chat_service, load_chat_service
+from escala.api.chat_service_spec import ChatService, dump_chat_service, load_chat_service
 from escala.errors import AlreadyExists, NotFound, UsageError
 
 STATE_STORE_ENV = "ESCALA_STATE_STORE"

@@ -13,7 +13,7 @@ from escala.cloud.aws.load_balancer import TargetGroup
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.tags import OWNED, ownership_tag
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task, ids
+from escala.reconcile.task import FieldChange, Fields, Owned, Task, ids
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import owned_by_tags
-from escala.cloud.aws.task import Owned
+from escala.reconcile.task import Owned
 
 
 class ClassicLoadBalancer:

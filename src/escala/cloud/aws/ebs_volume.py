@@ -9,8 +9,8 @@ from typing import Any
 
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import tag_specifications
-from escala.cloud.aws.task import FieldChange, Fields, Task
 from escala.errors import CannotChangeField
+from escala.reconcile.task import FieldChange, Fields, Task
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import is_owned
-from escala.cloud.aws.task import Fields, Owned, Task
+from escala.reconcile.task import Fields, Owned, Task
 
 
 def ecs_tags(tags: dict[str, str]) -> list[dict[str, str]]:

@@ -17,8 +17,8 @@ from escala.cloud.aws.security_group import SecurityGroup
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.tags import is_owned
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task, ids
 from escala.cloud.aws.task_definition import CONTAINER, TaskDefinition
+from escala.reconcile.task import FieldChange, Fields, Owned, Task, ids
 
 CIRCUIT_BREAKER = {"enable": True, "rollback": True}
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from escala.cloud.aws.retry import is_not_found
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import as_dict, as_list, is_owned
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task
+from escala.reconcile.retry import is_not_found
+from escala.reconcile.task import FieldChange, Fields, Owned, Task
 
 EC2 = "ec2.amazonaws.com"
 ECS_TASKS = "ecs-tasks.amazonaws.com"

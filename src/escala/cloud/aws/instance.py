@@ -7,7 +7,7 @@ volumes.
 
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import as_dict, owned_filters
-from escala.cloud.aws.task import Owned
+from escala.reconcile.task import Owned
 
 GONE = ("terminated", "shutting-down")
 

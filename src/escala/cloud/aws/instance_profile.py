@@ -5,10 +5,10 @@ import dataclasses
 from botocore.exceptions import ClientError
 
 from escala.cloud.aws.iam_role import IamRole, iam_names
-from escala.cloud.aws.retry import is_not_found
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import as_dict, as_list, is_owned
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task
+from escala.reconcile.retry import is_not_found
+from escala.reconcile.task import FieldChange, Fields, Owned, Task
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)

@@ -9,10 +9,10 @@ import hashlib
 
 from botocore.exceptions import ClientError
 
-from escala.cloud.aws.retry import is_not_found
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import as_dict, tag_specifications
-from escala.cloud.aws.task import FieldChange, Fields, Task
+from escala.reconcile.retry import is_not_found
+from escala.reconcile.task import FieldChange, Fields, Task
 
 FINGERPRINT_TAG = "escala.io/public-key-sha256"
 

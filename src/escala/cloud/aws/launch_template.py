@@ -17,12 +17,12 @@ from botocore.exceptions import ClientError
 
 from escala.cloud.aws.instance_profile import InstanceProfile
 from escala.cloud.aws.key_pair import KeyPair
-from escala.cloud.aws.retry import error_code, is_not_found
 from escala.cloud.aws.security_group import SecurityGroup
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import as_list, owned_filters, tag_specifications
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task
 from escala.errors import UsageError
+from escala.reconcile.retry import error_code, is_not_found
+from escala.reconcile.task import FieldChange, Fields, Owned, Task
 
 
 def user_data_digest(user_data: str) -> str:

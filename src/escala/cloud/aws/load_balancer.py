@@ -15,13 +15,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from escala.cloud.aws.retry import is_not_found
 from escala.cloud.aws.security_group import SecurityGroup
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.tags import as_list, owned_by_tags
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task, ids
 from escala.cloud.aws.vpc import Vpc
+from escala.reconcile.retry import is_not_found
+from escala.reconcile.task import FieldChange, Fields, Owned, Task, ids
 
 API_PORT = 443
 MASTER_API_PORT = 6443

@@ -4,7 +4,7 @@ import dataclasses
 
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import is_owned
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task
+from escala.reconcile.task import FieldChange, Fields, Owned, Task
 
 # Where escala's log groups live; discovery looks only under it.
 PREFIX = "/escala/"

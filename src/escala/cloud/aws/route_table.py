@@ -9,8 +9,8 @@ from escala.cloud.aws.internet_gateway import InternetGateway
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.tags import tag_specifications
-from escala.cloud.aws.task import FieldChange, Fields, Task
 from escala.cloud.aws.vpc import Vpc
+from escala.reconcile.task import FieldChange, Fields, Task
 
 DEFAULT_ROUTE = "0.0.0.0/0"
 

@@ -13,7 +13,7 @@ from escala.cloud.aws.ecs_cluster import owned_clusters
 from escala.cloud.aws.ecs_service import EcsService
 from escala.cloud.aws.scaling_policy import TARGET_TRACKING_ALARM_ACTIONS
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task
+from escala.reconcile.task import FieldChange, Fields, Owned, Task
 
 NAMESPACE = "ecs"
 DIMENSION = "ecs:service:DesiredCount"

@@ -12,7 +12,7 @@ import dataclasses
 
 from escala.cloud.aws.autoscaling_group import AutoscalingGroup
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.task import FieldChange, Fields, Task
+from escala.reconcile.task import FieldChange, Fields, Task
 
 ASG_CPU = "ASGAverageCPUUtilization"
 # The calls PutScalingPolicy makes on the caller's behalf for target tracking.

@@ -10,11 +10,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from escala.cloud.aws.retry import is_not_found
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import tag_specifications
-from escala.cloud.aws.task import Fields, Owned, Task
 from escala.cloud.aws.vpc import Vpc
+from escala.reconcile.retry import is_not_found
+from escala.reconcile.task import Fields, Owned, Task
 
 
 def _revoker(group_id: str, permission: dict[str, Any]) -> Callable[[ClientFactory, str], None]:

@@ -14,10 +14,10 @@ from botocore.exceptions import ClientError
 from escala.cloud.aws.ecs_cluster import ecs_tag_dict, ecs_tags
 from escala.cloud.aws.iam_role import IamRole
 from escala.cloud.aws.log_group import LogGroup
-from escala.cloud.aws.retry import error_code
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import is_owned
-from escala.cloud.aws.task import FieldChange, Fields, Owned, Task
+from escala.reconcile.retry import error_code
+from escala.reconcile.task import FieldChange, Fields, Owned, Task
 
 CONTAINER = "chat"
 HEALTH_CHECK = [

@@ -1,0 +1,135 @@
+"""The ChatService document: the chat run on its own, behind a load balancer, on an EC2
+Auto Scaling Group or on ECS Fargate (the seed's first and third scaling cases).
+
+Same envelope as the cluster documents (`apiVersion: escala.io/v1alpha1`), so it sits in
+the same state store. The Redis and PostgreSQL URLs hold passwords: the spec names the
+SSM Parameter Store SecureString parameters that hold them, never the URLs, so they land
+in no user-data, task definition or state store. `complete` fills the defaults (pure);
+`escala.api.chat_service_spec_validation` checks the completed document.
+"""
+
+import enum
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError
+
+from escala.api.defaults import (
+    NETWORK_CIDR,
+    OPEN_TO_THE_WORLD,
+    carve_subnets,
+    default_image,
+    region_of_zones,
+)
+from escala.api.types import API_VERSION, ObjectMeta, Subnet, _field_path, _Model
+from escala.errors import SpecInvalid
+
+KIND = "ChatService"
+CHAT_PORT = 3000
+MACHINE_TYPE = "t3.small"
+ROOT_VOLUME_SIZE = 16
+FARGATE_CPU = 512  # CPU units: 1024 = one vCPU
+FARGATE_MEMORY = 1024  # MiB
+MIN_SIZE = 2
+MAX_SIZE = 6
+CPU_TARGET = 50.0
+
+
+class Platform(enum.StrEnum):
+    ec2 = "ec2"
+    fargate = "fargate"
+
+
+class ChatServiceSpec(_Model):
+    """Fields apply to both platforms unless named: `ami`, `machineType` and
+    `rootVolumeSize` are EC2's; `cpu` and `memory` are Fargate's task size."""
+
+    platform: Platform
+    region: str | None = None
+    network_cidr: str | None = Field(default=None, alias="networkCIDR")
+    subnets: list[Subnet] = Field(default_factory=list)
+    http_access: list[str] = Field(default_factory=list)
+    image: str | None = None
+    ami: str | None = None
+    machine_type: str | None = None
+    root_volume_size: int | None = None
+    cpu: int | None = None
+    memory: int | None = None
+    min_size: int | None = None
+    max_size: int | None = None
+    cpu_target: float | None = None
+    redis_parameter: str | None = None
+    database_parameter: str | None = None
+
+
+class ChatService(_Model):
+    api_version: Literal["escala.io/v1alpha1"] = API_VERSION
+    kind: Literal["ChatService"] = KIND
+    metadata: ObjectMeta
+    spec: ChatServiceSpec
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+
+def parse_chat_service(data: Any, source: str = "document") -> ChatService:
+    """One decoded document -> ChatService; SpecInvalid lists every problem by path."""
+    if not isinstance(data, dict):
+        raise SpecInvalid([f"(document): expected a mapping, got {type(data).__name__}"], source)
+    if data.get("kind") != KIND:
+        raise SpecInvalid([f"kind: must be {KIND}, got {data.get('kind')!r}"], source)
+    if data.get("apiVersion") != API_VERSION:
+        raise SpecInvalid(
+            [f"apiVersion: must be {API_VERSION}, got {data.get('apiVersion')!r}"], source
+        )
+    try:
+        return ChatService.model_validate(data)
+    except ValidationError as e:
+        problems = [f"{_field_path(err['loc'])}: {err['msg']}" for err in e.errors()]
+        raise SpecInvalid(problems, source) from e
+
+
+def load_chat_service(text: str | bytes, source: str) -> ChatService:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise SpecInvalid([f"(document): not valid YAML: {e}"], source) from e
+    return parse_chat_service(data, source)
+
+
+def dump_chat_service(service: ChatService) -> dict[str, Any]:
+    return service.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def complete(service: ChatService) -> ChatService:
+    """The completed document (a copy): region from the zones, subnets carved from the
+    network, sizes and targets defaulted; the platform's own fields only."""
+    spec = service.spec
+    network = spec.network_cidr or NETWORK_CIDR
+    ec2 = spec.platform is Platform.ec2
+    machine = spec.machine_type or MACHINE_TYPE
+
+    def given(value: Any, default: Any) -> Any:
+        """A number the user gave, 0 included (validation refuses it), else the default."""
+        return default if value is None else value
+
+    filled = spec.model_copy(
+        update={
+            "region": spec.region or region_of_zones([s.zone for s in spec.subnets]),
+            "network_cidr": network,
+            "subnets": carve_subnets(network, spec.subnets),
+            "http_access": spec.http_access or [OPEN_TO_THE_WORLD],
+            "ami": (spec.ami or default_image(machine)) if ec2 else spec.ami,
+            "machine_type": machine if ec2 else spec.machine_type,
+            "root_volume_size": given(spec.root_volume_size, ROOT_VOLUME_SIZE)
+            if ec2
+            else spec.root_volume_size,
+            "cpu": spec.cpu if ec2 else given(spec.cpu, FARGATE_CPU),
+            "memory": spec.memory if ec2 else given(spec.memory, FARGATE_MEMORY),
+            "min_size": given(spec.min_size, MIN_SIZE),
+            "max_size": given(spec.max_size, max(MAX_SIZE, spec.min_size or 0)),
+            "cpu_target": given(spec.cpu_target, CPU_TARGET),
+        }
+    )
+    return service.model_copy(update={"spec": filled})

@@ -1,0 +1,158 @@
+"""Rules of a completed ChatService, each problem prefixed with its field path.
+
+Like `escala.api.validation` for clusters: every problem is collected and raised at once
+as SpecInvalid (exit 2), before anything is written or created. Pure.
+"""
+
+import ipaddress
+import re
+from collections import Counter
+
+from escala.api.chat_service_spec import ChatService, Platform
+from escala.api.validation import _IMAGE, _MACHINE_TYPE, _REGION, zone_region
+from escala.errors import SpecInvalid
+
+# The name is the ownership tag's value and part of every AWS name (`chat-<name>` load
+# balancer, at most 32 characters). No dot: cluster names have one, so the two never
+# claim the same resources.
+_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$")
+# SSM parameter names: letters, digits and . _ - / (AWS's own pattern, at most 2048).
+_PARAMETER = re.compile(r"^/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
+_CONTAINER_IMAGE = re.compile(r"^[a-z0-9][\w.\-/:@]*$")
+# The CPU/memory pairs Fargate accepts (MiB), as the ECS documentation lists them.
+FARGATE_SIZES: dict[int, range] = {
+    256: range(512, 2049, 512),
+    512: range(1024, 4097, 1024),
+    1024: range(2048, 8193, 1024),
+    2048: range(4096, 16385, 1024),
+    4096: range(8192, 30721, 1024),
+}
+_EC2_ONLY = (
+    ("ami", "ami"),
+    ("machine_type", "machineType"),
+    ("root_volume_size", "rootVolumeSize"),
+)
+_FARGATE_ONLY = (("cpu", "cpu"), ("memory", "memory"))
+
+
+def validate_chat_service(service: ChatService) -> None:
+    found = problems(service)
+    if found:
+        raise SpecInvalid(found, f"chatservice {service.name}")
+
+
+def problems(service: ChatService) -> list[str]:
+    out: list[str] = []
+    spec = service.spec
+    if not _NAME.match(service.name):
+        out.append(
+            f"metadata.name: {service.name!r} must be 1-20 lowercase letters, digits or '-', "
+            "starting with a letter (no dots: it names the load balancer), e.g. chat"
+        )
+    out += _network(service)
+    out += _platform_fields(service)
+    if not _CONTAINER_IMAGE.match(spec.image or "") or "://" in (spec.image or ""):
+        out.append(
+            f"spec.image: {spec.image!r} is not a container image; give one the instances or "
+            "tasks can pull, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/escala:0.1.0 "
+            "(build it with the repository's Dockerfile)"
+        )
+    if spec.min_size is None or spec.min_size < 1:
+        out.append(f"spec.minSize: {spec.min_size} must be at least 1")
+    if spec.max_size is None or spec.min_size is None or spec.max_size < spec.min_size:
+        out.append(f"spec.maxSize: {spec.max_size} must be >= minSize ({spec.min_size})")
+    if spec.cpu_target is None or not 1 <= spec.cpu_target <= 100:
+        out.append(f"spec.cpuTarget: {spec.cpu_target} must be a CPU percentage from 1 to 100")
+    out += _parameters(service)
+    return out
+
+
+def _network(service: ChatService) -> list[str]:
+    spec, out = service.spec, []
+    if not spec.region or not _REGION.match(spec.region):
+        out.append(f"spec.region: {spec.region!r} is not an AWS region such as eu-west-1")
+    zones = [s.zone for s in spec.subnets]
+    if len(set(zones)) < 2:
+        out.append(
+            "spec.subnets: an Application Load Balancer needs subnets in at least two zones; "
+            "give --zones eu-west-1a,eu-west-1b"
+        )
+    for zone, count in Counter(zones).items():
+        if count > 1:
+            out.append(f"spec.subnets: zone {zone} is listed {count} times")
+    for i, subnet in enumerate(spec.subnets):
+        if zone_region(subnet.zone) != spec.region or not subnet.zone[-1:].isalpha():
+            out.append(f"spec.subnets[{i}].zone: {subnet.zone!r} is not a zone of {spec.region}")
+    try:
+        network = ipaddress.ip_network(spec.network_cidr or "", strict=True)
+    except ValueError as e:
+        out.append(f"spec.networkCIDR: {spec.network_cidr!r} is not a CIDR ({e})")
+        network = None
+    for i, subnet in enumerate(spec.subnets):
+        try:
+            block = ipaddress.ip_network(subnet.cidr or "", strict=True)
+        except ValueError as e:
+            out.append(f"spec.subnets[{i}].cidr: {subnet.cidr!r} is not a CIDR ({e})")
+            continue
+        if network is not None and not block.subnet_of(network):  # type: ignore[arg-type]
+            out.append(f"spec.subnets[{i}].cidr: {block} is not inside spec.networkCIDR {network}")
+    for i, cidr in enumerate(spec.http_access):
+        try:
+            ipaddress.ip_network(cidr, strict=True)
+        except ValueError as e:
+            out.append(f"spec.httpAccess[{i}]: {cidr!r} is not a CIDR ({e})")
+    return out
+
+
+def _platform_fields(service: ChatService) -> list[str]:
+    spec, out = service.spec, []
+    ec2 = spec.platform is Platform.ec2
+    for attr, field in _FARGATE_ONLY if ec2 else _EC2_ONLY:
+        if getattr(spec, attr) is not None:
+            out.append(f"spec.{field}: only for platform {'fargate' if ec2 else 'ec2'}; remove it")
+    if ec2:
+        if not _MACHINE_TYPE.match(spec.machine_type or ""):
+            out.append(
+                f"spec.machineType: {spec.machine_type!r} is not an EC2 instance type such as "
+                "t3.small"
+            )
+        if not _IMAGE.match(spec.ami or ""):
+            out.append(f"spec.ami: {spec.ami!r} must be an AMI ID (ami-...) or <owner>/<name>")
+        if spec.root_volume_size is None or spec.root_volume_size < 8:
+            out.append(f"spec.rootVolumeSize: {spec.root_volume_size} must be at least 8 GiB")
+        return out
+    memory = FARGATE_SIZES.get(spec.cpu or 0)
+    if memory is None:
+        out.append(
+            f"spec.cpu: {spec.cpu} is not a Fargate task size; use one of "
+            f"{', '.join(map(str, FARGATE_SIZES))} (1024 = one vCPU)"
+        )
+    elif spec.memory not in memory:
+        out.append(
+            f"spec.memory: {spec.memory} MiB does not go with cpu {spec.cpu}; use "
+            f"{memory.start} to {memory.stop - 1} in steps of {memory.step}"
+        )
+    return out
+
+
+def _parameters(service: ChatService) -> list[str]:
+    out: list[str] = []
+    for field, value, required in (
+        ("redisParameter", service.spec.redis_parameter, True),
+        ("databaseParameter", service.spec.database_parameter, False),
+    ):
+        if value is None:
+            if required:
+                out.append(
+                    f"spec.{field}: missing; the replicas share rooms and presence through Redis. "
+                    "Store its URL with `aws ssm put-parameter --type SecureString --name "
+                    "/escala/chat/redis --value redis://...` and give --redis-parameter "
+                    "/escala/chat/redis"
+                )
+        elif "://" in value or not _PARAMETER.match(value):
+            out.append(
+                f"spec.{field}: must be the name of an SSM SecureString parameter (e.g. "
+                "/escala/chat/redis) holding the URL, not the URL itself: a URL here would "
+                "land in the user-data or task definition"
+            )
+    return out

@@ -1,0 +1,95 @@
+"""The registry of AWS kinds escala knows: what it builds and what it deletes.
+
+`ALL_TASKS` are the task classes the model builds; `ALL_DELETABLE` adds what only
+`delete cluster` meets (instances, Kubernetes' classic ELBs); `CHAT_SERVICE_DELETABLE`
+is what `delete chatservice` looks for. The operator's
+least-privilege IAM policy is `operator_iam_actions()`, the union of every kind's
+`iam_actions`, so a new task cannot forget to ask for its permissions.
+"""
+
+from escala.cloud.aws.autoscaling_group import AutoscalingGroup
+from escala.cloud.aws.classic_load_balancer import ClassicLoadBalancer
+from escala.cloud.aws.ebs_volume import EbsVolume
+from escala.cloud.aws.ecs_cluster import EcsCluster
+from escala.cloud.aws.ecs_service import EcsService
+from escala.cloud.aws.iam_role import IamRole
+from escala.cloud.aws.instance import Instance
+from escala.cloud.aws.instance_profile import InstanceProfile
+from escala.cloud.aws.internet_gateway import InternetGateway
+from escala.cloud.aws.key_pair import KeyPair
+from escala.cloud.aws.launch_template import LaunchTemplate
+from escala.cloud.aws.load_balancer import Listener, LoadBalancer, TargetGroup
+from escala.cloud.aws.log_group import LogGroup
+from escala.cloud.aws.route_table import RouteTable
+from escala.cloud.aws.scalable_target import ScalableTarget, ServiceScalingPolicy
+from escala.cloud.aws.scaling_policy import ScalingPolicy
+from escala.cloud.aws.security_group import SecurityGroup, SecurityGroupRule
+from escala.cloud.aws.subnet import Subnet
+from escala.cloud.aws.task_definition import TaskDefinition
+from escala.cloud.aws.vpc import Vpc
+from escala.reconcile.task import Discoverable, Task
+
+ALL_TASKS: tuple[type[Task], ...] = (
+    Vpc,
+    Subnet,
+    InternetGateway,
+    RouteTable,
+    SecurityGroup,
+    SecurityGroupRule,
+    IamRole,
+    InstanceProfile,
+    KeyPair,
+    LaunchTemplate,
+    AutoscalingGroup,
+    ScalingPolicy,
+    LoadBalancer,
+    TargetGroup,
+    Listener,
+    EbsVolume,
+    EcsCluster,
+    LogGroup,
+    TaskDefinition,
+    EcsService,
+    ScalableTarget,
+    ServiceScalingPolicy,
+)
+
+# Every kind `delete cluster` looks for by ownership tag (listeners and rules go with
+# their load balancer / security group).
+ALL_DELETABLE: tuple[type[Discoverable], ...] = (
+    AutoscalingGroup,
+    Instance,
+    LoadBalancer,
+    ClassicLoadBalancer,
+    TargetGroup,
+    LaunchTemplate,
+    EbsVolume,
+    KeyPair,
+    InstanceProfile,
+    IamRole,
+    SecurityGroup,
+    RouteTable,
+    InternetGateway,
+    Subnet,
+    Vpc,
+)
+
+# A chat service owns these too (its Fargate case); clusters never do, so `delete
+# cluster` does not look for them. The scalable target goes first: it scales the service.
+CHAT_SERVICE_DELETABLE: tuple[type[Discoverable], ...] = (
+    ScalableTarget,
+    EcsService,
+    EcsCluster,
+    TaskDefinition,
+    LogGroup,
+    *ALL_DELETABLE,
+)
+
+# Reads `update`/`delete cluster` make outside any one task.
+EXTRA_ACTIONS = ("ec2:DescribeAvailabilityZones", "ec2:DescribeRegions")
+
+
+def operator_iam_actions() -> list[str]:
+    """Every IAM action escala's update and delete need, sorted and without repeats."""
+    actions = {a for kind in (*ALL_TASKS, *ALL_DELETABLE) for a in kind.iam_actions}
+    return sorted(actions | set(EXTRA_ACTIONS))

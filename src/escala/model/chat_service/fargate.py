@@ -1,0 +1,113 @@
+"""The Fargate case: the chat's tasks in an ECS service behind the load balancer.
+
+An ECS cluster, a CloudWatch Logs group, a task execution role (pull the image, write
+the logs, read the service's SSM parameters when a task starts: nothing else), a task
+definition (awsvpc, FARGATE, the spec's cpu/memory, port 3000, a container health check,
+the URLs as `secrets` from SSM), the ECS service (desired = minSize at creation, the
+target group's IP targets, a deployment circuit breaker) and Application Auto Scaling:
+a scalable target between minSize and maxSize with a target-tracking policy on
+ECSServiceAverageCPUUtilization.
+
+No task role: the chat calls no AWS API, so its tasks get no AWS credentials at all.
+"""
+
+from escala.api.chat_service_spec import CHAT_PORT
+from escala.cloud.aws.ecs_cluster import EcsCluster
+from escala.cloud.aws.ecs_service import EcsService
+from escala.cloud.aws.iam_role import ECS_TASKS, IamRole
+from escala.cloud.aws.load_balancer import Listener, elb_name
+from escala.cloud.aws.log_group import PREFIX, LogGroup
+from escala.cloud.aws.scalable_target import ScalableTarget, ServiceScalingPolicy
+from escala.cloud.aws.task_definition import TaskDefinition
+from escala.model.chat_service.front import Front, parameter_arns, statement
+from escala.model.chat_service.parameters import parameter_env
+from escala.model.cluster.iam_roles import ECR_READ
+from escala.reconcile.task import Task
+
+ENVIRONMENT = {"ESCALA_CHAT_LOG_FORMAT": "json"}
+
+
+def log_group_name(service_name: str) -> str:
+    return f"{PREFIX}chat/{service_name}"
+
+
+def execution_policy(front: Front) -> dict[str, object]:
+    spec, name = front.service.spec, front.service.name
+    logs = f"arn:aws:logs:{spec.region}:*:log-group:{log_group_name(name)}:*"
+    names = list(parameter_env(front.service).values())
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            statement(ECR_READ),
+            statement(["logs:CreateLogStream", "logs:PutLogEvents"], logs),
+            statement(["ssm:GetParameters"], parameter_arns(front.service, names)),
+        ],
+    }
+
+
+def build_fargate(front: Front) -> list[Task]:
+    service, spec = front.service, front.service.spec
+    name = service.name
+    security_group, rule = front.app_group("tasks", "Chat tasks")
+    listener = next(t for t in front.tasks if isinstance(t, Listener))
+    ecs_name = elb_name("chat", name)
+    cluster = EcsCluster(name=ecs_name, tags=front.tags(ecs_name))
+    logs = LogGroup(name=log_group_name(name), tags=front.tags(log_group_name(name)))
+    role_name = f"task-execution.{name}"
+    role = IamRole(
+        name=role_name,
+        tags=front.tags(role_name),
+        policy=execution_policy(front),
+        trusted_service=ECS_TASKS,
+    )
+    definition = TaskDefinition(
+        name=ecs_name,
+        tags=front.tags(ecs_name),
+        image=str(spec.image),
+        cpu=int(spec.cpu or 0),
+        memory=int(spec.memory or 0),
+        port=CHAT_PORT,
+        execution_role=role,
+        log_group=logs,
+        region=str(spec.region),
+        secrets=parameter_env(service),
+        environment=ENVIRONMENT,
+    )
+    ecs_service = EcsService(
+        name=ecs_name,
+        tags=front.tags(ecs_name),
+        cluster=cluster,
+        task_definition=definition,
+        subnets=front.subnets,
+        security_groups=[security_group],
+        target_group=front.target_group,
+        listener=listener,
+        port=CHAT_PORT,
+        desired_count=int(spec.min_size or 0),
+    )
+    target = ScalableTarget(
+        name=ecs_name,
+        tags=front.tags(ecs_name),
+        service=ecs_service,
+        min_capacity=int(spec.min_size or 0),
+        max_capacity=int(spec.max_size or 0),
+    )
+    policy_name = f"cpu-target.{name}"
+    policy = ServiceScalingPolicy(
+        name=policy_name,
+        tags=front.tags(policy_name),
+        target=target,
+        cpu_target=float(spec.cpu_target or 0),
+    )
+    return [
+        *front.tasks,
+        security_group,
+        rule,
+        cluster,
+        logs,
+        role,
+        definition,
+        ecs_service,
+        target,
+        policy,
+    ]

@@ -1,0 +1,32 @@
+"""The API's Network Load Balancer across every zone: TCP 443 -> masters' 6443."""
+
+from escala.cloud.aws.load_balancer import Listener, LoadBalancer, TargetGroup, elb_name
+from escala.cloud.aws.security_group import SecurityGroup
+from escala.cloud.aws.subnet import Subnet
+from escala.cloud.aws.vpc import Vpc
+from escala.model.cluster.firewall import API_ELB, security_group_name
+from escala.model.context import ModelContext
+
+
+def api_load_balancer_name(cluster_name: str) -> str:
+    return elb_name("api", cluster_name)
+
+
+def build_api_load_balancer(ctx: ModelContext) -> None:
+    name = api_load_balancer_name(ctx.cluster_name)
+    subnets = [ctx.get(Subnet, s.name) for s in ctx.cluster.spec.subnets]
+    lb = LoadBalancer(
+        name=name,
+        tags=ctx.tags(name),
+        subnets=subnets,
+        security_groups=[ctx.get(SecurityGroup, security_group_name(API_ELB, ctx.cluster_name))],
+    )
+    target_name = elb_name("tcp", ctx.cluster_name)
+    target = TargetGroup(
+        name=target_name,
+        tags=ctx.tags(target_name),
+        vpc=ctx.get(Vpc, ctx.cluster_name),
+    )
+    ctx.add(lb)
+    ctx.add(target)
+    ctx.add(Listener(name=name, tags=ctx.tags(name), load_balancer=lb, target_group=target))

@@ -1,0 +1,170 @@
+"""The chat services' lifecycle: write the spec, plan and apply its AWS resources,
+delete them by ownership tags.
+
+Every change is checked first (completed, then validated as a whole), so bad input
+creates nothing; `update` is the same find -> diff -> apply engine as `update cluster`,
+so a second run answers "No changes need to be applied".
+"""
+
+import dataclasses
+
+from escala.api import ObjectMeta, Subnet
+from escala.api.chat_service_spec import (
+    ChatService,
+    ChatServiceSpec,
+    Platform,
+    complete,
+    dump_chat_service,
+    parse_chat_service,
+)
+from escala.api.chat_service_spec_validation import validate_chat_service
+from escala.cloud.aws.load_balancer import LoadBalancer, elb_name
+from escala.cloud.aws.registry import CHAT_SERVICE_DELETABLE
+from escala.cloud.aws.session import ClientFactory
+from escala.errors import AlreadyExists, CannotChangeField, UsageError
+from escala.model.chat_service import build_chat_service
+from escala.model.chat_service.parameters import check_parameters
+from escala.ops.delete_cluster import delete_owner
+from escala.ops.specs import assign_fields
+from escala.ops.update import check_region
+from escala.reconcile.engine import Apply, DryRun, run
+from escala.reconcile.plan import Plan
+from escala.state import StateStore
+
+
+@dataclasses.dataclass
+class ChatServiceOptions:
+    """The flags of `escala create chatservice`; None leaves the default."""
+
+    name: str
+    platform: Platform
+    zones: list[str]
+    image: str | None = None
+    redis_parameter: str | None = None
+    database_parameter: str | None = None
+    network_cidr: str | None = None
+    http_access: list[str] = dataclasses.field(default_factory=list)
+    ami: str | None = None
+    machine_type: str | None = None
+    cpu: int | None = None
+    memory: int | None = None
+    min_size: int | None = None
+    max_size: int | None = None
+    cpu_target: float | None = None
+
+
+def chat_service_from_options(options: ChatServiceOptions) -> ChatService:
+    """The completed, validated ChatService the flags describe (SpecInvalid otherwise)."""
+    spec = ChatServiceSpec(
+        platform=options.platform,
+        network_cidr=options.network_cidr,
+        subnets=[Subnet(name=zone, zone=zone) for zone in options.zones],
+        http_access=options.http_access,
+        image=options.image,
+        ami=options.ami,
+        machine_type=options.machine_type,
+        cpu=options.cpu,
+        memory=options.memory,
+        min_size=options.min_size,
+        max_size=options.max_size,
+        cpu_target=options.cpu_target,
+        redis_parameter=options.redis_parameter,
+        database_parameter=options.database_parameter,
+    )
+    service = complete(ChatService(metadata=ObjectMeta(name=options.name), spec=spec))
+    validate_chat_service(service)
+    return service
+
+
+def create_chat_service(
+    store: StateStore, options: ChatServiceOptions, *, build: bool = False
+) -> ChatService:
+    """Store the service the flags describe. With `build` (the caller applies next) its
+    SSM parameters are checked first too, so a missing one stores nothing and the same
+    command works once the parameter exists."""
+    service = chat_service_from_options(options)
+    if store.has_chat_service(service.name):
+        raise AlreadyExists(
+            f"NAME: chat service {service.name!r} already exists in {store.url}; "
+            "delete it first or pick another name"
+        )
+    if build:
+        check_parameters(clients_for(service), service)
+    store.put_chat_service(service)
+    return service
+
+
+# What the resources cannot follow in place: a new platform or network is a new service.
+FIXED = {
+    "spec.platform": lambda s: s.spec.platform.value,
+    "spec.region": lambda s: s.spec.region,
+    "spec.networkCIDR": lambda s: s.spec.network_cidr,
+    "spec.subnets": lambda s: [(z.zone, z.cidr) for z in s.spec.subnets],
+}
+
+
+def set_chat_service_fields(store: StateStore, name: str, assignments: list[str]) -> ChatService:
+    """Apply `spec.FIELD=VALUE` assignments to the stored service, complete and validate
+    the result, refuse changes to the fixed fields, then store it."""
+    service = store.get_chat_service(name)
+    subject = f"chatservice/{name}"
+    changed = parse_chat_service(
+        assign_fields(dump_chat_service(service), assignments, subject), subject
+    )
+    changed = complete(changed)
+    validate_chat_service(changed)
+    for field, value in FIXED.items():
+        if value(changed) != value(service):
+            raise CannotChangeField(
+                f"{field}: cannot change from {value(service)!r} to {value(changed)!r}; "
+                f"create a new chat service and delete {name} instead"
+            )
+    store.put_chat_service(changed)
+    return changed
+
+
+def clients_for(service: ChatService) -> ClientFactory:
+    return ClientFactory(region=service.spec.region)
+
+
+def update_chat_service(store: StateStore, name: str, clients: ClientFactory, *, yes: bool) -> Plan:
+    """Plan the stored service's resources; apply them only when `yes`."""
+    service = store.get_chat_service(name)
+    validate_chat_service(service)
+    check_region(clients, service.spec.region, name)
+    check_parameters(clients, service)
+    tasks = build_chat_service(service)
+    return run(name, tasks.values(), clients, Apply(clients) if yes else DryRun())
+
+
+def chat_service_url(clients: ClientFactory, name: str) -> str | None:
+    """The chat's address, `http://<load balancer DNS name>`, once its ALB exists."""
+    found = LoadBalancer(name=elb_name("chat", name), subnets=[], security_groups=[])
+    found.find(clients)
+    return f"http://{found.dns_name}" if found.dns_name else None
+
+
+def delete_chat_service(store: StateStore, name: str, clients: ClientFactory, *, yes: bool) -> Plan:
+    """List (and with `yes` delete) what the service owns by tag, then its spec.
+
+    A name with a dot is a cluster's (both own their resources by the same tags):
+    refused, so `delete chatservice` never deletes a cluster's resources."""
+    if "." in name:
+        raise UsageError(
+            f"NAME: {name!r} is not a chat service's name (a chat service's never has a "
+            f"dot, a cluster's always); to delete a cluster: `escala delete cluster --name "
+            f"{name}`"
+        )
+    in_store = store.has_chat_service(name)
+    if in_store:
+        check_region(clients, store.get_chat_service(name).spec.region, name)
+    return delete_owner(
+        clients,
+        name,
+        yes=yes,
+        in_store=in_store,
+        forget=lambda: store.delete_chat_service(name),
+        kinds=CHAT_SERVICE_DELETABLE,
+        not_found=f"chat service {name!r}: not in state store {store.url} and no AWS resource "
+        f"in {clients.region} is tagged as its own (see `escala get chatservices`)",
+    )
