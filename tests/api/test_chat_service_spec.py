@@ -51,3 +51,10 @@ def test_values_the_user_set_are_kept_and_the_document_round_trips() -> None:
     assert done.spec.subnets[0].cidr == "10.8.0.0/19"
     assert parse_chat_service(dump_chat_service(done)) == done
     assert complete(done) == done, "completing twice changes nothing"
+
+
+def test_a_cidr_given_twice_in_http_access_is_named() -> None:
+    service = _service(Platform.ec2, http_access=["10.0.0.0/8", "10.0.0.0/8"])
+    assert "spec.httpAccess: 10.0.0.0/8 is listed 2 times; give it once" in problems(
+        complete(service)
+    )

@@ -2,7 +2,7 @@
 
 import boto3
 
-from escala.model.cluster.api_load_balancer import api_load_balancer_name
+from escala.cloud.aws.load_balancer import api_load_balancer_name
 from tests.bootstrap.conftest import CLUSTER
 
 

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from escala.kube.manifests import ChatOptions, chat_app, grace_period
+from escala.api.chat_deployment import ChatDeployment
+from escala.kube.manifests import chat_app, grace_period
 from tests.kube.test_dockerfile import instructions
 from tests.reconcile.specs import NAME
 from tests.servers import free_port, start, stop, wait_for_port
 
-OPTIONS = ChatOptions(NAME, "1.31.2", "eu-west-1")
+OPTIONS = ChatDeployment.for_cluster(NAME, "1.31.2", "eu-west-1")
 
 
 def container(name: str) -> dict:

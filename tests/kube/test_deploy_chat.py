@@ -116,8 +116,8 @@ def test_output_prints_every_manifest_and_touches_nothing(
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (["--min", "5", "--max", "3"], "--max: 3 is below --min (5)"),
-        (["--cpu-target", "150"], "--cpu-target: 150 is not a percentage"),
+        (["--min", "5", "--max", "3"], "--max: 3 must be >= --min (5)"),
+        (["--cpu-target", "150"], "--cpu-target: 150 must be a CPU percentage from 1 to 100"),
         (["--image", "not a/valid image"], "--image: 'not a/valid image'"),
     ],
 )

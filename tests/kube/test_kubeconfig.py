@@ -11,10 +11,10 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from escala.bootstrap.secrets import cert_path, ensure_cluster_secrets
+from escala.cloud.aws.load_balancer import api_load_balancer_name
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import NotFound
 from escala.kube.kubeconfig import export_kubeconfig
-from escala.model.cluster.api_load_balancer import api_load_balancer_name
 from tests.bootstrap.conftest import CLUSTER
 from tests.kube.api_nlb import make_api_nlb
 

@@ -6,17 +6,18 @@ cluster-autoscaler finding exactly the ASGs escala's model tags."""
 import kubernetes_validate
 import pytest
 
+from escala.api.chat_deployment import ChatDeployment, validate_chat_deployment
 from escala.cloud.aws.autoscaling_group import AutoscalingGroup
 from escala.errors import SpecInvalid, UsageError
 from escala.kube import cluster_autoscaler as ca
-from escala.kube.manifests import ChatOptions, chat_app, check, grace_period
+from escala.kube.manifests import chat_app, grace_period
 from escala.kube.versions import SUPPORTED
 from escala.model.cluster import build_tasks
 from escala.model.cluster.iam_roles import master_policy, node_policy
 from escala.ops.deploy import desired
 from tests.reconcile.specs import NAME, SSH_PUBLIC_KEY, completed
 
-OPTIONS = ChatOptions(cluster_name=NAME, kubernetes_version="1.31.2", region="eu-west-1")
+OPTIONS = ChatDeployment.for_cluster(NAME, "1.31.2", "eu-west-1")
 
 
 def by_kind(objects: list[dict], kind: str, name: str | None = None) -> dict:
@@ -26,7 +27,7 @@ def by_kind(objects: list[dict], kind: str, name: str | None = None) -> dict:
 
 @pytest.mark.parametrize("minor", sorted(SUPPORTED))
 def test_every_manifest_validates_against_the_schema_of_each_supported_version(minor) -> None:
-    options = ChatOptions(NAME, SUPPORTED[minor], "eu-west-1")
+    options = ChatDeployment.for_cluster(NAME, SUPPORTED[minor], "eu-west-1")
     for obj in desired(options):
         kubernetes_validate.validate(obj, minor, strict=True)
 
@@ -39,7 +40,7 @@ def test_the_schema_check_does_catch_a_wrong_field() -> None:
 
 
 def test_chat_deployment_can_be_scaled_on_cpu_and_drains_on_sigterm() -> None:
-    objects = chat_app(ChatOptions(NAME, "1.31.2", "eu-west-1", drain_timeout=25))
+    objects = chat_app(ChatDeployment.for_cluster(NAME, "1.31.2", "eu-west-1", drain_timeout=25))
     pod = by_kind(objects, "Deployment", "chat")["spec"]["template"]["spec"]
     [container] = pod["containers"]
     assert container["resources"]["requests"]["cpu"]  # HPA utilisation is relative to it
@@ -47,7 +48,7 @@ def test_chat_deployment_can_be_scaled_on_cpu_and_drains_on_sigterm() -> None:
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert {"name": "ESCALA_CHAT_DRAIN_TIMEOUT", "value": "25"} in container["env"]
     assert pod["terminationGracePeriodSeconds"] >= 25 + 5  # preStop pause + whole drain
-    assert grace_period(OPTIONS) >= OPTIONS.drain_timeout
+    assert grace_period(OPTIONS) >= OPTIONS.spec.drain_timeout
     assert container["args"][container["args"].index("--redis") + 1] == "redis://redis:6379"
     assert pod["securityContext"]["runAsNonRoot"] is True
     zones = [c["topologyKey"] for c in pod["topologySpreadConstraints"]]
@@ -55,8 +56,10 @@ def test_chat_deployment_can_be_scaled_on_cpu_and_drains_on_sigterm() -> None:
 
 
 def test_a_shared_database_is_referenced_from_its_secret_never_written() -> None:
-    options = ChatOptions(NAME, "1.31.2", "eu-west-1", database_secret="chat-database")
-    check(options)
+    options = ChatDeployment.for_cluster(
+        NAME, "1.31.2", "eu-west-1", database_secret="chat-database"
+    )
+    validate_chat_deployment(options)
     deployment = by_kind(chat_app(options), "Deployment", "chat")
     kubernetes_validate.validate(deployment, "1.31", strict=True)
     env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
@@ -86,7 +89,7 @@ def test_chat_is_reached_through_a_network_load_balancer() -> None:
 
 
 def test_hpa_and_pdb_follow_the_flags() -> None:
-    options = ChatOptions(NAME, "1.31.2", "eu-west-1", replicas=3, min_replicas=3,
+    options = ChatDeployment.for_cluster(NAME, "1.31.2", "eu-west-1", replicas=3, min_replicas=3,
                           max_replicas=12, cpu_target=55)  # fmt: skip
     objects = chat_app(options)
     hpa = by_kind(objects, "HorizontalPodAutoscaler")["spec"]
@@ -99,7 +102,7 @@ def test_hpa_and_pdb_follow_the_flags() -> None:
 @pytest.mark.parametrize(
     ("flags", "named"),
     [
-        ({"min_replicas": 5, "max_replicas": 3, "replicas": 4}, "--max: 3 is below --min (5)"),
+        ({"min_replicas": 5, "max_replicas": 3, "replicas": 4}, "--max: 3 must be >= --min (5)"),
         ({"cpu_target": 0}, "--cpu-target: 0"),
         ({"cpu_target": 101}, "--cpu-target: 101"),
         ({"image": "Escala Chat:latest"}, "--image: 'Escala Chat:latest'"),
@@ -112,7 +115,7 @@ def test_hpa_and_pdb_follow_the_flags() -> None:
 )
 def test_bad_flags_are_named(flags, named) -> None:
     with pytest.raises(SpecInvalid) as caught:
-        check(ChatOptions(NAME, "1.31.2", "eu-west-1", **flags))
+        validate_chat_deployment(ChatDeployment.for_cluster(NAME, "1.31.2", "eu-west-1", **flags))
     assert named in str(caught.value)
     assert caught.value.exit_code == 2
 
@@ -127,7 +130,7 @@ def test_bad_flags_are_named(flags, named) -> None:
     ],
 )
 def test_image_references_are_accepted(image) -> None:
-    check(ChatOptions(NAME, "1.31.2", "eu-west-1", image=image))
+    validate_chat_deployment(ChatDeployment.for_cluster(NAME, "1.31.2", "eu-west-1", image=image))
 
 
 def test_the_hpa_metric_is_served_by_metrics_server() -> None:
@@ -193,6 +196,8 @@ def test_a_version_without_a_cluster_autoscaler_release_is_refused() -> None:
 
 
 def test_without_replicas_the_chat_starts_at_the_hpa_minimum() -> None:
-    options = ChatOptions(NAME, "1.31.2", "eu-west-1", min_replicas=4, max_replicas=8)
-    check(options)
+    options = ChatDeployment.for_cluster(
+        NAME, "1.31.2", "eu-west-1", min_replicas=4, max_replicas=8
+    )
+    validate_chat_deployment(options)
     assert by_kind(chat_app(options), "Deployment", "chat")["spec"]["replicas"] == 4

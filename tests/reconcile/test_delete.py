@@ -3,10 +3,10 @@ included, leaves `shared` ones, then removes the cluster from the state store.""
 
 import boto3
 
+from escala.cloud.aws.registry import find_owned
 from escala.cloud.aws.tags import as_list, ownership_tag
 from escala.ops.delete_cluster import delete_cluster
 from escala.ops.update import update_cluster
-from escala.reconcile.deletion import find_owned
 from escala.reconcile.plan import Action
 from tests.aws_calls import record_calls
 from tests.reconcile.specs import NAME, ZONES

@@ -10,10 +10,10 @@ from typing import Any
 import boto3
 import pytest
 
+from escala.cloud.aws.registry import find_owned
 from escala.cloud.aws.session import ClientFactory
 from escala.ops.delete_cluster import delete_cluster
 from escala.ops.update import update_cluster
-from escala.reconcile.deletion import find_owned
 from escala.reconcile.plan import Action
 from tests.reconcile.specs import NAME
 

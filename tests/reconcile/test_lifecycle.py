@@ -6,11 +6,11 @@ import boto3
 import pytest
 
 from escala.api import Role
+from escala.cloud.aws.registry import find_owned
 from escala.cloud.aws.tags import CLUSTER_TAG, as_dict, ownership_tag
 from escala.errors import CannotChangeField, UsageError
 from escala.ops.cloud_groups import read_groups
 from escala.ops.update import update_cluster
-from escala.reconcile.deletion import find_owned
 from escala.reconcile.plan import NO_CHANGES, Action
 from tests.reconcile.specs import NAME, ZONES
 

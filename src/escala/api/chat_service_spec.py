@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError
 
+from escala.api.chat_scaling import CPU_TARGET
 from escala.api.defaults import (
     NETWORK_CIDR,
     OPEN_TO_THE_WORLD,
@@ -32,7 +33,6 @@ FARGATE_CPU = 512  # CPU units: 1024 = one vCPU
 FARGATE_MEMORY = 1024  # MiB
 MIN_SIZE = 2
 MAX_SIZE = 6
-CPU_TARGET = 50.0
 
 
 class Platform(enum.StrEnum):
@@ -129,7 +129,7 @@ def complete(service: ChatService) -> ChatService:
             "memory": spec.memory if ec2 else given(spec.memory, FARGATE_MEMORY),
             "min_size": given(spec.min_size, MIN_SIZE),
             "max_size": given(spec.max_size, max(MAX_SIZE, spec.min_size or 0)),
-            "cpu_target": given(spec.cpu_target, CPU_TARGET),
+            "cpu_target": given(spec.cpu_target, float(CPU_TARGET)),
         }
     )
     return service.model_copy(update={"spec": filled})

@@ -1,5 +1,6 @@
 """Rules of a completed ChatService, each problem prefixed with its field path.
 
+The image and scaling rules are those of every scaling case (escala.api.chat_scaling).
 Like `escala.api.validation` for clusters: every problem is collected and raised at once
 as SpecInvalid (exit 2), before anything is written or created. Pure.
 """
@@ -8,6 +9,7 @@ import ipaddress
 import re
 from collections import Counter
 
+from escala.api.chat_scaling import ScalingFields, scaling_problems
 from escala.api.chat_service_spec import ChatService, Platform
 from escala.api.validation import _IMAGE, _MACHINE_TYPE, _REGION, zone_region
 from escala.errors import SpecInvalid
@@ -18,7 +20,9 @@ from escala.errors import SpecInvalid
 _NAME = re.compile(r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$")
 # SSM parameter names: letters, digits and . _ - / (AWS's own pattern, at most 2048).
 _PARAMETER = re.compile(r"^/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
-_CONTAINER_IMAGE = re.compile(r"^[a-z0-9][\w.\-/:@]*$")
+FIELDS = ScalingFields(
+    image="spec.image", min="spec.minSize", max="spec.maxSize", cpu_target="spec.cpuTarget"
+)
 # The CPU/memory pairs Fargate accepts (MiB), as the ECS documentation lists them.
 FARGATE_SIZES: dict[int, range] = {
     256: range(512, 2049, 512),
@@ -51,18 +55,7 @@ def problems(service: ChatService) -> list[str]:
         )
     out += _network(service)
     out += _platform_fields(service)
-    if not _CONTAINER_IMAGE.match(spec.image or "") or "://" in (spec.image or ""):
-        out.append(
-            f"spec.image: {spec.image!r} is not a container image; give one the instances or "
-            "tasks can pull, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/escala:0.1.0 "
-            "(build it with the repository's Dockerfile)"
-        )
-    if spec.min_size is None or spec.min_size < 1:
-        out.append(f"spec.minSize: {spec.min_size} must be at least 1")
-    if spec.max_size is None or spec.min_size is None or spec.max_size < spec.min_size:
-        out.append(f"spec.maxSize: {spec.max_size} must be >= minSize ({spec.min_size})")
-    if spec.cpu_target is None or not 1 <= spec.cpu_target <= 100:
-        out.append(f"spec.cpuTarget: {spec.cpu_target} must be a CPU percentage from 1 to 100")
+    out += scaling_problems(FIELDS, spec.image, spec.min_size, spec.max_size, spec.cpu_target)
     out += _parameters(service)
     return out
 
@@ -101,6 +94,9 @@ def _network(service: ChatService) -> list[str]:
             ipaddress.ip_network(cidr, strict=True)
         except ValueError as e:
             out.append(f"spec.httpAccess[{i}]: {cidr!r} is not a CIDR ({e})")
+    for cidr, count in Counter(spec.http_access).items():
+        if count > 1:
+            out.append(f"spec.httpAccess: {cidr} is listed {count} times; give it once")
     return out
 
 

@@ -5,26 +5,33 @@ applied through the cluster's kubeconfig context (`escala export kubeconfig`).
 """
 
 from collections import Counter
-from dataclasses import replace
 
 import typer
 
+from escala.api.chat_deployment import (
+    DRAIN_TIMEOUT,
+    IMAGE,
+    MAX_REPLICAS,
+    MIN_REPLICAS,
+    ChatDeployment,
+    validate_chat_deployment,
+)
+from escala.api.chat_scaling import CPU_TARGET
 from escala.cli import verbs
 from escala.cli.output import OutputFormat, apply_or_print_option, console, emit, table
 from escala.cli.output import err_console as status_console
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, STATE_OPTION, ClusterTarget
-from escala.kube.manifests import NAMESPACE, ChatOptions, chat_app, check
+from escala.kube.manifests import NAMESPACE, chat_app
 from escala.kube.versions import latest
 from escala.ops.deploy import Applied, chat_address, deploy, desired, undeploy, would_delete
 
 
-def _cluster_options(target: ClusterTarget) -> ChatOptions:
-    """Default options for the cluster: its version and region from its completed spec."""
-    spec = target.store.get_cluster(target.name, completed=True).spec
-    return ChatOptions(
-        cluster_name=target.name,
-        kubernetes_version=str(spec.kubernetes_version or latest()),
-        region=str(spec.region or ""),
+def _on_cluster(target: ClusterTarget, **spec: object) -> ChatDeployment:
+    """The chat on the cluster: its version and region from its completed spec, the
+    rest from `spec` (the flags) or the"""
+    cluster = target.store.get_cluster(target.name, completed=True).spec
+    return ChatDeployment.for_cluster(
+        target.name, str(cluster.kubernetes_version or latest()), str(cluster.region or ""), **spec
     )
 
 
@@ -46,18 +53,18 @@ def _counts(results: list[Applied]) -> str:
 def deploy_chat_command(
     name: str | None = NAME_OPTION,
     image: str = typer.Option(
-        ChatOptions.image, "--image", help="The chat's container image (built from Dockerfile)."
+        IMAGE, "--image", help="The chat's container image (built from Dockerfile)."
     ),
     replicas: int | None = typer.Option(
         None, "--replicas", help="Replicas at first deploy (default --min); the HPA owns it after."
     ),
-    min_replicas: int = typer.Option(ChatOptions.min_replicas, "--min", help="HPA minimum."),
-    max_replicas: int = typer.Option(ChatOptions.max_replicas, "--max", help="HPA maximum."),
+    min_replicas: int = typer.Option(MIN_REPLICAS, "--min", help="HPA minimum."),
+    max_replicas: int = typer.Option(MAX_REPLICAS, "--max", help="HPA maximum."),
     cpu_target: int = typer.Option(
-        ChatOptions.cpu_target, "--cpu-target", help="HPA target: percent of the CPU request."
+        CPU_TARGET, "--cpu-target", help="HPA target: percent of the CPU request."
     ),
     drain_timeout: int = typer.Option(
-        ChatOptions.drain_timeout,
+        DRAIN_TIMEOUT,
         "--drain-timeout",
         help="Seconds the chat drains on SIGTERM; the grace period covers it.",
     ),
@@ -75,8 +82,8 @@ def deploy_chat_command(
     metrics-server and cluster-autoscaler (on the masters). Safe to run again: unchanged
     objects stay as they are."""
     target = ClusterTarget.resolve(name, state, kubeconfig)
-    options = replace(
-        _cluster_options(target),
+    chat = _on_cluster(
+        target,
         image=image,
         replicas=replicas,
         min_replicas=min_replicas,
@@ -85,8 +92,8 @@ def deploy_chat_command(
         drain_timeout=drain_timeout,
         database_secret=database_secret,
     )
-    check(options)
-    objects = desired(options)
+    validate_chat_deployment(chat)
+    objects = desired(chat)
     if output is not OutputFormat.table:
         emit(objects, output, lambda: None)
         return
@@ -94,7 +101,7 @@ def deploy_chat_command(
     try:
         with status_console.status(f"Applying {len(objects)} objects to {target.name}..."):
             results = deploy(kube, objects)
-        address = chat_address(kube, options)
+        address = chat_address(kube, chat)
     finally:
         kube.close()
     _report(results)
@@ -115,7 +122,7 @@ def delete_chat_command(
     """Remove the chat app (its namespace, and with its Service the load balancer).
     metrics-server and cluster-autoscaler stay: they are the cluster's add-ons."""
     target = ClusterTarget.resolve(name, state, kubeconfig)
-    objects = chat_app(_cluster_options(target))
+    objects = chat_app(_on_cluster(target))
     kube = target.kube()
     try:
         if not yes:

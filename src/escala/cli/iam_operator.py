@@ -32,7 +32,7 @@ def create_operator_command(
     options = OperatorOptions(
         user, group, credentials_file.expanduser().absolute(), profile or user
     )
-    result = create_operator(ClientFactory().client("iam"), options)
+    result = create_operator(ClientFactory(), options)
     data = {
         "user": result.user,
         "group": result.group,

@@ -17,6 +17,6 @@ def create_state_command(
     """Create a versioned, encrypted, private state bucket (safe to run again)."""
     check_bucket_name(bucket)
     clients = ClientFactory(region=region)
-    url = create_state_bucket(clients.client("s3"), bucket, clients.region)
+    url = create_state_bucket(clients, bucket)
     typer.echo(f"State bucket {bucket} ready in {clients.region} (versioned, encrypted, private).")
     typer.echo(f"export {STATE_STORE_ENV}={url}")

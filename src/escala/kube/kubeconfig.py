@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from botocore.exceptions import ClientError
 
 from escala.bootstrap import pki
 from escala.bootstrap.secrets import cert_path, cluster_ca
+from escala.cloud.aws.load_balancer import api_load_balancer_name, dns_name
 from escala.cloud.aws.session import ClientFactory
-from escala.errors import CloudError, NotFound, UsageError
-from escala.model.cluster.api_load_balancer import api_load_balancer_name
+from escala.errors import NotFound, UsageError
 from escala.private_files import write_private
 from escala.state import StateStore
 
@@ -30,26 +29,16 @@ ADMIN_GROUP = "kubeadm:cluster-admins"
 DEFAULT_ADMIN_TTL = dt.timedelta(hours=18)
 
 
-# What export kubeconfig and access grant call in AWS (part of the operator policy).
-IAM_ACTIONS = ("elasticloadbalancing:DescribeLoadBalancers",)
-
-
 def api_server_url(clients: ClientFactory, cluster_name: str) -> str:
     """`https://<NLB DNS name>` of the cluster's API load balancer."""
     name = api_load_balancer_name(cluster_name)
-    try:
-        found = clients.client("elbv2").describe_load_balancers(Names=[name])["LoadBalancers"]
-    except ClientError as e:
-        if e.response.get("Error", {}).get("Code") == "LoadBalancerNotFound":
-            found = []
-        else:
-            raise CloudError(f"looking up the API load balancer {name}: {e}") from e
-    if not found:
+    found = dns_name(clients, name)
+    if found is None:
         raise NotFound(
             f"API load balancer {name} of cluster {cluster_name} does not exist; "
             f"run `escala update cluster --name {cluster_name} --yes` first"
         )
-    return f"https://{found[0]['DNSName']}"
+    return f"https://{found}"
 
 
 def parse_ttl(text: str, flag: str = "--ttl") -> dt.timedelta:

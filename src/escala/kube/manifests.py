@@ -1,8 +1,9 @@
 """The chat as Kubernetes objects: the seed's second scaling case (sections 4 and 5).
 
-Pure functions from `ChatOptions` to plain manifests (dicts), no I/O, so the same
-documents are printed by `escala deploy chat -o yaml`, validated against the Kubernetes
-JSON schemas in the tests and applied through `KubeClient.apply`.
+Pure functions from a `ChatDeployment` (escala.api.chat_deployment, which holds its
+defaults and rules) to plain manifests (dicts), no I/O, so the same documents are
+printed by `escala deploy chat -o yaml`, validated against the Kubernetes JSON schemas
+in the tests and applied through `KubeClient.apply`.
 
 What each object is for:
 
@@ -17,18 +18,15 @@ What each object is for:
 - Service `chat` of type LoadBalancer: an AWS Network Load Balancer, plain TCP, so
   websockets pass through untouched and are not cut by an HTTP idle timeout;
 - PodDisruptionBudget (minAvailable 1): drains and scale-downs keep one replica up;
-- HorizontalPodAutoscaler (autoscaling/v2) on CPU utilisation.
+- HorizontalPodAutoscaler (autoscaling/v2) on CPU utilisation (`chat_autoscaler`: the
+  target is `spec.cpuTarget`, 50% of the pods' CPU request unless `--cpu-target` says).
 
 The HPA reads CPU from metrics-server (`escala.kube.metrics_server`); cluster-autoscaler,
 which grows the node group when the HPA's new pods do not fit, is in
 `escala.kube.cluster_autoscaler`.
 """
 
-import re
-from dataclasses import dataclass
-
-from escala import __version__
-from escala.errors import SpecInvalid
+from escala.api.chat_deployment import ChatDeployment
 from escala.kube.objects import (
     Obj,
     container_security,
@@ -50,70 +48,6 @@ CHAT_UID = 10001  # the `escala` user the Dockerfile creates
 PRESTOP_SECONDS = 5  # time for the load balancer and kube-proxy to stop sending new clients
 GRACE_MARGIN_SECONDS = 5  # after the drain: history flush, process exit
 ZONE = "topology.kubernetes.io/zone"
-
-# A container image reference as the distribution spec writes it:
-# [registry[:port]/]path[:tag][@sha256:digest], lower-case path components.
-_DNS_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_IMAGE = re.compile(
-    rf"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*"
-    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
-)
-
-
-@dataclass(frozen=True)
-class ChatOptions:
-    """What `escala deploy chat` was asked for; `check` says whether it can be used."""
-
-    cluster_name: str
-    kubernetes_version: str
-    region: str
-    image: str = f"escala:{__version__}"
-    replicas: int | None = None  # the first deploy's count; None: min_replicas
-    min_replicas: int = 2
-    max_replicas: int = 10
-    cpu_target: int = 70
-    drain_timeout: int = 10
-    database_secret: str | None = None  # a Secret whose `url` key is the chat's --database
-
-
-def check(options: ChatOptions) -> None:
-    """Raise SpecInvalid listing every unusable flag at once (exit code 2)."""
-    problems = []
-    if not _IMAGE.match(options.image):
-        problems.append(
-            f"--image: {options.image!r} is not an image reference; "
-            "write e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/escala:0.1.0"
-        )
-    if options.min_replicas < 1:
-        problems.append(f"--min: {options.min_replicas}; give at least 1")
-    if options.max_replicas < options.min_replicas:
-        problems.append(
-            f"--max: {options.max_replicas} is below --min ({options.min_replicas}); "
-            "give --max >= --min"
-        )
-    if options.replicas is not None and not (
-        options.min_replicas <= options.replicas <= options.max_replicas
-    ):
-        problems.append(
-            f"--replicas: {options.replicas} is outside --min..--max "
-            f"({options.min_replicas}..{options.max_replicas})"
-        )
-    if not 1 <= options.cpu_target <= 100:
-        problems.append(
-            f"--cpu-target: {options.cpu_target} is not a percentage; give 1..100 "
-            "(of the pods' CPU request)"
-        )
-    if options.drain_timeout < 1:
-        problems.append(f"--drain-timeout: {options.drain_timeout}; give at least 1 second")
-    secret = options.database_secret
-    if secret is not None and (len(secret) > 253 or not _DNS_NAME.match(secret)):
-        problems.append(
-            f"--database-secret: {secret!r} is not a Secret name; use lower-case letters, "
-            "digits, '-' and '.', e.g. chat-database"
-        )
-    if problems:
-        raise SpecInvalid(problems, "escala deploy chat")
 
 
 def _meta(name: str, namespace: str | None = NAMESPACE, component: str | None = None) -> Obj:
@@ -155,18 +89,18 @@ def redis_service() -> Obj:
     return service(_meta(REDIS), [{"name": REDIS, "port": 6379, "targetPort": REDIS}])
 
 
-def grace_period(options: ChatOptions) -> int:
+def grace_period(chat: ChatDeployment) -> int:
     """Seconds Kubernetes waits after preStop begins before SIGKILL: the preStop pause,
     the chat's whole drain, and a margin for the process to exit."""
-    return PRESTOP_SECONDS + options.drain_timeout + GRACE_MARGIN_SECONDS
+    return PRESTOP_SECONDS + chat.spec.drain_timeout + GRACE_MARGIN_SECONDS
 
 
-def chat_deployment(options: ChatOptions) -> Obj:
+def chat_deployment(chat: ChatDeployment) -> Obj:
     """The chat replicas. `replicas` is only the starting count: once the HPA exists it
     owns the number (`escala.ops.deploy` keeps the live count on later runs)."""
     container = {
         "name": CHAT,
-        "image": options.image,
+        "image": chat.spec.image,
         "args": [
             "--host",
             "0.0.0.0",
@@ -177,7 +111,7 @@ def chat_deployment(options: ChatOptions) -> Obj:
             "--log-format",
             "json",
         ],
-        "env": _chat_env(options),
+        "env": _chat_env(chat),
         "ports": [{"name": "http", "containerPort": PORT}],
         "readinessProbe": {
             "httpGet": {"path": "/readyz", "port": "http"},
@@ -213,34 +147,34 @@ def chat_deployment(options: ChatOptions) -> Obj:
         for key in (ZONE, "kubernetes.io/hostname")
     ]
     pod = {
-        "terminationGracePeriodSeconds": grace_period(options),
+        "terminationGracePeriodSeconds": grace_period(chat),
         "securityContext": pod_security(CHAT_UID),
         "topologySpreadConstraints": spread,
         "containers": [container],
         "volumes": [{"name": "data", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
     }
-    first = options.min_replicas if options.replicas is None else options.replicas
+    first = chat.spec.min_replicas if chat.spec.replicas is None else chat.spec.replicas
     rolling = {"maxUnavailable": 0, "maxSurge": 1}
     return deployment(
         _meta(CHAT), pod, first, strategy={"type": "RollingUpdate", "rollingUpdate": rolling}
     )
 
 
-def _chat_env(options: ChatOptions) -> list[Obj]:
+def _chat_env(chat: ChatDeployment) -> list[Obj]:
     """The chat's options that have no flag in `args`, read from its environment. The
     database URL holds a password, so it is only referenced from its Secret: it never
     appears in the manifests (or in `-o yaml`)."""
     env: list[Obj] = [
-        {"name": "ESCALA_CHAT_DRAIN_TIMEOUT", "value": str(options.drain_timeout)},
+        {"name": "ESCALA_CHAT_DRAIN_TIMEOUT", "value": str(chat.spec.drain_timeout)},
         {"name": "ESCALA_CHAT_DATA_DIR", "value": "/var/lib/escala"},
     ]
-    if options.database_secret:
-        ref = {"name": options.database_secret, "key": "url"}
+    if chat.spec.database_secret:
+        ref = {"name": chat.spec.database_secret, "key": "url"}
         env.append({"name": "ESCALA_CHAT_DATABASE", "valueFrom": {"secretKeyRef": ref}})
     return env
 
 
-def chat_service(options: ChatOptions) -> Obj:
+def chat_service(chat: ChatDeployment) -> Obj:
     """Port 80 of an internet-facing AWS Network Load Balancer made by the cloud
     controller manager. TCP end to end, so the websocket upgrade passes untouched;
     ClientIP affinity keeps a polling client on one replica where kube-proxy can."""
@@ -248,7 +182,7 @@ def chat_service(options: ChatOptions) -> Obj:
     annotations = {
         f"{prefix}type": "nlb",
         f"{prefix}cross-zone-load-balancing-enabled": "true",
-        f"{prefix}additional-resource-tags": f"KubernetesCluster={options.cluster_name}",
+        f"{prefix}additional-resource-tags": f"KubernetesCluster={chat.cluster_name}",
     }
     return service(
         {**_meta(CHAT), "annotations": annotations},
@@ -267,7 +201,7 @@ def chat_disruption_budget() -> Obj:
     }
 
 
-def chat_autoscaler(options: ChatOptions) -> Obj:
+def chat_autoscaler(chat: ChatDeployment) -> Obj:
     """autoscaling/v2 on CPU: adds replicas when their average use passes `cpu_target`
     percent of the request; scales down only after 5 minutes of lower use."""
     return {
@@ -276,14 +210,17 @@ def chat_autoscaler(options: ChatOptions) -> Obj:
         "metadata": _meta(CHAT),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": CHAT},
-            "minReplicas": options.min_replicas,
-            "maxReplicas": options.max_replicas,
+            "minReplicas": chat.spec.min_replicas,
+            "maxReplicas": chat.spec.max_replicas,
             "metrics": [
                 {
                     "type": "Resource",
                     "resource": {
                         "name": "cpu",
-                        "target": {"type": "Utilization", "averageUtilization": options.cpu_target},
+                        "target": {
+                            "type": "Utilization",
+                            "averageUtilization": chat.spec.cpu_target,
+                        },
                     },
                 }
             ],
@@ -292,14 +229,14 @@ def chat_autoscaler(options: ChatOptions) -> Obj:
     }
 
 
-def chat_app(options: ChatOptions) -> list[Obj]:
+def chat_app(chat: ChatDeployment) -> list[Obj]:
     """Every object of the chat, in the order they can be created."""
     return [
         namespace(),
         redis_deployment(),
         redis_service(),
-        chat_deployment(options),
-        chat_service(options),
+        chat_deployment(chat),
+        chat_service(chat),
         chat_disruption_budget(),
-        chat_autoscaler(options),
+        chat_autoscaler(chat),
     ]

@@ -1,4 +1,10 @@
-"""What every builder shares: the completed spec and the tasks built so far."""
+"""What every builder shares: the owner's name and the tasks built so far.
+
+One context for both documents: a Cluster's builders (escala.model.cluster) and a
+ChatService's (escala.model.chat_service) add their tasks here, so a second resource of
+the same kind and name is refused the same way for both, and every resource carries the
+owner's ownership tags.
+"""
 
 import dataclasses
 from typing import TypeVar
@@ -13,18 +19,12 @@ T = TypeVar("T", bound=Task)
 
 @dataclasses.dataclass
 class ModelContext:
-    cluster: Cluster
-    groups: list[InstanceGroup]
-    ssh_public_key: str | None = None
+    owner: str  # the cluster's or chat service's name: the ownership tags' value
     tasks: dict[str, Task] = dataclasses.field(default_factory=dict)
 
-    @property
-    def cluster_name(self) -> str:
-        return self.cluster.name
-
-    def add(self, task: Task) -> Task:
+    def add(self, task: T) -> T:
         if task.key in self.tasks:
-            raise SpecInvalid([f"{task.key}: two resources of the same name"], self.cluster_name)
+            raise SpecInvalid([f"{task.key}: two resources of the same name"], self.owner)
         self.tasks[task.key] = task
         return task
 
@@ -35,7 +35,20 @@ class ModelContext:
         return task
 
     def tags(self, name: str, **extra: str) -> dict[str, str]:
-        return cluster_tags(self.cluster_name, name, **extra)
+        return cluster_tags(self.owner, name, **extra)
+
+
+@dataclasses.dataclass
+class ClusterContext(ModelContext):
+    """The context of a cluster's builders: the completed spec rides along."""
+
+    cluster: Cluster = dataclasses.field(kw_only=True)
+    groups: list[InstanceGroup] = dataclasses.field(kw_only=True)
+    ssh_public_key: str | None = dataclasses.field(default=None, kw_only=True)
+
+    @property
+    def cluster_name(self) -> str:
+        return self.owner
 
     def role_tags(self, name: str, role: Role) -> dict[str, str]:
         return self.tags(name, **{ROLE_TAG: "master" if role is Role.master else "node"})
@@ -48,5 +61,5 @@ class ModelContext:
                     f"{field}: missing from the completed spec (run `escala update cluster` after "
                     "`escala create cluster` wrote it, or fill it with `escala edit cluster`)"
                 ],
-                self.cluster_name,
+                self.owner,
             )

@@ -21,9 +21,10 @@ from escala.api.chat_service_spec_validation import validate_chat_service
 from escala.cloud.aws.load_balancer import LoadBalancer, elb_name
 from escala.cloud.aws.registry import CHAT_SERVICE_DELETABLE
 from escala.cloud.aws.session import ClientFactory
-from escala.errors import AlreadyExists, CannotChangeField, UsageError
+from escala.cloud.aws.ssm_parameter import parameter_types
+from escala.errors import AlreadyExists, CannotChangeField, SpecInvalid, UsageError
 from escala.model.chat_service import build_chat_service
-from escala.model.chat_service.parameters import check_parameters
+from escala.model.chat_service.parameters import named_parameters
 from escala.ops.delete_cluster import delete_owner
 from escala.ops.specs import assign_fields
 from escala.ops.update import check_region
@@ -168,3 +169,28 @@ def delete_chat_service(store: StateStore, name: str, clients: ClientFactory, *,
         not_found=f"chat service {name!r}: not in state store {store.url} and no AWS resource "
         f"in {clients.region} is tagged as its own (see `escala get chatservices`)",
     )
+
+
+def check_parameters(cloud: ClientFactory, service: ChatService) -> None:
+    """Raise SpecInvalid (exit 2) naming each missing or non-SecureString parameter: a
+    typo would otherwise surface only as instances or tasks that fail at boot, and a
+    plain String would keep a password unencrypted."""
+    wanted = named_parameters(service)
+    if not wanted:
+        return
+    types = parameter_types(cloud, list(wanted.values()))
+    problems = []
+    for field, name in wanted.items():
+        found = types.get(name) or types.get("/" + name.lstrip("/"))
+        if found is None:
+            problems.append(
+                f"spec.{field}: SSM parameter {name} does not exist in {cloud.region}; create "
+                f"it with `aws ssm put-parameter --type SecureString --name {name} --value URL`"
+            )
+        elif found != "SecureString":
+            problems.append(
+                f"spec.{field}: SSM parameter {name} is a {found}; store the URL as a "
+                "SecureString (`aws ssm put-parameter --type SecureString --overwrite ...`)"
+            )
+    if problems:
+        raise SpecInvalid(problems, f"chatservice {service.name}")

@@ -7,11 +7,11 @@ and `shared` resources stay.
 
 from collections.abc import Callable
 
-from escala.cloud.aws.registry import ALL_DELETABLE
+from escala.cloud.aws.registry import ALL_DELETABLE, find_owned
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import NotFound, UsageError
 from escala.ops.update import check_region
-from escala.reconcile.deletion import delete_owned, deletion_plan, find_owned
+from escala.reconcile.deletion import delete_owned, deletion_plan
 from escala.reconcile.plan import Plan
 from escala.reconcile.task import Discoverable
 from escala.state import StateStore

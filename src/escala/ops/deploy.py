@@ -11,9 +11,10 @@ which belongs to the HorizontalPodAutoscaler from then on.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from escala.api.chat_deployment import ChatDeployment
 from escala.kube.client import KubeClient, Obj
 from escala.kube.cluster_autoscaler import cluster_autoscaler
-from escala.kube.manifests import CHAT, ChatOptions, chat_app, chat_service
+from escala.kube.manifests import CHAT, chat_app, chat_service
 from escala.kube.metrics_server import metrics_server
 
 
@@ -27,12 +28,13 @@ class Applied:
     result: str
 
 
-def desired(options: ChatOptions) -> list[Obj]:
+def desired(chat: ChatDeployment) -> list[Obj]:
     """Every object `deploy chat` writes, in creation order: the cluster's add-ons in
     kube-system first (metrics-server, which the HPA reads CPU from, and
     cluster-autoscaler), then the chat app."""
-    ca = cluster_autoscaler(options.cluster_name, options.kubernetes_version, options.region)
-    return [*metrics_server(), *ca, *chat_app(options)]
+    spec = chat.spec
+    ca = cluster_autoscaler(chat.cluster_name, spec.kubernetes_version, spec.region)
+    return [*metrics_server(), *ca, *chat_app(chat)]
 
 
 def deploy(
@@ -48,10 +50,10 @@ def deploy(
     return out
 
 
-def chat_address(kube: KubeClient, options: ChatOptions) -> str | None:
+def chat_address(kube: KubeClient, chat: ChatDeployment) -> str | None:
     """The chat's URL once the cloud-controller-manager has given its Service a load
     balancer (`status.loadBalancer.ingress`), else None (still being created)."""
-    live = kube.get(chat_service(options)) or {}
+    live = kube.get(chat_service(chat)) or {}
     for ingress in live.get("status", {}).get("loadBalancer", {}).get("ingress", []):
         host = ingress.get("hostname") or ingress.get("ip")
         if host:

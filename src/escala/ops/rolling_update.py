@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
 from escala.api import InstanceGroup, Role
+from escala.cloud.aws.autoscaling_group import terminate_in_group
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import EscalaError, UsageError
 from escala.kube.client import KubeClient, instance_id_of
@@ -33,7 +34,6 @@ from escala.ops.cloud_groups import (
     detached_instances,
     read_groups,
     terminate_detached,
-    terminate_in_group,
 )
 from escala.ops.validate import validate_cluster, wait_for_valid
 

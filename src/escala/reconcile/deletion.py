@@ -1,4 +1,5 @@
-"""Delete everything a cluster owns, found by its ownership tags, never by its spec.
+"""Delete everything a cluster owns (found by its ownership tags, never by its spec:
+`escala.cloud.aws.registry.find_owned`).
 
 The kops way (`pkg/resources/ops/delete.go`): each round deletes every resource that
 nothing left is waiting on; a resource that answers "still in use" stays for the next
@@ -11,24 +12,12 @@ from collections.abc import Callable
 
 from botocore.exceptions import ClientError
 
-from escala.cloud.aws.registry import ALL_DELETABLE
-from escala.cloud.aws.session import ClientFactory
 from escala.errors import CloudError
 from escala.reconcile.plan import Action, Change, Plan
 from escala.reconcile.retry import error_code, is_not_found, retryable
-from escala.reconcile.task import Discoverable, Owned
+from escala.reconcile.task import Cloud, Owned
 
 DELETE_DEADLINE = 600.0
-
-
-def find_owned(
-    cloud: ClientFactory,
-    cluster_name: str,
-    kinds: tuple[type[Discoverable], ...] = ALL_DELETABLE,
-) -> list[Owned]:
-    """Every resource of `kinds` tagged as owned by the cluster (or chat service),
-    Kubernetes-made ones included."""
-    return [found for kind in kinds for found in kind.discover(cloud, cluster_name)]
 
 
 def _waiting(resource: Owned, remaining: dict[str, Owned]) -> bool:
@@ -39,7 +28,7 @@ def _waiting(resource: Owned, remaining: dict[str, Owned]) -> bool:
 
 
 def delete_owned(
-    cloud: ClientFactory,
+    cloud: Cloud,
     resources: list[Owned],
     *,
     deadline: float = DELETE_DEADLINE,

@@ -11,12 +11,11 @@ import graphlib
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from escala.cloud.aws.session import ClientFactory
 from escala.errors import EscalaError
 from escala.reconcile.deletion import delete_owned
 from escala.reconcile.plan import Action, Change, Plan
 from escala.reconcile.retry import DEFAULT_DEADLINE, throttled, with_retries
-from escala.reconcile.task import Discoverable, FieldChange, Fields, Task
+from escala.reconcile.task import Cloud, Discoverable, FieldChange, Fields, Task
 
 
 class Target(Protocol):
@@ -41,7 +40,7 @@ class Apply:
 
     applies = True
 
-    def __init__(self, cloud: ClientFactory, deadline: float = DEFAULT_DEADLINE) -> None:
+    def __init__(self, cloud: Cloud, deadline: float = DEFAULT_DEADLINE) -> None:
         self.cloud = cloud
         self.deadline = deadline
 
@@ -72,7 +71,7 @@ def ordered(tasks: Iterable[Task]) -> list[Task]:
 def run(
     cluster_name: str,
     tasks: Iterable[Task],
-    cloud: ClientFactory,
+    cloud: Cloud,
     target: Target,
     prune: Sequence[type[Discoverable]] = (),
 ) -> Plan:

@@ -30,7 +30,7 @@ def test_every_problem_is_named_by_its_field_and_nothing_is_created(aws, state, 
         "spec.subnets: an Application Load Balancer needs subnets in at least two zones",
         "spec.machineType: 'huge' is not an EC2 instance type",
         "spec.cpu: only for platform fargate",
-        "spec.maxSize: 2 must be >= minSize (3)",
+        "spec.maxSize: 2 must be >= spec.minSize (3)",
         "spec.cpuTarget: 150.0 must be a CPU percentage from 1 to 100",
         "spec.redisParameter: must be the name of an SSM SecureString parameter",
     ):

@@ -7,9 +7,9 @@ import json
 
 import boto3
 
+from escala.cloud.aws.registry import find_owned
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import CLUSTER_TAG, as_dict, ownership_tag
-from escala.reconcile.deletion import find_owned
 from tests.cli.run import escala
 from tests.model.chat_service.specs import EC2_FLAGS, NAME, ZONES
 

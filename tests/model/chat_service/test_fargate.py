@@ -6,10 +6,9 @@ import json
 
 import boto3
 
-from escala.cloud.aws.registry import CHAT_SERVICE_DELETABLE
+from escala.cloud.aws.registry import CHAT_SERVICE_DELETABLE, find_owned
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import CLUSTER_TAG, ownership_tag
-from escala.reconcile.deletion import find_owned
 from tests.aws_calls import record_calls
 from tests.cli.run import escala
 from tests.model.chat_service.specs import (

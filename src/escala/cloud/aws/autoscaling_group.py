@@ -10,7 +10,7 @@ from typing import Any
 
 from escala.cloud.aws.launch_template import LaunchTemplate
 from escala.cloud.aws.load_balancer import TargetGroup
-from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.session import ClientFactory, call
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.tags import OWNED, ownership_tag
 from escala.reconcile.task import FieldChange, Fields, Owned, Task, ids
@@ -225,7 +225,43 @@ class AutoscalingGroup(Task):
         return found
 
 
-def group_exists(cloud: ClientFactory, name: str) -> bool:
+# The day-2 calls of validate and rolling-update (escala.ops.cloud_groups): part of the
+# operator's least-privilege policy (escala.cloud.aws.registry).
+DAY2_ACTIONS = (
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:TerminateInstanceInAutoScalingGroup",
+    "autoscaling:DetachInstances",
+)
+
+
+def describe_groups(aws: ClientFactory, names: list[str], doing: str) -> dict[str, dict[str, Any]]:
+    """The named Auto Scaling Groups as AWS describes them, by name (missing ones absent)."""
+    paginator = aws.client("autoscaling").get_paginator("describe_auto_scaling_groups")
+    pages = call(doing, lambda: list(paginator.paginate(AutoScalingGroupNames=names)))
+    return {a["AutoScalingGroupName"]: a for page in pages for a in page["AutoScalingGroups"]}
+
+
+def terminate_in_group(aws: ClientFactory, instance_id: str) -> None:
+    """Terminate through the ASG, keeping its desired count: it launches a replacement."""
+    call(
+        f"terminating instance {instance_id}",
+        aws.client("autoscaling").terminate_instance_in_auto_scaling_group,
+        InstanceId=instance_id,
+        ShouldDecrementDesiredCapacity=False,
+    )
+
+
+def detach_instances(aws: ClientFactory, group_name: str, instance_ids: list[str]) -> None:
+    """Take instances out of the group, keeping its desired count: it launches replacements."""
+    call(
+        f"detaching instances {', '.join(instance_ids)}",
+        aws.client("autoscaling").detach_instances,
+        AutoScalingGroupName=group_name,
+        InstanceIds=instance_ids,
+        ShouldDecrementDesiredCapacity=False,
+    )
+
+
+def group_exists(aws: ClientFactory, name: str) -> bool:
     """Whether the Auto Scaling Group is still there (ForceDelete is not instant)."""
-    found = cloud.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[name])
-    return bool(found["AutoScalingGroups"])
+    return name in describe_groups(aws, [name], f"reading Auto Scaling Group {name}")

@@ -7,14 +7,15 @@ for PersistentVolumeClaims, which carry the cluster's ownership tag.
 import dataclasses
 from typing import Any
 
+from escala.cloud.aws.ec2_task import Ec2Task
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import tag_specifications
 from escala.errors import CannotChangeField
-from escala.reconcile.task import FieldChange, Fields, Task
+from escala.reconcile.task import FieldChange, Fields
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class EbsVolume(Task):
+class EbsVolume(Ec2Task):
     kind = "EBSVolume"
     ec2_describe = "describe_volumes"
     ec2_id_key = "VolumeId"

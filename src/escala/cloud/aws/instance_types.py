@@ -6,7 +6,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import CloudError
 
-IAM_ACTIONS = ("ec2:DescribeInstanceTypeOfferings",)
+DAY2_ACTIONS = ("ec2:DescribeInstanceTypeOfferings",)
 
 
 def offered_instance_types(cloud: ClientFactory, instance_types: list[str]) -> set[str]:

@@ -3,14 +3,15 @@
 import dataclasses
 from typing import Any
 
+from escala.cloud.aws.ec2_task import Ec2Task
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import tag_specifications
 from escala.cloud.aws.vpc import Vpc
-from escala.reconcile.task import FieldChange, Fields, Task
+from escala.reconcile.task import FieldChange, Fields
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class InternetGateway(Task):
+class InternetGateway(Ec2Task):
     kind = "InternetGateway"
     ec2_describe = "describe_internet_gateways"
     ec2_id_key = "InternetGatewayId"

@@ -9,10 +9,11 @@ import hashlib
 
 from botocore.exceptions import ClientError
 
+from escala.cloud.aws.ec2_task import Ec2Task
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import as_dict, tag_specifications
 from escala.reconcile.retry import is_not_found
-from escala.reconcile.task import FieldChange, Fields, Task
+from escala.reconcile.task import FieldChange, Fields
 
 FINGERPRINT_TAG = "escala.io/public-key-sha256"
 
@@ -22,7 +23,7 @@ def public_key_sha256(public_key: str) -> str:
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class KeyPair(Task):
+class KeyPair(Ec2Task):
     kind = "KeyPair"
     ec2_describe = "describe_key_pairs"
     ec2_id_key = "KeyName"

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from escala.cloud.aws.instance_profile import InstanceProfile
 from escala.cloud.aws.key_pair import KeyPair
 from escala.cloud.aws.security_group import SecurityGroup
-from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.session import ClientFactory, call
 from escala.cloud.aws.tags import as_list, owned_filters, tag_specifications
 from escala.errors import UsageError
 from escala.reconcile.retry import error_code, is_not_found
@@ -206,3 +206,23 @@ class LaunchTemplate(Task):
             Owned(cls.kind, t["LaunchTemplateName"], t["LaunchTemplateId"], cls.delete_id)
             for t in answer["LaunchTemplates"]
         ]
+
+
+# What `resolve_version` calls (validate, rolling-update): part of the operator policy.
+DAY2_ACTIONS = ("ec2:DescribeLaunchTemplates",)
+
+
+def resolve_version(aws: ClientFactory, template: dict[str, Any]) -> str:
+    """An ASG's launch-template reference as a version number ($Latest/$Default resolved)."""
+    version = str(template.get("Version") or "$Default")
+    if version not in ("$Latest", "$Default"):
+        return version
+    kwargs = (
+        {"LaunchTemplateIds": [template["LaunchTemplateId"]]}
+        if template.get("LaunchTemplateId")
+        else {"LaunchTemplateNames": [template["LaunchTemplateName"]]}
+    )
+    describe = aws.client("ec2").describe_launch_templates
+    found = call("reading launch template", describe, **kwargs)["LaunchTemplates"][0]
+    key = "LatestVersionNumber" if version == "$Latest" else "DefaultVersionNumber"
+    return str(found[key])

@@ -20,7 +20,8 @@ from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.tags import as_list, owned_by_tags
 from escala.cloud.aws.vpc import Vpc
-from escala.reconcile.retry import is_not_found
+from escala.errors import CloudError
+from escala.reconcile.retry import error_code, is_not_found
 from escala.reconcile.task import FieldChange, Fields, Owned, Task, ids
 
 API_PORT = 443
@@ -30,6 +31,26 @@ MASTER_API_PORT = 6443
 def elb_name(prefix: str, cluster_name: str) -> str:
     """ELB names: at most 32 characters of letters, digits and dashes, no dash at the end."""
     return f"{prefix}-{cluster_name.replace('.', '-')}"[:32].rstrip("-")
+
+
+def api_load_balancer_name(cluster_name: str) -> str:
+    """The cluster's API Network Load Balancer: what kubeconfigs and kubelets point at."""
+    return elb_name("api", cluster_name)
+
+
+# What `dns_name` calls (export kubeconfig, access grant): part of the operator policy.
+DAY2_ACTIONS = ("elasticloadbalancing:DescribeLoadBalancers",)
+
+
+def dns_name(cloud: ClientFactory, name: str) -> str | None:
+    """The DNS name of the load balancer called `name`, or None when there is none."""
+    try:
+        found = cloud.client("elbv2").describe_load_balancers(Names=[name])["LoadBalancers"]
+    except ClientError as e:
+        if error_code(e) == "LoadBalancerNotFound":
+            return None
+        raise CloudError(f"looking up the load balancer {name}: {e}") from e
+    return str(found[0]["DNSName"]) if found else None
 
 
 def _owned(

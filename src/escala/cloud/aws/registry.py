@@ -4,9 +4,20 @@
 `delete cluster` meets (instances, Kubernetes' classic ELBs); `CHAT_SERVICE_DELETABLE`
 is what `delete chatservice` looks for. The operator's
 least-privilege IAM policy is `operator_iam_actions()`, the union of every kind's
-`iam_actions`, so a new task cannot forget to ask for its permissions.
+`iam_actions` and the day-2 actions declared beside the kinds, so a new task cannot
+forget to ask for its permissions.
 """
 
+from escala.cloud.aws import (
+    autoscaling_group,
+    instance,
+    instance_types,
+    launch_template,
+    load_balancer,
+    s3_bucket,
+    ssm_parameter,
+    zones,
+)
 from escala.cloud.aws.autoscaling_group import AutoscalingGroup
 from escala.cloud.aws.classic_load_balancer import ClassicLoadBalancer
 from escala.cloud.aws.ebs_volume import EbsVolume
@@ -24,10 +35,11 @@ from escala.cloud.aws.route_table import RouteTable
 from escala.cloud.aws.scalable_target import ScalableTarget, ServiceScalingPolicy
 from escala.cloud.aws.scaling_policy import ScalingPolicy
 from escala.cloud.aws.security_group import SecurityGroup, SecurityGroupRule
+from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.task_definition import TaskDefinition
 from escala.cloud.aws.vpc import Vpc
-from escala.reconcile.task import Discoverable, Task
+from escala.reconcile.task import Discoverable, Owned, Task
 
 ALL_TASKS: tuple[type[Task], ...] = (
     Vpc,
@@ -87,9 +99,34 @@ CHAT_SERVICE_DELETABLE: tuple[type[Discoverable], ...] = (
 
 # Reads `update`/`delete cluster` make outside any one task.
 EXTRA_ACTIONS = ("ec2:DescribeAvailabilityZones", "ec2:DescribeRegions")
+# The calls commands make outside the engine, each declared beside its kind: validate and
+# rolling-update (ASGs, instances, launch-template versions), export kubeconfig and access
+# grant (the API load balancer), create chatservice (SSM parameters), the state bucket,
+# create cluster's zones and create instancegroup's instance types.
+DAY2_ACTIONS = (
+    *autoscaling_group.DAY2_ACTIONS,
+    *instance.DAY2_ACTIONS,
+    *launch_template.DAY2_ACTIONS,
+    *load_balancer.DAY2_ACTIONS,
+    *ssm_parameter.DAY2_ACTIONS,
+    *s3_bucket.STATE_BUCKET_ACTIONS,
+    *zones.DAY2_ACTIONS,
+    *instance_types.DAY2_ACTIONS,
+)
 
 
 def operator_iam_actions() -> list[str]:
-    """Every IAM action escala's update and delete need, sorted and without repeats."""
+    """Every IAM action escala's commands call, sorted and without repeats: the
+    operator's least-privilege policy (`escala iam create-operator`)."""
     actions = {a for kind in (*ALL_TASKS, *ALL_DELETABLE) for a in kind.iam_actions}
-    return sorted(actions | set(EXTRA_ACTIONS))
+    return sorted(actions | set(EXTRA_ACTIONS) | set(DAY2_ACTIONS))
+
+
+def find_owned(
+    cloud: ClientFactory,
+    cluster_name: str,
+    kinds: tuple[type[Discoverable], ...] = ALL_DELETABLE,
+) -> list[Owned]:
+    """Every resource of `kinds` tagged as owned by the cluster (or chat service),
+    Kubernetes-made ones included."""
+    return [found for kind in kinds for found in kind.discover(cloud, cluster_name)]

@@ -5,18 +5,19 @@ are not ours to compare or remove.)"""
 import dataclasses
 from typing import Any
 
+from escala.cloud.aws.ec2_task import Ec2Task
 from escala.cloud.aws.internet_gateway import InternetGateway
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.tags import tag_specifications
 from escala.cloud.aws.vpc import Vpc
-from escala.reconcile.task import FieldChange, Fields, Task
+from escala.reconcile.task import FieldChange, Fields
 
 DEFAULT_ROUTE = "0.0.0.0/0"
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class RouteTable(Task):
+class RouteTable(Ec2Task):
     kind = "RouteTable"
     ec2_describe = "describe_route_tables"
     ec2_id_key = "RouteTableId"

@@ -10,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from escala.cloud.aws.ec2_task import Ec2Task
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import tag_specifications
 from escala.cloud.aws.vpc import Vpc
@@ -29,7 +30,7 @@ def _revoker(group_id: str, permission: dict[str, Any]) -> Callable[[ClientFacto
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class SecurityGroup(Task):
+class SecurityGroup(Ec2Task):
     kind = "SecurityGroup"
     ec2_describe = "describe_security_groups"
     ec2_id_key = "GroupId"

@@ -10,8 +10,9 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
-from escala.errors import UsageError
+from escala.errors import CloudError, UsageError
 
 _RETRIES = Config(retries={"mode": "standard", "max_attempts": 8})
 
@@ -40,3 +41,11 @@ class ClientFactory:
         if service not in self._clients:
             self._clients[service] = self._session.client(service, config=_RETRIES)
         return self._clients[service]
+
+
+def call(doing: str, fn: Any, **kwargs: Any) -> Any:
+    """One AWS call outside the engine; a failure is a CloudError saying what escala did."""
+    try:
+        return fn(**kwargs)
+    except (ClientError, BotoCoreError) as e:
+        raise CloudError(f"{doing}: {e}") from e

@@ -2,13 +2,14 @@
 
 import dataclasses
 
+from escala.cloud.aws.ec2_task import Ec2Task
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import tag_specifications
-from escala.reconcile.task import FieldChange, Fields, Task
+from escala.reconcile.task import FieldChange, Fields
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
-class Vpc(Task):
+class Vpc(Ec2Task):
     kind = "VPC"
     ec2_describe = "describe_vpcs"
     ec2_id_key = "VpcId"

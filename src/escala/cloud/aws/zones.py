@@ -6,7 +6,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import CloudError
 
-IAM_ACTIONS = ("ec2:DescribeAvailabilityZones",)
+DAY2_ACTIONS = ("ec2:DescribeAvailabilityZones",)
 
 
 def available_zones(cloud: ClientFactory) -> list[str]:

@@ -15,14 +15,14 @@ from escala.api.chat_service_spec import CHAT_PORT
 from escala.cloud.aws.ecs_cluster import EcsCluster
 from escala.cloud.aws.ecs_service import EcsService
 from escala.cloud.aws.iam_role import ECS_TASKS, IamRole
-from escala.cloud.aws.load_balancer import Listener, elb_name
+from escala.cloud.aws.load_balancer import elb_name
 from escala.cloud.aws.log_group import PREFIX, LogGroup
 from escala.cloud.aws.scalable_target import ScalableTarget, ServiceScalingPolicy
 from escala.cloud.aws.task_definition import TaskDefinition
-from escala.model.chat_service.front import Front, parameter_arns, statement
+from escala.model.chat_service.front import Front, add_app_group, parameter_arns
 from escala.model.chat_service.parameters import parameter_env
-from escala.model.cluster.iam_roles import ECR_READ
-from escala.reconcile.task import Task
+from escala.model.context import ModelContext
+from escala.model.iam_policy import ECR_READ, statement
 
 ENVIRONMENT = {"ESCALA_CHAT_LOG_FORMAT": "json"}
 
@@ -45,69 +45,66 @@ def execution_policy(front: Front) -> dict[str, object]:
     }
 
 
-def build_fargate(front: Front) -> list[Task]:
+def build_fargate(ctx: ModelContext, front: Front) -> None:
     service, spec = front.service, front.service.spec
     name = service.name
-    security_group, rule = front.app_group("tasks", "Chat tasks")
-    listener = next(t for t in front.tasks if isinstance(t, Listener))
+    security_group = add_app_group(ctx, front, "tasks", "Chat tasks")
     ecs_name = elb_name("chat", name)
-    cluster = EcsCluster(name=ecs_name, tags=front.tags(ecs_name))
-    logs = LogGroup(name=log_group_name(name), tags=front.tags(log_group_name(name)))
+    cluster = ctx.add(EcsCluster(name=ecs_name, tags=ctx.tags(ecs_name)))
+    logs = ctx.add(LogGroup(name=log_group_name(name), tags=ctx.tags(log_group_name(name))))
     role_name = f"task-execution.{name}"
-    role = IamRole(
-        name=role_name,
-        tags=front.tags(role_name),
-        policy=execution_policy(front),
-        trusted_service=ECS_TASKS,
+    role = ctx.add(
+        IamRole(
+            name=role_name,
+            tags=ctx.tags(role_name),
+            policy=execution_policy(front),
+            trusted_service=ECS_TASKS,
+        )
     )
-    definition = TaskDefinition(
-        name=ecs_name,
-        tags=front.tags(ecs_name),
-        image=str(spec.image),
-        cpu=int(spec.cpu or 0),
-        memory=int(spec.memory or 0),
-        port=CHAT_PORT,
-        execution_role=role,
-        log_group=logs,
-        region=str(spec.region),
-        secrets=parameter_env(service),
-        environment=ENVIRONMENT,
+    definition = ctx.add(
+        TaskDefinition(
+            name=ecs_name,
+            tags=ctx.tags(ecs_name),
+            image=str(spec.image),
+            cpu=int(spec.cpu or 0),
+            memory=int(spec.memory or 0),
+            port=CHAT_PORT,
+            execution_role=role,
+            log_group=logs,
+            region=str(spec.region),
+            secrets=parameter_env(service),
+            environment=ENVIRONMENT,
+        )
     )
-    ecs_service = EcsService(
-        name=ecs_name,
-        tags=front.tags(ecs_name),
-        cluster=cluster,
-        task_definition=definition,
-        subnets=front.subnets,
-        security_groups=[security_group],
-        target_group=front.target_group,
-        listener=listener,
-        port=CHAT_PORT,
-        desired_count=int(spec.min_size or 0),
+    ecs_service = ctx.add(
+        EcsService(
+            name=ecs_name,
+            tags=ctx.tags(ecs_name),
+            cluster=cluster,
+            task_definition=definition,
+            subnets=front.subnets,
+            security_groups=[security_group],
+            target_group=front.target_group,
+            listener=front.listener,
+            port=CHAT_PORT,
+            desired_count=int(spec.min_size or 0),
+        )
     )
-    target = ScalableTarget(
-        name=ecs_name,
-        tags=front.tags(ecs_name),
-        service=ecs_service,
-        min_capacity=int(spec.min_size or 0),
-        max_capacity=int(spec.max_size or 0),
+    target = ctx.add(
+        ScalableTarget(
+            name=ecs_name,
+            tags=ctx.tags(ecs_name),
+            service=ecs_service,
+            min_capacity=int(spec.min_size or 0),
+            max_capacity=int(spec.max_size or 0),
+        )
     )
     policy_name = f"cpu-target.{name}"
-    policy = ServiceScalingPolicy(
-        name=policy_name,
-        tags=front.tags(policy_name),
-        target=target,
-        cpu_target=float(spec.cpu_target or 0),
+    ctx.add(
+        ServiceScalingPolicy(
+            name=policy_name,
+            tags=ctx.tags(policy_name),
+            target=target,
+            cpu_target=float(spec.cpu_target or 0),
+        )
     )
-    return [
-        *front.tasks,
-        security_group,
-        rule,
-        cluster,
-        logs,
-        role,
-        definition,
-        ecs_service,
-        target,
-        policy,
-    ]

@@ -11,7 +11,7 @@ from escala.model.cluster.etcd import build_etcd_volumes
 from escala.model.cluster.firewall import build_firewall
 from escala.model.cluster.iam_roles import build_iam
 from escala.model.cluster.instance_groups import build_instance_groups
-from escala.model.context import ModelContext
+from escala.model.context import ClusterContext
 from escala.model.network import build_network
 from escala.reconcile.task import Task
 
@@ -29,7 +29,12 @@ def build_tasks(
     cluster: Cluster, groups: list[InstanceGroup], ssh_public_key: str | None = None
 ) -> dict[str, Task]:
     """Every AWS task the cluster needs, keyed `Kind/name`."""
-    ctx = ModelContext(cluster, sorted(groups, key=lambda g: g.name), ssh_public_key)
+    ctx = ClusterContext(
+        cluster.name,
+        cluster=cluster,
+        groups=sorted(groups, key=lambda g: g.name),
+        ssh_public_key=ssh_public_key,
+    )
     for build in BUILDERS:
         build(ctx)
     return ctx.tasks

@@ -1,18 +1,20 @@
 """The API's Network Load Balancer across every zone: TCP 443 -> masters' 6443."""
 
-from escala.cloud.aws.load_balancer import Listener, LoadBalancer, TargetGroup, elb_name
+from escala.cloud.aws.load_balancer import (
+    Listener,
+    LoadBalancer,
+    TargetGroup,
+    api_load_balancer_name,
+    elb_name,
+)
 from escala.cloud.aws.security_group import SecurityGroup
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.vpc import Vpc
 from escala.model.cluster.firewall import API_ELB, security_group_name
-from escala.model.context import ModelContext
+from escala.model.context import ClusterContext
 
 
-def api_load_balancer_name(cluster_name: str) -> str:
-    return elb_name("api", cluster_name)
-
-
-def build_api_load_balancer(ctx: ModelContext) -> None:
+def build_api_load_balancer(ctx: ClusterContext) -> None:
     name = api_load_balancer_name(ctx.cluster_name)
     subnets = [ctx.get(Subnet, s.name) for s in ctx.cluster.spec.subnets]
     lb = LoadBalancer(

@@ -4,7 +4,7 @@ from escala.api import Role
 from escala.cloud.aws.ebs_volume import EbsVolume
 from escala.cloud.aws.tags import ETCD_TAG, INSTANCE_GROUP_TAG, ROLE_TAG
 from escala.errors import SpecInvalid
-from escala.model.context import ModelContext
+from escala.model.context import ClusterContext
 
 DEFAULT_SIZE_GIB = 20
 
@@ -14,7 +14,7 @@ def etcd_volume_name(member: str, etcd_cluster: str, cluster_name: str) -> str:
     return f"{member}.etcd-{etcd_cluster}.{cluster_name}"
 
 
-def build_etcd_volumes(ctx: ModelContext) -> None:
+def build_etcd_volumes(ctx: ClusterContext) -> None:
     spec = ctx.cluster.spec
     ctx.require(spec.etcd_clusters, "spec.etcdClusters")
     masters = {g.name: g for g in ctx.groups if g.spec.role is Role.master}

@@ -10,7 +10,7 @@
 from escala.api import Networking
 from escala.cloud.aws.security_group import SecurityGroup, SecurityGroupRule
 from escala.cloud.aws.vpc import Vpc
-from escala.model.context import ModelContext
+from escala.model.context import ClusterContext
 
 API_ELB, MASTERS, NODES = "api-elb", "masters", "nodes"
 
@@ -28,7 +28,7 @@ def _overlay_ports(networking: Networking) -> list[tuple[str, int | None]]:
     return []
 
 
-def build_firewall(ctx: ModelContext) -> None:
+def build_firewall(ctx: ClusterContext) -> None:
     spec = ctx.cluster.spec
     ctx.require(spec.kubernetes_api_access, "spec.kubernetesApiAccess")
     ctx.require(spec.ssh_access, "spec.sshAccess")

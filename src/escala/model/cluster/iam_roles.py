@@ -14,14 +14,9 @@ from escala.api import Cluster, Role
 from escala.cloud.aws.iam_role import IamRole
 from escala.cloud.aws.instance_profile import InstanceProfile
 from escala.cloud.aws.tags import CLUSTER_TAG
-from escala.model.context import ModelContext
+from escala.model.context import ClusterContext
+from escala.model.iam_policy import ECR_READ, statement
 
-ECR_READ = (
-    "ecr:GetAuthorizationToken",
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:GetDownloadUrlForLayer",
-    "ecr:BatchGetImage",
-)
 # Nodes' boot script looks up the API load balancer's DNS name by its contract name.
 NODE_READ = (
     "ec2:DescribeInstances",
@@ -114,10 +109,6 @@ def _state_store(cluster: Cluster) -> tuple[str, str] | None:
     return parsed.netloc, parsed.path.strip("/")
 
 
-def _statement(actions: tuple[str, ...] | list[str], resource: Any = "*", **extra: Any) -> dict:
-    return {"Effect": "Allow", "Action": sorted(actions), "Resource": resource, **extra}
-
-
 def _state_statements(cluster: Cluster, readable: list[str]) -> list[dict[str, Any]]:
     store = _state_store(cluster)
     if store is None:
@@ -125,13 +116,13 @@ def _state_statements(cluster: Cluster, readable: list[str]) -> list[dict[str, A
     bucket, prefix = store
     base = f"arn:aws:s3:::{bucket}/{prefix}" if prefix else f"arn:aws:s3:::{bucket}"
     return [
-        _statement(["s3:GetObject"], [f"{base}/{path}" for path in readable]),
-        _statement(
+        statement(["s3:GetObject"], [f"{base}/{path}" for path in readable]),
+        statement(
             ["s3:ListBucket"],
             f"arn:aws:s3:::{bucket}",
             Condition={"StringLike": {"s3:prefix": [f"{prefix}/*" if prefix else "*"]}},
         ),
-        _statement(["s3:GetBucketLocation"], f"arn:aws:s3:::{bucket}"),
+        statement(["s3:GetBucketLocation"], f"arn:aws:s3:::{bucket}"),
     ]
 
 
@@ -141,10 +132,10 @@ def master_policy(cluster: Cluster) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            _statement(MASTER_READ + ECR_READ),
-            _statement(MASTER_CREATE),
-            _statement(MASTER_MODIFY_OWNED, Condition=owned),
-            _statement(["iam:CreateServiceLinkedRole"], Condition=ELB_SERVICE_LINKED_ROLE),
+            statement(MASTER_READ + ECR_READ),
+            statement(MASTER_CREATE),
+            statement(MASTER_MODIFY_OWNED, Condition=owned),
+            statement(["iam:CreateServiceLinkedRole"], Condition=ELB_SERVICE_LINKED_ROLE),
             *_state_statements(cluster, ["*"]),
         ],
     }
@@ -155,7 +146,7 @@ def node_policy(cluster: Cluster) -> dict[str, Any]:
     readable = ["node/*", "cluster-completed.spec", "instancegroup/*"]
     return {
         "Version": "2012-10-17",
-        "Statement": [_statement(NODE_READ + ECR_READ), *_state_statements(cluster, readable)],
+        "Statement": [statement(NODE_READ + ECR_READ), *_state_statements(cluster, readable)],
     }
 
 
@@ -163,7 +154,7 @@ def role_name(role: Role, cluster_name: str) -> str:
     return f"{'masters' if role is Role.master else 'nodes'}.{cluster_name}"
 
 
-def build_iam(ctx: ModelContext) -> None:
+def build_iam(ctx: ClusterContext) -> None:
     for role, policy in ((Role.master, master_policy), (Role.node, node_policy)):
         name = role_name(role, ctx.cluster_name)
         iam_role = IamRole(name=name, tags=ctx.role_tags(name, role), policy=policy(ctx.cluster))

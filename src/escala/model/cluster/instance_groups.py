@@ -1,30 +1,30 @@
-"""Per instance group: a launch template and an Auto Scaling Group named `<ig>.<cluster>`,
-plus the cluster's SSH key pair they share."""
+"""Per instance group: a launch template and an Auto Scaling Group named `<ig>.<cluster>`
+(escala.model.launch_group), plus the cluster's SSH key pair they share."""
 
 from escala.api import InstanceGroup, Role
 from escala.bootstrap.cloudinit import render_user_data
-from escala.cloud.aws.autoscaling_group import AutoscalingGroup, InstancesMix
+from escala.cloud.aws.autoscaling_group import InstancesMix
 from escala.cloud.aws.instance_profile import InstanceProfile
 from escala.cloud.aws.key_pair import KeyPair
-from escala.cloud.aws.launch_template import LaunchTemplate
 from escala.cloud.aws.load_balancer import TargetGroup, elb_name
 from escala.cloud.aws.security_group import SecurityGroup
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.tags import INSTANCE_GROUP_TAG
 from escala.model.cluster.firewall import MASTERS, NODES, security_group_name
 from escala.model.cluster.iam_roles import role_name
-from escala.model.context import ModelContext
+from escala.model.context import ClusterContext
+from escala.model.launch_group import build_launch_group
 
 
 def group_resource_name(group: InstanceGroup, cluster_name: str) -> str:
     return f"{group.name}.{cluster_name}"
 
 
-def key_pair_name(ctx: ModelContext) -> str:
+def key_pair_name(ctx: ClusterContext) -> str:
     return ctx.cluster.spec.ssh_key_name or f"kubernetes.{ctx.cluster_name}"
 
 
-def build_instance_groups(ctx: ModelContext) -> None:
+def build_instance_groups(ctx: ClusterContext) -> None:
     key_pair = None
     if ctx.ssh_public_key:
         name = key_pair_name(ctx)
@@ -46,9 +46,19 @@ def build_instance_groups(ctx: ModelContext) -> None:
         role = MASTERS if spec.role is Role.master else NODES
         tags = ctx.role_tags(name, spec.role)
         tags[INSTANCE_GROUP_TAG] = group.name
-        template = LaunchTemplate(
-            name=name,
+        group_tags = {}
+        if spec.role is Role.node:
+            # cluster-autoscaler's auto-discovery tags
+            group_tags["k8s.io/cluster-autoscaler/enabled"] = "true"
+            group_tags[f"k8s.io/cluster-autoscaler/{ctx.cluster_name}"] = "owned"
+        targets = []
+        if spec.role is Role.master:
+            targets = [ctx.get(TargetGroup, elb_name("tcp", ctx.cluster_name))]
+        build_launch_group(
+            ctx,
+            name,
             tags=tags,
+            group_tags=group_tags,
             image=str(spec.image),
             machine_type=str(spec.machine_type),
             root_volume_size=int(spec.root_volume_size or 0),
@@ -57,27 +67,11 @@ def build_instance_groups(ctx: ModelContext) -> None:
             security_groups=[ctx.get(SecurityGroup, security_group_name(role, ctx.cluster_name))],
             key_pair=key_pair,
             user_data=render_user_data(ctx.cluster, group),
-        )
-        ctx.add(template)
-        asg_tags = dict(tags)
-        if spec.role is Role.node:
-            # cluster-autoscaler's auto-discovery tags
-            asg_tags["k8s.io/cluster-autoscaler/enabled"] = "true"
-            asg_tags[f"k8s.io/cluster-autoscaler/{ctx.cluster_name}"] = "owned"
-        targets = []
-        if spec.role is Role.master:
-            targets = [ctx.get(TargetGroup, elb_name("tcp", ctx.cluster_name))]
-        ctx.add(
-            AutoscalingGroup(
-                name=name,
-                tags=asg_tags,
-                launch_template=template,
-                min_size=int(spec.min_size or 0),
-                max_size=int(spec.max_size or 0),
-                subnets=[ctx.get(Subnet, s) for s in spec.subnets],
-                target_groups=targets,
-                mix=_instances_mix(group),
-            )
+            min_size=int(spec.min_size or 0),
+            max_size=int(spec.max_size or 0),
+            subnets=[ctx.get(Subnet, s) for s in spec.subnets],
+            target_groups=targets,
+            mix=_instances_mix(group),
         )
 
 
