@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # cloud-init (whose schema validates our user-data).
 APT_PACKAGES := redis-server postgresql chromium chromium-driver cloud-init
 
-.PHONY: run test lint venv system-packages clean
+.PHONY: run test lint docs venv system-packages clean
 
 $(BIN)/escala: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# docs/cli.md is generated from the commands' own help; tests/cli/test_reference.py
+# fails when it is stale.
+docs: venv
+	$(BIN)/python -m escala.cli.reference docs/cli.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache build src/*.egg-info
