@@ -31,7 +31,9 @@ def _seconds(text: str, flag: str) -> float:
 
 
 def load(
-    url: str = typer.Option(..., "--url", help="The chat's address, e.g. http://127.0.0.1:8000."),
+    url: str | None = typer.Option(
+        None, "--url", help="The chat's address, e.g. http://127.0.0.1:8000."
+    ),
     clients: int = typer.Option(10, "--clients", help="Socket.IO clients to open."),
     senders: int = typer.Option(1, "--senders", help="How many of the clients send."),
     rate: float = typer.Option(10.0, "--rate", help="Total messages per second over senders."),
@@ -59,9 +61,30 @@ def load(
         False, "--allow-remote", help="Allow a target that is not a loopback address."
     ),
     png: Path | None = typer.Option(None, "--report", help="Draw throughput/latency to a PNG."),
+    calibrate_to: Path | None = typer.Option(
+        None,
+        "--calibrate",
+        help="Instead of one run: start a local replica, drive it through a ladder of "
+        "connections and rates, and write the capacity model `escala simulate` reads here.",
+    ),
+    server: str = typer.Option("fast", "--server", help="--calibrate: the replica's server."),
+    redis: str | None = typer.Option(
+        None, "--redis", help="--calibrate: relay through this Redis, as replicas do."
+    ),
+    latency_target: str = typer.Option(
+        "100ms", "--latency-target", help="--calibrate: the p99 whose crossing is measured."
+    ),
+    step: str = typer.Option("8s", "--step", help="--calibrate: how long each rung runs."),
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Open N chat clients, have M of them send, and measure delivery latency."""
+    if calibrate_to is not None:
+        if url is not None:
+            raise UsageError("--url: --calibrate starts its own replica; leave --url out")
+        _calibrate(calibrate_to, server, redis, latency_target, step, output)
+        return
+    if url is None:
+        raise UsageError("--url: give the chat's address, e.g. --url http://127.0.0.1:3000")
     if png is not None and not png.parent.is_dir():
         raise UsageError(
             f"--report {png}: the folder {png.parent} does not exist; create it or pick another"
@@ -98,3 +121,50 @@ def load(
     )
     if png is not None and output is OutputFormat.table:
         console.print(f"report written to {png}")
+
+
+def _calibrate(
+    path: Path, server: str, redis: str | None, target: str, step: str, output: OutputFormat
+) -> None:
+    from escala.loadgen.calibrate import CalibrateOptions, calibrate
+    from escala.simulation.capacity import dump_model
+
+    if not path.parent.is_dir():
+        raise UsageError(f"--calibrate {path}: the folder {path.parent} does not exist")
+    if server not in ("fast", "uvicorn"):
+        raise UsageError(f"--server: {server!r} is not fast or uvicorn")
+    if redis is not None and not redis.startswith(("redis://", "rediss://")):
+        raise UsageError("--redis: must be a redis:// or rediss:// URL")
+    target_ms = _seconds(target, "--latency-target") * 1000
+    step_s = _seconds(step, "--step")
+    if target_ms <= 0:
+        raise UsageError(f"--latency-target {target!r}: give a positive time such as 100ms")
+    if step_s < 4:
+        raise UsageError(f"--step {step!r}: give at least 4s (connect, send, drain)")
+    opts = CalibrateOptions(server=server, redis=redis, latency_target_ms=target_ms, step_s=step_s)
+    with Live(console=err_console, transient=True, auto_refresh=False) as live:
+
+        def progress(n: int, total: int, rung: tuple[int, float]) -> None:
+            live.update(
+                f"rung {n + 1}/{total}: {rung[0]} connections, {rung[1]:g} msgs/s", refresh=True
+            )
+
+        model = calibrate(opts, progress)
+    path.write_text(dump_model(model))
+    cpu, latency = model.cpu, model.latency
+    figures = [
+        ("CPU per connection", f"{cpu.per_connection * 1e6:.2f} µcores"),
+        ("CPU per delivered msg/s", f"{cpu.per_delivered * 1e6:.3f} µcores"),
+        ("CPU per handled msg/s", f"{cpu.per_message * 1e6:.2f} µcores"),
+        ("memory per connection", f"{model.memory.per_connection_kib:.1f} KiB"),
+        (
+            f"p99 > {latency.target_ms:g} ms at",
+            f"{latency.knee_delivered_per_s:,.0f} delivered msgs/s, "
+            f"{latency.knee_cpu_cores:.2f} cores ({latency.knee_from})",
+        ),
+    ]
+    emit(
+        model.model_dump(mode="json", by_alias=True),
+        output,
+        lambda: table(["FIGURE", "VALUE"], figures, title=f"capacity model written to {path}"),
+    )

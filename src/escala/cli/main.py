@@ -27,6 +27,7 @@ from escala.cli.access import access
 from escala.cli.iam_operator import iam
 from escala.cli.output import err_console
 from escala.cli.sandbox import sandbox_command
+from escala.cli.simulate import simulate_command
 from escala.cli.state import state
 from escala.errors import EscalaError
 
@@ -74,6 +75,7 @@ app.command("replace", rich_help_panel=SPECS)(_cluster_commands.replace_command)
 app.add_typer(access, name="access", rich_help_panel=SPECS)
 app.add_typer(chat.app, name="chat", rich_help_panel=CHAT)
 app.command("load", rich_help_panel=CHAT)(load.load)
+app.command("simulate", rich_help_panel=CHAT)(simulate_command)
 
 
 def main(argv: list[str] | None = None) -> None:
