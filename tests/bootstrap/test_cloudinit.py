@@ -1,9 +1,7 @@
 """The user-data of every role and network passes cloud-init's own schema check, stays
 under EC2's 16 KB, holds nothing secret, and its boot script computes what kubeadm needs."""
 
-import base64
 import fnmatch
-import gzip
 import json
 import subprocess
 
@@ -23,6 +21,7 @@ from escala.bootstrap.secrets import NODE_CA_CERT, NODE_TOKEN, TOKEN_PATH, ensur
 from escala.model.cluster.iam_roles import master_policy, node_policy
 from escala.model.iam_policy import ECR_READ
 from escala.state import open_store
+from tests.bootstrap.boot_script import run_boot, user_data_files
 from tests.image.records import REGISTRY
 from tests.reconcile.specs import completed
 
@@ -30,15 +29,7 @@ ROLES = ("master-eu-west-1a", "master-eu-west-1b", "nodes")
 
 
 def _files(user_data: str) -> dict[str, str]:
-    """path -> content of write_files, gz+b64 ones unpacked."""
-    config = yaml.safe_load(user_data)
-    out = {}
-    for f in config["write_files"]:
-        content = f["content"]
-        if f.get("encoding") == "gz+b64":
-            content = gzip.decompress(base64.b64decode(content)).decode()
-        out[f["path"]] = content
-    return out
+    return user_data_files(user_data)
 
 
 def _env(user_data: str) -> dict[str, str]:
@@ -153,18 +144,7 @@ MEMBERS = {
 def _master_boot(tmp_path, body: str) -> subprocess.CompletedProcess[str]:
     """Source the real master boot script, then run `body` (which may redefine the
     functions that reach AWS, IMDS or etcd, to play a cluster)."""
-    cluster, groups = completed()
-    files = _files(render_user_data(cluster, next(g for g in groups if g.name == ROLES[1])))
-    env = files["/etc/escala/env"].replace("ETCD_MOUNT=/var/lib/etcd", f"ETCD_MOUNT={tmp_path}")
-    env = env.replace("ETCD_DATA_DIR=/var/lib/etcd/main", f"ETCD_DATA_DIR={tmp_path}/main")
-    (tmp_path / "env").write_text(env)
-    (tmp_path / "boot.sh").write_text(files[BOOT_SCRIPT])
-    return subprocess.run(
-        ["bash", "-c", f"source {tmp_path}/boot.sh\n{body}"],
-        capture_output=True,
-        text=True,
-        env={"ESCALA_ENV": str(tmp_path / "env"), "PATH": "/usr/bin:/bin"},
-    )
+    return run_boot(tmp_path, ROLES[1], body)
 
 
 def test_a_replacement_master_removes_the_etcd_member_it_replaces(tmp_path) -> None:

@@ -164,3 +164,25 @@ def test_cluster_configuration_follows_the_spec() -> None:
     assert join["discovery"]["bootstrapToken"]["caCertHashes"] == ["${CA_CERT_HASH}"]
     master_join = yaml.safe_load(kubeadm_configs(cluster, master)["join.yaml"])
     assert master_join["controlPlane"]["localAPIEndpoint"]["bindPort"] == 6443
+
+
+def test_an_instance_groups_taints_reach_its_nodes_registration() -> None:
+    """Node groups get exactly their taints; masters keep the control-plane taint too.
+    Every document still uses only documented fields."""
+    cluster, groups = completed()
+    for group in groups:
+        group.spec.taints = ["dedicated=chat:NoSchedule", "spot:PreferNoSchedule"]
+    wanted = [
+        {"key": "dedicated", "value": "chat", "effect": "NoSchedule"},
+        {"key": "spot", "effect": "PreferNoSchedule"},
+    ]
+    control_plane = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+    for group in groups:
+        for name, text in kubeadm_configs(cluster, group).items():
+            for doc in yaml.safe_load_all(text):
+                if doc["kind"] == "ClusterConfiguration":
+                    continue
+                taints = doc["nodeRegistration"]["taints"]
+                master = group.spec.role.value == "Master"
+                assert taints == ([control_plane, *wanted] if master else wanted), name
+                assert undocumented(doc, DOCUMENTED[doc["kind"]], f"{group.name}/{name}") == []

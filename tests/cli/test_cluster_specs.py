@@ -306,3 +306,64 @@ def test_edit_cluster_saves_the_users_spec_and_guards_fixed_fields(
     assert "spec.networkCIDR: cannot change once the cluster exists" in refused.err
     assert "# error: spec.networkCIDR" in Path("seen-1.yaml").read_text()
     assert _files(state) == before
+
+
+@pytest.mark.parametrize(
+    "region,zones",
+    [
+        ("eu-west-1", ZONES),  # exactly three zones
+        ("us-east-1", "us-east-1a,us-east-1b,us-east-1c"),  # six: the first three by name
+    ],
+)
+def test_without_zones_the_regions_first_three_available_are_used(
+    aws: str, state: Path, capsys, monkeypatch: pytest.MonkeyPatch, region: str, zones: str
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+    result = escala(capsys, "create", "cluster", "--name", NAME, "--dry-run", "-o", "json")
+    assert result.code == 0, result.err
+    assert f"Using zones {zones}: the first 3 available in {region}" in result.err
+    docs = json.loads(result.out)
+    assert ",".join(s["zone"] for s in docs[0]["spec"]["subnets"]) == zones
+    masters = [d["spec"]["subnets"] for d in docs[1:] if d["spec"]["role"] == "Master"]
+    assert masters == [[z] for z in zones.split(",")]
+    assert _files(state) == {}
+
+
+def test_without_zones_and_without_a_region_exits_2_naming_the_flag(
+    state: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    result = escala(capsys, "create", "cluster", "--name", NAME)
+    assert result.code == 2
+    assert "--zones" in result.err and "AWS_DEFAULT_REGION" in result.err
+    assert _files(state) == {}
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        ("1.33.5", "spec.kubernetesVersion 1.33.5: cannot skip a minor version (cluster runs "
+                   "1.31.4); upgrade to 1.32.9 first"),
+        ("1.30.14", "spec.kubernetesVersion 1.30.14: downgrades are not supported (cluster runs "
+                    "1.31.4); keep 1.31.4 or choose a newer release"),
+    ],
+)  # fmt: skip
+def test_replacing_the_cluster_cannot_skip_a_minor_or_downgrade(
+    state: Path, capsys, version: str, message: str
+) -> None:
+    """`replace -f` (and `edit cluster`) are upgrades too: kubeadm's rules hold there."""
+    assert create(capsys).code == 0
+    before = _files(state)
+    spec = yaml.safe_load(before[f"{NAME}/config"])
+    spec["spec"]["kubernetesVersion"] = version
+    Path("cluster.yaml").write_text(yaml.safe_dump(spec))
+    result = escala(capsys, "replace", "-f", "cluster.yaml")
+    assert result.code == 2
+    assert message in " ".join(result.err.split())
+    assert _files(state) == before
+
+    spec["spec"]["kubernetesVersion"] = "1.32.9"  # the next minor is an upgrade
+    Path("cluster.yaml").write_text(yaml.safe_dump(spec))
+    assert escala(capsys, "replace", "-f", "cluster.yaml").code == 0

@@ -1,5 +1,6 @@
 """`escala sandbox`: a moto server on loopback that the whole walk-through runs against."""
 
+import base64
 import os
 import signal
 import subprocess
@@ -7,6 +8,8 @@ import sys
 from pathlib import Path
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 
 from tests.cli.run import public_key
 from tests.servers import free_port
@@ -83,3 +86,23 @@ def test_walk_through_against_the_sandbox(tmp_path: Path) -> None:
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+def test_a_new_launch_template_version_checks_its_user_data_as_aws_does(aws: str) -> None:
+    """The sandbox's patch parses a new version's UserData: bad base64 is refused (400, as
+    CreateLaunchTemplate refuses it), good base64 is kept byte for byte."""
+    ec2 = boto3.client("ec2")
+    ec2.create_launch_template(
+        LaunchTemplateName="probe", LaunchTemplateData={"ImageId": "ami-12c6146b"}
+    )
+    with pytest.raises(ClientError) as refused:
+        ec2.create_launch_template_version(
+            LaunchTemplateName="probe", LaunchTemplateData={"UserData": "not base64!"}
+        )
+    assert refused.value.response["Error"]["Code"] == "InvalidUserData.Malformed"
+    encoded = base64.b64encode(b"#cloud-config\n").decode()
+    ec2.create_launch_template_version(
+        LaunchTemplateName="probe", LaunchTemplateData={"UserData": encoded}
+    )
+    kept = ec2.describe_launch_template_versions(LaunchTemplateName="probe", Versions=["2"])
+    assert kept["LaunchTemplateVersions"][0]["LaunchTemplateData"]["UserData"] == encoded

@@ -81,21 +81,22 @@ def test_every_call_of_the_cluster_commands_is_granted_to_the_operator(
         return result.out
 
     ok("state", "create", "--bucket", "escala-state")
+    # no --zones: the region's zones are looked up (DescribeAvailabilityZones)
     ok(
-        "create", "cluster", *named, "--zones", ",".join(ZONES), "--master-count", "3",
+        "create", "cluster", *named, "--master-count", "3",
         "--node-count", "1", "--ssh-public-key", str(key), "--image", IMAGE, "--yes",
     )  # fmt: skip
     ok("get", "clusters", *state)
-    # (--force: moto cannot launch from a launch-template version made by
-    # CreateLaunchTemplateVersion that carries user-data, so the change comes after.)
-    ok("rolling-update", "cluster", *named, "--yes", "--cloudonly", "--force",
-       "--instance-group", "nodes", "--interval", "1s")  # fmt: skip
-    ok("rolling-update", "cluster", *named, "--yes", "--cloudonly", "--force",
-       "--instance-group", "nodes", "--max-surge", "1", "--interval", "1s")  # fmt: skip
     ok("set", "instancegroup", "nodes", *named, "spec.machineType=t3.large")
+    ok("create", "instancegroup", "spot", *named, "--mixed-instances", "t3.small,t3a.small",
+       "--spot", "--image", IMAGE, "--yes")  # fmt: skip
     applied = ok("update", "cluster", *named, "--yes")
     assert "launchTemplateVersion: 1 -> 2" in applied, applied
     assert "NeedsUpdate" in ok("rolling-update", "cluster", *named, "--cloudonly")
+    ok("rolling-update", "cluster", *named, "--yes", "--cloudonly",
+       "--instance-group", "nodes", "--interval", "1s")  # fmt: skip
+    ok("rolling-update", "cluster", *named, "--yes", "--cloudonly", "--force",
+       "--instance-group", "nodes", "--max-surge", "1", "--interval", "1s")  # fmt: skip
     ok("export", "kubeconfig", *named, "--admin", "--kubeconfig", str(kubeconfig))
     ok("access", "grant", "ana", "--group", "dev", "--role", "view", *named,
        "--out", str(tmp_path / "ana.kubeconfig"), "-o", "yaml")  # fmt: skip
@@ -110,6 +111,7 @@ def test_every_call_of_the_cluster_commands_is_granted_to_the_operator(
     backup = put_backup("escala-state", NAME)
     ok("get", "backups", *named)
     ok("restore", "etcd", "--backup", backup, *named, "--force", "--yes")
+    ok("delete", "instancegroup", "spot", *named, "--cloudonly", "--yes")
     ok("delete", "cluster", *named, "--yes")
 
     actions = {iam_action(c) for c in called}
@@ -120,6 +122,9 @@ def test_every_call_of_the_cluster_commands_is_granted_to_the_operator(
         "ec2:ModifyLaunchTemplate",
         "ec2:CreateVolume",
         "ssm:SendCommand",
+        "ec2:DescribeAvailabilityZones",
+        "ec2:DescribeInstanceTypeOfferings",
+        "autoscaling:DeleteAutoScalingGroup",
         "elasticloadbalancing:DescribeLoadBalancers",
         "s3:PutObject",
     } <= actions

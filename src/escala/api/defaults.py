@@ -21,7 +21,9 @@ from escala.api.types import (
     EtcdCluster,
     EtcdMember,
     InstanceGroup,
+    MixedInstancesPolicy,
     Role,
+    SpotAllocationStrategy,
     Subnet,
 )
 
@@ -153,6 +155,26 @@ def complete_cluster(
     )
 
 
+def complete_mixed_instances(
+    policy: MixedInstancesPolicy | None, machine_type: str
+) -> MixedInstancesPolicy | None:
+    """AWS's defaults made explicit (all On-Demand unless said otherwise), the recommended
+    Spot allocation strategy, and the group's machine type when no instance is listed."""
+    if policy is None:
+        return None
+    return policy.model_copy(
+        update={
+            "instances": policy.instances or [machine_type],
+            "on_demand_base": policy.on_demand_base or 0,
+            "on_demand_above_base": 100
+            if policy.on_demand_above_base is None
+            else policy.on_demand_above_base,
+            "spot_allocation_strategy": policy.spot_allocation_strategy
+            or SpotAllocationStrategy.price_capacity_optimized,
+        }
+    )
+
+
 def complete_instance_group(
     group: InstanceGroup, cluster: Cluster, machine_type: str = MACHINE_TYPE
 ) -> InstanceGroup:
@@ -173,6 +195,9 @@ def complete_instance_group(
             "image": spec.image or default_image(machine),
             "root_volume_size": spec.root_volume_size or ROOT_VOLUME_SIZE[spec.role],
             "root_volume_type": spec.root_volume_type or ROOT_VOLUME_TYPE,
+            "mixed_instances_policy": complete_mixed_instances(
+                spec.mixed_instances_policy, machine
+            ),
         }
     )
     labels = {**group.metadata.labels, CLUSTER_LABEL: cluster.name}

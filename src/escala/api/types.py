@@ -132,6 +132,27 @@ class Cluster(_Model):
         return self.metadata.name
 
 
+class SpotAllocationStrategy(enum.StrEnum):
+    """How the ASG picks Spot capacity (AWS's names). price-capacity-optimized is what AWS
+    recommends: the pools least likely to be interrupted, at low prices."""
+
+    price_capacity_optimized = "price-capacity-optimized"
+    capacity_optimized = "capacity-optimized"
+    capacity_optimized_prioritized = "capacity-optimized-prioritized"
+    lowest_price = "lowest-price"
+
+
+class MixedInstancesPolicy(_Model):
+    """kops's mixedInstancesPolicy: a node group over several instance types, part or all
+    of it on Spot. `onDemandAboveBase` is the percentage of On-Demand capacity beyond the
+    `onDemandBase` instances (0 = all Spot beyond the base; 100 = all On-Demand)."""
+
+    instances: list[str] = Field(default_factory=list)
+    on_demand_base: int | None = Field(default=None, ge=0)
+    on_demand_above_base: int | None = Field(default=None, ge=0, le=100)
+    spot_allocation_strategy: SpotAllocationStrategy | None = None
+
+
 class InstanceGroupSpec(_Model):
     role: Role
     machine_type: str | None = None
@@ -143,6 +164,8 @@ class InstanceGroupSpec(_Model):
     root_volume_type: str | None = None
     root_volume_encryption: bool = True
     node_labels: dict[str, str] = Field(default_factory=dict)
+    taints: list[str] = Field(default_factory=list)  # key[=value]:Effect, as kops
+    mixed_instances_policy: MixedInstancesPolicy | None = None
 
     @field_validator("role", mode="before")
     @classmethod

@@ -36,6 +36,11 @@ _MACHINE_TYPE = re.compile(
     r"^[a-z][a-z0-9-]*\d[a-z0-9-]*\.(nano|micro|small|medium|large|\d*xlarge|metal(-\d+xl)?)$"
 )
 _IMAGE = re.compile(r"^(ami-[0-9a-f]{8,17}|[0-9a-z-]+/\S+)$")
+# key[=value]:Effect, as kubectl taint and kops's spec.taints write it
+_TAINT = re.compile(
+    r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
+    r"(=[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?:(NoSchedule|PreferNoSchedule|NoExecute)$"
+)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -58,6 +63,11 @@ def problems(cluster: Cluster, groups: list[InstanceGroup]) -> list[str]:
     out += _masters(cluster, groups)
     out += _etcd(cluster, groups)
     return out
+
+
+def is_machine_type(text: str) -> bool:
+    """Shaped like an EC2 instance type (family, generation, size); not whether it exists."""
+    return bool(_MACHINE_TYPE.match(text))
 
 
 def is_gossip(cluster_name: str) -> bool:
@@ -209,6 +219,8 @@ def _groups(cluster: Cluster, groups: list[InstanceGroup]) -> list[str]:
             )
         if spec.root_volume_size is None or spec.root_volume_size < 8:
             out.append(f"{path}.spec.rootVolumeSize: at least 8 GiB")
+        out += _taints(path, spec.taints)
+        out += _mixed_instances(path, group)
     if cluster.spec.networking is Networking.kubenet:
         total = sum(g.spec.max_size or 0 for g in groups)
         if total > KUBENET_MAX_NODES:
@@ -217,6 +229,40 @@ def _groups(cluster: Cluster, groups: list[InstanceGroup]) -> list[str]:
                 f"which AWS caps at {KUBENET_MAX_NODES}; the instance groups allow {total} "
                 "machines (sum of maxSize): use --networking calico or cilium, or lower maxSize"
             )
+    return out
+
+
+def _taints(path: str, taints: list[str]) -> list[str]:
+    return [
+        f"{path}.spec.taints[{i}]: {taint!r} is not key[=value]:Effect with Effect one of "
+        "NoSchedule, PreferNoSchedule, NoExecute (e.g. dedicated=chat:NoSchedule)"
+        for i, taint in enumerate(taints)
+        if not _TAINT.match(taint)
+    ]
+
+
+def _mixed_instances(path: str, group: InstanceGroup) -> list[str]:
+    policy = group.spec.mixed_instances_policy
+    if policy is None:
+        return []
+    field = f"{path}.spec.mixedInstancesPolicy"
+    if group.spec.role is Role.master:
+        return [
+            f"{field}: only node groups may mix instance types or use Spot: a master holds an "
+            "etcd member, and a Spot interruption would cost the cluster a vote; remove it"
+        ]
+    out = []
+    if not policy.instances:
+        out.append(f"{field}.instances: list at least one instance type, e.g. [m7i.large]")
+    for i, instance in enumerate(policy.instances):
+        if not _MACHINE_TYPE.match(instance):
+            out.append(
+                f"{field}.instances[{i}]: {instance!r} is not an EC2 instance type such as "
+                "m7i.large"
+            )
+    for instance, count in Counter(policy.instances).items():
+        if count > 1:
+            out.append(f"{field}.instances: {instance} is listed {count} times; list it once")
     return out
 
 

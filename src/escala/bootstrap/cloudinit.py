@@ -36,6 +36,8 @@ ECR_CREDENTIAL_PROVIDER_URL = (
 BOOT_SCRIPT = "/usr/local/sbin/escala-bootstrap"
 ETCD_BACKUP_TIMER = "escala-etcd-backup.timer"
 KUBENET_SCRIPT = "/usr/local/sbin/escala-kubenet"
+RENEW_SCRIPT = "/usr/local/sbin/escala-renew-certificates"
+RENEW_TIMER = "escala-renew-certificates.timer"
 PACKAGES = ["ca-certificates", "curl", "gpg", "unzip", "gettext-base", "apt-transport-https"]
 
 
@@ -86,15 +88,15 @@ def _yaml_docs(*docs: dict[str, Any]) -> str:
 
 def kubeadm_configs(cluster: Cluster, group: InstanceGroup) -> dict[str, str]:
     """The kubeadm config templates of `group`, by file name (init.yaml on masters)."""
-    labels = group.spec.node_labels
+    labels, taints = group.spec.node_labels, group.spec.taints
     if group.spec.role is Role.master:
         return {
             "init.yaml": _yaml_docs(
-                kubeadm.init_configuration(labels), kubeadm.cluster_configuration(cluster)
+                kubeadm.init_configuration(labels, taints), kubeadm.cluster_configuration(cluster)
             ),
-            "join.yaml": _yaml_docs(kubeadm.join_configuration(True, labels)),
+            "join.yaml": _yaml_docs(kubeadm.join_configuration(True, labels, taints)),
         }
-    return {"join.yaml": _yaml_docs(kubeadm.join_configuration(False, labels))}
+    return {"join.yaml": _yaml_docs(kubeadm.join_configuration(False, labels, taints))}
 
 
 def cloud_provider_aws_version(cluster: Cluster) -> str:
@@ -161,6 +163,8 @@ def render_user_data(
         _write(f"/etc/escala/kubeadm/{name}", text, "0600")
         for name, text in kubeadm_configs(cluster, group).items()
     ]
+    runcmd = [["modprobe", "overlay"], ["modprobe", "br_netfilter"], ["sysctl", "--system"]]
+    runcmd.append([BOOT_SCRIPT])
     if group.spec.role is Role.master:
         write_files.append(
             _write_packed(
@@ -168,6 +172,13 @@ def render_user_data(
             )
         )
         write_files += _etcd_backup_units()
+        write_files += [
+            _write_packed(RENEW_SCRIPT, _file("renew-certificates.sh"), "0755"),
+            _write("/etc/systemd/system/escala-renew-certificates.service",
+                   _file("escala-renew-certificates.service")),
+            _write(f"/etc/systemd/system/{RENEW_TIMER}", _file(RENEW_TIMER)),
+        ]  # fmt: skip
+        runcmd.append(["systemctl", "enable", "--now", ETCD_BACKUP_TIMER, RENEW_TIMER])
     if cluster.spec.networking is Networking.kubenet:
         write_files.append(_write_packed(KUBENET_SCRIPT, _file("kubenet-cni.sh"), "0755"))
         write_files.append(
@@ -178,12 +189,6 @@ def render_user_data(
         "package_update": True,
         "packages": PACKAGES + (["etcd-client"] if master else []),
         "write_files": write_files,
-        "runcmd": [
-            ["modprobe", "overlay"],
-            ["modprobe", "br_netfilter"],
-            ["sysctl", "--system"],
-            [BOOT_SCRIPT],
-            *([["systemctl", "enable", "--now", ETCD_BACKUP_TIMER]] if master else []),
-        ],
+        "runcmd": runcmd,
     }
     return "#cloud-config\n" + yaml.dump(config, Dumper=_Dumper, sort_keys=False, width=1000)

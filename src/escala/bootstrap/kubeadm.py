@@ -36,7 +36,16 @@ def kubernetes_version(cluster: Cluster) -> str:
     return str(cluster.spec.kubernetes_version or "").removeprefix("v")
 
 
-def _node_registration(labels: dict[str, str], taint_control_plane: bool) -> dict[str, Any]:
+def parse_taint(taint: str) -> dict[str, str]:
+    """`key=value:Effect` (validated by escala.api.validation) -> a kubeadm taint."""
+    key_value, _, effect = taint.rpartition(":")
+    key, _, value = key_value.partition("=")
+    return {"key": key, **({"value": value} if value else {}), "effect": effect}
+
+
+def _node_registration(
+    labels: dict[str, str], taint_control_plane: bool, taints: list[str] | None = None
+) -> dict[str, Any]:
     registration: dict[str, Any] = {
         "name": NODE_NAME,
         "criSocket": CRI_SOCKET,
@@ -50,10 +59,11 @@ def _node_registration(labels: dict[str, str], taint_control_plane: bool) -> dic
     if labels:
         text = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
         registration["kubeletExtraArgs"].append({"name": "node-labels", "value": text})
+    wanted = [parse_taint(t) for t in taints or []]
     if taint_control_plane:
-        registration["taints"] = [
-            {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
-        ]
+        wanted.insert(0, {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"})
+    if wanted:
+        registration["taints"] = wanted
     return registration
 
 
@@ -74,7 +84,9 @@ def credential_provider_config() -> dict[str, Any]:
     }
 
 
-def init_configuration(labels: dict[str, str] | None = None) -> dict[str, Any]:
+def init_configuration(
+    labels: dict[str, str] | None = None, taints: list[str] | None = None
+) -> dict[str, Any]:
     """The first master's InitConfiguration: its bootstrap token never expires (ttl 0)
     so instances launched later by the ASG can still join, as kops nodes can."""
     return {
@@ -89,7 +101,7 @@ def init_configuration(labels: dict[str, str] | None = None) -> dict[str, Any]:
                 "groups": ["system:bootstrappers:kubeadm:default-node-token"],
             }
         ],
-        "nodeRegistration": _node_registration(labels or {}, taint_control_plane=True),
+        "nodeRegistration": _node_registration(labels or {}, True, taints),
     }
 
 
@@ -128,7 +140,9 @@ def _authorization(cluster: Cluster) -> str:
     return "Node,RBAC" if cluster.spec.authorization.value == "RBAC" else "AlwaysAllow"
 
 
-def join_configuration(control_plane: bool, labels: dict[str, str] | None = None) -> dict[str, Any]:
+def join_configuration(
+    control_plane: bool, labels: dict[str, str] | None = None, taints: list[str] | None = None
+) -> dict[str, Any]:
     """A JoinConfiguration through token discovery pinned to the CA's public key hash.
 
     Masters join with `controlPlane` set and the CA material already in place
@@ -137,7 +151,7 @@ def join_configuration(control_plane: bool, labels: dict[str, str] | None = None
     doc: dict[str, Any] = {
         "apiVersion": KUBEADM_API,
         "kind": "JoinConfiguration",
-        "nodeRegistration": _node_registration(labels or {}, taint_control_plane=control_plane),
+        "nodeRegistration": _node_registration(labels or {}, control_plane, taints),
         "discovery": {
             "bootstrapToken": {
                 "token": BOOTSTRAP_TOKEN,

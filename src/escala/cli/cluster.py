@@ -46,7 +46,11 @@ class CreateCommand:
 @verbs.create.command("cluster")
 def create_cluster_command(
     name: str = NAME_OPTION,
-    zones: str = typer.Option(..., "--zones", help="Zones for the nodes, e.g. eu-west-1a,..."),
+    zones: str | None = typer.Option(
+        None,
+        "--zones",
+        help="Zones for the nodes, e.g. eu-west-1a,... (default: the region's first three).",
+    ),
     master_zones: str | None = typer.Option(
         None, "--master-zones", "--control-plane-zones", help="One master per zone listed."
     ),
@@ -115,9 +119,26 @@ def _read_key(path: Path | None) -> bytes | None:
         raise UsageError(f"--ssh-public-key: cannot read {path}: {e.strerror}") from e
 
 
+def _default_zones(options: CreateClusterOptions) -> None:
+    """No --zones: the region's first available zones, said out loud (on stderr)."""
+    if options.zones:
+        return
+    try:
+        cloud = ClientFactory()
+    except UsageError as e:
+        raise UsageError(
+            "--zones: not given, and no AWS region to list zones from; pass --zones "
+            "eu-west-1a,eu-west-1b,eu-west-1c or set AWS_DEFAULT_REGION"
+        ) from e
+    options.zones = specs.default_zones(cloud)
+    err_console.print(
+        f"Using zones {','.join(options.zones)}: the first {len(options.zones)} available in "
+        f"{cloud.region} (set --zones to choose)"
+    )
+
+
 def run_create(command: CreateCommand) -> None:
-    if not command.spec.zones:
-        raise UsageError("--zones: give at least one zone, e.g. --zones eu-west-1a,eu-west-1b")
+    _default_zones(command.spec)
     key = _read_key(command.ssh_public_key)
     if command.dry_run:
         state_url = command.state or os.environ.get(STATE_STORE_ENV, "")

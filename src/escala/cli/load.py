@@ -128,9 +128,7 @@ def load(
         console.print(f"report written to {png}")
 
 
-def _calibrate(
-    path: Path, redis: str | None, target: str, step: str, output: OutputFormat
-) -> None:
+def _calibrate(path: Path, redis: str | None, target: str, step: str, output: OutputFormat) -> None:
     from escala.loadgen.calibrate import CalibrateOptions, calibrate
     from escala.simulation.capacity import dump_model
 

@@ -17,6 +17,7 @@ from escala.cli import chat_service_commands as _chat_service  # noqa: F401  (re
 from escala.cli import cluster as _cluster_commands
 from escala.cli import delete_cluster as _delete_commands  # noqa: F401  (registers nouns)
 from escala.cli import deploy as _deploy  # noqa: F401  (registers `deploy chat`, `delete chat`)
+from escala.cli import instance_group as _instance_group  # noqa: F401  (create/delete ig)
 from escala.cli import kubeconfig as _kubeconfig  # noqa: F401  (registers `export kubeconfig`)
 from escala.cli import rolling_update as _rolling_update  # noqa: F401  (registers its nouns)
 from escala.cli import secrets as _secrets  # noqa: F401  (registers `get secrets`)

@@ -14,7 +14,8 @@ from escala.cli import verbs
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import UsageError
-from escala.kube.client import KubeClient, current_context
+from escala.kube.client import KubeClient, current_context, kubeconfig_path
+from escala.ops.certificates import certificate_expiries
 from escala.ops.validate import ValidationResult, validate_cluster, wait_for_valid
 from escala.state import StateStore, open_store
 
@@ -90,6 +91,14 @@ def render(result: ValidationResult) -> None:
     console.print(
         table(["NAME", "ROLE", "READY"], [[n.name, n.role, n.ready] for n in result.nodes])
     )
+    if result.certificates:
+        console.print("\nCERTIFICATES")
+        console.print(
+            table(
+                ["NAME", "EXPIRES", "REMAINING", "STATUS"],
+                [[c.name, c.expires, c.remaining, c.status] for c in result.certificates],
+            )
+        )
     if result.failures:
         console.print("\nVALIDATION ERRORS")
         console.print(
@@ -121,8 +130,11 @@ def validate_cluster_command(
     err_console.print(f"Validating cluster {target.name}")
     groups = target.store.list_instance_groups(target.name)
     aws, kube = target.aws(), target.kube()
+    certificates = certificate_expiries(
+        target.store, target.name, kubeconfig_path(target.kubeconfig)
+    )
     result = wait_for_valid(
-        lambda: validate_cluster(target.name, groups, aws, kube),
+        lambda: validate_cluster(target.name, groups, aws, kube, certificates),
         timeout,
         pause,
         log=lambda message: err_console.print(escape(message), highlight=False),

@@ -11,12 +11,12 @@ def _verb(help_text: str) -> typer.Typer:
     return typer.Typer(help=help_text, no_args_is_help=True)
 
 
-create = _verb("Create a cluster or chat service spec in the state store (--yes applies it).")
+create = _verb("Create a cluster, instance group or chat service spec in the state store.")
 get = _verb("List clusters, instance groups, chat services or secrets.")
 edit = _verb("Edit a spec in $EDITOR; validated before it is saved.")
 set_ = _verb("Set one field of a spec from the command line.")
 update = _verb("Plan, and with --yes apply, the cloud changes a spec needs.")
-delete = _verb("Delete a cluster or chat service and all it owns, or the chat from a cluster.")
+delete = _verb("Delete a cluster, instance group or chat service and all it owns, or the chat.")
 rolling_update = _verb("Replace instances whose configuration is out of date.")
 validate = _verb("Check that a cluster is healthy.")
 upgrade = _verb("Move a cluster to a newer Kubernetes version.")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from escala.errors import EscalaError
-from escala.kube.client import KubeClient, Obj
+from escala.kube.client import KubeClient, Obj, instance_id_of
 
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 
@@ -80,3 +80,22 @@ def drain_node(
         if blocked or len(report.evicted) == before:
             sleep(pause)
             pause = min(pause * 2, 5.0)
+
+
+def evacuate_instance(
+    kube: KubeClient,
+    instance_id: str,
+    timeout: float,
+    log: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Drain the node of an EC2 instance and delete the node object (kops's order before
+    terminating it); an instance that never joined has nothing to drain."""
+    node = next((n for n in kube.list_nodes() if instance_id_of(n) == instance_id), None)
+    if node is None:
+        log(f"instance {instance_id} has no node; nothing to drain")
+        return
+    name = node["metadata"]["name"]
+    drain_node(kube, name, timeout, log, sleep)
+    kube.delete_node(name)
+    log(f"deleted node {name}")

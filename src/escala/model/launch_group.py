@@ -11,7 +11,7 @@ cluster-autoscaler's discovery tags).
 
 from collections.abc import Mapping
 
-from escala.cloud.aws.autoscaling_group import AutoscalingGroup
+from escala.cloud.aws.autoscaling_group import AutoscalingGroup, InstancesMix
 from escala.cloud.aws.instance_profile import InstanceProfile
 from escala.cloud.aws.key_pair import KeyPair
 from escala.cloud.aws.launch_template import LaunchTemplate
@@ -40,6 +40,7 @@ def build_launch_group(
     key_pair: KeyPair | None = None,
     group_tags: Mapping[str, str] | None = None,
     elb_health_check_grace: int | None = None,
+    mix: InstancesMix | None = None,
 ) -> AutoscalingGroup:
     """Add the template and its group `name` to `ctx`; returns the group."""
     template = ctx.add(
@@ -66,5 +67,6 @@ def build_launch_group(
             subnets=subnets,
             target_groups=target_groups,
             elb_health_check_grace=elb_health_check_grace,
+            mix=mix,
         )
     )

@@ -99,7 +99,10 @@ def read_groups(
         cloud.asg_found = True
         cloud.min_size, cloud.max_size = asg["MinSize"], asg["MaxSize"]
         cloud.desired = asg["DesiredCapacity"]
-        template = asg.get("LaunchTemplate") or {}
+        mixed = asg.get("MixedInstancesPolicy") or {}
+        template = asg.get("LaunchTemplate") or mixed.get("LaunchTemplate", {}).get(
+            "LaunchTemplateSpecification", {}
+        )
         cloud.target_version = resolve_version(aws, template) if template else None
         for raw in asg.get("Instances", []):
             ec2 = details.get(raw["InstanceId"], {})

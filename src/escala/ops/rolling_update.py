@@ -26,7 +26,7 @@ from escala.cloud.aws.autoscaling_group import terminate_in_group
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import EscalaError, UsageError
 from escala.kube.client import KubeClient, instance_id_of
-from escala.kube.drain import drain_node
+from escala.kube.drain import evacuate_instance
 from escala.ops.cloud_groups import (
     CloudGroup,
     CloudInstance,
@@ -199,16 +199,10 @@ class _Updater:
 
     def evacuate(self, instance_id: str) -> None:
         """Drain the instance's node and delete the node object (skipped cloud-only)."""
-        if self.kube is None:
-            return
-        node = next((n for n in self.kube.list_nodes() if instance_id_of(n) == instance_id), None)
-        if node is None:
-            self.log(f"instance {instance_id} has no node; nothing to drain")
-            return
-        name = node["metadata"]["name"]
-        drain_node(self.kube, name, self.options.drain_timeout, self.log, self.sleep)
-        self.kube.delete_node(name)
-        self.log(f"deleted node {name}")
+        if self.kube is not None:
+            evacuate_instance(
+                self.kube, instance_id, self.options.drain_timeout, self.log, self.sleep
+            )
 
     def replace_one(self, group: InstanceGroup, instance: CloudInstance) -> None:
         self.log(f"replacing instance {instance.id} of group {group.name}")

@@ -17,8 +17,11 @@ from escala.api import Cluster, InstanceGroup, dump_document, parse_document
 from escala.api.create import CreateClusterOptions, build_cluster
 from escala.api.defaults import complete, complete_cluster, complete_instance_group
 from escala.api.validation import validate
+from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.zones import available_zones
 from escala.errors import AlreadyExists, CannotChangeField, NotFound, SpecInvalid, UsageError
 from escala.ops.update import SSH_PUBLIC_KEY
+from escala.ops.upgrade import check_upgrade
 from escala.state import StateStore
 
 # Fields fixed once the cluster exists: changing them would mean a new VPC or etcd data.
@@ -46,6 +49,20 @@ def check_ssh_public_key(key: bytes, source: str) -> bytes:
             "give the .pub file, e.g. ~/.ssh/id_ed25519.pub"
         ) from e
     return text.encode() + b"\n"
+
+
+DEFAULT_ZONE_COUNT = 3  # one master per zone: the smallest HA control plane
+
+
+def default_zones(cloud: ClientFactory) -> list[str]:
+    """The region's first DEFAULT_ZONE_COUNT available zones (fewer if it has fewer)."""
+    zones = available_zones(cloud)[:DEFAULT_ZONE_COUNT]
+    if not zones:
+        raise UsageError(
+            f"--zones: region {cloud.region} reports no available zone; pass --zones "
+            "(e.g. --zones eu-west-1a,eu-west-1b,eu-west-1c) or set AWS_DEFAULT_REGION"
+        )
+    return zones
 
 
 def plan_cluster(
@@ -104,6 +121,11 @@ def save_cluster(store: StateStore, cluster: Cluster, cluster_name: str | None =
     groups = store.list_instance_groups(cluster.name)
     completed = complete_cluster(cluster, groups, _state_url(old))
     _check_immutable(old, completed)
+    if old.spec.kubernetes_version and completed.spec.kubernetes_version:
+        # an edit is an upgrade too: kubeadm's one-minor-at-a-time rule holds here as well
+        check_upgrade(
+            old.spec.kubernetes_version, completed.spec.kubernetes_version, "spec.kubernetesVersion"
+        )
     validate(completed, groups)
     store.put_cluster(cluster, completed)
     return completed
@@ -115,9 +137,14 @@ def _state_url(cluster: Cluster) -> str | None:
 
 
 def save_instance_group(
-    store: StateStore, cluster_name: str, group: InstanceGroup, *, create: bool = False
+    store: StateStore,
+    cluster_name: str,
+    group: InstanceGroup,
+    *,
+    create: bool = False,
+    dry_run: bool = False,
 ) -> InstanceGroup:
-    """Complete and validate one group within its cluster, then store it.
+    """Complete and validate one group within its cluster, then store it (not `dry_run`).
 
     The group must exist unless `create`; its role and cluster cannot change.
     """
@@ -141,7 +168,8 @@ def save_instance_group(
             )
     done = complete_instance_group(group, cluster)
     validate(cluster, [*others, done])
-    store.put_instance_group(cluster_name, done)
+    if not dry_run:
+        store.put_instance_group(cluster_name, done)
     return done
 
 

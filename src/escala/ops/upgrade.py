@@ -38,18 +38,22 @@ def propose(current: str) -> str | None:
     return None
 
 
-def check_upgrade(current: str, target: str) -> None:
-    """Refuse what kubeadm refuses, with the fix in the message."""
-    old, new = parse_version(current), parse_version(target, FLAG)
+def check_upgrade(current: str, target: str, field: str = FLAG) -> None:
+    """Refuse what kubeadm refuses, naming `field` (the flag, or the spec field of an
+    edit) and the fix."""
+    old, new = parse_version(current), parse_version(target, field)
     if minor_of(target) not in SUPPORTED:
         known = ", ".join(SUPPORTED)
-        raise UsageError(f"{FLAG} {target}: minor {minor_of(target)} is not supported ({known})")
+        raise UsageError(f"{field} {target}: minor {minor_of(target)} is not supported ({known})")
     if new < old:
-        raise UsageError(f"{FLAG} {target}: downgrades are not supported (cluster runs {current})")
+        raise UsageError(
+            f"{field} {target}: downgrades are not supported (cluster runs {current}); "
+            f"keep {current} or choose a newer release"
+        )
     if new[0] != old[0] or new[1] > old[1] + 1:
         step = SUPPORTED.get(f"{old[0]}.{old[1] + 1}", f"{old[0]}.{old[1] + 1}.x")
         raise UsageError(
-            f"{FLAG} {target}: cannot skip a minor version (cluster runs {current}); "
+            f"{field} {target}: cannot skip a minor version (cluster runs {current}); "
             f"upgrade to {step} first"
         )
 

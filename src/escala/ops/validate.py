@@ -5,14 +5,17 @@
   every node is Ready;
 - every control-plane node runs kube-apiserver, kube-controller-manager, kube-scheduler
   and etcd (kubeadm's static pods, labelled `component=<name>`), Running and Ready;
-- every kube-system pod is Running and Ready (or finished).
+- every kube-system pod is Running and Ready (or finished);
+- no certificate the caller passes (the CAs, the admin kubeconfig's: escala.ops.certificates)
+  has expired; each is listed with its expiry either way.
 
 Each problem becomes one ValidationFailure with the kind kops uses (InstanceGroup,
 Machine, Node, Pod). The cluster is ready when there are none.
 """
 
+import datetime as dt
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,6 +23,7 @@ from escala.api import InstanceGroup
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import KubernetesUnreachable
 from escala.kube.client import KubeClient, Obj, instance_id_of, node_is_ready
+from escala.ops.certificates import CertificateExpiry
 from escala.ops.cloud_groups import CloudGroup, read_groups
 
 CONTROL_PLANE_COMPONENTS = (
@@ -33,7 +37,7 @@ CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 
 @dataclass
 class ValidationFailure:
-    kind: str  # InstanceGroup | Machine | Node | Pod
+    kind: str  # InstanceGroup | Machine | Node | Pod | Certificate
     name: str
     message: str
 
@@ -56,10 +60,19 @@ class NodeRow:
 
 
 @dataclass
+class CertificateRow:
+    name: str
+    expires: str  # ISO 8601, UTC
+    remaining: str  # 17h, 3649d, expired
+    status: str  # ok | renew soon | expired
+
+
+@dataclass
 class ValidationResult:
     cluster: str
     instance_groups: list[GroupRow] = field(default_factory=list)
     nodes: list[NodeRow] = field(default_factory=list)
+    certificates: list[CertificateRow] = field(default_factory=list)
     failures: list[ValidationFailure] = field(default_factory=list)
 
     @property
@@ -158,6 +171,31 @@ def _check_system_pods(pods: list[Obj]) -> list[ValidationFailure]:
     return failures
 
 
+def _remaining(left: dt.timedelta) -> str:
+    if left <= dt.timedelta(0):
+        return "expired"
+    hours = left.total_seconds() / 3600
+    return f"{hours:.0f}h" if hours < 48 else f"{left.days}d"
+
+
+def check_certificates(
+    certificates: Sequence[CertificateExpiry], now: dt.datetime
+) -> tuple[list[CertificateRow], list[ValidationFailure]]:
+    """A row per certificate; an expired one is a failure, with how to renew it."""
+    rows, failures = [], []
+    for cert in certificates:
+        expires = cert.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")
+        status = cert.status(now)
+        rows.append(CertificateRow(cert.name, expires, _remaining(cert.remaining(now)), status))
+        if status == "expired":
+            failures.append(
+                ValidationFailure(
+                    "Certificate", cert.name, f"{cert.name} expired at {expires}; {cert.renew}"
+                )
+            )
+    return rows, failures
+
+
 def _group_row(group: InstanceGroup) -> GroupRow:
     spec = group.spec
     return GroupRow(
@@ -175,6 +213,7 @@ def validate_cluster(
     groups: Iterable[InstanceGroup],
     aws: ClientFactory,
     kube: KubeClient,
+    certificates: Sequence[CertificateExpiry] = (),
 ) -> ValidationResult:
     """One pass of every check; raises KubernetesUnreachable if the API cannot be reached."""
     groups = list(groups)
@@ -184,7 +223,8 @@ def validate_cluster(
     nodes = kube.list_nodes()
     system_pods = kube.list_pods("kube-system")
     result.nodes, node_failures = _check_nodes(cloud, nodes, system_pods)
-    result.failures += node_failures + _check_system_pods(system_pods)
+    result.certificates, cert_failures = check_certificates(certificates, dt.datetime.now(dt.UTC))
+    result.failures += node_failures + _check_system_pods(system_pods) + cert_failures
     return result
 
 

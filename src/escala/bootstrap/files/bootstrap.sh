@@ -19,18 +19,29 @@ install_awscli() {
   unzip -q /tmp/awscli.zip -d /tmp && /tmp/aws/install && rm -rf /tmp/aws /tmp/awscli.zip
 }
 
-install_kubernetes() {
-  # containerd from the distribution, kubeadm/kubelet/kubectl from pkgs.k8s.io (the minor's channel)
-  local minor=${KUBERNETES_VERSION%.*}
+kubernetes_repo() {  # kubernetes_repo VERSION: pkgs.k8s.io's channel of VERSION's minor
+  local minor=${1%.*}
   install -d -m 0755 /etc/apt/keyrings
   curl -fsSL "https://pkgs.k8s.io/core:/stable:/v${minor}/deb/Release.key" \
     | gpg --dearmor --yes -o /etc/apt/keyrings/kubernetes-apt-keyring.gpg
   echo "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v${minor}/deb/ /" \
     > /etc/apt/sources.list.d/kubernetes.list
   apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q containerd \
-    "kubelet=${KUBERNETES_VERSION}-*" "kubeadm=${KUBERNETES_VERSION}-*" "kubectl=${KUBERNETES_VERSION}-*"
-  apt-mark hold kubelet kubeadm kubectl
+}
+
+install_kubernetes_packages() {  # install_kubernetes_packages VERSION PACKAGE...: pinned, held
+  local version=$1 package pinned=()
+  shift
+  for package in "$@"; do pinned+=("${package}=${version}-*"); done
+  kubernetes_repo "${version}"
+  apt-mark unhold "$@" >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-change-held-packages "${pinned[@]}"
+  apt-mark hold "$@"
+}
+
+install_kubernetes() {  # install_kubernetes [VERSION]: containerd from the distribution, kubeadm/kubelet/kubectl
+  install_kubernetes_packages "${1:-${KUBERNETES_VERSION}}" kubelet kubeadm kubectl
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q containerd
   mkdir -p /etc/containerd
   containerd config default | sed 's/SystemdCgroup = false/SystemdCgroup = true/' > /etc/containerd/config.toml
   systemctl restart containerd
@@ -149,10 +160,10 @@ for m in members:
 PY
 }
 
-remove_stale_etcd_members() {  # ask a live peer to drop the members of masters that are gone
+remove_stale_etcd_members() {  # [VERSION]: ask a live peer to drop the members of gone masters
   local self ips peer members id
   # A client certificate from the pre-placed etcd CA (kept: the join reuses it).
-  kubeadm init phase certs etcd-healthcheck-client --kubernetes-version "v${KUBERNETES_VERSION}"
+  kubeadm init phase certs etcd-healthcheck-client --kubernetes-version "v${1:-${KUBERNETES_VERSION}}"
   self=$(imds local-ipv4)
   ips=$(master_ips)
   for peer in ${ips}; do
@@ -175,6 +186,90 @@ set_aside_etcd_data() {  # keep the predecessor's data beside, out of the new me
   mv "${data}" "${data}.replaced"
 }
 
+# Upgrades: kubeadm's HA procedure, carried by rolling-update's replacements (the why and
+# the table of cases: docs/operations.md, "How the machines get the new version").
+
+minor_of() { local rest=${1#*.}; echo "${rest%%.*}"; }  # 1.31.2 -> 31
+
+version_older() {  # version_older A B: A is an older release than B (an empty A is not)
+  [ -n "$1" ] && [ "$1" != "$2" ] \
+    && [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" = "$1" ]
+}
+
+api_get() {  # api_get PATH: GET from the API server with the join token, as `kubeadm join` reads
+  curl -sf --max-time 10 --cacert /etc/kubernetes/pki/ca.crt \
+    -H "Authorization: Bearer ${BOOTSTRAP_TOKEN}" "https://${API_ENDPOINT}:443$1"
+}
+
+stored_cluster_version() {  # kubernetesVersion of the cluster's kubeadm ClusterConfiguration
+  # kubeadm lets the join token's group read kubeadm-config (Role kubeadm:nodes-kubeadm-config)
+  local configmap
+  configmap=$(api_get /api/v1/namespaces/kube-system/configmaps/kubeadm-config) || {
+    log "cannot read kubeadm-config; joining as if the cluster ran ${KUBERNETES_VERSION}"
+    return 0
+  }
+  python3 - "${configmap}" <<'PY'
+import json, re, sys
+config = json.loads(sys.argv[1])["data"]["ClusterConfiguration"]
+found = re.search(r'^kubernetesVersion:\s*["\x27]?v?([0-9.]+)', config, re.M)
+print(found[1] if found else "")
+PY
+}
+
+join_version() {  # join_version STORED TARGET: the release to install before joining
+  local stored=$1 target=$2
+  if ! version_older "${stored}" "${target}"; then echo "${target}"; return; fi
+  case $(( $(minor_of "${target}") - $(minor_of "${stored}") )) in
+    0) echo "${target}" ;;  # a newer patch joins an older one of its minor
+    1) echo "${stored}" ;;  # the next minor: join as the cluster is (kubelet skew), then upgrade
+    *) log "the cluster runs ${stored}; ${target} skips a minor: kubeadm upgrades one minor at a time"
+       return 1 ;;
+  esac
+}
+
+upgrade_control_plane() {  # upgrade_control_plane VERSION: kubeadm's steps on this master
+  local target=$1
+  log "upgrading this control-plane node to ${target}"
+  install_kubernetes_packages "${target}" kubeadm
+  if [ "$(stored_cluster_version)" = "${target}" ]; then
+    kubeadm upgrade node  # another master already upgraded the stored configuration
+  else
+    kubeadm upgrade apply "v${target}" --yes  # the first one: configuration, add-ons, this node
+  fi
+  install_kubernetes_packages "${target}" kubelet kubectl
+  systemctl daemon-reload
+  systemctl restart kubelet
+}
+
+kubeadm_join() {
+  render /etc/escala/kubeadm/join.yaml > /etc/kubernetes/kubeadm.yaml
+  kubeadm join --config /etc/kubernetes/kubeadm.yaml
+}
+
+join_control_plane() {  # a master joining the running cluster (a replacement, or a later zone)
+  local stored version
+  stored=$(stored_cluster_version)
+  version=$(join_version "${stored}" "${KUBERNETES_VERSION}")
+  install_kubernetes "${version}"
+  remove_stale_etcd_members "${version}"
+  set_aside_etcd_data
+  kubeadm_join
+  if version_older "${stored}" "${KUBERNETES_VERSION}"; then
+    upgrade_control_plane "${KUBERNETES_VERSION}"
+  fi
+}
+
+join_node() {  # join_node STORED: join at the control plane's release if older (kubelet skew)
+  local stored=$1 version
+  version=$(join_version "${stored}" "${KUBERNETES_VERSION}")
+  if [ "${version}" != "${KUBERNETES_VERSION}" ]; then
+    log "the control plane runs ${stored}: joining at ${version}, as a kubelet may not be newer" \
+      "than its API server; roll the masters first (rolling-update's default order)"
+  fi
+  install_kubernetes "${version}"
+  kubeadm_join
+}
+
 apply_addons() {
   export KUBECONFIG=/etc/kubernetes/admin.conf
   for manifest in /etc/escala/addons/*.yaml; do
@@ -190,8 +285,7 @@ apply_addons() {
 
 main() {
   install_awscli
-  install_kubernetes
-  install_ecr_credential_provider
+  install_ecr_credential_provider  # before any kubelet starts: its image credentials
   export NODE_NAME API_ENDPOINT BOOTSTRAP_TOKEN CA_CERT_HASH
   NODE_NAME=$(imds local-hostname)
   API_ENDPOINT=$(api_endpoint)
@@ -206,24 +300,23 @@ main() {
     # The first zone's master (INIT_GROUP) founds the cluster; any master launched once the API
     # answers (the others, or a replacement of the first) joins it.
     if [ "${INSTANCE_GROUP}" = "${INIT_GROUP}" ] && ! api_is_up; then
+      install_kubernetes
       render /etc/escala/kubeadm/init.yaml > /etc/kubernetes/kubeadm.yaml
       kubeadm init --config /etc/kubernetes/kubeadm.yaml --upload-certs=false
       apply_addons
     else
       until api_is_up; do log "waiting for the API at ${API_ENDPOINT}"; sleep 15; done
-      remove_stale_etcd_members
-      set_aside_etcd_data
-      render /etc/escala/kubeadm/join.yaml > /etc/kubernetes/kubeadm.yaml
-      kubeadm join --config /etc/kubernetes/kubeadm.yaml
+      join_control_plane
     fi
   else
     BOOTSTRAP_TOKEN=$(read_object node/bootstrap-token)
     fetch node/ca.crt "${ca}" 0644
     CA_CERT_HASH=$(ca_cert_hash "${ca}")
-    rm -f "${ca}"  # kubeadm join refuses a pre-existing ca.crt; it writes its own copy
     until api_is_up; do log "waiting for the API at ${API_ENDPOINT}"; sleep 15; done
-    render /etc/escala/kubeadm/join.yaml > /etc/kubernetes/kubeadm.yaml
-    kubeadm join --config /etc/kubernetes/kubeadm.yaml
+    local stored
+    stored=$(stored_cluster_version)  # read with the CA in place, before kubeadm wants it gone
+    rm -f "${ca}"  # kubeadm join refuses a pre-existing ca.crt; it writes its own copy
+    join_node "${stored}"
   fi
   rm -f /etc/kubernetes/kubeadm.yaml  # it held the bootstrap token
   if [ "${NETWORKING}" = kubenet ]; then systemctl enable --now escala-kubenet.service; fi

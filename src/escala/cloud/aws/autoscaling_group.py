@@ -7,6 +7,7 @@ and free), so `escala metrics` can draw capacity beside the load.
 """
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from escala.cloud.aws.launch_template import LaunchTemplate
@@ -39,6 +40,36 @@ def _collection(enabled: list[dict[str, str]]) -> str | None:
     return next(m.get("Granularity") for m in enabled if m["Metric"] in GROUP_METRICS)
 
 
+@dataclasses.dataclass(frozen=True)
+class InstancesMix:
+    """A mixed instances policy: the launch template with its instance type overridden by
+    each of `instance_types`, On-Demand for `on_demand_base` instances and
+    `on_demand_above_base` percent of the rest, Spot for the remainder."""
+
+    instance_types: tuple[str, ...]
+    on_demand_base: int
+    on_demand_above_base: int
+    spot_allocation_strategy: str
+
+    def describe(self) -> str:
+        """One comparable line, the same from the spec and from AWS."""
+        return (
+            f"{','.join(self.instance_types)}; on-demand base {self.on_demand_base}, "
+            f"{self.on_demand_above_base}% above; spot {self.spot_allocation_strategy}"
+        )
+
+    @classmethod
+    def from_aws(cls, policy: dict[str, Any]) -> "InstancesMix":
+        overrides = policy.get("LaunchTemplate", {}).get("Overrides", [])
+        distribution = policy.get("InstancesDistribution", {})
+        return cls(
+            tuple(o["InstanceType"] for o in overrides if "InstanceType" in o),
+            int(distribution.get("OnDemandBaseCapacity", 0)),
+            int(distribution.get("OnDemandPercentageAboveBaseCapacity", 100)),
+            str(distribution.get("SpotAllocationStrategy", "lowest-price")),
+        )
+
+
 @dataclasses.dataclass(eq=False, kw_only=True)
 class AutoscalingGroup(Task):
     kind = "AutoscalingGroup"
@@ -63,6 +94,7 @@ class AutoscalingGroup(Task):
     # ELB: an instance the load balancer finds unhealthy is replaced, not only one whose
     # EC2 status checks fail (the chat ASG); the grace covers its boot.
     elb_health_check_grace: int | None = None
+    mix: InstancesMix | None = None  # node groups only (validation refuses it on masters)
 
     def desired(self) -> Fields:
         desired: Fields = {
@@ -75,7 +107,16 @@ class AutoscalingGroup(Task):
         }
         if self.elb_health_check_grace is not None:
             desired["healthCheck"] = f"ELB, grace {self.elb_health_check_grace}s"
+        if self.mix is not None:
+            desired["mixedInstances"] = self.mix.describe()
         return desired
+
+    def diff(self, actual: Mapping[str, Any] | None) -> list[FieldChange]:
+        """As every task's, plus a mixed instances policy the spec no longer has."""
+        changes = super().diff(actual)
+        if self.mix is None and actual is not None and actual.get("mixedInstances"):
+            changes.append(FieldChange("mixedInstances", actual["mixedInstances"], None))
+        return changes
 
     def find(self, cloud: ClientFactory) -> Fields | None:
         groups = cloud.client("autoscaling").describe_auto_scaling_groups(
@@ -88,9 +129,15 @@ class AutoscalingGroup(Task):
         subnet_names = {s.id: s.name for s in self.subnets}
         target_names = {t.id: t.name for t in self.target_groups}
         zone_ids = [s for s in group.get("VPCZoneIdentifier", "").split(",") if s]
-        version = group.get("LaunchTemplate", {}).get("Version")
+        mixed = group.get("MixedInstancesPolicy")
+        template = (
+            mixed["LaunchTemplate"]["LaunchTemplateSpecification"]
+            if mixed
+            else group.get("LaunchTemplate", {})
+        )
+        version = template.get("Version")
         targets = group.get("TargetGroupARNs", [])
-        return {
+        found: Fields = {
             "minSize": group["MinSize"],
             "maxSize": group["MaxSize"],
             "subnets": sorted(subnet_names.get(s, s) for s in zone_ids),
@@ -100,6 +147,9 @@ class AutoscalingGroup(Task):
             "healthCheck": f"{group.get('HealthCheckType')}, grace "
             f"{group.get('HealthCheckGracePeriod')}s",
         }
+        if mixed:
+            found["mixedInstances"] = InstancesMix.from_aws(mixed).describe()
+        return found
 
     def _tags(self) -> list[dict[str, object]]:
         return [
@@ -113,10 +163,26 @@ class AutoscalingGroup(Task):
             for k, v in sorted(self.tags.items())
         ]
 
-    def _launch_template(self) -> dict[str, str]:
-        return {
+    def _launch_template(self) -> dict[str, object]:
+        """The template argument: LaunchTemplate, or a MixedInstancesPolicy around it."""
+        template = {
             "LaunchTemplateId": str(self.launch_template.id),
             "Version": str(self.launch_template.version),
+        }
+        if self.mix is None:
+            return {"LaunchTemplate": template}
+        return {
+            "MixedInstancesPolicy": {
+                "LaunchTemplate": {
+                    "LaunchTemplateSpecification": template,
+                    "Overrides": [{"InstanceType": t} for t in self.mix.instance_types],
+                },
+                "InstancesDistribution": {
+                    "OnDemandBaseCapacity": self.mix.on_demand_base,
+                    "OnDemandPercentageAboveBaseCapacity": self.mix.on_demand_above_base,
+                    "SpotAllocationStrategy": self.mix.spot_allocation_strategy,
+                },
+            }
         }
 
     def _health_check(self) -> dict[str, object]:
@@ -127,7 +193,7 @@ class AutoscalingGroup(Task):
     def create(self, cloud: ClientFactory) -> None:
         cloud.client("autoscaling").create_auto_scaling_group(
             AutoScalingGroupName=self.name,
-            LaunchTemplate=self._launch_template(),
+            **self._launch_template(),
             MinSize=self.min_size,
             MaxSize=self.max_size,
             DesiredCapacity=self.min_size,
@@ -154,7 +220,7 @@ class AutoscalingGroup(Task):
         if fields - {"targetGroups", "metricsCollection"}:
             autoscaling.update_auto_scaling_group(
                 AutoScalingGroupName=self.name,
-                LaunchTemplate=self._launch_template(),
+                **self._launch_template(),
                 MinSize=self.min_size,
                 MaxSize=self.max_size,
                 VPCZoneIdentifier=",".join(ids(list(self.subnets)) or []),
@@ -262,3 +328,8 @@ def read_capacity(cloud: ClientFactory, names: list[str]) -> dict[str, GroupCapa
                 pending=sum(1 for s in states if s.startswith("Pending")),
             )
     return found
+
+
+def group_exists(aws: ClientFactory, name: str) -> bool:
+    """Whether the Auto Scaling Group is still there (ForceDelete is not instant)."""
+    return name in describe_groups(aws, [name], f"reading Auto Scaling Group {name}")

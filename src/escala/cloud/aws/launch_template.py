@@ -59,6 +59,17 @@ def resolve_image(cloud: ClientFactory, image: str) -> str:
     return str(max(images, key=lambda i: i.get("CreationDate", ""))["ImageId"])
 
 
+def launch_template_id(cloud: ClientFactory, name: str) -> str | None:
+    """The ID of the launch template named `name`, None if there is none."""
+    try:
+        found = cloud.client("ec2").describe_launch_templates(LaunchTemplateNames=[name])
+    except ClientError as e:
+        if is_not_found(e):
+            return None
+        raise
+    return str(found["LaunchTemplates"][0]["LaunchTemplateId"])
+
+
 @dataclasses.dataclass(eq=False, kw_only=True)
 class LaunchTemplate(Task):
     kind = "LaunchTemplate"

@@ -13,6 +13,7 @@ from escala.cloud.aws import (
     cloudwatch_metrics,
     ecr_login,
     instance,
+    instance_types,
     launch_template,
     load_balancer,
     metric_alarm,
@@ -20,6 +21,7 @@ from escala.cloud.aws import (
     s3_bucket,
     scaling_activity,
     ssm_parameter,
+    zones,
 )
 from escala.cloud.aws.autoscaling_group import AutoscalingGroup
 from escala.cloud.aws.classic_load_balancer import ClassicLoadBalancer
@@ -112,6 +114,7 @@ EXTRA_ACTIONS = ("ec2:DescribeAvailabilityZones", "ec2:DescribeRegions")
 # grant (the API load balancer), create chatservice (SSM parameters), the state bucket,
 # restore etcd (SSM Run Command), image push (ECR's login and upload), describe and
 # metrics (scaling activities, alarms, target health, GetMetricData).
+# create cluster's zones and create instancegroup's instance types.
 DAY2_ACTIONS = (
     *autoscaling_group.DAY2_ACTIONS,
     *instance.DAY2_ACTIONS,
@@ -124,6 +127,8 @@ DAY2_ACTIONS = (
     *scaling_activity.DAY2_ACTIONS,
     *metric_alarm.DAY2_ACTIONS,
     *cloudwatch_metrics.DAY2_ACTIONS,
+    *zones.DAY2_ACTIONS,
+    *instance_types.DAY2_ACTIONS,
 )
 
 

@@ -3,6 +3,7 @@
 
 from escala.api import InstanceGroup, Role
 from escala.bootstrap.cloudinit import render_user_data
+from escala.cloud.aws.autoscaling_group import InstancesMix
 from escala.cloud.aws.instance_profile import InstanceProfile
 from escala.cloud.aws.key_pair import KeyPair
 from escala.cloud.aws.load_balancer import TargetGroup, elb_name
@@ -70,4 +71,18 @@ def build_instance_groups(ctx: ClusterContext) -> None:
             max_size=int(spec.max_size or 0),
             subnets=[ctx.get(Subnet, s) for s in spec.subnets],
             target_groups=targets,
+            mix=_instances_mix(group),
         )
+
+
+def _instances_mix(group: InstanceGroup) -> InstancesMix | None:
+    """The completed spec's mixedInstancesPolicy as the ASG task takes it."""
+    policy = group.spec.mixed_instances_policy
+    if policy is None:
+        return None
+    return InstancesMix(
+        tuple(policy.instances),
+        int(policy.on_demand_base or 0),
+        100 if policy.on_demand_above_base is None else policy.on_demand_above_base,
+        str(policy.spot_allocation_strategy or "price-capacity-optimized"),
+    )
