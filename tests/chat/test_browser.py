@@ -1,36 +1,15 @@
 """Pages in real headless Chromium: escala's own, and a `--static` front-end."""
 
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.chat.servers import replicas, serve_argv
 from tests.servers import free_port, start, stop
 
 pytestmark = pytest.mark.browser
-
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def test_two_pages_chat_and_html_stays_inert(chat_url: str, browser: Browser) -> None:

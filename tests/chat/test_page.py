@@ -12,7 +12,6 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.chat.servers import serve_argv
-from tests.chat.test_browser import browser  # noqa: F401  (fixture)
 from tests.servers import free_port, start, stop
 
 pytestmark = pytest.mark.browser
@@ -141,7 +140,8 @@ LAYOUT = """() => {
     overflowing: visible.filter((e) => e.getBoundingClientRect().right > innerWidth + 0.5
       || e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'hidden'
       && e.tagName !== 'INPUT').map((e) => e.id || e.className || e.tagName),
-    widest: Math.max(...[...document.querySelectorAll('#side, #side *, #messages li, #typing, #error')]
+    widest: Math.max(...[...document.querySelectorAll(
+      '#side, #side *, #messages li, #typing, #error')]
       .map((e) => e.getBoundingClientRect().width)),
   };
 }"""
