@@ -19,7 +19,8 @@ PUBLIC_KEY = public_key()
 
 
 @pytest.fixture
-def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: str) -> Path:
+    """A file state store; `aws` (moto) because `create cluster` asks which zones exist."""
     monkeypatch.setenv("ESCALA_STATE_STORE", f"file://{tmp_path}/state")
     monkeypatch.chdir(tmp_path)
     Path("proyecto.pub").write_text(PUBLIC_KEY)

@@ -41,7 +41,12 @@ def scaling_problems(
 ) -> list[str]:
     """Every problem of the shared fields, each starting with its field's name."""
     out = []
-    if not IMAGE.match(image or ""):
+    if not image:
+        out.append(
+            f"{names.image}: no container image given; pass --image with one the replicas can "
+            f"pull, e.g. {IMAGE_EXAMPLE} (build it with the repository's Dockerfile)"
+        )
+    elif not IMAGE.match(image):
         out.append(
             f"{names.image}: {image!r} is not a container image reference; give one the "
             f"replicas can pull, e.g. {IMAGE_EXAMPLE} (build it with the repository's Dockerfile)"

@@ -11,12 +11,13 @@ import typer
 from rich.markup import escape
 
 from escala import __version__
-from escala.cli import chat, load, verbs
+from escala.cli import chat, hints, load, verbs
 from escala.cli import chat_service_commands as _chat_service  # noqa: F401  (registers chatservice)
 from escala.cli import cluster as _cluster_commands
 from escala.cli import delete_cluster as _delete_commands  # noqa: F401  (registers nouns)
 from escala.cli import deploy as _deploy  # noqa: F401  (registers `deploy chat`, `delete chat`)
 from escala.cli import kubeconfig as _kubeconfig  # noqa: F401  (registers `export kubeconfig`)
+from escala.cli import parameters as _parameters  # noqa: F401  (registers `create parameter`)
 from escala.cli import rolling_update as _rolling_update  # noqa: F401  (registers its nouns)
 from escala.cli import secrets as _secrets  # noqa: F401  (registers `get secrets`)
 from escala.cli import update as _update_commands  # noqa: F401
@@ -34,6 +35,10 @@ app = typer.Typer(
     help="Run a highly-available, auto-scaling Socket.IO chat on AWS, the kops way.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    epilog=(
+        "Tab completion: `escala --install-completion` (bash, zsh, fish; then open a new "
+        "shell). Start with `escala sandbox`, a local AWS, and the walk-through in the README."
+    ),
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -64,6 +69,12 @@ SET_UP = "Set up"
 SPECS = "Clusters and chat services (the kops verbs)"
 CHAT = "The chat"
 
+@app.command("version", rich_help_panel=SET_UP)
+def version_command() -> None:
+    """Print escala's version (also: escala --version)."""
+    typer.echo(f"escala {__version__}")
+
+
 app.command("sandbox", rich_help_panel=SET_UP)(sandbox_command)
 app.add_typer(iam, name="iam", rich_help_panel=SET_UP)
 app.add_typer(state, name="state", rich_help_panel=SET_UP)
@@ -92,11 +103,18 @@ def main(argv: list[str] | None = None) -> None:
     except EscalaError as e:
         if _debug:
             err_console.print_exception()
-        err_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
+        message = hints.explain(e) or str(e)
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
     except Exception as e:  # the last boundary: a bug or an unexpected reply, not a traceback
         if _debug:
             err_console.print_exception()
+        hint = hints.explain(e)  # AWS unreachable: no credentials, no endpoint, a bad reply
+        if hint:
+            err_console.print(
+                f"[bold red]error:[/] {escape(hint)}", highlight=False, soft_wrap=True
+            )
+            sys.exit(1)
         err_console.print(
             f"[bold red]unexpected error:[/] {escape(type(e).__name__)}: {escape(str(e))} "
             "(run with --debug for the traceback)",

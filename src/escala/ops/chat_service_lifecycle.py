@@ -22,6 +22,7 @@ from escala.cloud.aws.load_balancer import LoadBalancer, elb_name
 from escala.cloud.aws.registry import CHAT_SERVICE_DELETABLE
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.ssm_parameter import parameter_types
+from escala.cloud.aws.zones import check_zones
 from escala.errors import AlreadyExists, CannotChangeField, SpecInvalid, UsageError
 from escala.model.chat_service import build_chat_service
 from escala.model.chat_service.parameters import named_parameters
@@ -90,7 +91,7 @@ def create_chat_service(
             "delete it first or pick another name"
         )
     if build:
-        check_parameters(clients_for(service), service)
+        check_cloud_inputs(clients_for(service), service)
     store.put_chat_service(service)
     return service
 
@@ -133,7 +134,7 @@ def update_chat_service(store: StateStore, name: str, clients: ClientFactory, *,
     service = store.get_chat_service(name)
     validate_chat_service(service)
     check_region(clients, service.spec.region, name)
-    check_parameters(clients, service)
+    check_cloud_inputs(clients, service)
     tasks = build_chat_service(service)
     return run(name, tasks.values(), clients, Apply(clients) if yes else DryRun())
 
@@ -171,6 +172,14 @@ def delete_chat_service(store: StateStore, name: str, clients: ClientFactory, *,
     )
 
 
+def check_cloud_inputs(cloud: ClientFactory, service: ChatService) -> None:
+    """What only AWS can tell is wrong, checked before anything is created: zones the
+    region does not have, SSM parameters missing or not encrypted."""
+    zones = [s.zone for s in service.spec.subnets]
+    check_zones(cloud, zones, f"chatservice {service.name}: --zones")
+    check_parameters(cloud, service)
+
+
 def check_parameters(cloud: ClientFactory, service: ChatService) -> None:
     """Raise SpecInvalid (exit 2) naming each missing or non-SecureString parameter: a
     typo would otherwise surface only as instances or tasks that fail at boot, and a
@@ -185,12 +194,12 @@ def check_parameters(cloud: ClientFactory, service: ChatService) -> None:
         if found is None:
             problems.append(
                 f"spec.{field}: SSM parameter {name} does not exist in {cloud.region}; create "
-                f"it with `aws ssm put-parameter --type SecureString --name {name} --value URL`"
+                f"it with `escala create parameter {name}` (asks for the URL, never shows it)"
             )
         elif found != "SecureString":
             problems.append(
                 f"spec.{field}: SSM parameter {name} is a {found}; store the URL as a "
-                "SecureString (`aws ssm put-parameter --type SecureString --overwrite ...`)"
+                f"SecureString (`escala create parameter {name} --overwrite`)"
             )
     if problems:
         raise SpecInvalid(problems, f"chatservice {service.name}")

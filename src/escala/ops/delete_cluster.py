@@ -12,6 +12,7 @@ from escala.cloud.aws.session import ClientFactory
 from escala.errors import NotFound, UsageError
 from escala.ops.update import check_region
 from escala.reconcile.deletion import delete_owned, deletion_plan
+from escala.reconcile.engine import OnStep
 from escala.reconcile.plan import Plan
 from escala.reconcile.task import Discoverable
 from escala.state import StateStore
@@ -26,6 +27,7 @@ def delete_owner(
     forget: Callable[[], None],
     not_found: str,
     kinds: tuple[type[Discoverable], ...] = ALL_DELETABLE,
+    on_step: OnStep | None = None,
 ) -> Plan:
     """List (and with `yes` delete) what `owner` owns by tag, then `forget` its spec:
     last, so an interrupted delete can simply be run again. NotFound(`not_found`) when
@@ -35,14 +37,19 @@ def delete_owner(
         raise NotFound(not_found)
     plan = deletion_plan(owner, resources)
     if yes:
-        delete_owned(clients, resources)
+        delete_owned(clients, resources, on_step=on_step)
         forget()
         plan.applied = True
     return plan
 
 
 def delete_cluster(
-    store: StateStore, cluster_name: str, clients: ClientFactory, *, yes: bool
+    store: StateStore,
+    cluster_name: str,
+    clients: ClientFactory,
+    *,
+    yes: bool,
+    on_step: OnStep | None = None,
 ) -> Plan:
     """List (and with `yes` delete) the cluster's resources, then its state-store entry.
 
@@ -61,6 +68,7 @@ def delete_cluster(
         clients,
         cluster_name,
         yes=yes,
+        on_step=on_step,
         in_store=in_store,
         forget=lambda: store.delete_cluster(cluster_name),
         not_found=f"cluster {cluster_name!r}: not in state store {store.url} and no AWS "
