@@ -34,8 +34,7 @@ def create_parameter_command(
     name: str = typer.Argument(..., help="The SSM parameter, e.g. /escala/chat/redis."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing value."),
 ) -> None:
-    """Store a secret value (typed hidden, or piped in) as an SSM SecureString parameter,
-    for a chat service's --redis-parameter / --database-parameter."""
+    """Store a secret (typed hidden, or piped in) as an SSM SecureString parameter."""
     if not name.strip() or " " in name:
         raise UsageError(f"NAME: {name!r} is not an SSM parameter name, e.g. /escala/chat/redis")
     clients = ClientFactory()
