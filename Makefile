@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # cloud-init (whose schema validates our user-data).
 APT_PACKAGES := redis-server postgresql chromium chromium-driver cloud-init
 
-.PHONY: run test lint venv docs system-packages clean
+.PHONY: run test lint docs venv system-packages clean
 
 # `make run` needs escala alone; `make test` adds the dev tools (pytest, ruff, moto,
 # Playwright, ...). Each stamp file records what is installed, so each runs pip once.
@@ -44,12 +44,6 @@ run: $(VENV)/.run-installed
 	@echo "==> serving the chat: open http://127.0.0.1:3000 (Ctrl-C stops it)"
 	$(BIN)/escala chat serve
 
-# The pictures in docs/ (the cluster diagram, the chat page, a load run), made from the
-# code so they stay true; needs the dev tools (Playwright drives Chromium).
-docs: venv system-packages
-	$(BIN)/python -m escala.model.diagram docs/images/cluster.png
-	$(BIN)/python docs/pictures.py docs/images
-
 test: venv system-packages
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
@@ -59,6 +53,15 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# docs/cli.md is generated from the commands' own help; tests/cli/test_reference.py
+# fails when it is stale.
+# The pictures too (the cluster diagram, the chat page, a load run), made from the code
+# so they stay true; Playwright drives Debian's Chromium for the page.
+docs: venv system-packages
+	$(BIN)/python -m escala.cli.reference docs/cli.md
+	$(BIN)/python -m escala.model.diagram docs/images/cluster.png
+	$(BIN)/python docs/pictures.py docs/images
 
 clean:
 	rm -rf $(VENV) .pytest_cache build src/*.egg-info

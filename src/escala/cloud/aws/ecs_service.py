@@ -153,6 +153,10 @@ class EcsService(Task):
                     include=["TAGS"],
                 )  # fmt: skip
                 for service in answer["services"]:
+                    # A deleted service is INACTIVE: nothing is left to delete. (AWS
+                    # stops listing it; moto lists it on.)
+                    if service.get("status") == "INACTIVE":
+                        continue
                     if not is_owned(ecs_tag_dict(service.get("tags")), cluster_name):
                         continue
                     network = service.get("networkConfiguration", {}).get("awsvpcConfiguration", {})
