@@ -182,7 +182,7 @@ def _emit_documents(docs: list[Cluster | InstanceGroup], fmt: OutputFormat) -> N
 @verbs.get.command("cluster", hidden=True)
 def get_clusters_command(
     named: list[str] | None = typer.Argument(
-        None, metavar="[NAME]...", help="Only these clusters.", show_default=False
+        None, metavar="NAME", help="Only these clusters.", show_default=False
     ),
     state: str | None = STATE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,

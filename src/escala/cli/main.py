@@ -81,6 +81,14 @@ def build_app(load: tuple[str, ...]) -> typer.Typer:
     return app
 
 
+def __getattr__(name: str) -> typer.Typer:
+    """`escala.cli.main.app`: the whole tree, every command module imported (for the
+    generated reference and the tests; the entry point builds only what it needs)."""
+    if name == "app":
+        return build_app(commands.all_modules())
+    raise AttributeError(name)
+
+
 def _add_commands(
     app: typer.Typer, table: dict[str, commands.Command], modules: dict[str, object]
 ) -> None:

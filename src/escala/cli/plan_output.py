@@ -15,7 +15,7 @@ from escala.reconcile.plan import NO_CHANGES, Action, Plan, field_text
 
 # Cluster verbs take the name kops-style, either way: `update cluster NAME` or `--name NAME`.
 CLUSTER_ARGUMENT = typer.Argument(
-    None, metavar="[NAME]", help="The cluster's name (or --name).", show_default=False
+    None, metavar="NAME", help="The cluster's name (or --name).", show_default=False
 )
 NAME_OPTION = typer.Option(
     None, "--name", envvar="ESCALA_CLUSTER_NAME", help="The cluster's name (ESCALA_CLUSTER_NAME)."

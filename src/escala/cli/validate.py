@@ -27,7 +27,7 @@ NAME_OPTION = typer.Option(
 STATE_OPTION = typer.Option(None, "--state", help="State store URL (default: $ESCALA_STATE_STORE).")
 CLUSTER_ARGUMENT = typer.Argument(
     None,
-    metavar="[NAME]",
+    metavar="NAME",
     help="The cluster's name (or --name; default: the current kubectl context).",
     show_default=False,
 )
