@@ -13,13 +13,23 @@ APT_PACKAGES := redis-server postgresql chromium chromium-driver cloud-init \
 
 .PHONY: run test lint docs venv system-packages clean
 
-$(BIN)/escala: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+# `make run` needs escala alone; `make test` adds the dev tools (pytest, ruff, moto,
+# Playwright, ...). Each stamp file records what is installed, so each runs pip once.
+$(VENV)/.run-installed: pyproject.toml
+	@echo "==> creating $(VENV) and installing escala (what running needs: no dev tools)"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check --progress-bar off -e .
 	touch $@
 
-venv: $(BIN)/escala
+$(VENV)/.dev-installed: pyproject.toml $(VENV)/.run-installed
+	@echo "==> installing the dev tools into $(VENV) (pytest, ruff, moto, Playwright, ...)"
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+$(BIN)/escala: $(VENV)/.dev-installed
+
+venv: $(VENV)/.dev-installed
 
 system-packages:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -33,7 +43,8 @@ system-packages:
 	  echo "missing system packages; run: sudo apt-get install -y$$missing"; exit 1; \
 	fi
 
-run: venv
+run: $(VENV)/.run-installed
+	@echo "==> serving the chat: open http://127.0.0.1:3000 (Ctrl-C stops it)"
 	$(BIN)/escala chat serve
 
 test: venv system-packages
@@ -48,8 +59,12 @@ lint: venv
 
 # docs/cli.md is generated from the commands' own help; tests/cli/test_reference.py
 # fails when it is stale.
-docs: venv
+# The pictures too (the cluster diagram, the chat page, a load run), made from the code
+# so they stay true; Playwright drives Debian's Chromium for the page.
+docs: venv system-packages
 	$(BIN)/python -m escala.cli.reference docs/cli.md
+	$(BIN)/python -m escala.model.diagram docs/images/cluster.png
+	$(BIN)/python docs/pictures.py docs/images
 
 clean:
 	rm -rf $(VENV) .pytest_cache build src/*.egg-info

@@ -48,6 +48,13 @@ class StateStoreError(EscalaError):
     """The state store (S3 bucket or directory) could not be read or written."""
 
 
+class StateStoreMissing(StateStoreError):
+    """The state store's bucket does not exist yet: the user's next step is
+    `escala state create`, so it counts as input to fix (exit 2)."""
+
+    exit_code = 2
+
+
 class CloudError(EscalaError):
     """An AWS call failed; the message says what escala was doing at the time."""
 

@@ -10,6 +10,7 @@ import yaml
 
 from escala.bootstrap import pki
 from escala.bootstrap.cloudinit import RENEW_SCRIPT, RENEW_TIMER, render_user_data
+from escala.bootstrap.master_files import renew_script
 from tests.bootstrap.boot_script import user_data_files
 from tests.reconcile.specs import completed
 
@@ -39,9 +40,7 @@ def _renew(tmp_path: Path, pki_dir: Path) -> subprocess.CompletedProcess[str]:
     manifests.mkdir()
     for name in MANIFESTS:
         (manifests / name).write_text(f"kind: Pod # {name}\n")
-    (tmp_path / "renew.sh").write_text(
-        user_data_files(_user_data("master-eu-west-1a"))[RENEW_SCRIPT]
-    )
+    (tmp_path / "renew.sh").write_bytes(renew_script())  # a master file (state store)
     calls = tmp_path / "calls"
     script = f"""
         source {tmp_path}/renew.sh

@@ -1,15 +1,38 @@
-"""Fixtures shared by the chat tests: real PostgreSQL and Redis, and a chat replica."""
+"""Fixtures shared by the chat tests: real PostgreSQL and Redis, a chat replica, and
+headless Chromium."""
 
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from tests.chat.servers import create_database, postgres_server, redis_server
 from tests.chat.test_server import chat_url, transports  # noqa: F401  (fixtures, shared)
 
 _names = itertools.count()
+
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """Real headless Chromium (Debian's), driven by Playwright."""
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from escala.api.chat_deployment import ChatDeployment
 from escala.cli import chat as chat_cli
 from escala.cli.main import main
 from escala.kube.manifests import chat_deployment
-from escala.model.chat_service.fargate import ENVIRONMENT
+from escala.model.chat_service.fargate import environment
 
 
 def refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], *flags: str) -> str:
@@ -80,7 +80,7 @@ def test_every_deployment_runs_the_one_server_with_flags_it_knows(
     image = _served(monkeypatch, cmd, {})
     assert (image.host, image.port) == ("0.0.0.0", 3000)  # type: ignore[attr-defined]
 
-    fargate = _served(monkeypatch, cmd, dict(ENVIRONMENT))
+    fargate = _served(monkeypatch, cmd, environment("chat"))
     assert fargate.log_format == "json"  # type: ignore[attr-defined]
 
     container = chat_deployment(ChatDeployment.for_cluster("c", "1.31.2", "eu-west-1"))["spec"][

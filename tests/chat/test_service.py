@@ -71,3 +71,37 @@ def test_a_client_that_leaves_while_switching_rooms_is_not_left_in_the_new_room(
 ) -> None:
     """The room it was moving to must not list it forever (a ghost in `users`/numUsers)."""
     assert asyncio.run(_switch_room_while_disconnecting(tmp_path)) == []
+
+
+async def _switch_and_count(tmp_path: Path) -> tuple[list[tuple[str, str, Any]], Any, Any]:
+    store = SQLiteStore(tmp_path / "chat.sqlite3")
+    await store.open()
+    recorder = Recorder()
+    service = ChatService(recorder, store, LocalPresence(), rules.Limits(), Metrics())
+    try:
+        for sid, nick in (("s1", "ana"), ("s2", "bo")):
+            await service.connect(sid)
+            await service.handle(sid, "add user", (nick,))
+        await service.handle("s2", "join", ("random",))
+        counts = await service.handle("s1", "rooms", (["lobby", " random ", "empty"],))
+        refused = await service.handle("s1", "rooms", ("lobby",))
+        return recorder.sent, counts, refused
+    finally:
+        await store.close()
+
+
+def test_a_room_switch_is_announced_as_a_move_and_rooms_are_counted(tmp_path: Path) -> None:
+    """The page shows "bo moved to #random", not "bo left", and lists rooms with counts."""
+    sent, counts, refused = asyncio.run(_switch_and_count(tmp_path))
+    left = [d for _, event, d in sent if event == "user left"]
+    joined = [d for to, event, d in sent if event == "user joined" and to == "random"]
+    assert left == [{"username": "bo", "numUsers": 1, "room": "lobby", "to": "random"}]
+    assert joined == [{"username": "bo", "numUsers": 1, "room": "random", "from": "lobby"}]
+    assert counts == {
+        "rooms": [
+            {"room": "lobby", "numUsers": 1},
+            {"room": "random", "numUsers": 1},
+            {"room": "empty", "numUsers": 0},
+        ]
+    }
+    assert refused == {"error": "rooms: give a list of at most 20 room names"}

@@ -22,7 +22,7 @@ from escala.api.defaults import (
     default_image,
     region_of_zones,
 )
-from escala.api.types import API_VERSION, ObjectMeta, Subnet, _field_path, _Model
+from escala.api.types import API_VERSION, ObjectMeta, Subnet, _Model, validation_problems
 from escala.errors import SpecInvalid
 
 KIND = "ChatService"
@@ -111,8 +111,7 @@ def parse_chat_service(data: Any, source: str = "document") -> ChatService:
     try:
         return ChatService.model_validate(data)
     except ValidationError as e:
-        problems = [f"{_field_path(err['loc'])}: {err['msg']}" for err in e.errors()]
-        raise SpecInvalid(problems, source) from e
+        raise SpecInvalid(validation_problems(e, ChatService), source) from e
 
 
 def load_chat_service(text: str | bytes, source: str) -> ChatService:

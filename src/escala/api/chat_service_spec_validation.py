@@ -166,9 +166,8 @@ def _parameters(service: ChatService) -> list[str]:
             if required:
                 out.append(
                     f"spec.{field}: missing; the replicas share rooms and presence through Redis. "
-                    "Store its URL with `aws ssm put-parameter --type SecureString --name "
-                    "/escala/chat/redis --value redis://...` and give --redis-parameter "
-                    "/escala/chat/redis"
+                    "Store its URL with `escala create parameter /escala/chat/redis` (asks "
+                    "for it, never shows it) and give --redis-parameter /escala/chat/redis"
                 )
         elif "://" in value or not _PARAMETER.match(value):
             out.append(

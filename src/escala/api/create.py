@@ -5,6 +5,7 @@ the user's spec comes out of here, defaults and validation come after.
 """
 
 import dataclasses
+import re
 from collections import Counter
 
 from escala.api.types import (
@@ -39,6 +40,30 @@ class CreateClusterOptions:
     admin_access: list[str] = dataclasses.field(default_factory=list)
     ssh_access: list[str] = dataclasses.field(default_factory=list)
     allow_single_master: bool = False
+
+
+_ZONE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$")
+
+
+def zone_flag_problems(options: CreateClusterOptions) -> list[str]:
+    """What is wrong with `--zones` / `--master-zones` themselves, named by flag: a zone
+    must be a region plus a letter, and all of them in one region (the cluster's)."""
+    out = []
+    for flag, zones in (("--zones", options.zones), ("--master-zones", options.master_zones)):
+        bad = [z for z in zones if not _ZONE.match(z)]
+        if bad:
+            names = ", ".join(repr(z) for z in bad)
+            out.append(
+                f"{flag}: {names} {'is not a zone name' if len(bad) == 1 else 'are not zone names'}"
+                "; a zone is its region plus a letter, e.g. eu-west-1a"
+            )
+    regions = sorted({z[:-1] for z in [*options.zones, *options.master_zones] if _ZONE.match(z)})
+    if len(regions) > 1:
+        out.append(
+            f"--zones: the zones are in {len(regions)} regions ({', '.join(regions)}); a "
+            "cluster lives in one region, so give zones of one of them"
+        )
+    return out
 
 
 def _master_groups(options: CreateClusterOptions) -> list[InstanceGroup]:

@@ -9,10 +9,11 @@ region, CIDR overlaps) live in `escala.api.validation`, defaults in
 `escala.api.defaults`: what the user wrote is kept apart from the completed spec.
 """
 
+import difflib
 import enum
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -205,6 +206,66 @@ def _field_path(loc: Iterable[int | str]) -> str:
     return path or "(document)"
 
 
+def _model_at(model: type[BaseModel], loc: Iterable[int | str]) -> type[BaseModel] | None:
+    """The model class that holds the field at `loc` (list indexes and dict keys skipped),
+    or None when the path leaves the models."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if current is None:
+            return None
+        fields = {**current.model_fields, **_fields_by_wire_name(current)}
+        if isinstance(part, int) or part not in fields:
+            continue
+        current = _inner_model(fields[part].annotation)
+    return current
+
+
+def _fields_by_wire_name(model: type[BaseModel]) -> dict[str, Any]:
+    return {(f.alias or name): f for name, f in model.model_fields.items()}
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    """The BaseModel inside `X | None`, `list[X]`, `dict[str, X]`; None if there is none."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def validation_problems(error: ValidationError, model: type[BaseModel]) -> list[str]:
+    """pydantic's errors in the user's terms, each with its field path: an unknown field
+    with the closest known one ("did you mean"), what a number or a choice must look like,
+    never pydantic's own phrases ("Extra inputs are not permitted")."""
+    out = []
+    for err in error.errors():
+        path, kind, given = _field_path(err["loc"]), err["type"], err.get("input")
+        if kind == "extra_forbidden":
+            holder = _model_at(model, err["loc"][:-1])
+            known = sorted(_fields_by_wire_name(holder)) if holder else []
+            close = difflib.get_close_matches(str(err["loc"][-1]), known, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            fields = f" (known fields: {', '.join(known)})" if known and not close else ""
+            out.append(f"{path}: unknown field{hint}{fields}")
+        elif kind == "missing":
+            out.append(f"{path}: required, but missing")
+        elif kind.startswith("int_"):
+            out.append(f"{path}: {given!r} is not a whole number")
+        elif kind.startswith("float_"):
+            out.append(f"{path}: {given!r} is not a number")
+        elif kind.startswith("bool_"):
+            out.append(f"{path}: {given!r} is not true or false")
+        elif kind in ("enum", "literal_error"):
+            out.append(f"{path}: {given!r} is not one of {err['ctx']['expected']}")
+        elif kind == "value_error":
+            out.append(f"{path}: {str(err['msg']).removeprefix('Value error, ')}")
+        else:
+            out.append(f"{path}: {str(err['msg']).replace('Input should be', 'must be')}")
+    return out
+
+
 def parse_document(data: Any, source: str = "document") -> Cluster | InstanceGroup:
     """Turn one decoded YAML/JSON document into a spec object.
 
@@ -221,8 +282,7 @@ def parse_document(data: Any, source: str = "document") -> Cluster | InstanceGro
     try:
         return _KINDS[kind].model_validate(data)
     except ValidationError as e:
-        problems = [f"{_field_path(err['loc'])}: {err['msg']}" for err in e.errors()]
-        raise SpecInvalid(problems, source) from e
+        raise SpecInvalid(validation_problems(e, _KINDS[kind]), source) from e
 
 
 def parse_documents(text: str, source: str = "document") -> list[Cluster | InstanceGroup]:

@@ -36,7 +36,7 @@ ECR_CREDENTIAL_PROVIDER_URL = (
 BOOT_SCRIPT = "/usr/local/sbin/escala-bootstrap"
 ETCD_BACKUP_TIMER = "escala-etcd-backup.timer"
 KUBENET_SCRIPT = "/usr/local/sbin/escala-kubenet"
-RENEW_SCRIPT = "/usr/local/sbin/escala-renew-certificates"
+RENEW_SCRIPT = master_files.RENEW_SCRIPT  # fetched from the state store: see master_files
 RENEW_TIMER = "escala-renew-certificates.timer"
 PACKAGES = ["ca-certificates", "curl", "gpg", "unzip", "gettext-base", "apt-transport-https"]
 
@@ -148,7 +148,7 @@ def render_user_data(
 ) -> str:
     """The #cloud-config for every instance of `group` in the (completed) `cluster`."""
     write_files = [
-        _write("/etc/escala/env", _env(cluster, group, api_endpoint)),
+        _write_packed("/etc/escala/env", _env(cluster, group, api_endpoint)),
         _write_packed(BOOT_SCRIPT, _file("bootstrap.sh"), "0755"),
         _write("/etc/modules-load.d/kubernetes.conf", "overlay\nbr_netfilter\n"),
         _write(
@@ -160,7 +160,7 @@ def render_user_data(
         ),
     ]
     write_files += [
-        _write(f"/etc/escala/kubeadm/{name}", text, "0600")
+        _write_packed(f"/etc/escala/kubeadm/{name}", text, "0600")
         for name, text in kubeadm_configs(cluster, group).items()
     ]
     runcmd = [["modprobe", "overlay"], ["modprobe", "br_netfilter"], ["sysctl", "--system"]]
@@ -173,12 +173,12 @@ def render_user_data(
         )
         write_files += _etcd_backup_units()
         write_files += [
-            _write_packed(RENEW_SCRIPT, _file("renew-certificates.sh"), "0755"),
             _write("/etc/systemd/system/escala-renew-certificates.service",
                    _file("escala-renew-certificates.service")),
             _write(f"/etc/systemd/system/{RENEW_TIMER}", _file(RENEW_TIMER)),
         ]  # fmt: skip
-        runcmd.append(["systemctl", "enable", "--now", ETCD_BACKUP_TIMER, RENEW_TIMER])
+        runcmd.append(["systemctl", "enable", "--now", ETCD_BACKUP_TIMER])
+        runcmd.append(["systemctl", "enable", "--now", RENEW_TIMER])
     if cluster.spec.networking is Networking.kubenet:
         write_files.append(_write_packed(KUBENET_SCRIPT, _file("kubenet-cni.sh"), "0755"))
         write_files.append(

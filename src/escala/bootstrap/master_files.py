@@ -1,6 +1,7 @@
 """What a master fetches from the state store at boot beside its user-data, which EC2
 caps at 16 KB: the EBS CSI driver's manifest (applied with the other add-ons by the
-master that founds the cluster) and the etcd backup script its systemd timer runs.
+master that founds the cluster), the etcd backup script its systemd timer runs and the
+certificate-renewal script its other timer runs.
 
 `update cluster --yes` publishes them under `<cluster>/master/` before any instance
 launches; the boot script (`fetch_master_files`) copies each to its path, as listed
@@ -15,6 +16,7 @@ from escala.state import StateStore
 PREFIX = "master"
 ETCD_SCRIPT = "/usr/local/sbin/escala-etcd"  # etcd backups and restore
 CSI_MANIFEST = "/etc/escala/addons/aws-ebs-csi-driver.yaml"
+RENEW_SCRIPT = "/usr/local/sbin/escala-renew-certificates"  # kubeadm certs renew
 
 
 @dataclass(frozen=True)
@@ -26,11 +28,20 @@ class MasterFile:
 
 CSI_FILE = MasterFile("aws-ebs-csi-driver.yaml", CSI_MANIFEST, "0644")
 ETCD_FILE = MasterFile("escala-etcd", ETCD_SCRIPT, "0755")
-MASTER_FILES = (CSI_FILE, ETCD_FILE)
+RENEW_FILE = MasterFile("escala-renew-certificates", RENEW_SCRIPT, "0755")
+MASTER_FILES = (CSI_FILE, ETCD_FILE, RENEW_FILE)
+
+
+def _script(name: str) -> bytes:
+    return files("escala.bootstrap").joinpath("files", name).read_bytes()
 
 
 def etcd_script() -> bytes:
-    return files("escala.bootstrap").joinpath("files", "escala-etcd.sh").read_bytes()
+    return _script("escala-etcd.sh")
+
+
+def renew_script() -> bytes:
+    return _script("renew-certificates.sh")
 
 
 def env_value() -> str:
@@ -41,6 +52,6 @@ def env_value() -> str:
 def publish_master_files(store: StateStore, cluster_name: str, csi_manifest: bytes) -> None:
     """Write the master files of the cluster; the caller renders the driver's manifest
     (`escala.ops.update.storage_manifest`)."""
-    contents = {CSI_FILE: csi_manifest, ETCD_FILE: etcd_script()}
+    contents = {CSI_FILE: csi_manifest, ETCD_FILE: etcd_script(), RENEW_FILE: renew_script()}
     for f, content in contents.items():
         store.objects.write(f"{cluster_name}/{PREFIX}/{f.key}", content)

@@ -1,7 +1,8 @@
 """The chat's event handling, behind a small `Transport` so the wire can be swapped.
 
 `ChatService` knows the chat's events (the socket.io demo's `add user`, `new message`,
-`typing`, `stop typing`; the tutorial's `chat message`; escala's `join` and `users`) and
+`typing`, `stop typing`; the tutorial's `chat message`; escala's `join`, `users` and
+`rooms`) and
 what each one does to sessions, presence and history. It never imports a Socket.IO
 library: it talks to whatever implements `Transport` (`rooms.Rooms` of the server, a
 recorder in the tests), so moving packets and rooms stays apart from the chat itself.
@@ -18,6 +19,8 @@ from escala.chat.presence import Presence
 from escala.chat.store import Store
 
 ERROR_EVENT = "chat error"
+MAX_COUNTED_ROOMS = 20
+"""How many rooms one `rooms` event may ask about (each is a presence read)."""
 
 log = logging.getLogger("escala.chat")
 
@@ -87,6 +90,7 @@ class ChatService:
             "add user": self._add_user,
             "join": self._join_room,
             "users": self._users,
+            "rooms": self._rooms,
             "new message": self._new_message,
             "typing": self._typing,
             "stop typing": self._stop_typing,
@@ -171,9 +175,10 @@ class ChatService:
             return await self._reject(session.sid, str(e))
         return {"numUsers": await self._enter(session, session.room)}
 
-    async def _enter(self, session: rules.Session, room: str) -> int:
+    async def _enter(self, session: rules.Session, room: str, moved_from: str | None = None) -> int:
         """Put a logged-in session in `room`; returns the room's user count (0 when the
-        client disconnected meanwhile)."""
+        client disconnected meanwhile). `moved_from` rides on `user joined` as `from`, so
+        pages show a room switch as one, not as a newcomer."""
         sid = session.sid
         session.room = room
         await self.transport.enter_room(sid, room)
@@ -194,12 +199,10 @@ class ChatService:
             await self.transport.send_to(
                 sid, "history", [rules.message_payload(r) for r in history]
             )
-        await self.transport.broadcast(
-            room,
-            "user joined",
-            {"username": session.username, "numUsers": num, "room": room},
-            skip=sid,
-        )
+        joined = {"username": session.username, "numUsers": num, "room": room}
+        if moved_from is not None:
+            joined["from"] = moved_from
+        await self.transport.broadcast(room, "user joined", joined, skip=sid)
         return num
 
     async def _join_room(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
@@ -216,15 +219,30 @@ class ChatService:
         session.resume_after = rules.message_id(_arg(args, 1))  # `join(room, since)`
         await self.presence.leave(old, sid)
         await self.transport.leave_room(sid, old)
-        await self.transport.broadcast(
+        num_left = await self.presence.count(old)
+        await self.transport.broadcast(  # `to`: it moved rooms, it did not leave the chat
             old,
             "user left",
-            {"username": session.username, "numUsers": await self.presence.count(old), "room": old},
+            {"username": session.username, "numUsers": num_left, "room": old, "to": target},
         )
-        return {"room": target, "numUsers": await self._enter(session, target)}
+        return {"room": target, "numUsers": await self._enter(session, target, moved_from=old)}
 
     async def _users(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         return {"room": session.room, "users": await self.presence.users(session.room)}
+
+    async def _rooms(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
+        """`rooms([name, ...])`: how many are in each named room, wherever they are
+        connected; the page lists the rooms it knows with these counts."""
+        names = _arg(args, 0)
+        if not isinstance(names, list) or len(names) > MAX_COUNTED_ROOMS:
+            return await self._reject(
+                session.sid, f"rooms: give a list of at most {MAX_COUNTED_ROOMS} room names"
+            )
+        try:
+            rooms = list(dict.fromkeys(rules.clean_room(n, self.limits) for n in names))
+        except rules.Rejected as e:
+            return await self._reject(session.sid, str(e))
+        return {"rooms": [{"room": r, "numUsers": await self.presence.count(r)} for r in rooms]}
 
     def _check(self, session: rules.Session, text: Any, need_user: bool = True) -> str | None:
         if need_user and session.username is None:

@@ -16,11 +16,18 @@ import typer
 import yaml
 
 from escala.api import Cluster, InstanceGroup, Networking, dump_document, parse_documents
-from escala.api.create import CreateClusterOptions
+from escala.api.create import CreateClusterOptions, zone_flag_problems
 from escala.api.types import Authorization
 from escala.cli import verbs
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
-from escala.cli.plan_output import NAME_OPTION, STATE_OPTION, print_plan
+from escala.cli.plan_output import (
+    CLUSTER_ARGUMENT,
+    NAME_OPTION,
+    STATE_OPTION,
+    cluster_name,
+    print_plan,
+    step_progress,
+)
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import SpecInvalid, UsageError
 from escala.ops import specs
@@ -45,7 +52,8 @@ class CreateCommand:
 
 @verbs.create.command("cluster")
 def create_cluster_command(
-    name: str = NAME_OPTION,
+    cluster: str | None = CLUSTER_ARGUMENT,
+    name: str | None = NAME_OPTION,
     zones: str | None = typer.Option(
         None,
         "--zones",
@@ -85,7 +93,7 @@ def create_cluster_command(
     """Write a cluster and its instance groups to the state store (kops create cluster)."""
     command = CreateCommand(
         spec=CreateClusterOptions(
-            name=name,
+            name=cluster_name(cluster, name),
             zones=_csv(zones),
             master_zones=_csv(master_zones),
             master_count=master_count,
@@ -139,6 +147,9 @@ def _default_zones(options: CreateClusterOptions) -> None:
 
 def run_create(command: CreateCommand) -> None:
     _default_zones(command.spec)
+    problems = zone_flag_problems(command.spec)
+    if problems:
+        raise UsageError("\n".join(problems))
     key = _read_key(command.ssh_public_key)
     if command.dry_run:
         state_url = command.state or os.environ.get(STATE_STORE_ENV, "")
@@ -146,7 +157,10 @@ def run_create(command: CreateCommand) -> None:
         _emit_documents([completed, *groups], command.output)
         return
     store = open_store(command.state)
-    cluster, _ = specs.create_cluster(store, command.spec, key)
+    cluster, _ = specs.create_cluster(
+        store, command.spec, key, lambda region: ClientFactory(region=region)
+    )
+    _notice_region(cluster.spec.region)
     if not command.yes:
         console.print(
             f"Cluster configuration for {cluster.name} has been written to {store.url}.\n"
@@ -155,8 +169,29 @@ def run_create(command: CreateCommand) -> None:
             f"  build the cluster: escala update cluster --name {cluster.name} --yes"
         )
         return
-    plan = update_cluster(store, cluster.name, ClientFactory(region=cluster.spec.region), yes=True)
+    with step_progress(f"Building the AWS resources of {cluster.name}") as on_step:
+        clients = ClientFactory(region=cluster.spec.region)
+        plan = update_cluster(store, cluster.name, clients, yes=True, on_step=on_step)
     print_plan(plan, command.output, "")
+    if command.output is OutputFormat.table:
+        console.print(
+            f"Cluster {cluster.name} is being built; the machines take a few minutes to boot.\n"
+            f"  check its health:  escala validate cluster --name {cluster.name}\n"
+            f"  use kubectl:       escala export kubeconfig --name {cluster.name} --admin\n"
+            f"  deploy the chat:   escala deploy chat --name {cluster.name} --image IMAGE"
+        )
+
+
+def _notice_region(region: str) -> None:
+    """Zones of another region than the shell's are fine (the cluster's commands use the
+    cluster's region), but rarely meant: say so."""
+    shell = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if shell and shell != region:
+        err_console.print(
+            f"note: the zones are in {region}, not in AWS_DEFAULT_REGION={shell}; the cluster "
+            f"lives in {region} (escala uses the cluster's own region for it)",
+            highlight=False,
+        )
 
 
 def _emit_documents(docs: list[Cluster | InstanceGroup], fmt: OutputFormat) -> None:
@@ -167,13 +202,19 @@ def _emit_documents(docs: list[Cluster | InstanceGroup], fmt: OutputFormat) -> N
 @verbs.get.command("clusters")
 @verbs.get.command("cluster", hidden=True)
 def get_clusters_command(
-    state: str | None = STATE_OPTION, output: OutputFormat = OUTPUT_OPTION
+    named: list[str] | None = typer.Argument(
+        None, metavar="NAME", help="Only these clusters.", show_default=False
+    ),
+    state: str | None = STATE_OPTION,
+    output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
-    """List the clusters in the state store: NAME CLOUD ZONES."""
+    """List the clusters in the state store: NAME CLOUD ZONES; with one NAME, `-o yaml`
+    prints that cluster alone (kops get cluster NAME -o yaml)."""
     store = open_store(state)
-    clusters = [store.get_cluster(name) for name in store.list_clusters()]
+    clusters = [store.get_cluster(name) for name in named or store.list_clusters()]
+    documents = [dump_document(c) for c in clusters]
     emit(
-        [dump_document(c) for c in clusters],
+        documents[0] if named and len(named) == 1 else documents,
         output,
         lambda: table(
             ["NAME", "CLOUD", "ZONES"],
@@ -189,11 +230,12 @@ def get_clusters_command(
 @verbs.get.command("ig", hidden=True)
 def get_instance_groups_command(
     groups_named: list[str] | None = typer.Argument(None, help="Only these groups."),
-    name: str = NAME_OPTION,
+    name: str | None = NAME_OPTION,
     state: str | None = STATE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """List a cluster's instance groups: NAME ROLE MACHINETYPE MIN MAX ZONES."""
+    name = cluster_name(None, name)
     store = open_store(state)
     cluster = store.get_cluster(name, completed=True)
     zone_of = {s.name: s.zone for s in cluster.spec.subnets}
@@ -226,10 +268,11 @@ def get_instance_groups_command(
 def set_instance_group_command(
     group: str = typer.Argument(..., help="The instance group, e.g. nodes."),
     fields: list[str] = typer.Argument(..., help="FIELD=VALUE, e.g. spec.maxSize=5."),
-    name: str = NAME_OPTION,
+    name: str | None = NAME_OPTION,
     state: str | None = STATE_OPTION,
 ) -> None:
     """Set fields of an instance group (validated like `edit`); then `update cluster`."""
+    name = cluster_name(None, name)
     store = open_store(state)
     changed = specs.set_fields(store.get_instance_group(name, group), fields)
     specs.save_instance_group(store, name, changed)
@@ -298,10 +341,11 @@ def _edited(saved: bool, subject: str, cluster_name: str) -> None:
 @verbs.edit.command("ig", hidden=True)
 def edit_instance_group_command(
     group: str = typer.Argument(..., help="The instance group, e.g. nodes."),
-    name: str = NAME_OPTION,
+    name: str | None = NAME_OPTION,
     state: str | None = STATE_OPTION,
 ) -> None:
     """Edit an instance group in $EDITOR; saved only once it validates."""
+    name = cluster_name(None, name)
     store = open_store(state)
     saved = edit_document(
         store.get_instance_group(name, group),
@@ -311,9 +355,14 @@ def edit_instance_group_command(
 
 
 @verbs.edit.command("cluster")
-def edit_cluster_command(name: str = NAME_OPTION, state: str | None = STATE_OPTION) -> None:
+def edit_cluster_command(
+    cluster: str | None = CLUSTER_ARGUMENT,
+    name: str | None = NAME_OPTION,
+    state: str | None = STATE_OPTION,
+) -> None:
     """Edit the cluster's spec (as written, not completed) in $EDITOR; saved only once it
     validates and leaves the fixed fields (network, region, ...) alone."""
+    name = cluster_name(cluster, name)
     store = open_store(state)
     saved = edit_document(
         store.get_cluster(name),

@@ -4,8 +4,16 @@ import typer
 
 from escala.cli import verbs
 from escala.cli.image import KEEP_IMAGE_REPOSITORY_OPTION
-from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
-from escala.cli.plan_output import NAME_OPTION, STATE_OPTION, ClusterChangeOptions, print_plan
+from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, table
+from escala.cli.plan_output import (
+    CLUSTER_ARGUMENT,
+    NAME_OPTION,
+    STATE_OPTION,
+    ClusterChangeOptions,
+    cluster_name,
+    print_plan,
+    step_progress,
+)
 from escala.cloud.aws.session import ClientFactory
 from escala.ops.cluster_volumes import volumes_to_keep
 from escala.ops.delete_cluster import delete_cluster
@@ -14,7 +22,8 @@ from escala.state import open_store
 
 @verbs.delete.command("cluster")
 def delete_cluster_command(
-    name: str = NAME_OPTION,
+    cluster: str | None = CLUSTER_ARGUMENT,
+    name: str | None = NAME_OPTION,
     yes: bool = typer.Option(False, "--yes", "-y", help="Delete (else: list what would go)."),
     keep_image_repository: bool = KEEP_IMAGE_REPOSITORY_OPTION,
     state: str | None = STATE_OPTION,
@@ -27,14 +36,14 @@ def delete_cluster_command(
 ) -> None:
     """Delete every AWS resource the cluster owns (by tag), then its state-store entry.
     Retained volumes stay unless told, shared ones always; both are listed."""
-    options = ClusterChangeOptions(name, yes, state, output)
+    options = ClusterChangeOptions(cluster_name(cluster, name), yes, state, output)
     store = open_store(options.state)
     region = (
         store.get_cluster(options.name).spec.region if store.has_cluster(options.name) else None
     )
     clients = ClientFactory(region=region)
     doing = "Deleting" if options.yes else "Finding"
-    with err_console.status(f"{doing} the AWS resources {options.name} owns..."):
+    with step_progress(f"{doing} the AWS resources {options.name} owns") as on_step:
         kept = volumes_to_keep(clients, options.name, delete_retained)
         ids = [k.volume.id for k in kept]
         plan = delete_cluster(
@@ -44,6 +53,7 @@ def delete_cluster_command(
             yes=options.yes,
             keep_volumes=ids,
             keep_image_repository=keep_image_repository,
+            on_step=on_step,
         )
     if options.output is not OutputFormat.table:
         emit({**plan.to_dict(), "kept": [k.to_dict() for k in kept]}, options.output, lambda: None)

@@ -6,6 +6,7 @@ import typer
 
 from escala.cli import verbs
 from escala.cli.output import console
+from escala.cli.plan_output import CLUSTER_ARGUMENT, NAME_OPTION, cluster_name
 from escala.cloud.aws.session import ClientFactory
 from escala.kube.kubeconfig import default_path, export_kubeconfig, parse_ttl
 from escala.state import open_store
@@ -13,7 +14,8 @@ from escala.state import open_store
 
 @verbs.export.command("kubeconfig")
 def kubeconfig(
-    name: str = typer.Option(..., "--name", envvar="ESCALA_CLUSTER_NAME", help="Cluster name."),
+    cluster: str | None = CLUSTER_ARGUMENT,
+    name: str | None = NAME_OPTION,
     admin: bool = typer.Option(
         False, "--admin", help="Add an admin client certificate signed by the cluster CA."
     ),
@@ -26,6 +28,7 @@ def kubeconfig(
     state: str | None = typer.Option(None, "--state", help="State store URL."),
 ) -> None:
     """Write the cluster's API endpoint and CA (and an admin certificate) to a kubeconfig."""
+    name = cluster_name(cluster, name)
     store = open_store(state)
     region = store.get_cluster(name, completed=True).spec.region
     target = path or default_path()

@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -54,6 +53,8 @@ def emit(data: Any, fmt: OutputFormat, render_table: Callable[[], Any]) -> None:
     if fmt is OutputFormat.json:
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
     elif fmt is OutputFormat.yaml:
+        import yaml  # here, not at the top: `escala --help` starts faster without it
+
         if isinstance(data, list):
             sys.stdout.write(yaml.safe_dump_all(data, sort_keys=False))
         else:

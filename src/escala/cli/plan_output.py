@@ -1,17 +1,39 @@
 """What `update cluster` and `delete cluster` share: their options and printing the
 plan (a Rich tree for people, JSON/YAML for scripts)."""
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 
 import typer
 from rich.tree import Tree
 
-from escala.cli.output import OutputFormat, console, emit
+from escala.cli.output import OutputFormat, console, emit, err_console
+from escala.errors import UsageError
+from escala.reconcile.engine import OnStep
 from escala.reconcile.plan import NO_CHANGES, Action, Plan, field_text
 
-NAME_OPTION = typer.Option(
-    ..., "--name", envvar="ESCALA_CLUSTER_NAME", help="The cluster's name (ESCALA_CLUSTER_NAME)."
+# Cluster verbs take the name kops-style, either way: `update cluster NAME` or `--name NAME`.
+CLUSTER_ARGUMENT = typer.Argument(
+    None, metavar="NAME", help="The cluster's name (or --name).", show_default=False
 )
+NAME_OPTION = typer.Option(
+    None, "--name", envvar="ESCALA_CLUSTER_NAME", help="The cluster's name (ESCALA_CLUSTER_NAME)."
+)
+
+
+def cluster_name(positional: str | None, option: str | None) -> str:
+    """The cluster named by position or by --name (the position wins over the
+    ESCALA_CLUSTER_NAME default); a UsageError when neither names one."""
+    name = positional or option
+    if not name:
+        raise UsageError(
+            "give the cluster's name: `escala <verb> cluster NAME`, or --name NAME, or set "
+            "ESCALA_CLUSTER_NAME (see `escala get clusters`)"
+        )
+    return name
+
+
 STATE_OPTION = typer.Option(None, "--state", help="State store URL (default: $ESCALA_STATE_STORE).")
 
 
@@ -23,6 +45,28 @@ class ClusterChangeOptions:
     yes: bool
     state: str | None
     output: OutputFormat
+
+
+@contextlib.contextmanager
+def step_progress(doing: str) -> Iterator[OnStep]:
+    """A progress bar on stderr while `doing` (seconds in the sandbox, minutes on AWS):
+    resources done out of all, and the one being worked on. Gone once finished."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("[dim]{task.fields[current]}"),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(doing, total=None, current="")
+
+        def on_step(done: int, total: int, key: str) -> None:
+            bar.update(task, completed=done, total=total, current=key)
+
+        yield on_step
 
 
 STYLES = {Action.create: "green", Action.modify: "yellow", Action.delete: "red"}

@@ -6,6 +6,7 @@ from rich.markup import escape
 from escala.cli import verbs
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, emit, err_console, table
 from escala.cli.validate import (
+    CLUSTER_ARGUMENT,
     KUBECONFIG_OPTION,
     NAME_OPTION,
     STATE_OPTION,
@@ -30,6 +31,7 @@ def _row(s: GroupStatus) -> list[object]:
 
 @verbs.rolling_update.command("cluster")
 def rolling_update_cluster(
+    cluster: str | None = CLUSTER_ARGUMENT,
     name: str | None = NAME_OPTION,
     state: str | None = STATE_OPTION,
     kubeconfig: str | None = KUBECONFIG_OPTION,
@@ -54,7 +56,7 @@ def rolling_update_cluster(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Replace out-of-date instances, control plane first, one at a time, without downtime."""
-    target = ClusterTarget.resolve(name, state, kubeconfig)
+    target = ClusterTarget.resolve(cluster or name, state, kubeconfig)
     options = RollingUpdateOptions(
         cluster_name=target.name,
         instance_groups=instance_group,

@@ -3,8 +3,16 @@
 import typer
 
 from escala.cli import verbs
-from escala.cli.output import OUTPUT_OPTION, OutputFormat, err_console
-from escala.cli.plan_output import NAME_OPTION, STATE_OPTION, ClusterChangeOptions, print_plan
+from escala.cli.output import OUTPUT_OPTION, OutputFormat
+from escala.cli.plan_output import (
+    CLUSTER_ARGUMENT,
+    NAME_OPTION,
+    STATE_OPTION,
+    ClusterChangeOptions,
+    cluster_name,
+    print_plan,
+    step_progress,
+)
 from escala.cloud.aws.session import ClientFactory
 from escala.ops.update import update_cluster
 from escala.state import open_store
@@ -12,16 +20,19 @@ from escala.state import open_store
 
 @verbs.update.command("cluster")
 def update_cluster_command(
-    name: str = NAME_OPTION,
+    cluster: str | None = CLUSTER_ARGUMENT,
+    name: str | None = NAME_OPTION,
     yes: bool = typer.Option(False, "--yes", "-y", help="Apply the changes (else: dry run)."),
     state: str | None = STATE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Plan the AWS resources the cluster's spec needs; apply them with --yes."""
-    options = ClusterChangeOptions(name, yes, state, output)
+    options = ClusterChangeOptions(cluster_name(cluster, name), yes, state, output)
     store = open_store(options.state)
     region = store.get_cluster(options.name, completed=True).spec.region
     doing = "Applying" if options.yes else "Planning"
-    with err_console.status(f"{doing} the AWS resources of {options.name}..."):
-        plan = update_cluster(store, options.name, ClientFactory(region=region), yes=options.yes)
+    with step_progress(f"{doing} the AWS resources of {options.name}") as on_step:
+        plan = update_cluster(
+            store, options.name, ClientFactory(region=region), yes=options.yes, on_step=on_step
+        )
     print_plan(plan, options.output, "Must specify --yes to apply changes")

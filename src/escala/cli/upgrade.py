@@ -4,7 +4,7 @@ import typer
 
 from escala.cli import verbs
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, emit, err_console, table
-from escala.cli.validate import NAME_OPTION, STATE_OPTION, ClusterTarget
+from escala.cli.validate import CLUSTER_ARGUMENT, NAME_OPTION, STATE_OPTION, ClusterTarget
 from escala.ops.upgrade import UpgradePlan, upgrade_cluster
 
 
@@ -15,6 +15,7 @@ def _table(plan: UpgradePlan) -> object:
 
 @verbs.upgrade.command("cluster")
 def upgrade_cluster_command(
+    cluster: str | None = CLUSTER_ARGUMENT,
     name: str | None = NAME_OPTION,
     state: str | None = STATE_OPTION,
     kubernetes_version: str | None = typer.Option(
@@ -26,7 +27,7 @@ def upgrade_cluster_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Upgrade the cluster's Kubernetes version one minor at a time (no downgrades)."""
-    target = ClusterTarget.resolve(name, state, None)
+    target = ClusterTarget.resolve(cluster or name, state, None)
     plan = upgrade_cluster(target.store, target.name, kubernetes_version, yes)
     data = {
         "cluster": plan.cluster,

@@ -26,6 +26,12 @@ NAME_OPTION = typer.Option(
     help="Cluster name (default: the current kubectl context).",
 )
 STATE_OPTION = typer.Option(None, "--state", help="State store URL (default: $ESCALA_STATE_STORE).")
+CLUSTER_ARGUMENT = typer.Argument(
+    None,
+    metavar="NAME",
+    help="The cluster's name (or --name; default: the current kubectl context).",
+    show_default=False,
+)
 KUBECONFIG_OPTION = typer.Option(
     None, "--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)."
 )
@@ -114,6 +120,7 @@ def render(result: ValidationResult) -> None:
 
 @verbs.validate.command("cluster")
 def validate_cluster_command(
+    cluster: str | None = CLUSTER_ARGUMENT,
     name: str | None = NAME_OPTION,
     state: str | None = STATE_OPTION,
     kubeconfig: str | None = KUBECONFIG_OPTION,
@@ -126,7 +133,7 @@ def validate_cluster_command(
     """Check the cluster's instance groups, nodes and control plane, as kops does."""
     timeout = parse_duration(wait, "--wait") if wait else 0.0
     pause = parse_duration(interval, "--interval")
-    target = ClusterTarget.resolve(name, state, kubeconfig)
+    target = ClusterTarget.resolve(cluster or name, state, kubeconfig)
     err_console.print(f"Validating cluster {target.name}")
     groups = target.store.list_instance_groups(target.name)
     aws, kube = target.aws(), target.kube()

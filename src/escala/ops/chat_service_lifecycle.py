@@ -25,6 +25,7 @@ from escala.cloud.aws.scalable_target import ServiceScalingPolicy
 from escala.cloud.aws.scaling_policy import ScalingPolicy
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.ssm_parameter import parameter_types
+from escala.cloud.aws.zones import check_zones
 from escala.errors import AlreadyExists, CannotChangeField, SpecInvalid, UsageError
 from escala.model.chat_service import build_chat_service
 from escala.model.chat_service.parameters import named_parameters
@@ -109,7 +110,7 @@ def create_chat_service(
         )
     if build:
         with_image(store, service)
-        check_parameters(clients_for(service), service)
+        check_cloud_inputs(clients_for(service), service)
     elif service.spec.image:
         with_image(store, service)
     store.put_chat_service(service)
@@ -166,7 +167,7 @@ def update_chat_service(store: StateStore, name: str, clients: ClientFactory, *,
     validate_chat_service(service)
     check_region(clients, service.spec.region, name)
     service = with_image(store, service)
-    check_parameters(clients, service)
+    check_cloud_inputs(clients, service)
     tasks = build_chat_service(service)
     # a policy whose signal left spec.scaleOn is deleted (with its alarms)
     prune = (ScalingPolicy, ServiceScalingPolicy)
@@ -214,6 +215,14 @@ def delete_chat_service(
     )
 
 
+def check_cloud_inputs(cloud: ClientFactory, service: ChatService) -> None:
+    """What only AWS can tell is wrong, checked before anything is created: zones the
+    region does not have, SSM parameters missing or not encrypted."""
+    zones = [s.zone for s in service.spec.subnets]
+    check_zones(cloud, zones, f"chatservice {service.name}: --zones")
+    check_parameters(cloud, service)
+
+
 def check_parameters(cloud: ClientFactory, service: ChatService) -> None:
     """Raise SpecInvalid (exit 2) naming each missing or non-SecureString parameter: a
     typo would otherwise surface only as instances or tasks that fail at boot, and a
@@ -228,12 +237,12 @@ def check_parameters(cloud: ClientFactory, service: ChatService) -> None:
         if found is None:
             problems.append(
                 f"spec.{field}: SSM parameter {name} does not exist in {cloud.region}; create "
-                f"it with `aws ssm put-parameter --type SecureString --name {name} --value URL`"
+                f"it with `escala create parameter {name}` (asks for the URL, never shows it)"
             )
         elif found != "SecureString":
             problems.append(
                 f"spec.{field}: SSM parameter {name} is a {found}; store the URL as a "
-                "SecureString (`aws ssm put-parameter --type SecureString --overwrite ...`)"
+                f"SecureString (`escala create parameter {name} --overwrite`)"
             )
     if problems:
         raise SpecInvalid(problems, f"chatservice {service.name}")

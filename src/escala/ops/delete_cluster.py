@@ -15,6 +15,7 @@ from escala.errors import NotFound, UsageError
 from escala.ops.cluster_volumes import volumes_to_keep
 from escala.ops.update import check_region
 from escala.reconcile.deletion import delete_owned, deletion_plan
+from escala.reconcile.engine import OnStep
 from escala.reconcile.plan import Plan
 from escala.reconcile.task import Discoverable
 from escala.state import StateStore
@@ -31,6 +32,7 @@ def delete_owner(
     kinds: tuple[type[Discoverable], ...] = ALL_DELETABLE,
     keep: frozenset[str] = frozenset(),
     keep_image_repository: bool = False,
+    on_step: OnStep | None = None,
 ) -> Plan:
     """List (and with `yes` delete) what `owner` owns by tag, but the IDs in `keep`, then
     `forget` its spec: last, so an interrupted delete can simply be run again.
@@ -43,7 +45,7 @@ def delete_owner(
         raise NotFound(not_found)
     plan = deletion_plan(owner, resources)
     if yes:
-        delete_owned(clients, resources)
+        delete_owned(clients, resources, on_step=on_step)
         forget()
         plan.applied = True
     return plan
@@ -57,6 +59,7 @@ def delete_cluster(
     yes: bool,
     keep_volumes: Iterable[str] | None = None,
     keep_image_repository: bool = False,
+    on_step: OnStep | None = None,
 ) -> Plan:
     """List (and with `yes` delete) the cluster's resources, then its state-store entry.
     Volumes whose IDs are in `keep_volumes` stay (by default: the retained ones, see
@@ -79,6 +82,7 @@ def delete_cluster(
         clients,
         cluster_name,
         yes=yes,
+        on_step=on_step,
         in_store=in_store,
         keep=frozenset(keep_volumes),
         forget=lambda: store.delete_cluster(cluster_name),

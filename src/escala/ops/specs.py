@@ -7,6 +7,7 @@ instance groups are stored completed.
 """
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -18,7 +19,7 @@ from escala.api.create import CreateClusterOptions, build_cluster
 from escala.api.defaults import complete, complete_cluster, complete_instance_group
 from escala.api.validation import validate
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.zones import available_zones
+from escala.cloud.aws.zones import available_zones, check_zones
 from escala.errors import AlreadyExists, CannotChangeField, NotFound, SpecInvalid, UsageError
 from escala.ops.update import SSH_PUBLIC_KEY
 from escala.ops.upgrade import check_upgrade
@@ -76,11 +77,16 @@ def plan_cluster(
 
 
 def create_cluster(
-    store: StateStore, options: CreateClusterOptions, ssh_public_key: bytes | None
+    store: StateStore,
+    options: CreateClusterOptions,
+    ssh_public_key: bytes | None,
+    clients_for: Callable[[str], ClientFactory],
 ) -> tuple[Cluster, list[InstanceGroup]]:
-    """Validate, then write the cluster, its groups and SSH key; the config goes last, so
-    a cluster appears in `get clusters` only once all of it is stored."""
+    """Validate, check the zones exist in the region (`clients_for(region)` asks AWS),
+    then write the cluster, its groups and SSH key; the config goes last, so a cluster
+    appears in `get clusters` only once all of it is stored."""
     cluster, completed, groups = plan_cluster(options, store.url)
+    check_zones(clients_for(completed.spec.region), [s.zone for s in completed.spec.subnets])
     if store.has_cluster(cluster.name):
         raise AlreadyExists(
             f"--name: cluster {cluster.name!r} already exists in {store.url}; change it with "

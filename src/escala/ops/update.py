@@ -9,10 +9,11 @@ from escala.cloud.aws.autoscaling_group import AutoscalingGroup
 from escala.cloud.aws.launch_template import LaunchTemplate
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import csi_volume_tags
+from escala.cloud.aws.zones import check_zones
 from escala.errors import UsageError
 from escala.kube.addons import storage_addons
 from escala.model.cluster import build_tasks
-from escala.reconcile.engine import Apply, DryRun, run
+from escala.reconcile.engine import Apply, DryRun, OnStep, run
 from escala.reconcile.plan import Plan
 from escala.state import StateStore
 
@@ -35,7 +36,12 @@ def check_region(clients: ClientFactory, region: str | None, cluster_name: str) 
 
 
 def update_cluster(
-    store: StateStore, cluster_name: str, clients: ClientFactory, *, yes: bool
+    store: StateStore,
+    cluster_name: str,
+    clients: ClientFactory,
+    *,
+    yes: bool,
+    on_step: OnStep | None = None,
 ) -> Plan:
     """Read the completed spec and instance groups, plan, and apply only when `yes`.
 
@@ -44,6 +50,12 @@ def update_cluster(
     """
     cluster = store.get_cluster(cluster_name, completed=True)
     check_region(clients, cluster.spec.region, cluster_name)
+    check_zones(
+        clients,
+        [s.zone for s in cluster.spec.subnets],
+        f"cluster {cluster_name}: spec.subnets",
+        f"; fix it with `escala edit cluster {cluster_name}`",
+    )
     groups = store.list_instance_groups(cluster_name)
     public_key = store.read_secret(cluster_name, SSH_PUBLIC_KEY)
     tasks = build_tasks(cluster, groups, public_key.decode() if public_key else None)
@@ -52,4 +64,4 @@ def update_cluster(
         publish_master_files(store, cluster.name, storage_manifest(cluster))
     target = Apply(clients) if yes else DryRun()
     prune = (AutoscalingGroup, LaunchTemplate)  # of instance groups no longer in the spec
-    return run(cluster_name, tasks.values(), clients, target, prune=prune)
+    return run(cluster_name, tasks.values(), clients, target, prune=prune, on_step=on_step)

@@ -33,8 +33,10 @@ def delete_owned(
     *,
     deadline: float = DELETE_DEADLINE,
     sleep: Callable[[float], None] = time.sleep,
+    on_step: Callable[[int, int, str], None] | None = None,
 ) -> None:
-    """Delete `resources` in dependency order, retrying while progress is made."""
+    """Delete `resources` in dependency order, retrying while progress is made;
+    `on_step(deleted, total, key)` as each one goes."""
     # keyed by kind too: an IAM role and an ASG may both be `nodes.<cluster>`
     remaining = {f"{r.kind}/{r.id}": r for r in resources}
     errors: dict[str, str] = {}
@@ -53,6 +55,8 @@ def delete_owned(
                     errors[resource.key] = error_code(e)
                     continue
             del remaining[f"{resource.kind}/{resource.id}"]
+            if on_step is not None:
+                on_step(len(resources) - len(remaining), len(resources), resource.key)
             errors.pop(resource.key, None)
             progress = True
         if progress:

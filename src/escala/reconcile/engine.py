@@ -8,7 +8,7 @@ simply finished by the next run.
 """
 
 import graphlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from escala.errors import EscalaError
@@ -16,6 +16,9 @@ from escala.reconcile.deletion import delete_owned
 from escala.reconcile.plan import Action, Change, Plan
 from escala.reconcile.retry import DEFAULT_DEADLINE, throttled, with_retries
 from escala.reconcile.task import Cloud, Discoverable, FieldChange, Fields, Task
+
+OnStep = Callable[[int, int, str], None]
+"""Called as each resource is done with (`done`, `total`, its key): progress for people."""
 
 
 class Target(Protocol):
@@ -74,6 +77,7 @@ def run(
     cloud: Cloud,
     target: Target,
     prune: Sequence[type[Discoverable]] = (),
+    on_step: OnStep | None = None,
 ) -> Plan:
     """Find, diff and (through `target`) apply every task; returns the plan.
 
@@ -87,7 +91,9 @@ def run(
             lambda t=task: t.prepare(cloud), f"preparing {task.key}", should_retry=throttled
         )
     plan = Plan(cluster_name)
-    for task in tasks:
+    for done, task in enumerate(tasks):
+        if on_step is not None:
+            on_step(done, len(tasks), task.key)
         actual = with_retries(
             lambda t=task: t.find(cloud), f"reading {task.key}", should_retry=throttled
         )
@@ -103,6 +109,6 @@ def run(
     extra += [o for task in tasks for o in task.extras(cloud, tasks)]
     plan.changes.extend(Change(o.kind, o.name, Action.delete) for o in extra)
     if extra and target.applies:
-        delete_owned(cloud, extra)
+        delete_owned(cloud, extra, on_step=on_step)
     plan.applied = target.applies
     return plan

@@ -5,7 +5,7 @@ from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
-from escala.errors import StateStoreError, UsageError
+from escala.errors import StateStoreError, StateStoreMissing, UsageError
 
 
 class S3Store:
@@ -23,10 +23,13 @@ class S3Store:
 
     def _fail(self, doing: str, e: ClientError) -> StateStoreError:
         code = e.response.get("Error", {}).get("Code", "")
-        hint = ""
         if code in ("NoSuchBucket", "404"):
-            hint = f"; create it with `escala state create --bucket {self.bucket}`"
-        return StateStoreError(f"{doing} {self.url}: {code or e}{hint}")
+            return StateStoreMissing(
+                f"{doing} {self.url}: the state store does not exist yet (NoSuchBucket); "
+                f"create it with `escala state create --bucket {self.bucket}`, or point "
+                "--state / ESCALA_STATE_STORE at an existing one"
+            )
+        return StateStoreError(f"{doing} {self.url}: {code or e}")
 
     def read(self, key: str) -> bytes | None:
         try:

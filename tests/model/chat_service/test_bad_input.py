@@ -46,7 +46,7 @@ def test_a_missing_redis_parameter_says_how_to_store_it(aws, state, capsys):
     result = escala(capsys, "create", "chatservice", NAME, *flags, *state)
     assert result.code == 2
     assert "spec.redisParameter: missing" in result.err
-    assert "aws ssm put-parameter --type SecureString" in result.err
+    assert "escala create parameter /escala/chat/redis" in result.err
 
 
 @pytest.mark.parametrize(
