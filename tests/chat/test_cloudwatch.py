@@ -45,15 +45,14 @@ def _read_lines(proc: subprocess.Popen[str], into: list[str]) -> None:
         into.append(line)
 
 
-@pytest.mark.parametrize("server", ["uvicorn", "fast"])
 async def test_a_replica_publishes_its_clients_and_escala_reads_them_back(
-    server: str, aws: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    aws: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     port = free_port()
     env = {**os.environ, "ESCALA_CHAT_CLOUDWATCH_SERVICE": SERVICE,
            "ESCALA_CHAT_CLOUDWATCH_INTERVAL": "1"}  # fmt: skip
     proc = subprocess.Popen(
-        [sys.executable, "-m", "escala", "chat", "serve", "--port", str(port), "--server", server,
+        [sys.executable, "-m", "escala", "chat", "serve", "--port", str(port),
          "--data-dir", str(tmp_path / "data")],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
     )  # fmt: skip

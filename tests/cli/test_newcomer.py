@@ -183,13 +183,16 @@ def test_spec_mistakes_are_said_in_escalas_words(state, capsys, tmp_path):
         assert pydantic not in result.err
 
 
-def test_a_chat_service_without_image_is_told_to_pass_image(state, capsys):
+def test_a_chat_service_without_image_is_told_to_pass_or_push_one(state, capsys):
+    """No --image means the one `escala image push` recorded; with none pushed, the plan
+    says how to get one (not `None is not a container image`)."""
     flags = list(EC2_FLAGS)
     at = flags.index("--image")
     del flags[at : at + 2]
-    result = escala(capsys, "create", "chatservice", "web", *flags)
+    assert escala(capsys, "create", "chatservice", "web", *flags).code == 0
+    result = escala(capsys, "update", "chatservice", "web")
     assert result.code == 2
-    assert "spec.image: no container image given; pass --image" in result.err
+    assert "no image given and none pushed" in result.err and "image push" in result.err
     assert "None" not in result.err
 
 

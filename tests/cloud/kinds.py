@@ -25,8 +25,8 @@ from escala.cloud.aws.launch_template import LaunchTemplate
 from escala.cloud.aws.load_balancer import Listener, LoadBalancer, TargetGroup
 from escala.cloud.aws.log_group import LogGroup
 from escala.cloud.aws.route_table import RouteTable
-from escala.cloud.aws.scalable_target import ScalableTarget, ServiceScalingPolicy
-from escala.cloud.aws.scaling_policy import ScalingPolicy
+from escala.cloud.aws.scalable_target import ECS_CPU, ScalableTarget, ServiceScalingPolicy
+from escala.cloud.aws.scaling_policy import ASG_CPU, ScalingPolicy, TrackedMetric
 from escala.cloud.aws.security_group import SecurityGroup, SecurityGroupRule
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.subnet import Subnet
@@ -236,7 +236,10 @@ def _service_scaling_policy(changed: bool = False) -> list[Task]:
     target = tasks[-1]
     assert isinstance(target, ScalableTarget)
     policy = ServiceScalingPolicy(
-        name="cpu-target", target=target, cpu_target=60 if changed else 50
+        name="cpu-target",
+        target=target,
+        target_value=60 if changed else 50,
+        metric=TrackedMetric(predefined=ECS_CPU),
     )
     return [*tasks, policy]
 
@@ -246,7 +249,10 @@ def _scaling_policy(changed: bool = False) -> list[Task]:
     group = tasks[-1]
     assert isinstance(group, AutoscalingGroup)
     policy = ScalingPolicy(
-        name=f"cpu-target.{OWNER}", group=group, cpu_target=40 if changed else 50
+        name=f"cpu-target.{OWNER}",
+        group=group,
+        target_value=40 if changed else 50,
+        metric=TrackedMetric(predefined=ASG_CPU),
     )
     return [*tasks, policy]
 

@@ -36,7 +36,7 @@ def _secret(fake_api: FakeApiServer) -> dict[str, str]:
 def test_the_secret_is_made_once_never_printed_and_every_replica_uses_it(
     capsys, store, fake_api: FakeApiServer, kubeconfig: Path
 ) -> None:
-    first = run(capsys, store, kubeconfig, "deploy", "chat")
+    first = run(capsys, store, kubeconfig, "deploy", "chat", "--image", "escala:0.1.0")
     assert first.code == 0, first.err
     made = _secret(fake_api)
     assert len(made["password"]) >= 24
@@ -44,8 +44,10 @@ def test_the_secret_is_made_once_never_printed_and_every_replica_uses_it(
     assert url.password == made["password"]
     service = fake_api.cluster.generic[("services", "escala-chat", "postgres")]
     assert (url.hostname, url.port) == ("postgres", service["spec"]["ports"][0]["port"])
-    printed = run(capsys, store, kubeconfig, "deploy", "chat", "-o", "yaml")
-    second = run(capsys, store, kubeconfig, "deploy", "chat")
+    printed = run(
+        capsys, store, kubeconfig, "deploy", "chat", "--image", "escala:0.1.0", "-o", "yaml"
+    )
+    second = run(capsys, store, kubeconfig, "deploy", "chat", "--image", "escala:0.1.0")
     for out in (first, printed, second):
         assert made["password"] not in out.out + out.err
     assert "Secret" not in {d["kind"] for d in yaml.safe_load_all(printed.out)}
@@ -83,7 +85,17 @@ def test_the_database_claims_its_volume_from_the_default_class() -> None:
 def test_a_database_of_the_users_own_replaces_escalas(
     capsys, store, fake_api: FakeApiServer, kubeconfig: Path
 ) -> None:
-    out = run(capsys, store, kubeconfig, "deploy", "chat", "--database-secret", "mine")
+    out = run(
+        capsys,
+        store,
+        kubeconfig,
+        "deploy",
+        "chat",
+        "--image",
+        "escala:0.1.0",
+        "--database-secret",
+        "mine",
+    )
     assert out.code == 0, out.err
     assert SECRET_KEY not in fake_api.cluster.generic
     assert ("statefulsets", "escala-chat", "postgres") not in fake_api.cluster.generic

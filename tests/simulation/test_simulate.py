@@ -144,7 +144,9 @@ def test_the_terminal_chart_draws_each_case(capsys) -> None:
     assert "hours" in result.out
 
 
-def test_a_stored_cluster_is_simulated_with_its_node_group(tmp_path, capsys, monkeypatch) -> None:
+def test_a_stored_cluster_is_simulated_with_its_node_group(
+    aws, tmp_path, capsys, monkeypatch
+) -> None:
     from tests.cli.run import public_key
 
     monkeypatch.setenv("ESCALA_STATE_STORE", f"file://{tmp_path}/state")

@@ -91,6 +91,11 @@ def create_cluster_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Write a cluster and its instance groups to the state store (kops create cluster)."""
+    if zones is not None and not _csv(zones):
+        raise UsageError(
+            "--zones: give at least one zone, e.g. --zones eu-west-1a,eu-west-1b "
+            "(or leave the flag out for the region's first three)"
+        )
     command = CreateCommand(
         spec=CreateClusterOptions(
             name=cluster_name(cluster, name),

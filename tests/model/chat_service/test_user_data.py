@@ -9,6 +9,7 @@ import yaml
 
 from escala.cloud.aws.iam_role import IamRole
 from escala.model.chat_service import build_chat_service
+from escala.model.chat_service.front import log_group_name
 from escala.model.chat_service.user_data import ENV_FILE, FETCH_SCRIPT, render_chat_user_data
 from escala.model.iam_policy import ECR_READ
 from escala.ops.chat_service_lifecycle import ChatServiceOptions, chat_service_from_options
@@ -76,7 +77,8 @@ def test_instances_log_docker_in_to_ecr_with_their_role_and_run_the_digest(
         update={"image": digest_image})})  # fmt: skip
     document = yaml.safe_load(render_chat_user_data(service))
     files = {f["path"]: f["content"] for f in document["write_files"]}
-    assert f"journald {digest_image} " in files["/etc/systemd/system/escala-chat.service"]
+    unit = files["/etc/systemd/system/escala-chat.service"]
+    assert f"awslogs-group={log_group_name(service.name)} {digest_image} " in unit
     (tmp_path / "chat.json").write_text(files["/etc/escala/chat.json"])
     script = files["/usr/local/sbin/escala-chat-secrets"]
     script = script.replace("/etc/escala/chat.json", str(tmp_path / "chat.json"))
