@@ -74,9 +74,7 @@ def build_command(
 
 @image.command("push")
 def push_command(
-    name: str | None = typer.Option(
-        None, "--name", envvar="ESCALA_CLUSTER_NAME", help="Push to this cluster's repository."
-    ),
+    name: str | None = typer.Option(None, "--name", help="Push to this cluster's repository."),
     chat_service: str | None = typer.Option(
         None, "--chatservice", help="Push to this chat service's repository."
     ),
