@@ -22,8 +22,8 @@ from escala.errors import UsageError
 from escala.model.cluster.iam_roles import master_policy
 from escala.state import open_store
 from escala.state.backups import checked_backup, list_backups
+from tests.bootstrap.boot_script import user_data_files
 from tests.bootstrap.test_cloudinit import _granted
-from tests.bootstrap.test_master_files import _files
 from tests.reconcile.specs import NAME, completed
 from tests.servers import free_port, start, stop
 
@@ -90,7 +90,7 @@ class Master:
     def __init__(self, tmp_path: Path, endpoint: str, etcd: Etcd) -> None:
         cluster, groups = completed()
         group = next(g for g in groups if g.name == "master-eu-west-1a")
-        files = _files(render_user_data(cluster, group))
+        files = user_data_files(render_user_data(cluster, group))
         env = files["/etc/escala/env"].replace(
             "ETCD_DATA_DIR=/var/lib/etcd/main", f"ETCD_DATA_DIR={etcd.data_dir}"
         )

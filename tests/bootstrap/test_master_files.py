@@ -2,8 +2,6 @@
 etcd backup script) is published by `update cluster --yes` and fetched by the real boot
 script, through the master's role, to where the add-on loop and the timer expect it."""
 
-import base64
-import gzip
 import subprocess
 from pathlib import Path
 
@@ -16,18 +14,9 @@ from escala.kube.addons import storage_addons
 from escala.model.cluster.iam_roles import master_policy
 from escala.ops.update import storage_manifest
 from escala.state import open_store
+from tests.bootstrap.boot_script import user_data_files
 from tests.bootstrap.test_cloudinit import _granted
 from tests.reconcile.specs import completed
-
-
-def _files(user_data: str) -> dict[str, str]:
-    out = {}
-    for f in yaml.safe_load(user_data)["write_files"]:
-        content = f["content"]
-        if f.get("encoding") == "gz+b64":
-            content = gzip.decompress(base64.b64decode(content)).decode()
-        out[f["path"]] = content
-    return out
 
 
 def test_a_master_fetches_the_driver_and_the_etcd_script_its_role_may_read(tmp_path: Path) -> None:
@@ -35,7 +24,7 @@ def test_a_master_fetches_the_driver_and_the_etcd_script_its_role_may_read(tmp_p
     state = tmp_path / "escala-state"
     publish_master_files(open_store(f"file://{state}"), cluster.name, storage_manifest(cluster))
     master = next(g for g in groups if g.name == "master-eu-west-1a")
-    files = _files(render_user_data(cluster, master))
+    files = user_data_files(render_user_data(cluster, master))
     root = tmp_path / "root"
     env = "".join(
         line.replace(":/", f":{root}/") if line.startswith("MASTER_FILES=") else line
@@ -72,7 +61,7 @@ def test_a_master_fetches_the_driver_and_the_etcd_script_its_role_may_read(tmp_p
 def test_nodes_fetch_nothing_of_the_masters() -> None:
     cluster, groups = completed()
     nodes = next(g for g in groups if g.name == "nodes")
-    env = _files(render_user_data(cluster, nodes))["/etc/escala/env"]
+    env = user_data_files(render_user_data(cluster, nodes))["/etc/escala/env"]
     assert "MASTER_FILES=\n" in env
 
 
@@ -80,7 +69,7 @@ def test_masters_run_the_etcd_backup_hourly_once_booted_and_nodes_do_not() -> No
     cluster, groups = completed()
     for group in groups:
         config = yaml.safe_load(render_user_data(cluster, group))
-        files = _files(render_user_data(cluster, group))
+        files = user_data_files(render_user_data(cluster, group))
         service = files.get("/etc/systemd/system/escala-etcd-backup.service")
         timer = files.get("/etc/systemd/system/escala-etcd-backup.timer")
         enable = ["systemctl", "enable", "--now", "escala-etcd-backup.timer"]
