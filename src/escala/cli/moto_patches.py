@@ -39,6 +39,76 @@ def _parse_user_data_of_new_versions() -> None:
     LaunchTemplate.create_version = create_version_parsing_user_data  # type: ignore[method-assign]
 
 
+def _replace_target_tracking_alarms() -> None:
+    """Updating a target-tracking policy left its two alarms behind for good.
+
+    moto 5.2.5's Application Auto Scaling PutScalingPolicy, for a policy that exists,
+    builds a new policy with two new CloudWatch alarms and drops the old one without
+    deleting its alarms, so `delete chatservice` (DeleteScalingPolicy, which deletes the
+    alarms it knows) left the first two: the "Fargate leaves 2 alarms" of issue 17,
+    seen once the service's cpuTarget had changed. AWS creates and manages a target
+    tracking policy's alarms itself and deletes them with the policy
+    (https://docs.aws.amazon.com/autoscaling/application/userguide/delete-target-tracking-policy.html).
+    The fix deletes the replaced policy's alarms.
+    """
+    from moto.applicationautoscaling.models import (
+        ApplicationAutoscalingBackend,
+        FakeApplicationAutoscalingPolicy,
+    )
+
+    put = ApplicationAutoscalingBackend.put_scaling_policy
+    if getattr(put, "escala_patched", False):
+        return
+
+    def put_replacing_alarms(
+        self: ApplicationAutoscalingBackend,
+        policy_name: str,
+        service_namespace: str,
+        resource_id: str,
+        scalable_dimension: str,
+        policy_body: dict[str, Any],
+        policy_type: str | None,
+    ) -> Any:
+        key = FakeApplicationAutoscalingPolicy.formulate_key(
+            service_namespace, resource_id, scalable_dimension, policy_name
+        )
+        old = self.policies.get(key)
+        policy = put(self, policy_name, service_namespace, resource_id, scalable_dimension,
+                     policy_body, policy_type)  # fmt: skip
+        if old is not None and old is not policy:
+            old.delete_alarms(self.account_id, self.region_name)
+        return policy
+
+    put_replacing_alarms.escala_patched = True  # type: ignore[attr-defined]
+    ApplicationAutoscalingBackend.put_scaling_policy = put_replacing_alarms  # type: ignore[method-assign]
+
+
+def _delete_group_policies_with_the_group() -> None:
+    """A deleted Auto Scaling group's scaling policies stayed, listed by DescribePolicies.
+
+    moto 5.2.5's DeleteAutoScalingGroup removes the group only; AWS deletes its policies
+    with it ("If the group has scaling policies, deleting the group deletes the policies",
+    https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DeleteAutoScalingGroup.html),
+    so after `delete chatservice --platform ec2` the account still showed `cpu-target.chat`.
+    """
+    from moto.autoscaling.models import AutoScalingBackend
+
+    delete = AutoScalingBackend.delete_auto_scaling_group
+    if getattr(delete, "escala_patched", False):
+        return
+
+    def delete_with_policies(self: AutoScalingBackend, group_name: str) -> None:
+        delete(self, group_name)
+        for name, policy in list(self.policies.items()):
+            if policy.auto_scaling_group_name == group_name:
+                del self.policies[name]
+
+    delete_with_policies.escala_patched = True  # type: ignore[attr-defined]
+    AutoScalingBackend.delete_auto_scaling_group = delete_with_policies  # type: ignore[method-assign]
+
+
 def apply() -> None:
     """Apply every patch (idempotent)."""
     _parse_user_data_of_new_versions()
+    _replace_target_tracking_alarms()
+    _delete_group_policies_with_the_group()
