@@ -1,6 +1,6 @@
 """The fault campaign: seeded create -> update -> delete lives of a cluster and of both
-chat services (EC2, Fargate) through `escala sandbox --faults`, and, for every seed, one
-life SIGKILLed mid-apply and one mid-delete; prints one row per life.
+chat services (EC2, Fargate) through `escala sandbox --faults`, each also SIGKILLed once
+mid-create and once mid-delete at seeded calls; prints one row per life.
 
     .venv/bin/python benchmarks/faults.py [--seeds 20] [--rate 0.1] [--only cluster]
 
@@ -19,14 +19,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.faults import Outcome, Runner, lifecycles, sandbox
 
-COLUMNS = "life          seed  kill        calls  faults  retries  runs c/u/d  converged  leaks"
+COLUMNS = (
+    "life          seed  SIGKILL at              calls  faults  retries  runs c/u/d  converged"
+    "  leaks"
+)
 
 
 def row(o: Outcome) -> str:
     runs = "/".join(str(o.runs.get(s, "-")) for s in ("create", "update", "delete"))
     leaks = ", ".join(o.leaks) if o.leaks else "0"
     return (
-        f"{o.lifecycle:<13} {o.seed:>4}  {o.kill or '-':<10} {o.calls:>6} {o.faults:>7} "
+        f"{o.lifecycle:<13} {o.seed:>4}  {o.kill or '-':<21} {o.calls:>6} {o.faults:>7} "
         f"{o.retries:>8}  {runs:<10} {'yes' if o.converged else 'NO':<9}  {leaks}"
     )
 
@@ -44,18 +47,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, sandbox() as box:
         runner = Runner(box, Path(tmp))
         lives = lifecycles(Path(tmp))
-        kills = [None] if args.no_kill else [None, "apply", "delete"]
+        kill = () if args.no_kill else ("apply", "delete")
         print(COLUMNS, flush=True)
         for name, life in lives.items():
             if args.only and name not in args.only:
                 continue
             for seed in range(args.first_seed, args.first_seed + args.seeds):
-                for kill in kills:
-                    outcome = runner.life(life, seed, args.rate, kill)
-                    outcomes.append(outcome)
-                    print(row(outcome), flush=True)
-                    for error in outcome.errors:
-                        print(f"    {error}", flush=True)
+                outcome = runner.life(life, seed, args.rate, kill)
+                outcomes.append(outcome)
+                print(row(outcome), flush=True)
+                for error in outcome.errors:
+                    print(f"    {error}", flush=True)
     failed = [o for o in outcomes if not o.converged or o.leaks]
     total_faults = sum(o.faults for o in outcomes)
     print(

@@ -226,11 +226,19 @@ class Runner:
         outcome.faults += stats["faulted"]
         outcome.retries += stats["retries"]
 
-    def step(self, outcome: Outcome, name: str, args: list[str], rate: float) -> bool:
-        """Run `args` until it succeeds, at most RUNS times, faults on; True if it did."""
+    def step(
+        self,
+        outcome: Outcome,
+        name: str,
+        args: list[str],
+        rate: float,
+        again: Callable[[], list[str]] | None = None,
+    ) -> bool:
+        """Run `args` (then `again()`, when given) until it succeeds, at most RUNS times,
+        faults on; True if it did."""
         for run in range(1, RUNS + 1):
             self.box.faults(seed=outcome.seed * 100 + run, rate=rate)
-            done = self.escala(args)
+            done = self.escala(args if run == 1 or again is None else again())
             self._count(outcome)
             if done.returncode == 0:
                 outcome.runs[name] = run
@@ -240,10 +248,10 @@ class Runner:
         outcome.runs[name] = RUNS + 1
         return False
 
-    def killed(self, outcome: Outcome, args: list[str], after: int) -> None:
+    def killed(self, outcome: Outcome, args: list[str], after: int, rate: float) -> None:
         """Run `args` and SIGKILL it once it has made `after` AWS calls (the next one is
         done by AWS, its answer never arrives)."""
-        self.box.faults(seed=outcome.seed, rate=0.0, hold_after=after)
+        self.box.faults(seed=outcome.seed, rate=rate, hold_after=after)
         proc = subprocess.Popen(
             [sys.executable, "-m", "escala", *args], env=self.box.env(),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -282,33 +290,44 @@ class Runner:
         assert done.returncode == 0, done.stderr
 
     def life(
-        self, lifecycle: Lifecycle, seed: int, rate: float, kill: str | None = None
+        self,
+        lifecycle: Lifecycle,
+        seed: int,
+        rate: float,
+        kill: tuple[str, ...] = (),
+        update: bool = True,
     ) -> Outcome:
-        """create -> plan -> change -> update -> plan -> delete, faults at `rate`; with
-        `kill` ("apply" or "delete") that step is first SIGKILLed at a seeded call."""
+        """create -> plan -> change -> update -> plan -> delete, faults at `rate` (without
+        `update`, create -> plan -> delete); the steps named in `kill` ("apply",
+        "delete") are first SIGKILLed at a seeded call."""
         outcome = Outcome(lifecycle.name, seed)
         self.prepare()
-        if kill == "apply":
-            after = random.Random(f"kill:{seed}").randint(5, 60)
+
+        # a create that stored its spec and failed is finished by `update --yes`
+        def again() -> list[str]:
+            return lifecycle.update if self._stored(lifecycle) else lifecycle.create
+
+        create = lifecycle.create
+        kills = random.Random(f"kill:{seed}")
+        if "apply" in kill:
+            after = kills.randint(5, 60)
             outcome.kill = f"apply@{after}"
-            self.killed(outcome, lifecycle.create, after)
-            # the spec may or may not have been written: create again, or update
-            create = lifecycle.update if self._stored(lifecycle) else lifecycle.create
-        else:
-            create = lifecycle.create
-        if not self.step(outcome, "create", create, rate):
+            self.killed(outcome, lifecycle.create, after, rate)
+            create = again()
+        if not self.step(outcome, "create", create, rate, again):
             outcome.leaks = self._clean_up(lifecycle)
             return outcome
-        first = self.plan_is_empty(lifecycle.plan)
-        self.box.faults()
-        changed = self.escala(lifecycle.change)
-        assert changed.returncode == 0, changed.stderr
-        updated = self.step(outcome, "update", lifecycle.update, rate)
-        outcome.no_changes = first and updated and self.plan_is_empty(lifecycle.plan)
-        if kill == "delete":
-            after = random.Random(f"kill:{seed}").randint(5, 40)
-            outcome.kill = f"delete@{after}"
-            self.killed(outcome, lifecycle.delete, after)
+        outcome.no_changes = self.plan_is_empty(lifecycle.plan)
+        if update:
+            self.box.faults()
+            changed = self.escala(lifecycle.change)
+            assert changed.returncode == 0, changed.stderr
+            updated = self.step(outcome, "update", lifecycle.update, rate)
+            outcome.no_changes &= updated and self.plan_is_empty(lifecycle.plan)
+        if "delete" in kill:
+            after = kills.randint(5, 40)
+            outcome.kill = f"{outcome.kill} delete@{after}".strip()
+            self.killed(outcome, lifecycle.delete, after, rate)
         if self.step(outcome, "delete", lifecycle.delete, rate):
             outcome.leaks = self.leaks()
         else:
