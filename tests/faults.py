@@ -143,7 +143,8 @@ class Lifecycle:
     change: list[str]  # writes the spec only: never faulted
     update: list[str]
     delete: list[str]
-    prepare: Callable[[Path], None] = lambda _: None
+    # about how many AWS calls a create and a delete make: the SIGKILL lands in between
+    calls: tuple[int, int] = (75, 45)
 
 
 def _cluster(tmp: Path) -> Lifecycle:
@@ -162,6 +163,7 @@ def _cluster(tmp: Path) -> Lifecycle:
         change=["set", "instancegroup", "nodes", *name, "spec.maxSize=3"],
         update=["update", "cluster", *name, "--yes"],
         delete=["delete", "cluster", *name, "--yes"],
+        calls=(150, 90),
     )
 
 
@@ -310,7 +312,7 @@ class Runner:
         create = lifecycle.create
         kills = random.Random(f"kill:{seed}")
         if "apply" in kill:
-            after = kills.randint(5, 60)
+            after = kills.randint(5, lifecycle.calls[0])
             outcome.kill = f"apply@{after}"
             self.killed(outcome, lifecycle.create, after, rate)
             create = again()
@@ -325,7 +327,7 @@ class Runner:
             updated = self.step(outcome, "update", lifecycle.update, rate)
             outcome.no_changes &= updated and self.plan_is_empty(lifecycle.plan)
         if "delete" in kill:
-            after = kills.randint(5, 40)
+            after = kills.randint(3, lifecycle.calls[1])
             outcome.kill = f"{outcome.kill} delete@{after}".strip()
             self.killed(outcome, lifecycle.delete, after, rate)
         if self.step(outcome, "delete", lifecycle.delete, rate):
