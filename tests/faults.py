@@ -268,10 +268,15 @@ class Runner:
         self._count(outcome)
         self.box.faults()  # releases the held call
 
-    def plan_is_empty(self, args: list[str]) -> bool:
+    def plan_is_empty(self, args: list[str], outcome: Outcome | None = None) -> bool:
+        """The plan (faults off) says "No changes"; what it says instead goes in
+        `outcome.errors`."""
         self.box.faults()
         done = self.escala(args)
-        return done.returncode == 0 and done.stdout.strip() == "No changes need to be applied"
+        empty = done.returncode == 0 and done.stdout.strip() == "No changes need to be applied"
+        if not empty and outcome is not None:
+            outcome.errors.append(f"plan: {(done.stdout + done.stderr).strip()[-600:]}")
+        return empty
 
     def leaks(self) -> list[str]:
         self.box.faults()
@@ -319,13 +324,13 @@ class Runner:
         if not self.step(outcome, "create", create, rate, again):
             outcome.leaks = self._clean_up(lifecycle)
             return outcome
-        outcome.no_changes = self.plan_is_empty(lifecycle.plan)
+        outcome.no_changes = self.plan_is_empty(lifecycle.plan, outcome)
         if update:
             self.box.faults()
             changed = self.escala(lifecycle.change)
             assert changed.returncode == 0, changed.stderr
             updated = self.step(outcome, "update", lifecycle.update, rate)
-            outcome.no_changes &= updated and self.plan_is_empty(lifecycle.plan)
+            outcome.no_changes &= updated and self.plan_is_empty(lifecycle.plan, outcome)
         if "delete" in kill:
             after = kills.randint(3, lifecycle.calls[1])
             outcome.kill = f"{outcome.kill} delete@{after}".strip()

@@ -1,7 +1,7 @@
 """Faults that converge: the real `escala` command against `escala sandbox --faults`.
 
 A sample of benchmarks/faults.py's campaign (its 20 seeds per life are in
-docs/reconcile.md): a Fargate chat service's whole life with one call in ten failing
+docs/reconcile.md): a Fargate chat service's whole life with one call in twenty failing
 (throttled, 5xx, reset, answer lost, slow), an EC2 chat service whose creates lose their
 answers, and SIGKILLs mid-apply and mid-delete. Each must succeed on its first run, or,
 after a SIGKILL, on the next plain one; the plan after it says "No changes need to be
@@ -34,8 +34,8 @@ def _converged_at_once(outcome: Outcome) -> None:
 
 
 def test_a_fargate_chat_service_lives_through_faults(runner: Runner, tmp_path: Path) -> None:
-    outcome = runner.life(lifecycles(tmp_path)["chat-fargate"], seed=1, rate=0.1)
-    assert outcome.faults >= 10 and outcome.retries >= 5, outcome  # it was tested
+    outcome = runner.life(lifecycles(tmp_path)["chat-fargate"], seed=1, rate=0.05)
+    assert outcome.faults >= 5 and outcome.retries >= 3, outcome  # it was tested
     _converged_at_once(outcome)
 
 
@@ -56,17 +56,14 @@ def test_creates_whose_answers_are_lost_are_found_not_failed(
     assert runner.leaks() == []
 
 
-def test_an_ec2_chat_service_killed_mid_apply_is_finished_by_the_next_run(
+def test_an_ec2_chat_service_killed_mid_create_and_mid_delete_converges(
     runner: Runner, tmp_path: Path
 ) -> None:
-    outcome = runner.life(lifecycles(tmp_path)["chat-ec2"], seed=3, rate=0.0, kill=("apply",),
-                          update=False)  # fmt: skip
-    _converged_at_once(outcome)
-
-
-def test_a_cluster_killed_mid_delete_is_deleted_by_the_next_run(
-    runner: Runner, tmp_path: Path
-) -> None:
-    outcome = runner.life(lifecycles(tmp_path)["cluster"], seed=4, rate=0.0, kill=("delete",),
-                          update=False)  # fmt: skip
+    """SIGKILLed at a seeded call of `create --yes`, then of `delete --yes` (each time the
+    call after it was done by AWS and its answer never came): the next plain run of each
+    finishes it. (The campaign does this to clusters too; tests/reconcile/test_interrupted.py
+    stops a cluster's apply and delete in-process.)"""
+    outcome = runner.life(lifecycles(tmp_path)["chat-ec2"], seed=3, rate=0.0,
+                          kill=("apply", "delete"), update=False)  # fmt: skip
+    assert outcome.kill.startswith("apply@") and " delete@" in outcome.kill
     _converged_at_once(outcome)

@@ -107,8 +107,44 @@ def _delete_group_policies_with_the_group() -> None:
     AutoScalingBackend.delete_auto_scaling_group = delete_with_policies  # type: ignore[method-assign]
 
 
+def _honour_client_tokens() -> None:
+    """A resent CreateRouteTable or CreateVolume made a second route table or volume.
+
+    botocore fills these calls' `ClientToken` itself and sends the same token again when
+    it retries (an answer lost to a dropped connection); AWS then answers with the first
+    call's resource ("Unique, case-sensitive identifier that you provide to ensure the
+    idempotency of the request", CreateRouteTable's ClientToken,
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Run_Instance_Idempotency.html).
+    moto 5.2.5 ignores the token, so the fault campaign found a chat service with two
+    route tables named alike, the subnets in one and the plan forever asking to associate
+    them with the other. The patch answers a repeated token with the first answer.
+    """
+    from moto.ec2.responses.elastic_block_store import ElasticBlockStore
+    from moto.ec2.responses.route_tables import RouteTables
+
+    for cls, name in ((RouteTables, "create_route_table"), (ElasticBlockStore, "create_volume")):
+        original = getattr(cls, name)
+        if not getattr(original, "escala_patched", False):
+            setattr(cls, name, _idempotent(original, name))
+
+
+def _idempotent(original: Any, name: str) -> Any:
+    def answer_once(self: Any) -> Any:
+        token = self._get_param("ClientToken")
+        if not token:
+            return original(self)
+        answers = self.ec2_backend.__dict__.setdefault("_escala_client_tokens", {})
+        if (name, token) not in answers:
+            answers[(name, token)] = original(self)
+        return answers[(name, token)]
+
+    answer_once.escala_patched = True  # type: ignore[attr-defined]
+    return answer_once
+
+
 def apply() -> None:
     """Apply every patch (idempotent)."""
     _parse_user_data_of_new_versions()
     _replace_target_tracking_alarms()
     _delete_group_policies_with_the_group()
+    _honour_client_tokens()
