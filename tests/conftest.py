@@ -2,7 +2,7 @@
 
 `aws` gives each test an empty AWS account on a moto server process, reached over HTTP
 through AWS_ENDPOINT_URL: `escala sandbox` itself, so the tests meet moto with the
-sandbox's documented fixes (escala.cli.sandbox_moto, escala.cli.moto_patches) and its
+sandbox's documented fixes (escala.cli.sandbox_moto) and its
 Ubuntu images, as a user trying escala does.
 """
 

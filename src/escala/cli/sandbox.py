@@ -1,7 +1,7 @@
 """`escala sandbox`: a local AWS emulator (moto server) to try escala with no account.
 
 Only on a loopback address: the emulator accepts any credentials, so it must never be
-reachable from another machine. Where moto answers differently from AWS, escala.cli.moto_patches
+reachable from another machine. Where moto answers differently from AWS, escala.cli.sandbox_moto
 fixes it before the server starts; the test suite runs this same sandbox.
 """
 
@@ -18,7 +18,6 @@ from pathlib import Path
 import typer
 
 from escala.api.defaults import UBUNTU_OWNER
-from escala.cli import moto_patches
 from escala.cli.sandbox_moto import patch_moto
 from escala.errors import UsageError
 
@@ -119,7 +118,6 @@ def _serve(host: str, port: int) -> None:
         from moto.server import ThreadedMotoServer
     except ImportError as e:
         raise UsageError("the sandbox needs moto: pip install 'escala[sandbox]'") from e
-    moto_patches.apply()
     check_port_free(host, port)
     patch_moto()  # answer as AWS documents where moto does not (escala.cli.sandbox_moto)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request

@@ -12,10 +12,14 @@ test suite also runs).
   sandbox records, as AWS does, an activity for each instance launched or terminated
   when a group's desired capacity changes (creation, UpdateAutoScalingGroup,
   SetDesiredCapacity), with AWS's cause text, and answers them newest first.
+- EC2 `CreateLaunchTemplateVersion` with UserData made every later launch from that
+  version answer HTTP 500 (see `_parse_user_data_of_new_versions`).
 - CloudWatch Logs extracts metrics from log events in the embedded metric format (EMF)
   that reach it through PutLogEvents (what the awslogs driver calls); moto stores them as
   plain text. The sandbox turns each EMF event into the datapoints AWS would, so the
   chat's own metric (escala.chat.cloudwatch) can be read back with GetMetricData.
+
+`patch_moto()` runs once, in the sandbox's process, before its server starts.
 """
 
 import json
@@ -103,6 +107,32 @@ def emf_datapoints(message: str) -> list[Datum]:
     return out
 
 
+def _parse_user_data_of_new_versions() -> None:
+    """CreateLaunchTemplateVersion with UserData made every later launch answer 500.
+
+    moto 5.2.5 (since getmoto/moto#9510, "EC2: improve UserData handling") keeps
+    UserData as a `Base64EncodedString` and asserts so wherever an instance is launched
+    from a template version. CreateLaunchTemplate, CloudFormation and RunInstances parse
+    it on the way in; the CreateLaunchTemplateVersion handler does not, so the version
+    stores a plain `str`, and the first Auto Scaling launch from it (a rolling update's
+    replacement) trips the assertion: HTTP 500. The fix parses a plain string the way
+    the other entry points do (invalid base64 -> InvalidUserData.Malformed, as AWS).
+    """
+    from moto.ec2.models.launch_templates import LaunchTemplate
+    from moto.ec2.utils import parse_user_data
+
+    create_version = LaunchTemplate.create_version
+
+    def create_version_parsing_user_data(
+        self: LaunchTemplate, data: dict[str, Any], description: str
+    ) -> Any:
+        if isinstance(data.get("UserData"), str):
+            data = {**data, "UserData": parse_user_data(data["UserData"])}
+        return create_version(self, data, description)
+
+    LaunchTemplate.create_version = create_version_parsing_user_data  # type: ignore[method-assign]
+
+
 def patch_moto() -> None:
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
     from moto.autoscaling.models import FakeAutoScalingGroup
@@ -157,6 +187,7 @@ def patch_moto() -> None:
                 cloudwatch.put_metric_data(namespace, [datum])
         return answer
 
+    _parse_user_data_of_new_versions()
     LogsBackend.put_log_events = put_log_events_with_emf
     ApplicationAutoScalingResponse.describe_scaling_policies = describe_scaling_policies
     ApplicationAutoScalingResponse.describe_scaling_activities = describe_target_activities
