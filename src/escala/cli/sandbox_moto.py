@@ -16,6 +16,9 @@ test suite also runs).
   that reach it through PutLogEvents (what the awslogs driver calls); moto stores them as
   plain text. The sandbox turns each EMF event into the datapoints AWS would, so the
   chat's own metric (escala.chat.cloudwatch) can be read back with GetMetricData.
+
+`escala sandbox --enforce-iam` adds one more, opt-in: IAM policies evaluated as AWS
+evaluates them (resource tags, request tags, tag on create), escala.cli.sandbox_iam.
 """
 
 import json
