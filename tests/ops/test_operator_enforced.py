@@ -1,13 +1,18 @@
 """The operator `escala iam create-operator` makes, with IAM enforced: a sandbox started
 with `--enforce-iam` (escala.cli.sandbox_iam) checks every request against the caller's
-policies. The operator runs a cluster's and a chat service's whole life."""
+policies. The operator runs a cluster's and a chat service's whole life; it cannot touch
+an instance or a role escala does not own; a refusal is one line naming the action."""
 
+import configparser
+import json
+import re
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.cli.run import escala, public_key
 from tests.conftest import REGION, start_sandbox
@@ -18,7 +23,7 @@ from tests.model.chat_service.specs import (
     REDIS_PARAMETER,
 )
 from tests.model.chat_service.specs import NAME as SERVICE
-from tests.reconcile.specs import IMAGE
+from tests.reconcile.specs import IMAGE, ZONES
 from tests.servers import stop
 
 BUCKET = "escala-state"
@@ -110,3 +115,79 @@ def test_the_operator_runs_a_cluster_and_a_chat_service_with_iam_enforced(
         )
         == []
     )
+
+
+def _instance(tags: dict[str, str] | None = None) -> str:
+    ec2 = boto3.client("ec2")
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    extra = {"TagSpecifications": [{"ResourceType": "instance", "Tags": [
+        {"Key": k, "Value": v} for k, v in tags.items()]}]} if tags else {}  # fmt: skip
+    answer = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, **extra)
+    return str(answer["Instances"][0]["InstanceId"])
+
+
+def _state(instance_id: str) -> str:
+    (reservation,) = boto3.client("ec2").describe_instances(InstanceIds=[instance_id])[
+        "Reservations"
+    ]
+    return str(reservation["Instances"][0]["State"]["Name"])
+
+
+def test_the_operator_cannot_terminate_or_delete_what_escala_does_not_own(
+    account: Account,
+) -> None:
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+             "Principal": {"Service": "ec2.amazonaws.com"}}]}  # fmt: skip
+    foreign = _instance()
+    owned = _instance({"KubernetesCluster": CLUSTER})
+    boto3.client("iam").create_role(RoleName="billing", AssumeRolePolicyDocument=json.dumps(trust))
+    boto3.client("ecs").create_cluster(clusterName="billing")
+
+    account.operator()
+    ec2, iam = boto3.client("ec2"), boto3.client("iam")
+    with pytest.raises(ClientError) as terminate:
+        ec2.terminate_instances(InstanceIds=[foreign])
+    assert terminate.value.response["Error"]["Code"] == "AccessDenied"
+    assert "ec2:TerminateInstances" in terminate.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as delete:
+        iam.delete_role(RoleName="billing")
+    assert delete.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(ClientError) as untagged:  # nothing is created without the tag
+        ec2.create_vpc(CidrBlock="10.9.0.0/16")
+    assert untagged.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(ClientError) as claim:  # nor claimed by tagging it afterwards
+        ec2.create_tags(Resources=[foreign], Tags=[{"Key": "KubernetesCluster", "Value": "x"}])
+    assert claim.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(ClientError) as ecs:  # JSON services answer in their own words
+        boto3.client("ecs").delete_cluster(cluster="billing")
+    assert ecs.value.response["Error"]["Code"] == "AccessDeniedException"
+    ec2.terminate_instances(InstanceIds=[owned])  # the tag is what decides
+
+    account.admin()
+    assert _state(foreign) == "running"
+    assert _state(owned) in ("shutting-down", "terminated")
+    assert boto3.client("iam").get_role(RoleName="billing")["Role"]["RoleName"] == "billing"
+
+
+def test_a_refusal_is_one_line_naming_the_action(account: Account, capsys, tmp_path) -> None:
+    narrowed = escala(
+        capsys, "iam", "create-operator", "--user", "escala", "--owner", "prod-*",
+        "--credentials-file", str(account.credentials),
+    )  # fmt: skip
+    assert narrowed.code == 0, narrowed.err
+    key = tmp_path / "admin.pub"
+    key.write_text(public_key())
+
+    account.operator()
+    result = escala(
+        capsys, "create", "cluster", "--name", "dev.k8s.local", "--zones", ",".join(ZONES),
+        "--ssh-public-key", str(key), "--image", IMAGE, "--yes",
+    )  # fmt: skip
+    assert result.code == 1, result.err
+    (line,) = result.err.strip().splitlines()
+    denied = r"^error: creating \S+: permission denied: \S+:user/escala may not call ec2:Create"
+    assert re.search(denied + r"\w+; its IAM policies lack ec2:Create\w+ ", line), line
+    assert "Traceback" not in result.err
+    config = configparser.ConfigParser()
+    config.read(account.credentials)
+    assert config["escala"]["aws_secret_access_key"] not in result.err

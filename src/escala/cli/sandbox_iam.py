@@ -25,6 +25,10 @@ passes), and answers an Allow whose condition fails as an explicit Deny. With
 - checks, as AWS does, the tagging a create implies: a create carrying tags also needs
   `ec2:CreateTags`, `elasticloadbalancing:AddTags` or `ecs:TagResource` with
   `<service>:CreateAction` set to the create.
+- names CloudWatch's actions `cloudwatch:` as IAM does (moto uses the signing name,
+  `monitoring:`), and answers a refusal with the resource in the message, as
+  `AccessDeniedException` for JSON services (moto answers them in XML, which botocore
+  reads as a bare "403").
 
 Not enforced: permissions AWS checks inside another call (iam:PassRole when an instance
 profile, task definition or service is given a role; ec2:RunInstances when Auto Scaling
@@ -61,6 +65,8 @@ IMPLIED_TAGGING = {
     "ecs": "TagResource",
 }
 CREATE_VERBS = ("Create", "Import", "Register", "RunInstances")
+# moto prefixes actions with the signing name; IAM's prefix differs for CloudWatch.
+IAM_PREFIX = {"monitoring": "cloudwatch"}
 
 _current = threading.local()
 
@@ -373,7 +379,7 @@ def enforce() -> None:
     from botocore.credentials import Credentials
     from moto import settings
     from moto.core.authorization import ActionAuthenticatorMixin
-    from moto.core.exceptions import AccessDeniedError
+    from moto.core.exceptions import AccessDeniedError, JsonRESTError
     from moto.iam import access_control
     from moto.iam.access_control import IAMPolicy, IAMRequestBase
 
@@ -420,11 +426,12 @@ def enforce() -> None:
         documents = [IAMPolicy(p)._policy_json for p in key.collect_policies()]
         response = getattr(_current, "response", None)
         service, verb = self._action.split(":")
+        service = IAM_PREFIX.get(service, service)  # moto names CloudWatch `monitoring:`
         if response is None:  # S3: moto knows the bucket/object ARN
             request = Request([Resource(resource)])
         else:
             request = describe(response, service, verb)
-        checks = [(self._action, request)]
+        checks = [(f"{service}:{verb}", request)]
         implied = implied_tagging(service, verb, request)
         if implied:
             checks.append(implied)
@@ -433,9 +440,12 @@ def enforce() -> None:
             if not ok:
                 if response is None:
                     self._raise_access_denied()
-                raise AccessDeniedError(
-                    user_arn=f"{key.arn}", action=f"{action} on resource: {arn}"
+                message = (
+                    f"User: {key.arn} is not authorized to perform: {action} on resource: {arn}"
                 )
+                if "json" in str(response.headers.get("Content-Type", "")):
+                    raise JsonRESTError("AccessDeniedException", message)  # as JSON services say
+                raise AccessDeniedError(user_arn=key.arn, action=f"{action} on resource: {arn}")
 
     access_control.create_access_key = create_access_key
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = authorize_normal_action
