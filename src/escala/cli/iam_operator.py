@@ -77,7 +77,7 @@ def create_operator_command(
         "credentialsFile": str(result.credentials_file),
         "profile": result.profile,
     }
-    rows = [(k, ", ".join(v) if isinstance(v, list) else v) for k, v in data.items()]
+    rows = [(k, "\n".join(v) if isinstance(v, list) else v) for k, v in data.items()]
     emit(data, output, lambda: table(["FIELD", "VALUE"], rows))
     if output is OutputFormat.table:
         if options.credentials_file != DEFAULT_CREDENTIALS.expanduser().absolute():
