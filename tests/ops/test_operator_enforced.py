@@ -1,6 +1,6 @@
 """The operator `escala iam create-operator` makes, with IAM enforced: a sandbox started
 with `--enforce-iam` (escala.cli.sandbox_iam) checks every request against the caller's
-policies. The operator runs a cluster's and a chat service's whole life; it cannot touch
+policies. The operator runs a cluster's and both chat services' whole life; it cannot touch
 an instance or a role escala does not own; a refusal is one line naming the action."""
 
 import configparser
@@ -19,6 +19,7 @@ from tests.conftest import REGION, start_sandbox
 from tests.leaks import leftovers
 from tests.model.chat_service.specs import (
     DATABASE_PARAMETER,
+    EC2_FLAGS,
     FARGATE_FLAGS,
     REDIS_PARAMETER,
 )
@@ -84,7 +85,7 @@ def _ok(capsys, *args: str) -> str:  # type: ignore[no-untyped-def]
     return result.out
 
 
-def test_the_operator_runs_a_cluster_and_a_chat_service_with_iam_enforced(
+def test_the_operator_runs_a_cluster_and_both_chat_services_with_iam_enforced(
     account: Account, capsys, tmp_path
 ) -> None:
     key = tmp_path / "admin.pub"
@@ -101,10 +102,12 @@ def test_the_operator_runs_a_cluster_and_a_chat_service_with_iam_enforced(
     assert "launchTemplateVersion: 1 -> 2" in _ok(capsys, "update", "cluster", *named, "--yes")
     _ok(capsys, "delete", "cluster", *named, "--yes")
 
-    _ok(capsys, "create", "chatservice", SERVICE, *FARGATE_FLAGS, "--yes")
-    _ok(capsys, "set", "chatservice", SERVICE, "spec.maxSize=6")
-    _ok(capsys, "update", "chatservice", SERVICE, "--yes")
-    _ok(capsys, "delete", "chatservice", SERVICE, "--yes")
+    for flags in (FARGATE_FLAGS, EC2_FLAGS):
+        _ok(capsys, "create", "chatservice", SERVICE, *flags, "--yes")
+        _ok(capsys, "set", "chatservice", SERVICE, "spec.maxSize=6")
+        _ok(capsys, "update", "chatservice", SERVICE, "--yes")
+        _ok(capsys, "describe", "chatservice", SERVICE)
+        _ok(capsys, "delete", "chatservice", SERVICE, "--yes")
 
     account.admin()
     assert (
