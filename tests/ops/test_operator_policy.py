@@ -68,3 +68,12 @@ def test_roles_by_name_and_state_by_bucket() -> None:
     assert put["Resource"] == ["arn:aws:s3:::proyecto-state", "arn:aws:s3:::proyecto-state/*"]
     (passing,) = _granting("iam:PassRole", statements)
     assert passing["Condition"]["StringEquals"]["iam:PassedToService"]
+
+
+def test_the_tables_name_only_actions_escala_calls() -> None:
+    from escala.ops.operator_policy import TAG_ON_CREATE
+
+    called = set(operator_actions())
+    assert set(UNSCOPED) <= called
+    for action, (_, during) in TAG_ON_CREATE.items():
+        assert action in called and set(during) <= called, action

@@ -97,20 +97,23 @@ def _flatten(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
         yield path, value
 
 
-def _params(response: Any) -> dict[str, Any]:
-    """The request's parameters, flattened to dotted paths, whatever the protocol."""
+def _params(response: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The request's parameters flattened to dotted paths, and nested as sent (empty for
+    EC2's query strings), whatever the protocol."""
+    nested: Any = {}
     if getattr(response, "automated_parameter_parsing", False) and response.params:
-        return dict(_flatten(response.params))
-    body = response.body
-    if body and isinstance(body, str | bytes) and body[:1] in ("{", b"{"):
+        nested = response.params
+    elif isinstance(response.body, str | bytes) and response.body[:1] in ("{", b"{"):
         try:
-            return dict(_flatten(json.loads(body)))
+            nested = json.loads(response.body)
         except ValueError:
-            pass
-    return {key: values[0] for key, values in response.querystring.items() if values}
+            nested = {}
+    if isinstance(nested, dict) and nested:
+        return dict(_flatten(nested)), nested
+    return {key: values[0] for key, values in response.querystring.items() if values}, {}
 
 
-def request_tags(params: dict[str, Any], raw: Any = None) -> dict[str, str] | None:
+def request_tags(params: dict[str, Any], nested: Any = None) -> dict[str, str] | None:
     """The tags a request puts on: `Tags.member.N.Key`, `TagSpecification.N.Tag.M.Key`,
     ECS's `tags.N.key`; CloudWatch Logs' `tags` map."""
     found = {}
@@ -120,8 +123,8 @@ def request_tags(params: dict[str, Any], raw: Any = None) -> dict[str, str] | No
         if match and not path.startswith("LaunchTemplateData."):
             value = params.get(f"{match.group(1)}.Value", params.get(f"{match.group(1)}.value"))
             found[str(key)] = "" if value is None else str(value)
-    if isinstance(raw, dict) and isinstance(raw.get("tags"), dict):
-        found.update({str(k): str(v) for k, v in raw["tags"].items()})
+    if isinstance(nested, dict) and isinstance(nested.get("tags"), dict):
+        found.update({str(k): str(v) for k, v in nested["tags"].items()})
     return found or None
 
 
@@ -240,16 +243,10 @@ def _named_resources(
     return [Resource(a) for a in arns]
 
 
-def describe(response: Any, service: str, action: str) -> Request:
+def describe(response: Any, service: str) -> Request:
     """The resources, tags and condition keys of the request `response` is answering."""
     account, region = response.current_account, response.region
-    params = _params(response)
-    raw = None
-    if isinstance(response.body, str | bytes) and response.body[:1] in ("{", b"{"):
-        try:
-            raw = json.loads(response.body)
-        except ValueError:
-            raw = None
+    params, nested = _params(response)
     finders = {
         "ec2": _ec2_resources,
         "autoscaling": _autoscaling_resources,
@@ -266,7 +263,7 @@ def describe(response: Any, service: str, action: str) -> Request:
     context = {}
     if "AWSServiceName" in params:
         context["iam:AWSServiceName"] = [str(params["AWSServiceName"])]
-    return Request(resources, request_tags(params, raw), context)
+    return Request(resources, request_tags(params, nested), context)
 
 
 # --- policy evaluation -------------------------------------------------------------------
@@ -427,10 +424,8 @@ def enforce() -> None:
         response = getattr(_current, "response", None)
         service, verb = self._action.split(":")
         service = IAM_PREFIX.get(service, service)  # moto names CloudWatch `monitoring:`
-        if response is None:  # S3: moto knows the bucket/object ARN
-            request = Request([Resource(resource)])
-        else:
-            request = describe(response, service, verb)
+        # S3 comes without a response: moto knows the bucket/object ARN itself
+        request = Request([Resource(resource)]) if response is None else describe(response, service)
         checks = [(f"{service}:{verb}", request)]
         implied = implied_tagging(service, verb, request)
         if implied:
