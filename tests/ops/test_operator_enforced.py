@@ -100,6 +100,10 @@ def test_the_operator_runs_a_cluster_and_both_chat_services_with_iam_enforced(
         "--node-count", "1", "--ssh-public-key", str(key), "--image", IMAGE, "--yes")  # fmt: skip
     _ok(capsys, "set", "instancegroup", "nodes", *named, "spec.machineType=t3.large")
     assert "launchTemplateVersion: 1 -> 2" in _ok(capsys, "update", "cluster", *named, "--yes")
+    # a surge replaces the nodes: DetachInstances, the detached mark (CreateTags on owned
+    # instances), TerminateInstanceInAutoScalingGroup
+    _ok(capsys, "rolling-update", "cluster", *named, "--yes", "--cloudonly", "--force",
+        "--instance-group", "nodes", "--max-surge", "1", "--interval", "1s")  # fmt: skip
     _ok(capsys, "delete", "cluster", *named, "--yes")
 
     for flags in (FARGATE_FLAGS, EC2_FLAGS):
