@@ -149,6 +149,8 @@ def test_the_operator_cannot_terminate_or_delete_what_escala_does_not_own(
     owned = _instance({"KubernetesCluster": CLUSTER})
     boto3.client("iam").create_role(RoleName="billing", AssumeRolePolicyDocument=json.dumps(trust))
     boto3.client("ecs").create_cluster(clusterName="billing")
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="billing", CreateBucketConfiguration={"LocationConstraint": REGION})
 
     account.operator()
     ec2, iam = boto3.client("ec2"), boto3.client("iam")
@@ -168,6 +170,9 @@ def test_the_operator_cannot_terminate_or_delete_what_escala_does_not_own(
     with pytest.raises(ClientError) as ecs:  # JSON services answer in their own words
         boto3.client("ecs").delete_cluster(cluster="billing")
     assert ecs.value.response["Error"]["Code"] == "AccessDeniedException"
+    with pytest.raises(ClientError) as bucket:  # S3: the state bucket only
+        boto3.client("s3").list_objects_v2(Bucket="billing")
+    assert bucket.value.response["Error"]["Code"] == "AccessDenied"
     ec2.terminate_instances(InstanceIds=[owned])  # the tag is what decides
 
     account.admin()
