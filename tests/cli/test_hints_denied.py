@@ -4,7 +4,7 @@ what, and where the fix is (escala.cli.hints); AWS's own wordings, per protocol.
 from botocore.exceptions import ClientError
 
 from escala.cli import hints
-from escala.errors import CloudError
+from escala.errors import CloudError, StateStoreError
 
 
 def _refused(code: str, message: str, operation: str = "TerminateInstances") -> ClientError:
@@ -36,9 +36,14 @@ def test_ec2s_unauthorized_operation_names_the_action_and_the_resource() -> None
     assert "Encoded" not in line
 
 
-def test_a_refusal_without_the_usual_words_still_names_the_call() -> None:
-    line = hints.explain(_refused("AccessDeniedException", "Forbidden", "DeleteService"))
-    assert line is not None and "may not call DeleteService;" in line
+def test_a_refusal_without_the_usual_words_still_names_the_call_and_what_was_done() -> None:
+    cause = _refused("AccessDenied", "Access Denied", "ListObjectsV2")  # S3's words
+    error = StateStoreError("listing s3://other: AccessDenied")
+    error.__cause__ = cause
+    line = hints.explain(error)
+    assert line is not None
+    assert line.startswith("listing s3://other: permission denied: these credentials may not "
+                           "call ListObjectsV2;")  # fmt: skip
 
 
 def test_other_client_errors_are_left_alone() -> None:

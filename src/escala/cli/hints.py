@@ -61,11 +61,13 @@ def explain(error: BaseException) -> str | None:
 
 def _raw_texts(cause: BaseException) -> list[str]:
     """How a CloudError may end with its cause: botocore's words, or a ClientError's
-    `CODE: message` (escala.reconcile.retry) or message alone."""
+    `CODE: message` (escala.reconcile.retry), message or code alone."""
     error = (getattr(cause, "response", None) or {}).get("Error", {})
     texts = [str(cause)]
     if error.get("Message"):
         texts += [f"{error.get('Code')}: {error['Message']}", str(error["Message"])]
+    if error.get("Code"):
+        texts.append(str(error["Code"]))  # the state store says only the code
     return texts
 
 
@@ -102,12 +104,20 @@ def _denied(error: BaseException) -> str | None:
     response = getattr(error, "response", {}) or {}
     if response.get("Error", {}).get("Code") not in DENIED:
         return None
+    why = (
+        " (an operator made by `escala iam create-operator` may change only resources tagged "
+        "with its clusters' names, see --owner, and only the state bucket, see --state)"
+    )
     found = NOT_AUTHORIZED.search(str(response.get("Error", {}).get("Message", "")))
-    action = found["action"] if found else str(getattr(error, "operation_name", "?"))
-    who = found["who"] if found and found["who"] else "the caller"
-    on = f" on {found['resource']}" if found and found["resource"] not in (None, "*") else ""
+    if found is None:  # S3 says "Access Denied", naming nothing
+        operation = getattr(error, "operation_name", "?")
+        return (
+            f"permission denied: these credentials may not call {operation}; their IAM "
+            f"policies lack the permission it needs{why}"
+        )
+    who = found["who"] or "these credentials"
+    on = f" on {found['resource']}" if found["resource"] not in (None, "*") else ""
     return (
-        f"permission denied: {who} may not call {action}{on}; its IAM policies lack "
-        f"{action} for this resource (an operator made by `escala iam create-operator` may "
-        "change only resources tagged with its clusters' names, see --owner)"
+        f"permission denied: {who} may not call {found['action']}{on}; its IAM policies "
+        f"lack {found['action']} for this resource{why}"
     )
