@@ -19,7 +19,7 @@ from tests.servers import free_port, stop, wait_for_port
 REGION = "eu-west-1"
 
 
-def start_sandbox(*flags: str) -> tuple[subprocess.Popen[str], int]:
+def _start_sandbox(*flags: str) -> tuple[subprocess.Popen[str], int]:
     """`escala sandbox` on a free port, known to be ours once it prints its first line
     (it does after listening; a port taken meanwhile by another process makes it exit,
     and another port is tried)."""
@@ -42,7 +42,7 @@ def start_sandbox(*flags: str) -> tuple[subprocess.Popen[str], int]:
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    proc, port = start_sandbox()
+    proc, port = _start_sandbox()
     yield f"http://127.0.0.1:{port}"
     stop(proc)  # type: ignore[arg-type]
 

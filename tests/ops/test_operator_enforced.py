@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.cli.run import escala, public_key
-from tests.conftest import REGION, start_sandbox
+from tests.conftest import REGION, _start_sandbox
 from tests.leaks import leftovers
 from tests.model.chat_service.specs import (
     DATABASE_PARAMETER,
@@ -33,7 +33,7 @@ CLUSTER = "proyecto.k8s.local"
 
 @pytest.fixture(scope="module")
 def enforcing_sandbox() -> Iterator[str]:
-    proc, port = start_sandbox("--enforce-iam")
+    proc, port = _start_sandbox("--enforce-iam")
     yield f"http://127.0.0.1:{port}"
     stop(proc)  # type: ignore[arg-type]
 
