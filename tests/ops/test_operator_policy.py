@@ -77,3 +77,11 @@ def test_the_tables_name_only_actions_escala_calls() -> None:
     assert set(UNSCOPED) <= called
     for action, (_, during) in TAG_ON_CREATE.items():
         assert action in called and set(during) <= called, action
+
+
+def test_log_groups_by_the_chat_services_names() -> None:
+    (create,) = _granting("logs:CreateLogGroup", _statements(owner="prod-*"))
+    assert create["Resource"] == [
+        "arn:aws:logs:*:*:log-group:/escala/chat/prod-*",
+        "arn:aws:logs:*:*:log-group:/escala/chat/prod-*:*",
+    ]

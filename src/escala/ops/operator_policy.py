@@ -14,7 +14,8 @@ resource types and condition keys of each service; docs/operations.md lists the 
   `task-execution.` + the owner's name); roles passed only to EC2 and ECS tasks;
   service-linked roles only for the services escala uses.
 - CloudWatch alarms by the `TargetTracking-` prefix AWS gives the alarms of target
-  tracking policies; log groups by escala's `/escala/` prefix; S3 by the state bucket.
+  tracking policies; log groups by their names (`/escala/chat/<service>`); S3 by the
+  state bucket.
 - Reads (Describe*, List*, Get*) stay on `*`: most support no resource-level
   permissions, and `delete` must read everything to find what is tagged as its own.
 
@@ -26,9 +27,9 @@ policies, each under IAM's 6,144-character limit for one policy.
 from collections.abc import Iterable
 from typing import Any
 
-from escala.cloud.aws.log_group import PREFIX as LOG_GROUP_PREFIX
 from escala.cloud.aws.registry import operator_iam_actions
 from escala.cloud.aws.tags import CLUSTER_TAG
+from escala.model.chat_service.front import log_group_name
 from escala.model.iam_policy import statement
 
 # The tag keys escala writes (escala.cloud.aws.tags, the cluster-autoscaler's discovery
@@ -167,7 +168,8 @@ def policy_documents(
     unscoped = [a for a in writes if a in UNSCOPED]
     scoped = [a for a in writes if a not in UNSCOPED]
     bucket = state_bucket or "*"
-    logs = [f"arn:aws:logs:*:*:log-group:{LOG_GROUP_PREFIX}*"]
+    log_group = f"arn:aws:logs:*:*:log-group:{log_group_name(owner)}"
+    logs = [log_group, f"{log_group}:*"]  # some Logs actions name the `:*` form
     alarms = ["arn:aws:cloudwatch:*:*:alarm:TargetTracking-*"]
     run_shell = "arn:aws:ssm:*::document/AWS-RunShellScript"
     ssm_send = [
