@@ -19,14 +19,14 @@ from tests.servers import free_port, stop, wait_for_port
 REGION = "eu-west-1"
 
 
-def _start_sandbox() -> tuple[subprocess.Popen[str], int]:
+def _start_sandbox(*flags: str) -> tuple[subprocess.Popen[str], int]:
     """`escala sandbox` on a free port, known to be ours once it prints its first line
     (it does after listening; a port taken meanwhile by another process makes it exit,
     and another port is tried)."""
     for _ in range(5):
         port = free_port()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "escala", "sandbox", "--port", str(port)],
+            [sys.executable, "-m", "escala", "sandbox", "--port", str(port), *flags],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

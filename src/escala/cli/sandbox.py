@@ -95,12 +95,18 @@ def export_lines(host: str, port: int) -> list[str]:
 def sandbox_command(
     port: int = typer.Option(4566, "--port", min=1, max=65535, help="Port to listen on."),
     host: str = typer.Option("127.0.0.1", "--host", help="Loopback address to listen on."),
+    enforce_iam: bool = typer.Option(
+        False,
+        "--enforce-iam",
+        help="Check every request against the caller's IAM policies (the printed key is "
+        "the account's root; users' keys get what their policies allow).",
+    ),
 ) -> None:
     """Run a local AWS emulator (moto) until Ctrl-C; prints the export lines to use it."""
     check_loopback(host)
     with tempfile.TemporaryDirectory(prefix="escala-sandbox-") as tmp:
         os.environ["MOTO_AMIS_PATH"] = write_amis(Path(tmp))
-        _serve(host, port)
+        _serve(host, port, enforce_iam)
 
 
 def write_amis(directory: Path) -> str:
@@ -113,19 +119,25 @@ def write_amis(directory: Path) -> str:
     return str(path)
 
 
-def _serve(host: str, port: int) -> None:
+def _serve(host: str, port: int, enforce_iam: bool = False) -> None:
     try:
         from moto.server import ThreadedMotoServer
     except ImportError as e:
         raise UsageError("the sandbox needs moto: pip install 'escala[sandbox]'") from e
     check_port_free(host, port)
     patch_moto()  # answer as AWS documents where moto does not (escala.cli.sandbox_moto)
+    if enforce_iam:
+        from escala.cli.sandbox_iam import enforce
+
+        enforce()  # IAM policies checked as AWS checks them (escala.cli.sandbox_iam)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     typer.echo("# AWS sandbox (moto) running; in another shell run:")
     for line in export_lines(host, port):
         typer.echo(line)
+    if enforce_iam:
+        typer.echo("# IAM enforced: this key is the account's root; IAM users get their policies.")
     typer.echo("# Ctrl-C stops it (everything in it is lost).")
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -20,6 +20,9 @@ test suite also runs).
   chat's own metric (escala.chat.cloudwatch) can be read back with GetMetricData.
 
 `patch_moto()` runs once, in the sandbox's process, before its server starts.
+
+`escala sandbox --enforce-iam` adds one more, opt-in: IAM policies evaluated as AWS
+evaluates them (resource tags, request tags, tag on create), escala.cli.sandbox_iam.
 """
 
 import json
