@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from escala.chat.engine import EngineLimits
+from escala.chat.origins import BadOrigin, normalize
 from escala.chat.rules import Limits
 from escala.chat.wire import ping_timeout
 from escala.errors import UsageError
@@ -43,6 +44,8 @@ class ServeOptions:
     log_format: str = "text"
     log_level: str = "info"
     ping_interval: float = 25.0
+    # Origins whose pages may connect, besides the server's own (`origins.OriginPolicy`).
+    allow_origin: tuple[str, ...] = ()
 
     def check(self) -> None:
         """Raise UsageError naming the first flag whose value cannot work."""
@@ -75,6 +78,11 @@ class ServeOptions:
             raise UsageError("--presence-ttl and --drain-timeout: give at least 1 second")
         if self.ping_interval < 1:
             raise UsageError("--ping-interval: give at least 1 second")
+        for origin in self.allow_origin:
+            try:
+                normalize(origin)
+            except BadOrigin as e:
+                raise UsageError(f"--allow-origin: {e}") from None
 
     def limits(self) -> Limits:
         """What one client may send."""
@@ -95,6 +103,11 @@ class ServeOptions:
 
     def history_dir(self) -> Path:
         return self.data_dir or default_data_dir()
+
+
+def origin_list(value: str | None) -> tuple[str, ...]:
+    """`--allow-origin a,b` (or spaces between): the origins, in order."""
+    return tuple(o for o in (value or "").replace(",", " ").split() if o)
 
 
 def _flag(name: str) -> str:

@@ -27,9 +27,11 @@ from escala.chat.engine import Engine
 from escala.chat.http import HttpConnection, Request
 from escala.chat.metrics import Metrics
 from escala.chat.options import ServeOptions
+from escala.chat.origins import OriginPolicy, normalize, refusal
 from escala.chat.polling import (
     BAD_HANDSHAKE_METHOD,
     BAD_REQUEST,
+    FORBIDDEN,
     UNKNOWN_SID,
     UNKNOWN_TRANSPORT,
     UNSUPPORTED_VERSION,
@@ -67,6 +69,7 @@ class ChatServer:
         self.service = ChatService(self.rooms, store, self.presence, options.limits(), self.metrics)
         self.engine = Engine(self.service, self.rooms, options.engine_limits())
         self.polling = Polling(self.engine)
+        self.origins = OriginPolicy.listing(options.allow_origin)
         self.max_body = self.engine.limits.max_payload
         self.draining = False
         self.stopping = False
@@ -93,6 +96,8 @@ class ChatServer:
     def _engine_request(self, conn: HttpConnection, request: Request) -> None:
         """A long-polling request: the checks of engine.io's `verify`, in its order."""
         query = request.query
+        if not self._origin_allowed(conn, request):
+            return
         if request.method == "OPTIONS":  # a CORS preflight for a cross-origin page
             conn.respond(204, b"")
             return
@@ -125,6 +130,8 @@ class ChatServer:
         if request.path not in ENGINE_PATHS:
             conn.respond(404, b"not found\n", close=True)
             return None
+        if not self._origin_allowed(conn, request):
+            return None
         if query.get("transport") != "websocket":
             refuse(conn, UNKNOWN_TRANSPORT)
             return None
@@ -145,6 +152,19 @@ class ChatServer:
             refuse(conn, BAD_REQUEST)  # already on websocket, or being upgraded
             return None
         return WebSocketListener(self.engine, upgrading=session)
+
+    def _origin_allowed(self, conn: HttpConnection, request: Request) -> bool:
+        """Refuse (403, Engine.IO's FORBIDDEN) a page of a foreign origin before anything
+        else; an allowed cross-origin page gets CORS headers naming its origin."""
+        origin = request.headers.get(b"origin")
+        if not self.origins.allows(origin, request.headers.get(b"host")):
+            assert origin is not None
+            log.debug("refused a request from origin %r", origin[:200])
+            refuse(conn, (FORBIDDEN[0], refusal(origin)), status=403)
+            return False
+        if origin is not None:
+            request.cors_origin = normalize(origin.decode("latin-1"))
+        return True
 
     def _static_file(self, conn: HttpConnection, path: str) -> None:
         target = (self._static / (path.lstrip("/") or "index.html")).resolve()

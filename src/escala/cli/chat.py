@@ -65,9 +65,15 @@ def serve(
         envvar=_env("PING_INTERVAL"),
         help="Engine.IO heartbeat: ping every N seconds; a client that stops answering is dropped.",
     ),
+    allow_origin: str = typer.Option(
+        None,
+        envvar=_env("ALLOW_ORIGIN"),
+        help="Comma-separated origins (https://host[:port]) whose pages may connect, "
+        "besides the server's own; any other origin gets 403.",
+    ),
 ) -> None:
     """Serve the chat (page at /, Socket.IO at /socket.io/) until SIGTERM or Ctrl-C."""
-    from escala.chat.options import ServeOptions
+    from escala.chat.options import ServeOptions, origin_list
 
     options = ServeOptions(
         host=host,
@@ -84,6 +90,7 @@ def serve(
         log_format=log_format,
         log_level=log_level,
         ping_interval=ping_interval,
+        allow_origin=origin_list(allow_origin),
     )
     options.check()
     run_serve(options)
