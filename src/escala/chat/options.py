@@ -8,10 +8,11 @@ handshake's figures are derived here, so no two places compute them.
 
 import math
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from escala.chat.auth import SecretInvalid, parse_keys
 from escala.chat.engine import EngineLimits
 from escala.chat.origins import BadOrigin, normalize
 from escala.chat.rules import Limits
@@ -19,6 +20,8 @@ from escala.chat.wire import ping_timeout
 from escala.errors import UsageError
 
 LOG_FORMATS = ("text", "json")
+# The secret itself comes only from the environment: a flag would show it in `ps`.
+AUTH_SECRET_ENV = "ESCALA_CHAT_AUTH_SECRET"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
@@ -46,6 +49,9 @@ class ServeOptions:
     ping_interval: float = 25.0
     # Origins whose pages may connect, besides the server's own (`origins.OriginPolicy`).
     allow_origin: tuple[str, ...] = ()
+    # Authentication (`auth`): the keys from this file, or from the variable itself.
+    auth_secret_file: Path | None = None
+    auth_secret: str | None = field(default=None, repr=False)
 
     def check(self) -> None:
         """Raise UsageError naming the first flag whose value cannot work."""
@@ -83,6 +89,29 @@ class ServeOptions:
                 normalize(origin)
             except BadOrigin as e:
                 raise UsageError(f"--allow-origin: {e}") from None
+        self.auth_keys()
+
+    def auth_keys(self) -> tuple[bytes, ...] | None:
+        """The token keys (current, then previous), or None when authentication is off.
+        A UsageError names where the secret came from, never what it holds."""
+        if self.auth_secret_file is not None and self.auth_secret is not None:
+            raise UsageError(
+                f"--auth-secret-file and {AUTH_SECRET_ENV}: give one of them, not both"
+            )
+        where, secret = AUTH_SECRET_ENV, self.auth_secret
+        if self.auth_secret_file is not None:
+            where = f"--auth-secret-file {self.auth_secret_file}"
+            try:
+                secret = self.auth_secret_file.read_text()
+            except (OSError, UnicodeDecodeError) as e:
+                why = e.strerror if isinstance(e, OSError) else "not text"
+                raise UsageError(f"{where}: cannot be read ({why})") from None
+        if secret is None:
+            return None
+        try:
+            return parse_keys(secret)
+        except SecretInvalid as e:
+            raise UsageError(f"{where}: {e}") from None
 
     def limits(self) -> Limits:
         """What one client may send."""

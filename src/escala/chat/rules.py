@@ -99,6 +99,9 @@ class Session:
     # The last message id the client saw before it reconnected (handshake `auth.since`):
     # the first room it enters replays exactly what came after, not the last N.
     resume_after: int | None = None
+    # Set from a verified token (`auth`): who the user is, and the name it chats under.
+    user: str | None = None
+    verified_name: str | None = None
     bucket: TokenBucket = field(init=False)
 
     def __post_init__(self) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 import uvloop
 
+from escala.chat.auth import Verifier
 from escala.chat.engine import Engine
 from escala.chat.http import HttpConnection, Request
 from escala.chat.metrics import Metrics
@@ -67,7 +68,9 @@ class ChatServer:
         )
         self.rooms = Rooms(self.relay)
         self.service = ChatService(self.rooms, store, self.presence, options.limits(), self.metrics)
-        self.engine = Engine(self.service, self.rooms, options.engine_limits())
+        keys = options.auth_keys()
+        verifier = Verifier(keys) if keys is not None else None
+        self.engine = Engine(self.service, self.rooms, options.engine_limits(), verifier)
         self.polling = Polling(self.engine)
         self.origins = OriginPolicy.listing(options.allow_origin)
         self.max_body = self.engine.limits.max_payload

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from escala.chat import rules
+from escala.chat.auth import Identity
 from escala.chat.metrics import Metrics
 from escala.chat.presence import Presence
 from escala.chat.store import Store
@@ -97,8 +98,11 @@ class ChatService:
             "chat message": self._chat_message,
         }
 
-    async def connect(self, sid: str, auth: Any = None) -> None:
+    async def connect(self, sid: str, auth: Any = None, identity: Identity | None = None) -> None:
         """A new connection: put it in the default room and replay what it missed.
+
+        `identity` is who a verified token says the client is (`auth`): that name is
+        the one it chats under, whatever `add user` asks for.
 
         `auth` is the client's handshake data. An integer `serverOffset` (the
         tutorial's) replays every default-room message after that id at once; an
@@ -107,6 +111,8 @@ class ChatService:
         """
         auth = auth if isinstance(auth, dict) else {}
         session = rules.Session(sid, self.limits, resume_after=rules.message_id(auth.get("since")))
+        if identity is not None:
+            session.user, session.verified_name = identity.user, identity.name
         self.sessions[sid] = session
         self.metrics.connected.inc()
         await self.transport.enter_room(sid, rules.DEFAULT_ROOM)
@@ -170,10 +176,11 @@ class ChatService:
         if session.username is not None:
             return None
         try:
-            session.username = rules.clean_nickname(_arg(args, 0), self.limits)
+            wanted = session.verified_name or rules.clean_nickname(_arg(args, 0), self.limits)
         except rules.Rejected as e:
             return await self._reject(session.sid, str(e))
-        return {"numUsers": await self._enter(session, session.room)}
+        session.username = wanted
+        return {"numUsers": await self._enter(session, session.room), "username": wanted}
 
     async def _enter(self, session: rules.Session, room: str, moved_from: str | None = None) -> int:
         """Put a logged-in session in `room`; returns the room's user count (0 when the
@@ -189,7 +196,9 @@ class ChatService:
             await self.presence.leave(room, sid)
             return 0
         num = await self.presence.count(room)
-        await self.transport.send_to(sid, "login", {"numUsers": num, "room": room})
+        await self.transport.send_to(
+            sid, "login", {"numUsers": num, "room": room, "username": session.username}
+        )
         since, session.resume_after = session.resume_after, None
         if since is None:
             history = await self.store.recent(room, self.limits.history)
