@@ -113,6 +113,7 @@ class ChatService:
         session = rules.Session(sid, self.limits, resume_after=rules.message_id(auth.get("since")))
         if identity is not None:
             session.user, session.verified_name = identity.user, identity.name
+        session.owner = rules.owner_of(sid, session.user, auth.get("key"))
         self.sessions[sid] = session
         self.metrics.connected.inc()
         await self.transport.enter_room(sid, rules.DEFAULT_ROOM)
@@ -179,6 +180,8 @@ class ChatService:
             wanted = session.verified_name or rules.clean_nickname(_arg(args, 0), self.limits)
         except rules.Rejected as e:
             return await self._reject(session.sid, str(e))
+        if await self.presence.taken(session.room, wanted, session.owner):
+            return await self._reject(session.sid, _taken(wanted, session.room))
         session.username = wanted
         return {"numUsers": await self._enter(session, session.room), "username": wanted}
 
@@ -189,7 +192,7 @@ class ChatService:
         sid = session.sid
         session.room = room
         await self.transport.enter_room(sid, room)
-        await self.presence.join(room, sid, session.username or "")
+        await self.presence.join(room, sid, session.username or "", session.owner)
         if self.sessions.get(sid) is not session:
             # The client went away while it was moving in: `disconnect` ran before this
             # join, so it could not withdraw it from here; do it now, or it stays listed.
@@ -225,6 +228,8 @@ class ChatService:
         old = session.room
         if target == old:
             return {"room": target, "numUsers": await self.presence.count(target)}
+        if await self.presence.taken(target, session.username, session.owner):
+            return await self._reject(sid, "join: " + _taken(session.username, target))
         session.resume_after = rules.message_id(_arg(args, 1))  # `join(room, since)`
         await self.presence.leave(old, sid)
         await self.transport.leave_room(sid, old)
@@ -305,6 +310,10 @@ class ChatService:
                 rules.DEFAULT_ROOM, "chat message", (rec["text"], rec["id"])
             )
         return None
+
+
+def _taken(name: str, room: str) -> str:
+    return f"username: {name!r} is already taken in #{room}; pick another nickname"
 
 
 def _arg(args: tuple[Any, ...], index: int) -> Any:

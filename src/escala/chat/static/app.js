@@ -20,11 +20,17 @@ let typingTimer = null;
 // A server started with --auth-secret-file wants a token: open the page as
 // /#token=<JWT> (the fragment never reaches a server or its logs).
 const token = new URLSearchParams(location.hash.slice(1)).get("token");
+// This tab's own random key: after a reconnect it gets its nickname back even while the
+// server still holds the old connection (nicknames are unique per room).
+const key =
+  sessionStorage.getItem("escala-key") ||
+  Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+sessionStorage.setItem("escala-key", key);
 const socket = io({
   autoConnect: false,
   transports: ["websocket", "polling"],
   tryAllTransports: true,
-  auth: (cb) => cb({ ...(lastId ? { since: lastId } : {}), ...(token ? { token } : {}) }),
+  auth: (cb) => cb({ key, ...(lastId ? { since: lastId } : {}), ...(token ? { token } : {}) }),
 });
 
 function clock(ts) {
