@@ -179,6 +179,7 @@ class HttpConnection(asyncio.Protocol):
             f"Content-Type: {content_type}",
             f"Content-Length: {len(body)}",
             "Connection: keep-alive" if keep else "Connection: close",
+            "X-Content-Type-Options: nosniff",  # every answer is what its type says
         ]
         lines += [f"{name}: {value}" for name, value in headers]
         if request is not None and request.cors_origin is not None:

@@ -258,8 +258,8 @@ class ChatService:
             return await self._reject(session.sid, str(e))
         return {"rooms": [{"room": r, "numUsers": await self.presence.count(r)} for r in rooms]}
 
-    def _check(self, session: rules.Session, text: Any, need_user: bool = True) -> str | None:
-        if need_user and session.username is None:
+    def _check(self, session: rules.Session, text: Any, logged_in: bool) -> str | None:
+        if not logged_in:
             return "message: send `add user` first"
         if not session.bucket.allow():
             return f"rate limit: at most {self.limits.rate_per_second:g} messages per second"
@@ -271,7 +271,7 @@ class ChatService:
 
     async def _new_message(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         text = _arg(args, 0)
-        error = self._check(session, text)
+        error = self._check(session, text, session.username is not None)
         if error:
             return await self._reject(session.sid, error)
         self.metrics.messages_in.inc()
@@ -296,13 +296,14 @@ class ChatService:
 
     async def _chat_message(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         text, client_offset = _arg(args, 0), _arg(args, 1)
-        error = self._check(session, text, need_user=False)
+        # Logged in: `add user`, or a verified token (the tutorial's page never logs in).
+        error = self._check(session, text, (session.username or session.user) is not None)
         if error:
             return await self._reject(session.sid, error)
         offset = client_offset if isinstance(client_offset, str) else None
         self.metrics.messages_in.inc()  # received, as for `new message`: before the store
         rec, created = await self.store.add(
-            rules.DEFAULT_ROOM, session.username or "anonymous", text, offset
+            rules.DEFAULT_ROOM, session.username or session.verified_name or "", text, offset
         )
         if created:
             self.metrics.messages_out.inc()
