@@ -20,6 +20,8 @@ from escala.errors import SpecInvalid
 _NAME = re.compile(r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$")
 # SSM parameter names: letters, digits and . _ - / (AWS's own pattern, at most 2048).
 _PARAMETER = re.compile(r"^/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
+# An origin as a browser writes it (the chat's own check, escala.chat.origins, is stricter).
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
 FIELDS = ScalingFields(
     image="spec.image", min="spec.minSize", max="spec.maxSize", cpu_target="spec.cpuTarget"
 )
@@ -58,6 +60,12 @@ def problems(service: ChatService) -> list[str]:
     out += scaling_problems(FIELDS, spec.image, spec.min_size, spec.max_size, spec.cpu_target)
     out += _scaling(service)
     out += _parameters(service)
+    out += [
+        f"spec.allowOrigin[{n}]: {origin!r} is not an origin; write it as "
+        "https://chat.example.com (scheme://host[:port], no path)"
+        for n, origin in enumerate(spec.allow_origin)
+        if not _ORIGIN.match(origin)
+    ]
     return out
 
 
@@ -161,6 +169,7 @@ def _parameters(service: ChatService) -> list[str]:
     for field, value, required in (
         ("redisParameter", service.spec.redis_parameter, True),
         ("databaseParameter", service.spec.database_parameter, False),
+        ("authSecretParameter", service.spec.auth_secret_parameter, False),
     ):
         if value is None:
             if required:
