@@ -19,6 +19,7 @@ from pydantic import Field
 from escala import __version__
 from escala.api.chat_scaling import CPU_TARGET, ScalingFields, scaling_problems
 from escala.api.types import API_VERSION, ObjectMeta, _Model
+from escala.api.validation import ORIGIN
 from escala.errors import SpecInvalid
 
 KIND = "ChatDeployment"
@@ -29,7 +30,6 @@ DRAIN_TIMEOUT = 10  # seconds: the chat's own default (`escala chat serve --drai
 # Its messages name the flags of `escala deploy chat`, which is where the values come from.
 FLAGS = ScalingFields(image="--image", min="--min", max="--max", cpu_target="--cpu-target")
 
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")  # as a browser writes it
 _DNS_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
@@ -96,7 +96,7 @@ def problems(chat: ChatDeployment) -> list[str]:
     out += [
         f"--allow-origin: {origin!r} is not an origin; write it as https://chat.example.com"
         for origin in spec.allow_origin
-        if not _ORIGIN.match(origin)
+        if not ORIGIN.match(origin)
     ]
     return out
 

@@ -11,7 +11,7 @@ from collections import Counter
 
 from escala.api.chat_scaling import ScalingFields, scaling_problems
 from escala.api.chat_service_spec import ChatService, Platform, ScaleSignal
-from escala.api.validation import _IMAGE, _MACHINE_TYPE, _REGION, zone_region
+from escala.api.validation import _IMAGE, _MACHINE_TYPE, _REGION, ORIGIN, zone_region
 from escala.errors import SpecInvalid
 
 # The name is the ownership tag's value and part of every AWS name (`chat-<name>` load
@@ -20,8 +20,6 @@ from escala.errors import SpecInvalid
 _NAME = re.compile(r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$")
 # SSM parameter names: letters, digits and . _ - / (AWS's own pattern, at most 2048).
 _PARAMETER = re.compile(r"^/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
-# An origin as a browser writes it (the chat's own check, escala.chat.origins, is stricter).
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
 FIELDS = ScalingFields(
     image="spec.image", min="spec.minSize", max="spec.maxSize", cpu_target="spec.cpuTarget"
 )
@@ -64,7 +62,7 @@ def problems(service: ChatService) -> list[str]:
         f"spec.allowOrigin[{n}]: {origin!r} is not an origin; write it as "
         "https://chat.example.com (scheme://host[:port], no path)"
         for n, origin in enumerate(spec.allow_origin)
-        if not _ORIGIN.match(origin)
+        if not ORIGIN.match(origin)
     ]
     return out
 
