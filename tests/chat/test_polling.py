@@ -107,7 +107,7 @@ async def test_packets_go_both_ways_joined_by_the_record_separator(
     # Two events in one POST; both acks (and the login) come back, record-separated.
     assert await p.post(b'421["add user","raw"]\x1e422["users"]') == (200, b"ok")
     seen = await p.packets_until(b"431[", b"432[")
-    assert b'431[{"numUsers":1}]' in seen
+    assert b'431[{"numUsers":1,"username":"raw"}]' in seen
     assert b'432[{"room":"lobby","users":["raw"]}]' in seen
 
 

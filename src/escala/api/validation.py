@@ -35,6 +35,9 @@ _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
 _MACHINE_TYPE = re.compile(
     r"^[a-z][a-z0-9-]*\d[a-z0-9-]*\.(nano|micro|small|medium|large|\d*xlarge|metal(-\d+xl)?)$"
 )
+# A web origin as a browser writes it, for the chat's --allow-origin (the chat's own
+# check at startup, escala.chat.origins, is the stricter one).
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
 _IMAGE = re.compile(r"^(ami-[0-9a-f]{8,17}|[0-9a-z-]+/\S+)$")
 # key[=value]:Effect, as kubectl taint and kops's spec.taints write it
 _TAINT = re.compile(

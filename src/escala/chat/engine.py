@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from escala.chat import wire
+from escala.chat import auth, wire
 from escala.chat.rooms import Rooms, Sink
 from escala.chat.service import ChatService
 
@@ -68,10 +68,17 @@ class Session:
 class Engine:
     """Every session of this replica, and what their packets do to the chat."""
 
-    def __init__(self, service: ChatService, rooms: Rooms, limits: EngineLimits) -> None:
+    def __init__(
+        self,
+        service: ChatService,
+        rooms: Rooms,
+        limits: EngineLimits,
+        verifier: auth.Verifier | None = None,
+    ) -> None:
         self.service = service
         self.rooms = rooms
         self.limits = limits
+        self.verifier = verifier  # None: no authentication asked for
         self.sessions: dict[str, Session] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -166,16 +173,26 @@ class Engine:
         elif packet.kind == wire.SIO_EVENT and session.sid is not None:
             self.spawn(self._event(session, session.sid, packet))
         elif packet.kind == wire.SIO_CONNECT and session.sid is None:
+            identity = None
+            if self.verifier is not None:
+                try:
+                    identity = self.verifier.verify(packet.data)
+                except auth.Refused as e:
+                    # As a refusing Socket.IO middleware: the client's `connect_error`.
+                    self.rooms.push(session.sink, wire.connect_error("/", str(e)))
+                    return True
             session.sid = secrets.token_urlsafe(15)
             self.rooms.add(session.sid, session.sink, session.drop)
-            self.spawn(self._connect(session, session.sid, packet.data))
+            self.spawn(self._connect(session, session.sid, packet.data, identity))
         elif packet.kind == wire.SIO_DISCONNECT:
             session.drop()
             self.close(session)
         return True
 
-    async def _connect(self, session: Session, sid: str, auth: Any) -> None:
-        await self.service.connect(sid, auth)
+    async def _connect(
+        self, session: Session, sid: str, data: Any, identity: auth.Identity | None
+    ) -> None:
+        await self.service.connect(sid, data, identity)
         if not session.closed:
             self.rooms.push(session.sink, wire.connect_reply(sid))
 

@@ -46,6 +46,7 @@ class Request:
     upgrade: bool = False
     too_large: bool = False
     raw_url: bytes = b""
+    cors_origin: str | None = None  # an allowed Origin, normalized: CORS headers name it
     header_lines: list[tuple[bytes, bytes]] = field(default_factory=list)
 
 
@@ -178,10 +179,11 @@ class HttpConnection(asyncio.Protocol):
             f"Content-Type: {content_type}",
             f"Content-Length: {len(body)}",
             "Connection: keep-alive" if keep else "Connection: close",
+            "X-Content-Type-Options: nosniff",  # every answer is what its type says
         ]
         lines += [f"{name}: {value}" for name, value in headers]
-        if request is not None and b"origin" in request.headers:
-            lines += _cors(request.headers[b"origin"])
+        if request is not None and request.cors_origin is not None:
+            lines += _cors(request.cors_origin)
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self.transport.write(head + body)
         self.busy, self.current, self.on_close = False, None, None
@@ -246,10 +248,12 @@ class HttpConnection(asyncio.Protocol):
             data = data[n:]
 
 
-def _cors(origin: bytes) -> list[str]:
-    """Let a page from another origin (a `--static` front-end served elsewhere) poll."""
+def _cors(origin: str) -> list[str]:
+    """Let a page from an allowed origin (a front-end served elsewhere) poll: that origin
+    by name, never `*`, since the browser sends the page's cookies along."""
     return [
-        f"Access-Control-Allow-Origin: {origin.decode('latin-1')}",
+        f"Access-Control-Allow-Origin: {origin}",
+        "Vary: Origin",
         "Access-Control-Allow-Credentials: true",
         "Access-Control-Allow-Methods: GET, POST, OPTIONS",
         "Access-Control-Allow-Headers: Content-Type",

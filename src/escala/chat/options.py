@@ -8,16 +8,20 @@ handshake's figures are derived here, so no two places compute them.
 
 import math
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from escala.chat.auth import SecretInvalid, parse_keys
 from escala.chat.engine import EngineLimits
+from escala.chat.origins import BadOrigin, normalize
 from escala.chat.rules import Limits
 from escala.chat.wire import ping_timeout
 from escala.errors import UsageError
 
 LOG_FORMATS = ("text", "json")
+# The secret itself comes only from the environment: a flag would show it in `ps`.
+AUTH_SECRET_ENV = "ESCALA_CHAT_AUTH_SECRET"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
@@ -43,6 +47,11 @@ class ServeOptions:
     log_format: str = "text"
     log_level: str = "info"
     ping_interval: float = 25.0
+    # Origins whose pages may connect, besides the server's own (`origins.OriginPolicy`).
+    allow_origin: tuple[str, ...] = ()
+    # Authentication (`auth`): the keys from this file, or from the variable itself.
+    auth_secret_file: Path | None = None
+    auth_secret: str | None = field(default=None, repr=False)
 
     def check(self) -> None:
         """Raise UsageError naming the first flag whose value cannot work."""
@@ -75,6 +84,34 @@ class ServeOptions:
             raise UsageError("--presence-ttl and --drain-timeout: give at least 1 second")
         if self.ping_interval < 1:
             raise UsageError("--ping-interval: give at least 1 second")
+        for origin in self.allow_origin:
+            try:
+                normalize(origin)
+            except BadOrigin as e:
+                raise UsageError(f"--allow-origin: {e}") from None
+        self.auth_keys()
+
+    def auth_keys(self) -> tuple[bytes, ...] | None:
+        """The token keys (current, then previous), or None when authentication is off.
+        A UsageError names where the secret came from, never what it holds."""
+        if self.auth_secret_file is not None and self.auth_secret is not None:
+            raise UsageError(
+                f"--auth-secret-file and {AUTH_SECRET_ENV}: give one of them, not both"
+            )
+        where, secret = AUTH_SECRET_ENV, self.auth_secret
+        if self.auth_secret_file is not None:
+            where = f"--auth-secret-file {self.auth_secret_file}"
+            try:
+                secret = self.auth_secret_file.read_text()
+            except (OSError, UnicodeDecodeError) as e:
+                why = e.strerror if isinstance(e, OSError) else "not text"
+                raise UsageError(f"{where}: cannot be read ({why})") from None
+        if secret is None:
+            return None
+        try:
+            return parse_keys(secret)
+        except SecretInvalid as e:
+            raise UsageError(f"{where}: {e}") from None
 
     def limits(self) -> Limits:
         """What one client may send."""
@@ -95,6 +132,11 @@ class ServeOptions:
 
     def history_dir(self) -> Path:
         return self.data_dir or default_data_dir()
+
+
+def origin_list(value: str | None) -> tuple[str, ...]:
+    """`--allow-origin a,b` (or spaces between): the origins, in order."""
+    return tuple(o for o in (value or "").replace(",", " ").split() if o)
 
 
 def _flag(name: str) -> str:

@@ -25,6 +25,7 @@ UNKNOWN_TRANSPORT = (0, "Transport unknown")
 UNKNOWN_SID = (1, "Session ID unknown")
 BAD_HANDSHAKE_METHOD = (2, "Bad handshake method")
 BAD_REQUEST = (3, "Bad request")
+FORBIDDEN = (4, "Forbidden")  # answered with 403, as engine.io's `allowRequest` refusal
 UNSUPPORTED_VERSION = (5, "Unsupported protocol version")
 
 

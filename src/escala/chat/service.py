@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from escala.chat import rules
+from escala.chat.auth import Identity
 from escala.chat.metrics import Metrics
 from escala.chat.presence import Presence
 from escala.chat.store import Store
@@ -97,8 +98,11 @@ class ChatService:
             "chat message": self._chat_message,
         }
 
-    async def connect(self, sid: str, auth: Any = None) -> None:
+    async def connect(self, sid: str, auth: Any = None, identity: Identity | None = None) -> None:
         """A new connection: put it in the default room and replay what it missed.
+
+        `identity` is who a verified token says the client is (`auth`): that name is
+        the one it chats under, whatever `add user` asks for.
 
         `auth` is the client's handshake data. An integer `serverOffset` (the
         tutorial's) replays every default-room message after that id at once; an
@@ -107,6 +111,9 @@ class ChatService:
         """
         auth = auth if isinstance(auth, dict) else {}
         session = rules.Session(sid, self.limits, resume_after=rules.message_id(auth.get("since")))
+        if identity is not None:
+            session.user, session.verified_name = identity.user, identity.name
+        session.owner = rules.owner_of(sid, session.user, auth.get("key"))
         self.sessions[sid] = session
         self.metrics.connected.inc()
         await self.transport.enter_room(sid, rules.DEFAULT_ROOM)
@@ -170,10 +177,13 @@ class ChatService:
         if session.username is not None:
             return None
         try:
-            session.username = rules.clean_nickname(_arg(args, 0), self.limits)
+            wanted = session.verified_name or rules.clean_nickname(_arg(args, 0), self.limits)
         except rules.Rejected as e:
             return await self._reject(session.sid, str(e))
-        return {"numUsers": await self._enter(session, session.room)}
+        if await self.presence.taken(session.room, wanted, session.owner):
+            return await self._reject(session.sid, _taken(wanted, session.room))
+        session.username = wanted
+        return {"numUsers": await self._enter(session, session.room), "username": wanted}
 
     async def _enter(self, session: rules.Session, room: str, moved_from: str | None = None) -> int:
         """Put a logged-in session in `room`; returns the room's user count (0 when the
@@ -182,14 +192,16 @@ class ChatService:
         sid = session.sid
         session.room = room
         await self.transport.enter_room(sid, room)
-        await self.presence.join(room, sid, session.username or "")
+        await self.presence.join(room, sid, session.username or "", session.owner)
         if self.sessions.get(sid) is not session:
             # The client went away while it was moving in: `disconnect` ran before this
             # join, so it could not withdraw it from here; do it now, or it stays listed.
             await self.presence.leave(room, sid)
             return 0
         num = await self.presence.count(room)
-        await self.transport.send_to(sid, "login", {"numUsers": num, "room": room})
+        await self.transport.send_to(
+            sid, "login", {"numUsers": num, "room": room, "username": session.username}
+        )
         since, session.resume_after = session.resume_after, None
         if since is None:
             history = await self.store.recent(room, self.limits.history)
@@ -216,6 +228,8 @@ class ChatService:
         old = session.room
         if target == old:
             return {"room": target, "numUsers": await self.presence.count(target)}
+        if await self.presence.taken(target, session.username, session.owner):
+            return await self._reject(sid, "join: " + _taken(session.username, target))
         session.resume_after = rules.message_id(_arg(args, 1))  # `join(room, since)`
         await self.presence.leave(old, sid)
         await self.transport.leave_room(sid, old)
@@ -244,8 +258,8 @@ class ChatService:
             return await self._reject(session.sid, str(e))
         return {"rooms": [{"room": r, "numUsers": await self.presence.count(r)} for r in rooms]}
 
-    def _check(self, session: rules.Session, text: Any, need_user: bool = True) -> str | None:
-        if need_user and session.username is None:
+    def _check(self, session: rules.Session, text: Any, logged_in: bool) -> str | None:
+        if not logged_in:
             return "message: send `add user` first"
         if not session.bucket.allow():
             return f"rate limit: at most {self.limits.rate_per_second:g} messages per second"
@@ -257,7 +271,7 @@ class ChatService:
 
     async def _new_message(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         text = _arg(args, 0)
-        error = self._check(session, text)
+        error = self._check(session, text, session.username is not None)
         if error:
             return await self._reject(session.sid, error)
         self.metrics.messages_in.inc()
@@ -282,13 +296,14 @@ class ChatService:
 
     async def _chat_message(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         text, client_offset = _arg(args, 0), _arg(args, 1)
-        error = self._check(session, text, need_user=False)
+        # Logged in: `add user`, or a verified token (the tutorial's page never logs in).
+        error = self._check(session, text, (session.username or session.user) is not None)
         if error:
             return await self._reject(session.sid, error)
         offset = client_offset if isinstance(client_offset, str) else None
         self.metrics.messages_in.inc()  # received, as for `new message`: before the store
         rec, created = await self.store.add(
-            rules.DEFAULT_ROOM, session.username or "anonymous", text, offset
+            rules.DEFAULT_ROOM, session.username or session.verified_name or "", text, offset
         )
         if created:
             self.metrics.messages_out.inc()
@@ -296,6 +311,10 @@ class ChatService:
                 rules.DEFAULT_ROOM, "chat message", (rec["text"], rec["id"])
             )
         return None
+
+
+def _taken(name: str, room: str) -> str:
+    return f"username: {name!r} is already taken in #{room}; pick another nickname"
 
 
 def _arg(args: tuple[Any, ...], index: int) -> Any:
