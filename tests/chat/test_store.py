@@ -35,7 +35,7 @@ async def test_history_and_exactly_once(make_store: Callable[[], Store]) -> None
         second, _ = await store.add("lobby", "bo", "hello")
         assert [r["text"] for r in await store.recent("lobby", 10)] == ["hi", "hello"]
         assert [r["text"] for r in await store.recent("lobby", 1)] == ["hello"]
-        assert [r["id"] for r in await store.since("lobby", first["id"])] == [second["id"]]
+        assert [r["id"] for r in await store.since("lobby", first["id"], 10)] == [second["id"]]
         assert await store.ping()
     finally:
         await store.close()
@@ -120,5 +120,19 @@ async def test_a_row_the_database_refuses_fails_alone(make_store: Callable[[], S
         )
         assert isinstance(results[1], Exception)
         assert [r["text"] for r in await store.recent("lobby", 10)] == ["one", "two"]
+    finally:
+        await store.close()
+
+
+async def test_history_is_read_a_page_at_a_time(make_store: Callable[[], Store]) -> None:
+    """A replay never reads the whole history: `since` and `recent` take a LIMIT, and
+    `recent(before=)` pages back from an id (the `history` event's scrollback)."""
+    store: Store = make_store()
+    await store.open()
+    try:
+        ids = [(await store.add("lobby", "ana", f"m{n}"))[0]["id"] for n in range(10)]
+        assert [r["id"] for r in await store.since("lobby", ids[2], 3)] == ids[3:6]
+        assert [r["id"] for r in await store.recent("lobby", 3, before=ids[5])] == ids[2:5]
+        assert [r["id"] for r in await store.recent("lobby", 3)] == ids[7:]
     finally:
         await store.close()

@@ -43,6 +43,8 @@ class ServeOptions:
     log_format: str = "text"
     log_level: str = "info"
     ping_interval: float = 25.0
+    # Issue 17's limits (added here, after the fields above, to keep merges small).
+    replay_limit: int = 100
 
     def check(self) -> None:
         """Raise UsageError naming the first flag whose value cannot work."""
@@ -75,6 +77,8 @@ class ServeOptions:
             raise UsageError("--presence-ttl and --drain-timeout: give at least 1 second")
         if self.ping_interval < 1:
             raise UsageError("--ping-interval: give at least 1 second")
+        if self.replay_limit < 1:
+            raise UsageError("--replay-limit: give at least 1 message")
 
     def limits(self) -> Limits:
         """What one client may send."""
@@ -83,6 +87,7 @@ class ServeOptions:
             rate_per_second=self.rate,
             burst=max(1, int(self.rate * 2)),
             history=self.history,
+            replay=self.replay_limit,
         )
 
     def engine_limits(self) -> EngineLimits:

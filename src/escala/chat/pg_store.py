@@ -14,6 +14,7 @@ import asyncpg
 
 from escala.chat.store import (
     COLUMNS,
+    NO_ID,
     Added,
     BatchedStore,
     Record,
@@ -129,19 +130,21 @@ class PostgresStore(BatchedStore):
                 out.append((record(row), False))
         return out
 
-    async def recent(self, room: str, limit: int) -> list[Record]:
+    async def recent(self, room: str, limit: int, before: int | None = None) -> list[Record]:
         rows = await self._fetch(
-            f"SELECT {COLUMNS} FROM messages WHERE room = $1 ORDER BY id DESC LIMIT $2",
+            f"SELECT {COLUMNS} FROM messages WHERE room = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
             room,
+            NO_ID if before is None else before,
             limit,
         )
         return list(reversed(rows))
 
-    async def since(self, room: str, after_id: int) -> list[Record]:
+    async def since(self, room: str, after_id: int, limit: int) -> list[Record]:
         return await self._fetch(
-            f"SELECT {COLUMNS} FROM messages WHERE room = $1 AND id > $2 ORDER BY id",
+            f"SELECT {COLUMNS} FROM messages WHERE room = $1 AND id > $2 ORDER BY id LIMIT $3",
             room,
             after_id,
+            limit,
         )
 
     async def _fetch(self, sql: str, *args: Any) -> list[Record]:

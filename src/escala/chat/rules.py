@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_ROOM = "lobby"
+MAX_ID = 2**63 - 1
+"""Message ids are 64-bit in both stores; a client-sent id beyond is not one."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,8 @@ class Limits:
     rate_per_second: float = 10.0
     burst: int = 20
     history: int = 50
+    replay: int = 100
+    """The most messages one replay or `history` request sends (a page)."""
 
 
 class Rejected(ValueError):
@@ -107,7 +111,7 @@ class Session:
 
 def message_id(value: Any) -> int | None:
     """A client-sent message id (an offset to resume after), or None if it is not one."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_ID:
         return value
     return None
 

@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
+from escala.chat.rules import MAX_ID
+
 Record = dict[str, Any]
 Row = tuple[str, str, str, float, str | None]
 """A message to insert: room, username, text, ts, client_offset."""
@@ -56,11 +58,19 @@ class Store(Protocol):
         """Store a message; returns (record, created). created is False for a retry."""
         ...
 
-    async def recent(self, room: str, limit: int) -> list[Record]: ...
-    async def since(self, room: str, after_id: int) -> list[Record]: ...
+    async def recent(self, room: str, limit: int, before: int | None = None) -> list[Record]:
+        """The last `limit` messages of `room` (before id `before`, if given), oldest first."""
+        ...
+
+    async def since(self, room: str, after_id: int, limit: int) -> list[Record]:
+        """The first `limit` messages of `room` after id `after_id`, oldest first: a page,
+        never the whole history (a replay from offset 0 would read every message)."""
+        ...
 
 
 COLUMNS = "id, room, username, text, ts"
+NO_ID = MAX_ID
+"""Above every message id: `recent` without `before`."""
 
 
 def record(row: Any) -> Record:
@@ -256,19 +266,19 @@ class SQLiteStore(BatchedStore):
             raise
         return out
 
-    async def recent(self, room: str, limit: int) -> list[Record]:
+    async def recent(self, room: str, limit: int, before: int | None = None) -> list[Record]:
         rows = await self._call(
             self._select,
-            f"SELECT {COLUMNS} FROM messages WHERE room = ? ORDER BY id DESC LIMIT ?",
-            (room, limit),
+            f"SELECT {COLUMNS} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            (room, NO_ID if before is None else before, limit),
         )
         return [record(r) for r in reversed(rows)]
 
-    async def since(self, room: str, after_id: int) -> list[Record]:
+    async def since(self, room: str, after_id: int, limit: int) -> list[Record]:
         rows = await self._call(
             self._select,
-            f"SELECT {COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id",
-            (room, after_id),
+            f"SELECT {COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?",
+            (room, after_id, limit),
         )
         return [record(r) for r in rows]
 

@@ -65,6 +65,12 @@ def serve(
         envvar=_env("PING_INTERVAL"),
         help="Engine.IO heartbeat: ping every N seconds; a client that stops answering is dropped.",
     ),
+    replay_limit: int = typer.Option(
+        100,
+        envvar=_env("REPLAY_LIMIT"),
+        help="Most messages one replay (serverOffset, since) or `history` request sends; "
+        "the client asks for the next page.",
+    ),
 ) -> None:
     """Serve the chat (page at /, Socket.IO at /socket.io/) until SIGTERM or Ctrl-C."""
     from escala.chat.options import ServeOptions
@@ -84,6 +90,7 @@ def serve(
         log_format=log_format,
         log_level=log_level,
         ping_interval=ping_interval,
+        replay_limit=replay_limit,
     )
     options.check()
     run_serve(options)
