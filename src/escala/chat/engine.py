@@ -16,24 +16,70 @@ packets still queued for polling leave, in order, on the websocket.
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from escala.chat import wire
+from escala.chat import rules, wire
 from escala.chat.rooms import Rooms, Sink
-from escala.chat.service import ChatService
+from escala.chat.service import ERROR_EVENT, ChatService
 
 log = logging.getLogger("escala.chat.engine")
 
 
 @dataclass(frozen=True)
 class EngineLimits:
-    """What the handshake tells clients: heartbeat timing and the largest payload."""
+    """What the handshake tells clients (heartbeat timing, the largest payload), and the
+    flood limits on Socket.IO events, whichever they are: per connection and per client
+    IP (shared by all of that address's connections)."""
 
     ping_interval_s: float = 25.0
     ping_timeout_s: float = 20.0
     max_payload: int = 1_000_000
+    event_rate: float = 30.0
+    ip_rate: float = 500.0
+
+
+class Flood:
+    """The event buckets: one per session, one per client IP while it has sessions.
+
+    Checked synchronously when an EVENT arrives, before anything is queued for it, so a
+    flood costs a dict lookup per packet, not a task and a broadcast."""
+
+    def __init__(self, limits: EngineLimits) -> None:
+        self.limits = limits
+        self._ips: dict[str, tuple[rules.TokenBucket, int]] = {}
+
+    def session_bucket(self) -> rules.TokenBucket:
+        rate = self.limits.event_rate
+        return rules.TokenBucket(rate, max(1, int(rate * 2)))
+
+    def opened(self, ip: str) -> None:
+        bucket, count = self._ips.get(ip) or (self._ip_bucket(), 0)
+        self._ips[ip] = (bucket, count + 1)
+
+    def closed(self, ip: str) -> None:
+        entry = self._ips.get(ip)
+        if entry is None:
+            return
+        if entry[1] <= 1:
+            del self._ips[ip]
+        else:
+            self._ips[ip] = (entry[0], entry[1] - 1)
+
+    def refusal(self, session: "Session") -> str | None:
+        """Why this session may not send an event now, or None."""
+        if not session.events.allow():
+            return f"rate limit: at most {self.limits.event_rate:g} events per second"
+        entry = self._ips.get(session.ip)
+        if entry is not None and not entry[0].allow():
+            return f"rate limit: at most {self.limits.ip_rate:g} events per second from one address"
+        return None
+
+    def _ip_bucket(self) -> rules.TokenBucket:
+        rate = self.limits.ip_rate
+        return rules.TokenBucket(rate, max(1, int(rate * 2)))
 
 
 class Session:
@@ -45,15 +91,21 @@ class Session:
         "closed",
         "drop",
         "eio",
+        "events",
+        "ip",
         "pending",
         "poll",
         "sid",
         "sink",
+        "throttled",
         "upgrading",
     )
 
-    def __init__(self, sink: Sink, drop: Callable[[], None], poll: Any = None) -> None:
+    def __init__(
+        self, sink: Sink, drop: Callable[[], None], poll: Any = None, ip: str = ""
+    ) -> None:
         self.eio = secrets.token_urlsafe(15)  # the Engine.IO sid in the URL
+        self.ip = ip  # the client's address, for the per-IP flood limit
         self.sid: str | None = None  # the Socket.IO sid, once CONNECT is accepted
         self.sink = sink  # where packets for this client go now
         self.drop = drop  # cut the transport, no goodbye: the client reconnects
@@ -63,6 +115,8 @@ class Session:
         self.closed = False
         self.pending: wire.Packet | None = None  # a binary packet awaiting attachments
         self.attachments: list[bytes] = []
+        self.events = rules.TokenBucket(0, 0)  # set by `Engine.open`
+        self.throttled = 0.0  # when it was last told about the rate limit (monotonic)
 
 
 class Engine:
@@ -73,11 +127,14 @@ class Engine:
         self.rooms = rooms
         self.limits = limits
         self.sessions: dict[str, Session] = {}
+        self.flood = Flood(limits)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def open(self, session: Session, upgrades: list[str]) -> None:
         """A new session: remember it and send the handshake."""
         self.sessions[session.eio] = session
+        session.events = self.flood.session_bucket()
+        self.flood.opened(session.ip)
         lim = self.limits
         self.rooms.push(
             session.sink,
@@ -95,7 +152,8 @@ class Engine:
         if session.closed:
             return
         session.closed = True
-        self.sessions.pop(session.eio, None)
+        if self.sessions.pop(session.eio, None) is not None:
+            self.flood.closed(session.ip)
         if session.sid is not None:
             sid, session.sid = session.sid, None
             self.rooms.remove(sid)
@@ -164,7 +222,11 @@ class Engine:
         if packet.namespace != "/":
             self.rooms.push(session.sink, wire.connect_error(packet.namespace, "Invalid namespace"))
         elif packet.kind == wire.SIO_EVENT and session.sid is not None:
-            self.spawn(self._event(session, session.sid, packet))
+            refusal = self.flood.refusal(session)
+            if refusal is None:
+                self.spawn(self._event(session, session.sid, packet))
+            else:
+                self._refuse(session, packet, refusal)
         elif packet.kind == wire.SIO_CONNECT and session.sid is None:
             session.sid = secrets.token_urlsafe(15)
             self.rooms.add(session.sid, session.sink, session.drop)
@@ -173,6 +235,18 @@ class Engine:
             session.drop()
             self.close(session)
         return True
+
+    def _refuse(self, session: Session, packet: wire.Packet, error: str) -> None:
+        """As the chat refuses bad input: an `{error}` ack if one was asked for, and a
+        `chat error` event at most once a second (not once per refused packet)."""
+        self.service.metrics.errors.labels(reason="rate limit").inc()
+        reply = {"error": error}
+        now = time.monotonic()
+        if now - session.throttled >= 1.0:
+            session.throttled = now
+            self.rooms.push(session.sink, wire.event(ERROR_EVENT, reply))
+        if packet.ack is not None:
+            self.rooms.push(session.sink, wire.ack(packet.ack, reply))
 
     async def _connect(self, session: Session, sid: str, auth: Any) -> None:
         await self.service.connect(sid, auth)

@@ -191,6 +191,11 @@ class HttpConnection(asyncio.Protocol):
             return
         self._next()
 
+    @property
+    def peer(self) -> str:
+        """The client's IP address ("" once the socket is gone)."""
+        return peer_ip(self.transport) if self.transport is not None else ""
+
     def abort(self) -> None:
         """Cut the connection without an answer (a drained or dropped polling client)."""
         self.on_close = None
@@ -244,6 +249,13 @@ class HttpConnection(asyncio.Protocol):
             buffer[:n] = data[:n]
             protocol.buffer_updated(n)
             data = data[n:]
+
+
+def peer_ip(transport: asyncio.BaseTransport) -> str:
+    """The remote IP of a socket: the per-IP flood limit's key. Behind a proxy that does
+    not keep client addresses (an L7 balancer) every client shares the proxy's."""
+    peer = transport.get_extra_info("peername")
+    return str(peer[0]) if isinstance(peer, tuple) and peer else ""
 
 
 def _cors(origin: bytes) -> list[str]:

@@ -45,6 +45,8 @@ class ServeOptions:
     ping_interval: float = 25.0
     # Issue 17's limits (added here, after the fields above, to keep merges small).
     replay_limit: int = 100
+    event_rate: float | None = None  # None: 3 x rate, at least 30
+    ip_rate: float | None = None  # None: 10 x the event rate, at least 500
 
     def check(self) -> None:
         """Raise UsageError naming the first flag whose value cannot work."""
@@ -79,6 +81,9 @@ class ServeOptions:
             raise UsageError("--ping-interval: give at least 1 second")
         if self.replay_limit < 1:
             raise UsageError("--replay-limit: give at least 1 message")
+        for flag, rate in (("--event-rate", self.event_rate), ("--ip-rate", self.ip_rate)):
+            if rate is not None and not (math.isfinite(rate) and rate > 0):
+                raise UsageError(f"{flag}: give a number of events per second > 0")
 
     def limits(self) -> Limits:
         """What one client may send."""
@@ -96,7 +101,13 @@ class ServeOptions:
             ping_interval_s=self.ping_interval,
             ping_timeout_s=ping_timeout(self.ping_interval),
             max_payload=max(1_000_000, self.max_message * 8),
+            event_rate=self.events_per_second(),
+            ip_rate=self.ip_rate or max(500.0, 10 * self.events_per_second()),
         )
+
+    def events_per_second(self) -> float:
+        """Events of any kind one connection may send: typing, joins, messages..."""
+        return self.event_rate or max(30.0, 3 * self.rate)
 
     def history_dir(self) -> Path:
         return self.data_dir or default_data_dir()

@@ -43,7 +43,7 @@ class Polling:
     def handshake(self, conn: HttpConnection) -> None:
         """A GET without sid: a new session on long-polling, offered the upgrade."""
         queue = PollQueue()
-        session = Session(queue, lambda: None, poll=queue)
+        session = Session(queue, lambda: None, poll=queue, ip=conn.peer)
         session.drop = lambda: self._drop(session)
         self.engine.open(session, upgrades=["websocket"])
         self.get(conn, session)

@@ -103,6 +103,7 @@ class Session:
     # The last message id the client saw before it reconnected (handshake `auth.since`):
     # the first room it enters replays exactly what came after, not the last N.
     resume_after: int | None = None
+    typing: bool = False  # what the room was last told: `typing` or `stop typing`
     bucket: TokenBucket = field(init=False)
 
     def __post_init__(self) -> None:

@@ -194,7 +194,7 @@ class ChatService:
         client disconnected meanwhile). `moved_from` rides on `user joined` as `from`, so
         pages show a room switch as one, not as a newcomer."""
         sid = session.sid
-        session.room = room
+        session.room, session.typing = room, False
         await self.transport.enter_room(sid, room)
         await self.presence.join(room, sid, session.username or "")
         if self.sessions.get(sid) is not session:
@@ -316,7 +316,11 @@ class ChatService:
         await self._typing_event(session, "stop typing")
 
     async def _typing_event(self, session: rules.Session, event: str) -> None:
-        if session.username is not None:
+        """Broadcast only a change: a client repeating `typing` (once per key, or a
+        flood) costs the room one broadcast, not one per packet."""
+        typing = event == "typing"
+        if session.username is not None and session.typing != typing:
+            session.typing = typing
             await self.transport.broadcast(
                 session.room, event, {"username": session.username}, skip=session.sid
             )

@@ -12,6 +12,7 @@ from picows import WSFrame, WSListener, WSMsgType, WSTransport
 
 from escala.chat import wire
 from escala.chat.engine import Engine, Session
+from escala.chat.http import peer_ip
 
 log = logging.getLogger("escala.chat.websocket")
 
@@ -33,7 +34,8 @@ class WebSocketListener(WSListener):
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.ws = transport
         if self.session is None:
-            self.session = Session(transport.underlying_transport, transport.disconnect)
+            sock = transport.underlying_transport
+            self.session = Session(sock, transport.disconnect, ip=peer_ip(sock))
             self.engine.open(self.session, upgrades=[])
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:

@@ -71,6 +71,18 @@ def serve(
         help="Most messages one replay (serverOffset, since) or `history` request sends; "
         "the client asks for the next page.",
     ),
+    event_rate: float = typer.Option(
+        None,
+        envvar=_env("EVENT_RATE"),
+        help="Events of any kind (typing included) one connection may send per second "
+        "[default: 3 x --rate, at least 30].",
+    ),
+    ip_rate: float = typer.Option(
+        None,
+        envvar=_env("IP_RATE"),
+        help="Events per second all connections from one IP address may send together "
+        "[default: 10 x --event-rate, at least 500].",
+    ),
 ) -> None:
     """Serve the chat (page at /, Socket.IO at /socket.io/) until SIGTERM or Ctrl-C."""
     from escala.chat.options import ServeOptions
@@ -91,6 +103,8 @@ def serve(
         log_level=log_level,
         ping_interval=ping_interval,
         replay_limit=replay_limit,
+        event_rate=event_rate,
+        ip_rate=ip_rate,
     )
     options.check()
     run_serve(options)
