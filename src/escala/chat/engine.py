@@ -27,6 +27,11 @@ from escala.chat.service import ERROR_EVENT, ChatService
 
 log = logging.getLogger("escala.chat.engine")
 
+MAX_QUEUED_EVENTS = 32
+"""Events of one session being handled at once (waiting on the history store, say):
+past this its transport stops reading (back-pressure), and resumes at half. Refused
+beyond four times this, for what a transport had already read."""
+
 
 @dataclass(frozen=True)
 class EngineLimits:
@@ -92,9 +97,11 @@ class Session:
         "drop",
         "eio",
         "events",
+        "flow",
         "ip",
         "pending",
         "poll",
+        "queued",
         "sid",
         "sink",
         "throttled",
@@ -117,6 +124,13 @@ class Session:
         self.attachments: list[bytes] = []
         self.events = rules.TokenBucket(0, 0)  # set by `Engine.open`
         self.throttled = 0.0  # when it was last told about the rate limit (monotonic)
+        self.queued = 0  # its events being handled now
+        # Pause (True) or resume (False) reading from this client: its transport's.
+        self.flow: Callable[[bool], None] = _no_flow
+
+
+def _no_flow(paused: bool) -> None:
+    """A session whose transport has no reading to pause (yet)."""
 
 
 class Engine:
@@ -223,8 +237,10 @@ class Engine:
             self.rooms.push(session.sink, wire.connect_error(packet.namespace, "Invalid namespace"))
         elif packet.kind == wire.SIO_EVENT and session.sid is not None:
             refusal = self.flood.refusal(session)
+            if refusal is None and session.queued >= 4 * MAX_QUEUED_EVENTS:
+                refusal = "server: too many events waiting; slow down"
             if refusal is None:
-                self.spawn(self._event(session, session.sid, packet))
+                self._queue_event(session, session.sid, packet)
             else:
                 self._refuse(session, packet, refusal)
         elif packet.kind == wire.SIO_CONNECT and session.sid is None:
@@ -253,11 +269,22 @@ class Engine:
         if not session.closed:
             self.rooms.push(session.sink, wire.connect_reply(sid))
 
+    def _queue_event(self, session: Session, sid: str, packet: wire.Packet) -> None:
+        session.queued += 1
+        if session.queued == MAX_QUEUED_EVENTS:
+            session.flow(True)  # stop reading this client until its events are done
+        self.spawn(self._event(session, sid, packet))
+
     async def _event(self, session: Session, sid: str, packet: wire.Packet) -> None:
-        name, *args = packet.data
-        result = await self.service.handle(sid, name, tuple(args))
-        if packet.ack is not None and not session.closed:
-            self.rooms.push(session.sink, wire.ack(packet.ack, result))
+        try:
+            name, *args = packet.data
+            result = await self.service.handle(sid, name, tuple(args))
+            if packet.ack is not None and not session.closed:
+                self.rooms.push(session.sink, wire.ack(packet.ack, result))
+        finally:
+            session.queued -= 1
+            if session.queued == MAX_QUEUED_EVENTS // 2 and not session.closed:
+                session.flow(False)
 
     async def heartbeat(self) -> None:
         """Engine.IO v4: the server pings; a client that missed the last pong is dropped."""

@@ -14,7 +14,7 @@ import logging
 import orjson
 
 from escala.chat import wire
-from escala.chat.engine import Engine, Session
+from escala.chat.engine import MAX_QUEUED_EVENTS, Engine, Session
 from escala.chat.http import HttpConnection, Request
 from escala.chat.outbox import PollQueue
 
@@ -39,12 +39,15 @@ class Polling:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._held_posts: dict[Session, HttpConnection] = {}
 
     def handshake(self, conn: HttpConnection) -> None:
         """A GET without sid: a new session on long-polling, offered the upgrade."""
         queue = PollQueue()
         session = Session(queue, lambda: None, poll=queue, ip=conn.peer)
         session.drop = lambda: self._drop(session)
+        session.flow = lambda paused: None if paused else self._release(session)
+        queue.overflow = session.drop
         self.engine.open(session, upgrades=["websocket"])
         self.get(conn, session)
 
@@ -103,7 +106,18 @@ class Polling:
                 self._drop(session)
                 refuse(conn, BAD_REQUEST)
                 return
-        conn.respond(200, b"ok")
+        if session.queued >= MAX_QUEUED_EVENTS:
+            # Back-pressure: its `ok` waits until its events are handled, and a client
+            # sends no POST before the last one is answered.
+            self._held_posts[session] = conn
+        else:
+            conn.respond(200, b"ok")
+
+    def _release(self, session: Session) -> None:
+        """The session's events are handled: answer the POST that waited for them."""
+        conn = self._held_posts.pop(session, None)
+        if conn is not None:
+            conn.respond(200, b"ok")
 
     def _drop(self, session: Session) -> None:
         """End a polling session without a goodbye: its held GET is cut, later requests
@@ -112,6 +126,7 @@ class Polling:
         if queue is not None and isinstance(queue.waiting, HeldGet):
             held, queue.waiting = queue.waiting, None
             held.conn.abort()
+        self._held_posts.pop(session, None)
         self.engine.close(session)
 
 

@@ -6,7 +6,9 @@ either opens its own session (a client that starts on websocket) or probes an ex
 long-polling session and takes it over (the upgrade).
 """
 
+import asyncio
 import logging
+from collections.abc import Callable
 
 from picows import WSFrame, WSListener, WSMsgType, WSTransport
 
@@ -18,6 +20,21 @@ log = logging.getLogger("escala.chat.websocket")
 
 TEXT = WSMsgType.TEXT
 BINARY = WSMsgType.BINARY
+
+
+def reading(sock: asyncio.Transport) -> Callable[[bool], None]:
+    """A session's back-pressure on a websocket: stop reading its socket, then resume
+    (the kernel's buffers fill, and the client's sends wait)."""
+
+    def flow(paused: bool) -> None:
+        if sock.is_closing():
+            return
+        if paused:
+            sock.pause_reading()
+        else:
+            sock.resume_reading()
+
+    return flow
 
 
 class WebSocketListener(WSListener):
@@ -36,6 +53,7 @@ class WebSocketListener(WSListener):
         if self.session is None:
             sock = transport.underlying_transport
             self.session = Session(sock, transport.disconnect, ip=peer_ip(sock))
+            self.session.flow = reading(sock)
             self.engine.open(self.session, upgrades=[])
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
@@ -71,6 +89,7 @@ class WebSocketListener(WSListener):
         elif packet == wire.EIO_UPGRADE and session.upgrading and not session.closed:
             self.probing = False
             self.engine.switch(session, transport.underlying_transport, transport.disconnect)
+            session.flow = reading(transport.underlying_transport)
         else:
             log.debug("closing a websocket that broke the upgrade: %r", bytes(packet[:20]))
             transport.disconnect()
