@@ -133,3 +133,25 @@ def test_a_replay_from_offset_zero_sends_one_page_and_the_client_asks_for_more(
     assert more == [{"room": "lobby", "after": replayed[-1][1]}]
     assert [m["message"] for m in page["messages"]] == [f"m{n}" for n in range(100, 200)]
     assert page["more"] is True
+
+
+async def _huge_client_offset(tmp_path: Path) -> tuple[Any, list[Any], int]:
+    store = SQLiteStore(tmp_path / "chat.sqlite3")
+    await store.open()
+    recorder = Recorder()
+    service = ChatService(recorder, store, LocalPresence(), rules.Limits(), Metrics())
+    try:
+        await service.connect("s1")
+        ack = await service.handle("s1", "chat message", ("x", "o" * 990_000))
+        fine = await service.handle("s1", "chat message", ("y", "client-1"))
+        return ack, [d for _, e, d in recorder.sent if e == "chat message"], fine
+    finally:
+        await store.close()
+
+
+def test_a_huge_client_offset_is_refused_not_stored(tmp_path: Path) -> None:
+    """clientOffset is stored and indexed: a 990 KB one per 1-character message filled
+    the disk at ~22 MB/s per connection."""
+    ack, broadcast, fine = asyncio.run(_huge_client_offset(tmp_path))
+    assert ack == {"error": "clientOffset: at most 128 characters"}
+    assert [text for text, _ in broadcast] == ["y"] and fine is None

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from escala.chat.engine import EngineLimits
 from escala.chat.rules import Limits
+from escala.chat.store import Retention
 from escala.chat.wire import ping_timeout
 from escala.errors import UsageError
 
@@ -47,6 +48,8 @@ class ServeOptions:
     replay_limit: int = 100
     event_rate: float | None = None  # None: 3 x rate, at least 30
     ip_rate: float | None = None  # None: 10 x the event rate, at least 500
+    retain_days: float = 30.0
+    retain_messages: int = 100_000
 
     def check(self) -> None:
         """Raise UsageError naming the first flag whose value cannot work."""
@@ -84,6 +87,8 @@ class ServeOptions:
         for flag, rate in (("--event-rate", self.event_rate), ("--ip-rate", self.ip_rate)):
             if rate is not None and not (math.isfinite(rate) and rate > 0):
                 raise UsageError(f"{flag}: give a number of events per second > 0")
+        if self.retain_days < 0 or self.retain_messages < 0:
+            raise UsageError("--retain-days and --retain-messages: give 0 (keep all) or more")
 
     def limits(self) -> Limits:
         """What one client may send."""
@@ -108,6 +113,10 @@ class ServeOptions:
     def events_per_second(self) -> float:
         """Events of any kind one connection may send: typing, joins, messages..."""
         return self.event_rate or max(30.0, 3 * self.rate)
+
+    def retention(self) -> Retention:
+        """What history is kept; the server prunes the rest every minute."""
+        return Retention(self.retain_days * 86_400, self.retain_messages)
 
     def history_dir(self) -> Path:
         return self.data_dir or default_data_dir()

@@ -21,6 +21,7 @@ class Limits:
     max_message: int = 2000
     max_nickname: int = 32
     max_room: int = 64
+    max_client_offset: int = 128
     rate_per_second: float = 10.0
     burst: int = 20
     history: int = 50
@@ -69,6 +70,19 @@ def clean_text(value: Any, limits: Limits) -> str:
 
 def clean_room(value: Any, limits: Limits) -> str:
     return _clean_name(value, "room", limits.max_room)
+
+
+def clean_client_offset(value: Any, limits: Limits) -> str | None:
+    """The tutorial's clientOffset (its retry key, stored and indexed with the message):
+    None when the client sent no string (as before: the message is then not
+    deduplicated), else at most `max_client_offset` characters, so a client cannot fill
+    the disk through it."""
+    if not isinstance(value, str):
+        return None
+    if len(value) > limits.max_client_offset:
+        raise Rejected(f"clientOffset: at most {limits.max_client_offset} characters")
+    _storable(value, "clientOffset")
+    return value
 
 
 @dataclass(slots=True)

@@ -40,7 +40,7 @@ from escala.chat.presence import LocalPresence, Presence, RedisPresence
 from escala.chat.relay import RedisRelay
 from escala.chat.rooms import Rooms
 from escala.chat.service import ChatService
-from escala.chat.store import Store
+from escala.chat.store import Store, keep_pruning
 from escala.chat.websocket import WebSocketListener
 
 log = logging.getLogger("escala.chat.server")
@@ -216,7 +216,10 @@ class ChatServer:
         if self.relay is not None:
             await self.relay.start()
         await self.store.open()
-        background = [asyncio.create_task(self.engine.heartbeat())]
+        background = [
+            asyncio.create_task(self.engine.heartbeat()),
+            asyncio.create_task(keep_pruning(self.store, self.options.retention())),
+        ]
         if self.relay is not None:
             background.append(asyncio.create_task(self.relay.run(self.rooms.deliver)))
         max_frame = self.max_body

@@ -330,7 +330,10 @@ class ChatService:
         error = self._check(session, text, need_user=False)
         if error:
             return await self._reject(session.sid, error)
-        offset = client_offset if isinstance(client_offset, str) else None
+        try:
+            offset = rules.clean_client_offset(client_offset, self.limits)
+        except rules.Rejected as e:
+            return await self._reject(session.sid, str(e))
         self.metrics.messages_in.inc()  # received, as for `new message`: before the store
         rec, created = await self.store.add(
             rules.DEFAULT_ROOM, session.username or "anonymous", text, offset

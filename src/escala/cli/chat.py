@@ -83,6 +83,14 @@ def serve(
         help="Events per second all connections from one IP address may send together "
         "[default: 10 x --event-rate, at least 500].",
     ),
+    retain_days: float = typer.Option(
+        30.0, envvar=_env("RETAIN_DAYS"), help="Delete messages older than this; 0 keeps them."
+    ),
+    retain_messages: int = typer.Option(
+        100_000,
+        envvar=_env("RETAIN_MESSAGES"),
+        help="Keep at most this many messages per room (the newest); 0 keeps all.",
+    ),
 ) -> None:
     """Serve the chat (page at /, Socket.IO at /socket.io/) until SIGTERM or Ctrl-C."""
     from escala.chat.options import ServeOptions
@@ -105,6 +113,8 @@ def serve(
         replay_limit=replay_limit,
         event_rate=event_rate,
         ip_rate=ip_rate,
+        retain_days=retain_days,
+        retain_messages=retain_messages,
     )
     options.check()
     run_serve(options)
