@@ -151,7 +151,8 @@ async def _texts(ws: ClientConnection, count: int) -> list[str]:
 async def test_a_malformed_body_is_a_400_and_ends_that_session(
     replica: tuple[str, Path], http: aiohttp.ClientSession, bystander: Client
 ) -> None:
-    for body in (b"abc", b"", b"4hi\x1e", b"b!!!", b"4" + b"2not json"):
+    huge_ack, deep = b"42" + b"9" * 5000 + b'["x"]', b'42["x",' + b"[" * 100_000 + b"]]"
+    for body in (b"abc", b"", b"4hi\x1e", b"b!!!", b"4" + b"2not json", huge_ack, deep):
         p = Poller(http, replica[0])
         await p.connect()
         status, _ = await p.post(body)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from escala.chat import rules, wire
+from escala.chat.logs import MALFORMED
 from escala.chat.rooms import Rooms, Sink
 from escala.chat.service import ERROR_EVENT, ChatService
 
@@ -208,7 +209,7 @@ class Engine:
         try:
             packet = wire.parse(payload)
         except wire.BadPacket as e:
-            log.debug("closing a client that sent a bad packet: %s", e)
+            MALFORMED.info("malformed input from %s, closing: %s", session.ip, e)
             return False
         if packet.attachments:
             if session.pending is not None:
@@ -228,7 +229,7 @@ class Engine:
         try:
             packet = wire.with_attachments(pending, session.attachments)
         except wire.BadPacket as e:
-            log.debug("closing a client that sent a bad binary packet: %s", e)
+            MALFORMED.info("malformed input from %s, closing: %s", session.ip, e)
             return False
         return self._dispatch(session, packet)
 

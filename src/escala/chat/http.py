@@ -24,7 +24,7 @@ import httptools
 from picows import WSAutoPingStrategy, WSListener
 from picows.picows import WSProtocol
 
-log = logging.getLogger("escala.chat.http")
+from escala.chat.logs import MALFORMED
 
 # Not a `logging.Logger`, so picows does not make a child logger for every connection
 # (about 1 KiB each; docs/performance.md, idle memory).
@@ -101,7 +101,7 @@ class HttpConnection(asyncio.Protocol):
         except httptools.HttpParserUpgrade as up:
             self._after_upgrade = data[up.args[0] :]
         except httptools.HttpParserError as e:
-            log.debug("bad HTTP request: %s", e)
+            MALFORMED.info("malformed input from %s: bad HTTP request (%s)", self.peer, e)
             self._fail(HTTPStatus.BAD_REQUEST, b"bad HTTP request\n")
             return
         self._next()

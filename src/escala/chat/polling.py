@@ -9,16 +9,13 @@ larger than maxPayload (closed too), a second GET while one is held (both end: t
 one gets a `close` packet, the session is closed).
 """
 
-import logging
-
 import orjson
 
 from escala.chat import wire
 from escala.chat.engine import MAX_QUEUED_EVENTS, Engine, Session
 from escala.chat.http import HttpConnection, Request
+from escala.chat.logs import MALFORMED
 from escala.chat.outbox import PollQueue
-
-log = logging.getLogger("escala.chat.polling")
 
 # Engine.IO's error codes (engine.io's Server.errors), sent as {"code", "message"}.
 UNKNOWN_TRANSPORT = (0, "Transport unknown")
@@ -88,14 +85,14 @@ class Polling:
 
     def post(self, conn: HttpConnection, request: Request, session: Session) -> None:
         if request.too_large:
-            log.debug("closing a polling session whose POST passed maxPayload")
+            MALFORMED.info("malformed input from %s, closing: POST over maxPayload", session.ip)
             self._drop(session)
             refuse(conn, BAD_REQUEST)
             return
         try:
             packets = wire.decode_payload(request.body)
         except wire.BadPacket as e:
-            log.debug("closing a polling session that posted a bad body: %s", e)
+            MALFORMED.info("malformed input from %s, closing: %s", session.ip, e)
             self._drop(session)
             refuse(conn, BAD_REQUEST)
             return

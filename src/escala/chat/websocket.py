@@ -7,16 +7,14 @@ long-polling session and takes it over (the upgrade).
 """
 
 import asyncio
-import logging
 from collections.abc import Callable
 
-from picows import WSFrame, WSListener, WSMsgType, WSTransport
+from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
 
 from escala.chat import wire
 from escala.chat.engine import Engine, Session
 from escala.chat.http import peer_ip
-
-log = logging.getLogger("escala.chat.websocket")
+from escala.chat.logs import MALFORMED
 
 TEXT = WSMsgType.TEXT
 BINARY = WSMsgType.BINARY
@@ -78,7 +76,13 @@ class WebSocketListener(WSListener):
         if self.probing:
             self._probe(transport, session, packet)
         elif not self.engine.receive(session, packet):
-            transport.disconnect()
+            self._close(transport)
+
+    @staticmethod
+    def _close(transport: WSTransport) -> None:
+        """Close after a protocol error: a close frame saying so (1002), then the socket."""
+        transport.send_close(WSCloseCode.PROTOCOL_ERROR)
+        transport.disconnect()
 
     def _probe(self, transport: WSTransport, session: Session, packet: bytes | bytearray) -> None:
         """The upgrade: `2probe` → `3probe` and the polling side paused; `5` → switch."""
@@ -91,5 +95,9 @@ class WebSocketListener(WSListener):
             self.engine.switch(session, transport.underlying_transport, transport.disconnect)
             session.flow = reading(transport.underlying_transport)
         else:
-            log.debug("closing a websocket that broke the upgrade: %r", bytes(packet[:20]))
-            transport.disconnect()
+            MALFORMED.info(
+                "malformed input from %s, closing: broke the upgrade with %r",
+                session.ip,
+                bytes(packet[:20]),
+            )
+            self._close(transport)
