@@ -288,16 +288,22 @@ class Engine:
                 session.flow(False)
 
     async def heartbeat(self) -> None:
-        """Engine.IO v4: the server pings; a client that missed the last pong is dropped."""
+        """Engine.IO v4: ping every pingInterval; a session whose pong has not come
+        pingTimeout after the ping is dropped. So a session nobody uses (handshaken,
+        then abandoned) counts for at most pingInterval + pingTimeout."""
+        lim = self.limits
+        await asyncio.sleep(lim.ping_interval_s)
         while True:
-            await asyncio.sleep(self.limits.ping_interval_s)
-            for session in list(self.sessions.values()):
-                if not session.alive:
-                    session.drop()
-                    self.close(session)
-                    continue
+            pinged = list(self.sessions.values())
+            for session in pinged:
                 session.alive = False
                 self.rooms.push(session.sink, wire.PING)
+            await asyncio.sleep(lim.ping_timeout_s)
+            for session in pinged:
+                if not session.alive and not session.closed:
+                    session.drop()
+                    self.close(session)
+            await asyncio.sleep(max(0.0, lim.ping_interval_s - lim.ping_timeout_s))
 
     def spawn(self, coro: Any) -> None:
         """Run a service call as a task, keeping a reference until it ends."""

@@ -53,6 +53,7 @@ class Handler(Protocol):
     """What the server answers: plain requests, and websocket upgrades."""
 
     max_body: int
+    request_timeout: float  # seconds a connection may take to send a whole request
 
     def handle(self, conn: "HttpConnection", request: Request) -> None:
         """Answer `request` with `conn.respond`, now or later."""
@@ -80,14 +81,17 @@ class HttpConnection(asyncio.Protocol):
         self._body: list[bytes] = []
         self._body_size = 0
         self._after_upgrade = b""
+        self._deadline: asyncio.TimerHandle | None = None
 
     # asyncio.Protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self._disarm()
         if self.on_close is not None:
             on_close, self.on_close = self.on_close, None
             on_close()
@@ -155,10 +159,38 @@ class HttpConnection(asyncio.Protocol):
         while not self.busy and self.requests and not self.closed:
             request = self.requests.popleft()
             self.busy, self.current = True, request
+            self._disarm()
             if request.upgrade:
                 self._upgrade(request)
                 return
             self.handler.handle(self, request)
+        if not self.busy and not self.closed:
+            self._arm()
+
+    # the slowloris bound: a whole request within `request_timeout` of the last answer
+
+    def _arm(self) -> None:
+        """Start the clock, unless it runs already: the next request must be complete
+        (headers and body) within the timeout, and an idle keep-alive ends then too."""
+        if self._deadline is None:
+            loop = asyncio.get_running_loop()
+            self._deadline = loop.call_later(self.handler.request_timeout, self._timed_out)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _timed_out(self) -> None:
+        self._deadline = None
+        if self.busy or self.closed or self.transport is None:
+            return
+        if self._parsing is not None:  # begun, never finished: a slowloris
+            MALFORMED.info("malformed input from %s: request not complete in time", self.peer)
+            self._fail(HTTPStatus.REQUEST_TIMEOUT, b"request not complete in time\n")
+        else:  # an idle keep-alive connection
+            self.closed = True
+            self.transport.close()
 
     def respond(
         self,

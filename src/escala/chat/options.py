@@ -50,6 +50,7 @@ class ServeOptions:
     ip_rate: float | None = None  # None: 10 x the event rate, at least 500
     retain_days: float = 30.0
     retain_messages: int = 100_000
+    request_timeout: float = 10.0
 
     def check(self) -> None:
         """Raise UsageError naming the first flag whose value cannot work."""
@@ -89,6 +90,8 @@ class ServeOptions:
                 raise UsageError(f"{flag}: give a number of events per second > 0")
         if self.retain_days < 0 or self.retain_messages < 0:
             raise UsageError("--retain-days and --retain-messages: give 0 (keep all) or more")
+        if self.request_timeout <= 0:
+            raise UsageError("--request-timeout: give a number of seconds > 0")
 
     def limits(self) -> Limits:
         """What one client may send."""

@@ -67,7 +67,9 @@ class ChatServer:
         self.service = ChatService(self.rooms, store, self.presence, options.limits(), self.metrics)
         self.engine = Engine(self.service, self.rooms, options.engine_limits())
         self.polling = Polling(self.engine)
+        self.metrics.sessions.set_function(lambda: len(self.engine.sessions))
         self.max_body = self.engine.limits.max_payload
+        self.request_timeout = options.request_timeout
         self.draining = False
         self.stopping = False
         self._static = (options.static or STATIC).resolve()

@@ -91,6 +91,12 @@ def serve(
         envvar=_env("RETAIN_MESSAGES"),
         help="Keep at most this many messages per room (the newest); 0 keeps all.",
     ),
+    request_timeout: float = typer.Option(
+        10.0,
+        envvar=_env("REQUEST_TIMEOUT"),
+        help="Seconds an HTTP client may take to send a whole request (headers and body); "
+        "an idle keep-alive connection is closed then too.",
+    ),
 ) -> None:
     """Serve the chat (page at /, Socket.IO at /socket.io/) until SIGTERM or Ctrl-C."""
     from escala.chat.options import ServeOptions
@@ -115,6 +121,7 @@ def serve(
         ip_rate=ip_rate,
         retain_days=retain_days,
         retain_messages=retain_messages,
+        request_timeout=request_timeout,
     )
     options.check()
     run_serve(options)
