@@ -40,10 +40,11 @@ async def engine(
 async def settle_tasks() -> None:
     """Let every spawned service call finish (they may spawn more)."""
     for _ in range(1000):
+        await asyncio.sleep(0)  # callbacks due now (outbox and polling flushes)
         pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         if not pending:
             return
-        await asyncio.sleep(0.01)
+        await asyncio.wait(pending, timeout=1)
 
 
 async def client(eng: Engine, name: str | None = None, ip: str = "10.0.0.1") -> Session:
