@@ -75,13 +75,13 @@ def serve(
         None,
         envvar=_env("EVENT_RATE"),
         help="Events of any kind (typing included) one connection may send per second "
-        "[default: 3 x --rate, at least 30].",
+        "(default: 3 x --rate, at least 30).",
     ),
     ip_rate: float = typer.Option(
         None,
         envvar=_env("IP_RATE"),
         help="Events per second all connections from one IP address may send together "
-        "[default: 10 x --event-rate, at least 500].",
+        "(default: 10 x --event-rate, at least 500).",
     ),
     retain_days: float = typer.Option(
         30.0, envvar=_env("RETAIN_DAYS"), help="Delete messages older than this; 0 keeps them."
