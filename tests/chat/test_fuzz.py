@@ -63,7 +63,7 @@ frames = st.lists(
 
 
 @given(st.binary(max_size=400) | socketio_packets())
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 def test_the_codec_refuses_garbage_with_bad_packet_only(data: bytes) -> None:
     for parse in (lambda: wire.parse(data[1:]), lambda: wire.decode_payload(data)):
         with contextlib.suppress(wire.BadPacket):
@@ -92,7 +92,7 @@ def test_the_engine_and_handlers_survive_any_sequence_of_packets(
         await settle_tasks()
 
     @given(frames)
-    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     def run(packets: list[bytes | bytearray]) -> None:
         loop.run_until_complete(feed(packets))
 

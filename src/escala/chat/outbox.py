@@ -9,8 +9,8 @@ already-framed bytes per socket and flushes each socket once, at the next iterat
 
 It also bounds what one client can cost: a client that stops reading while the room keeps
 talking would otherwise grow the server's write buffer without end, so a socket is
-dropped as soon as the next frame would take its unsent backlog (the transport's buffer
-plus what is queued here) past `max_backlog` bytes: checked before writing, never after
+dropped as soon as the next write would take its unsent backlog (the transport's buffer)
+past `max_backlog` bytes: checked before writing, never after
 (its client reconnects and, with the tutorial's serverOffset, catches up from history).
 A long-polling queue has the same bound.
 """
@@ -34,36 +34,37 @@ class Outbox:
     def __init__(self, max_backlog: int = MAX_BACKLOG_BYTES) -> None:
         self.max_backlog = max_backlog
         self._pending: dict[asyncio.Transport, list[bytes]] = {}
-        # Per socket queued this iteration: its backlog so far, or -1 once dropped.
-        self._backlog: dict[asyncio.Transport, int] = {}
 
     def put(self, sock: asyncio.Transport, frame: bytes) -> None:
-        backlog = self._backlog.get(sock)
-        if backlog is None:
-            if sock.is_closing():
-                return
-            if not self._backlog:
-                asyncio.get_running_loop().call_soon(self.flush)
-            backlog = sock.get_write_buffer_size()
-            self._pending[sock] = []
-        elif backlog < 0:
-            return  # dropped earlier in this iteration
-        backlog += len(frame)
-        if backlog > self.max_backlog:
-            log.warning("dropping a client that fell %d bytes behind", backlog - len(frame))
-            self._backlog[sock] = -1
-            del self._pending[sock]
-            sock.abort()
+        queued = self._pending.get(sock)
+        if queued is not None:
+            queued.append(frame)
             return
-        self._backlog[sock] = backlog
-        self._pending[sock].append(frame)
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._pending[sock] = [frame]
 
     def flush(self) -> None:
-        """Write what is queued: one write per socket; closed sockets are skipped."""
-        pending, self._pending, self._backlog = self._pending, {}, {}
+        """Write what is queued: one write per socket; closed sockets are skipped, and a
+        socket whose backlog this write would take past `max_backlog` is dropped instead
+        of written to. (Checked here, once per socket, not per frame in `put`: the
+        frames are shared by every recipient, so queuing them costs references only.)"""
+        pending, self._pending = self._pending, {}
         for sock, frames in pending.items():
-            if not sock.is_closing():
-                sock.write(frames[0] if len(frames) == 1 else b"".join(frames))
+            if sock.is_closing():
+                continue
+            data = frames[0] if len(frames) == 1 else b"".join(frames)
+            behind = sock.get_write_buffer_size()
+            if behind + len(data) > self.max_backlog:
+                log.warning(
+                    "dropping a client %d bytes behind: writing %d more would pass %d",
+                    behind,
+                    len(data),
+                    self.max_backlog,
+                )
+                sock.abort()
+                continue
+            sock.write(data)
 
 
 class PollQueue:
