@@ -284,10 +284,22 @@ class HttpConnection(asyncio.Protocol):
 
 
 def peer_ip(transport: asyncio.BaseTransport) -> str:
-    """The remote IP of a socket: the per-IP flood limit's key. Behind a proxy that does
-    not keep client addresses (an L7 balancer) every client shares the proxy's."""
+    """The remote IP of a socket."""
     peer = transport.get_extra_info("peername")
     return str(peer[0]) if isinstance(peer, tuple) and peer else ""
+
+
+def client_ip(conn: "HttpConnection", request: Request, proxy_hops: int) -> str:
+    """The client's address, the per-IP flood limit's key: the TCP peer, or behind
+    `proxy_hops` trusted proxies (an ALB is one) the address the outermost of them saw,
+    which each proxy appends to X-Forwarded-For. Entries further left are the client's
+    own say, so never trusted; with fewer entries than hops, the leftmost is used."""
+    if proxy_hops > 0:
+        forwarded = request.headers.get(b"x-forwarded-for", b"").decode("latin-1")
+        hops = [a.strip() for a in forwarded.split(",") if a.strip()]
+        if hops:
+            return hops[-min(proxy_hops, len(hops))]
+    return conn.peer
 
 
 def _cors(origin: bytes) -> list[str]:

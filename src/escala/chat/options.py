@@ -51,6 +51,7 @@ class ServeOptions:
     retain_days: float = 30.0
     retain_messages: int = 100_000
     request_timeout: float = 10.0
+    proxy_hops: int = 0
 
     def check(self) -> None:
         """Raise UsageError naming the first flag whose value cannot work."""
@@ -92,6 +93,8 @@ class ServeOptions:
             raise UsageError("--retain-days and --retain-messages: give 0 (keep all) or more")
         if self.request_timeout <= 0:
             raise UsageError("--request-timeout: give a number of seconds > 0")
+        if self.proxy_hops < 0:
+            raise UsageError("--proxy-hops: give 0 (clients connect directly) or more")
 
     def limits(self) -> Limits:
         """What one client may send."""

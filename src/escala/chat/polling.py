@@ -38,10 +38,11 @@ class Polling:
         self.engine = engine
         self._held_posts: dict[Session, HttpConnection] = {}
 
-    def handshake(self, conn: HttpConnection) -> None:
-        """A GET without sid: a new session on long-polling, offered the upgrade."""
+    def handshake(self, conn: HttpConnection, ip: str) -> None:
+        """A GET without sid: a new session on long-polling, offered the upgrade; `ip`
+        is the client's address (`http.client_ip`)."""
         queue = PollQueue()
-        session = Session(queue, lambda: None, poll=queue, ip=conn.peer)
+        session = Session(queue, lambda: None, poll=queue, ip=ip)
         session.drop = lambda: self._drop(session)
         session.flow = lambda paused: None if paused else self._release(session)
         queue.overflow = session.drop

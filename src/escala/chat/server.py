@@ -24,7 +24,7 @@ from typing import Any
 import uvloop
 
 from escala.chat.engine import Engine
-from escala.chat.http import HttpConnection, Request
+from escala.chat.http import HttpConnection, Request, client_ip
 from escala.chat.metrics import Metrics
 from escala.chat.options import ServeOptions
 from escala.chat.polling import (
@@ -111,7 +111,7 @@ class ChatServer:
             elif query["transport"] != "polling" or request.method != "GET":
                 refuse(conn, BAD_HANDSHAKE_METHOD)
             else:
-                self.polling.handshake(conn)
+                self.polling.handshake(conn, client_ip(conn, request, self.options.proxy_hops))
             return
         session = self.engine.sessions.get(sid)
         if session is None:
@@ -138,7 +138,7 @@ class ChatServer:
             if self.draining:
                 conn.respond(503, b"draining\n", close=True)
                 return None
-            return WebSocketListener(self.engine)
+            return WebSocketListener(self.engine, client_ip(conn, request, self.options.proxy_hops))
         session = self.engine.sessions.get(sid)
         if session is None:
             refuse(conn, UNKNOWN_SID)
@@ -146,7 +146,7 @@ class ChatServer:
         if session.poll is None or session.upgrading:
             refuse(conn, BAD_REQUEST)  # already on websocket, or being upgraded
             return None
-        return WebSocketListener(self.engine, upgrading=session)
+        return WebSocketListener(self.engine, session.ip, upgrading=session)
 
     def _static_file(self, conn: HttpConnection, path: str) -> None:
         target = (self._static / (path.lstrip("/") or "index.html")).resolve()

@@ -13,7 +13,6 @@ from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
 
 from escala.chat import wire
 from escala.chat.engine import Engine, Session
-from escala.chat.http import peer_ip
 from escala.chat.logs import MALFORMED
 
 TEXT = WSMsgType.TEXT
@@ -38,10 +37,11 @@ def reading(sock: asyncio.Transport) -> Callable[[bool], None]:
 class WebSocketListener(WSListener):
     """One websocket: Engine.IO packets in, through `Engine.receive`."""
 
-    __slots__ = ("engine", "probing", "session", "ws")
+    __slots__ = ("engine", "ip", "probing", "session", "ws")
 
-    def __init__(self, engine: Engine, upgrading: Session | None = None) -> None:
+    def __init__(self, engine: Engine, ip: str, upgrading: Session | None = None) -> None:
         self.engine = engine
+        self.ip = ip  # the client's address (`http.client_ip`), for a fresh session
         self.session = upgrading  # None until connected, for a fresh session
         self.probing = upgrading is not None  # an upgrade not finished yet
         self.ws: WSTransport | None = None
@@ -50,7 +50,7 @@ class WebSocketListener(WSListener):
         self.ws = transport
         if self.session is None:
             sock = transport.underlying_transport
-            self.session = Session(sock, transport.disconnect, ip=peer_ip(sock))
+            self.session = Session(sock, transport.disconnect, ip=self.ip)
             self.session.flow = reading(sock)
             self.engine.open(self.session, upgrades=[])
 

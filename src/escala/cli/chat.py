@@ -97,6 +97,12 @@ def serve(
         help="Seconds an HTTP client may take to send a whole request (headers and body); "
         "an idle keep-alive connection is closed then too.",
     ),
+    proxy_hops: int = typer.Option(
+        0,
+        envvar=_env("PROXY_HOPS"),
+        help="Trusted proxies in front (an ALB is 1): the client's address for --ip-rate "
+        "is then read from X-Forwarded-For; 0 uses the TCP peer.",
+    ),
 ) -> None:
     """Serve the chat (page at /, Socket.IO at /socket.io/) until SIGTERM or Ctrl-C."""
     from escala.chat.options import ServeOptions
@@ -122,6 +128,7 @@ def serve(
         retain_days=retain_days,
         retain_messages=retain_messages,
         request_timeout=request_timeout,
+        proxy_hops=proxy_hops,
     )
     options.check()
     run_serve(options)

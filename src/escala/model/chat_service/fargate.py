@@ -36,8 +36,13 @@ from escala.model.iam_policy import ECR_READ, statement
 
 def environment(service_name: str) -> dict[str, str]:
     """JSON logs, and the chat's own metrics as EMF lines: the awslogs driver sends both
-    to the log group, where CloudWatch extracts the metrics."""
-    return {"ESCALA_CHAT_LOG_FORMAT": "json", METRICS_ENV: service_name}
+    to the log group, where CloudWatch extracts the metrics. Behind the ALB (one proxy),
+    the per-IP flood limit reads the client's address from X-Forwarded-For."""
+    return {
+        "ESCALA_CHAT_LOG_FORMAT": "json",
+        "ESCALA_CHAT_PROXY_HOPS": "1",
+        METRICS_ENV: service_name,
+    }
 
 
 def execution_policy(front: Front) -> dict[str, object]:
