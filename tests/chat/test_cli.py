@@ -59,6 +59,22 @@ def test_a_number_flag_that_is_not_finite_is_refused(
     assert flag in refused(tmp_path, capsys, flag, value)
 
 
+@pytest.mark.parametrize(
+    "flag, value",
+    [
+        ("--replay-limit", "0"),
+        ("--event-rate", "0"),
+        ("--ip-rate", "-1"),
+        ("--retain-days", "-1"),
+        ("--retain-messages", "-5"),
+    ],
+)
+def test_a_limit_that_cannot_work_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str
+) -> None:
+    assert flag in refused(tmp_path, capsys, flag, value)
+
+
 def test_an_unknown_log_level_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -16,6 +16,7 @@ from escala.chat.auth import SecretInvalid, parse_keys
 from escala.chat.engine import EngineLimits
 from escala.chat.origins import BadOrigin, normalize
 from escala.chat.rules import Limits
+from escala.chat.store import Retention
 from escala.chat.wire import ping_timeout
 from escala.errors import UsageError
 
@@ -52,6 +53,14 @@ class ServeOptions:
     # Authentication (`auth`): the keys from this file, or from the variable itself.
     auth_secret_file: Path | None = None
     auth_secret: str | None = field(default=None, repr=False)
+    # Issue 17's limits (added here, after the fields above, to keep merges small).
+    replay_limit: int = 100
+    event_rate: float | None = None  # None: 3 x rate, at least 30
+    ip_rate: float | None = None  # None: 10 x the event rate, at least 500
+    retain_days: float = 30.0
+    retain_messages: int = 100_000
+    request_timeout: float = 10.0
+    proxy_hops: int = 0
 
     def check(self) -> None:
         """Raise UsageError naming the first flag whose value cannot work."""
@@ -84,6 +93,17 @@ class ServeOptions:
             raise UsageError("--presence-ttl and --drain-timeout: give at least 1 second")
         if self.ping_interval < 1:
             raise UsageError("--ping-interval: give at least 1 second")
+        if self.replay_limit < 1:
+            raise UsageError("--replay-limit: give at least 1 message")
+        for flag, rate in (("--event-rate", self.event_rate), ("--ip-rate", self.ip_rate)):
+            if rate is not None and not (math.isfinite(rate) and rate > 0):
+                raise UsageError(f"{flag}: give a number of events per second > 0")
+        if self.retain_days < 0 or self.retain_messages < 0:
+            raise UsageError("--retain-days and --retain-messages: give 0 (keep all) or more")
+        if self.request_timeout <= 0:
+            raise UsageError("--request-timeout: give a number of seconds > 0")
+        if self.proxy_hops < 0:
+            raise UsageError("--proxy-hops: give 0 (clients connect directly) or more")
         for origin in self.allow_origin:
             try:
                 normalize(origin)
@@ -120,6 +140,7 @@ class ServeOptions:
             rate_per_second=self.rate,
             burst=max(1, int(self.rate * 2)),
             history=self.history,
+            replay=self.replay_limit,
         )
 
     def engine_limits(self) -> EngineLimits:
@@ -128,7 +149,17 @@ class ServeOptions:
             ping_interval_s=self.ping_interval,
             ping_timeout_s=ping_timeout(self.ping_interval),
             max_payload=max(1_000_000, self.max_message * 8),
+            event_rate=self.events_per_second(),
+            ip_rate=self.ip_rate or max(500.0, 10 * self.events_per_second()),
         )
+
+    def events_per_second(self) -> float:
+        """Events of any kind one connection may send: typing, joins, messages..."""
+        return self.event_rate or max(30.0, 3 * self.rate)
+
+    def retention(self) -> Retention:
+        """What history is kept; the server prunes the rest every minute."""
+        return Retention(self.retain_days * 86_400, self.retain_messages)
 
     def history_dir(self) -> Path:
         return self.data_dir or default_data_dir()

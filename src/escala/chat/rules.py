@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_ROOM = "lobby"
+MAX_ID = 2**63 - 1
+"""Message ids are 64-bit in both stores; a client-sent id beyond is not one."""
 
 
 @dataclass(frozen=True)
@@ -20,9 +22,12 @@ class Limits:
     max_message: int = 2000
     max_nickname: int = 32
     max_room: int = 64
+    max_client_offset: int = 128
     rate_per_second: float = 10.0
     burst: int = 20
     history: int = 50
+    replay: int = 100
+    """The most messages one replay or `history` request sends (a page)."""
 
 
 class Rejected(ValueError):
@@ -68,6 +73,19 @@ def clean_room(value: Any, limits: Limits) -> str:
     return _clean_name(value, "room", limits.max_room)
 
 
+def clean_client_offset(value: Any, limits: Limits) -> str | None:
+    """The tutorial's clientOffset (its retry key, stored and indexed with the message):
+    None when the client sent no string (as before: the message is then not
+    deduplicated), else at most `max_client_offset` characters, so a client cannot fill
+    the disk through it."""
+    if not isinstance(value, str):
+        return None
+    if len(value) > limits.max_client_offset:
+        raise Rejected(f"clientOffset: at most {limits.max_client_offset} characters")
+    _storable(value, "clientOffset")
+    return value
+
+
 @dataclass(slots=True)
 class TokenBucket:
     """Per-connection flood control: `burst` messages at once, `rate` per second after."""
@@ -106,6 +124,7 @@ class Session:
     # Who owns this connection's nickname: the token's user, else the page's own key
     # (`auth.key`, kept across its reconnects), else only this connection.
     owner: str = ""
+    typing: bool = False  # what the room was last told: `typing` or `stop typing`
     bucket: TokenBucket = field(init=False)
 
     def __post_init__(self) -> None:
@@ -131,7 +150,7 @@ def owner_of(sid: str, user: str | None, key: Any) -> str:
 
 def message_id(value: Any) -> int | None:
     """A client-sent message id (an offset to resume after), or None if it is not one."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_ID:
         return value
     return None
 

@@ -25,7 +25,7 @@ import uvloop
 
 from escala.chat.auth import Verifier
 from escala.chat.engine import Engine
-from escala.chat.http import HttpConnection, Request
+from escala.chat.http import HttpConnection, Request, client_ip
 from escala.chat.metrics import Metrics
 from escala.chat.options import ServeOptions
 from escala.chat.origins import OriginPolicy, normalize, refusal
@@ -43,7 +43,7 @@ from escala.chat.presence import LocalPresence, Presence, RedisPresence
 from escala.chat.relay import RedisRelay
 from escala.chat.rooms import Rooms
 from escala.chat.service import ChatService
-from escala.chat.store import Store
+from escala.chat.store import Store, keep_pruning
 from escala.chat.websocket import WebSocketListener
 
 log = logging.getLogger("escala.chat.server")
@@ -82,7 +82,9 @@ class ChatServer:
         self.engine = Engine(self.service, self.rooms, options.engine_limits(), verifier)
         self.polling = Polling(self.engine)
         self.origins = OriginPolicy.listing(options.allow_origin)
+        self.metrics.sessions.set_function(lambda: len(self.engine.sessions))
         self.max_body = self.engine.limits.max_payload
+        self.request_timeout = options.request_timeout
         self.draining = False
         self.stopping = False
         self._static = (options.static or STATIC).resolve()
@@ -127,7 +129,7 @@ class ChatServer:
             elif query["transport"] != "polling" or request.method != "GET":
                 refuse(conn, BAD_HANDSHAKE_METHOD)
             else:
-                self.polling.handshake(conn)
+                self.polling.handshake(conn, client_ip(conn, request, self.options.proxy_hops))
             return
         session = self.engine.sessions.get(sid)
         if session is None:
@@ -156,7 +158,7 @@ class ChatServer:
             if self.draining:
                 conn.respond(503, b"draining\n", close=True)
                 return None
-            return WebSocketListener(self.engine)
+            return WebSocketListener(self.engine, client_ip(conn, request, self.options.proxy_hops))
         session = self.engine.sessions.get(sid)
         if session is None:
             refuse(conn, UNKNOWN_SID)
@@ -164,7 +166,7 @@ class ChatServer:
         if session.poll is None or session.upgrading:
             refuse(conn, BAD_REQUEST)  # already on websocket, or being upgraded
             return None
-        return WebSocketListener(self.engine, upgrading=session)
+        return WebSocketListener(self.engine, session.ip, upgrading=session)
 
     def _origin_allowed(self, conn: HttpConnection, request: Request) -> bool:
         """Refuse (403, Engine.IO's FORBIDDEN) a page of a foreign origin before anything
@@ -249,7 +251,10 @@ class ChatServer:
         if self.relay is not None:
             await self.relay.start()
         await self.store.open()
-        background = [asyncio.create_task(self.engine.heartbeat())]
+        background = [
+            asyncio.create_task(self.engine.heartbeat()),
+            asyncio.create_task(keep_pruning(self.store, self.options.retention())),
+        ]
         if self.relay is not None:
             background.append(asyncio.create_task(self.relay.run(self.rooms.deliver)))
         max_frame = self.max_body

@@ -17,7 +17,7 @@ from escala.chat import rules
 from escala.chat.auth import Identity
 from escala.chat.metrics import Metrics
 from escala.chat.presence import Presence
-from escala.chat.store import Store
+from escala.chat.store import Record, Store
 
 ERROR_EVENT = "chat error"
 MAX_COUNTED_ROOMS = 20
@@ -91,6 +91,7 @@ class ChatService:
             "add user": self._add_user,
             "join": self._join_room,
             "users": self._users,
+            "history": self._history,
             "rooms": self._rooms,
             "new message": self._new_message,
             "typing": self._typing,
@@ -105,9 +106,11 @@ class ChatService:
         the one it chats under, whatever `add user` asks for.
 
         `auth` is the client's handshake data. An integer `serverOffset` (the
-        tutorial's) replays every default-room message after that id at once; an
-        integer `since` (escala's page, after a reconnect) makes the first room the
-        user enters replay every message after that id instead of the last N.
+        tutorial's) replays the default-room messages after that id; an integer `since`
+        (escala's page, after a reconnect) makes the first room the user enters replay
+        the messages after that id instead of the last N. Either replay is one page of
+        at most `Limits.replay` messages; when there are more, a `history more` event
+        says after which id to ask (`history {after}`) for the next page.
         """
         auth = auth if isinstance(auth, dict) else {}
         session = rules.Session(sid, self.limits, resume_after=rules.message_id(auth.get("since")))
@@ -120,13 +123,24 @@ class ChatService:
         offset = rules.message_id(auth.get("serverOffset"))
         if offset is not None:
             try:
-                missed = await self.store.since(rules.DEFAULT_ROOM, offset)
+                missed, more = await self._page_after(rules.DEFAULT_ROOM, offset)
             except Exception:
                 log.exception("replaying history to %s failed", sid)
                 await self._reject(sid, "server: history is unavailable; reconnect later")
                 return
             for rec in missed:
                 await self.transport.send_to(sid, "chat message", (rec["text"], rec["id"]))
+            if more:
+                await self._more(sid, rules.DEFAULT_ROOM, missed[-1]["id"])
+
+    async def _page_after(self, room: str, after_id: int) -> tuple[list[Record], bool]:
+        """One replay page after `after_id`, and whether more messages follow it."""
+        page = self.limits.replay
+        rows = await self.store.since(room, after_id, page + 1)
+        return rows[:page], len(rows) > page
+
+    async def _more(self, sid: str, room: str, after_id: int) -> None:
+        await self.transport.send_to(sid, "history more", {"room": room, "after": after_id})
 
     async def disconnect(self, sid: str) -> None:
         """The connection is gone (either side closed it): tell its room it left."""
@@ -190,7 +204,7 @@ class ChatService:
         client disconnected meanwhile). `moved_from` rides on `user joined` as `from`, so
         pages show a room switch as one, not as a newcomer."""
         sid = session.sid
-        session.room = room
+        session.room, session.typing = room, False
         await self.transport.enter_room(sid, room)
         await self.presence.join(room, sid, session.username or "", session.owner)
         if self.sessions.get(sid) is not session:
@@ -203,14 +217,17 @@ class ChatService:
             sid, "login", {"numUsers": num, "room": room, "username": session.username}
         )
         since, session.resume_after = session.resume_after, None
+        more = False
         if since is None:
             history = await self.store.recent(room, self.limits.history)
         else:
-            history = await self.store.since(room, since)
+            history, more = await self._page_after(room, since)
         if history:
             await self.transport.send_to(
                 sid, "history", [rules.message_payload(r) for r in history]
             )
+        if more:
+            await self._more(sid, room, history[-1]["id"])
         joined = {"username": session.username, "numUsers": num, "room": room}
         if moved_from is not None:
             joined["from"] = moved_from
@@ -240,6 +257,30 @@ class ChatService:
             {"username": session.username, "numUsers": num_left, "room": old, "to": target},
         )
         return {"room": target, "numUsers": await self._enter(session, target, moved_from=old)}
+
+    async def _history(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
+        """`history({after: id})` or `history({before: id})`: one page of the current
+        room's messages after (catching up) or before (scrolling back) an id, and whether
+        there are more; a client pages through a long history one request at a time."""
+        query = _arg(args, 0)
+        query = query if isinstance(query, dict) else {}
+        after, before = rules.message_id(query.get("after")), rules.message_id(query.get("before"))
+        if (after is None) == (before is None):
+            return await self._reject(
+                session.sid, "history: give {after: <message id>} or {before: <message id>}"
+            )
+        if after is not None:
+            rows, more = await self._page_after(session.room, after)
+        else:
+            page = self.limits.replay
+            rows = await self.store.recent(session.room, page + 1, before=before)
+            more = len(rows) > page
+            rows = rows[-page:]
+        return {
+            "room": session.room,
+            "messages": [rules.message_payload(r) for r in rows],
+            "more": more,
+        }
 
     async def _users(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         return {"room": session.room, "users": await self.presence.users(session.room)}
@@ -289,7 +330,11 @@ class ChatService:
         await self._typing_event(session, "stop typing")
 
     async def _typing_event(self, session: rules.Session, event: str) -> None:
-        if session.username is not None:
+        """Broadcast only a change: a client repeating `typing` (once per key, or a
+        flood) costs the room one broadcast, not one per packet."""
+        typing = event == "typing"
+        if session.username is not None and session.typing != typing:
+            session.typing = typing
             await self.transport.broadcast(
                 session.room, event, {"username": session.username}, skip=session.sid
             )
@@ -300,7 +345,10 @@ class ChatService:
         error = self._check(session, text, (session.username or session.user) is not None)
         if error:
             return await self._reject(session.sid, error)
-        offset = client_offset if isinstance(client_offset, str) else None
+        try:
+            offset = rules.clean_client_offset(client_offset, self.limits)
+        except rules.Rejected as e:
+            return await self._reject(session.sid, str(e))
         self.metrics.messages_in.inc()  # received, as for `new message`: before the store
         rec, created = await self.store.add(
             rules.DEFAULT_ROOM, session.username or session.verified_name or "", text, offset

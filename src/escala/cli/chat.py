@@ -80,6 +80,44 @@ def serve(
         "file (a second line: the previous key, still accepted). Or set "
         "ESCALA_CHAT_AUTH_SECRET to the keys themselves.",
     ),
+    replay_limit: int = typer.Option(
+        100,
+        envvar=_env("REPLAY_LIMIT"),
+        help="Most messages one replay (serverOffset, since) or `history` request sends; "
+        "the client asks for the next page.",
+    ),
+    event_rate: float = typer.Option(
+        None,
+        envvar=_env("EVENT_RATE"),
+        help="Events of any kind (typing included) one connection may send per second "
+        "(default: 3 x --rate, at least 30).",
+    ),
+    ip_rate: float = typer.Option(
+        None,
+        envvar=_env("IP_RATE"),
+        help="Events per second all connections from one IP address may send together "
+        "(default: 10 x --event-rate, at least 500).",
+    ),
+    retain_days: float = typer.Option(
+        30.0, envvar=_env("RETAIN_DAYS"), help="Delete messages older than this; 0 keeps them."
+    ),
+    retain_messages: int = typer.Option(
+        100_000,
+        envvar=_env("RETAIN_MESSAGES"),
+        help="Keep at most this many messages per room (the newest); 0 keeps all.",
+    ),
+    request_timeout: float = typer.Option(
+        10.0,
+        envvar=_env("REQUEST_TIMEOUT"),
+        help="Seconds an HTTP client may take to send a whole request (headers and body); "
+        "an idle keep-alive connection is closed then too.",
+    ),
+    proxy_hops: int = typer.Option(
+        0,
+        envvar=_env("PROXY_HOPS"),
+        help="Trusted proxies in front (an ALB is 1): the client's address for --ip-rate "
+        "is then read from X-Forwarded-For; 0 uses the TCP peer.",
+    ),
 ) -> None:
     """Serve the chat (page at /, Socket.IO at /socket.io/) until SIGTERM or Ctrl-C."""
     from escala.chat.options import AUTH_SECRET_ENV, ServeOptions, origin_list
@@ -102,6 +140,13 @@ def serve(
         allow_origin=origin_list(allow_origin),
         auth_secret_file=auth_secret_file,
         auth_secret=os.environ.get(AUTH_SECRET_ENV),
+        replay_limit=replay_limit,
+        event_rate=event_rate,
+        ip_rate=ip_rate,
+        retain_days=retain_days,
+        retain_messages=retain_messages,
+        request_timeout=request_timeout,
+        proxy_hops=proxy_hops,
     )
     options.check()
     run_serve(options)

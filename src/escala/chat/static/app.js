@@ -15,6 +15,7 @@ const seen = new Set();
 const rooms = new Set(["lobby", "random"]);
 const typists = new Set();
 let typingTimer = null;
+let typing = false; // as the demo: one `typing` when it starts, not one per key
 // Websocket first (one connection, no upgrade dance); where a proxy blocks websockets,
 // tryAllTransports falls back to long-polling, which the server speaks too.
 // A server started with --auth-secret-file wants a token: open the page as
@@ -188,12 +189,14 @@ $("send").addEventListener("submit", (e) => {
     showMessage({ id: r.id, ts: r.ts, username: nick, message: text });
   });
   clearTimeout(typingTimer);
+  typing = false;
   socket.emit("stop typing");
 });
 $("text").addEventListener("input", () => {
-  socket.emit("typing");
+  if (!typing) socket.emit("typing");
+  typing = true;
   clearTimeout(typingTimer);
-  typingTimer = setTimeout(() => socket.emit("stop typing"), 1500);
+  typingTimer = setTimeout(() => { typing = false; socket.emit("stop typing"); }, 1500);
 });
 $("join-form").addEventListener("submit", (e) => {
   e.preventDefault();
@@ -250,6 +253,15 @@ socket.on("login", (d) => {
   refreshPresence(d);
 });
 socket.on("history", (list) => list.forEach(showMessage));
+// A replay is one page; the server says when more follows, and the page asks for it.
+function catchUp(after) {
+  socket.emit("history", { after }, (r) => {
+    if (!r || !r.messages) return;
+    r.messages.forEach(showMessage);
+    if (r.more && r.messages.length) catchUp(r.messages[r.messages.length - 1].id);
+  });
+}
+socket.on("history more", (d) => catchUp(d.after));
 socket.on("new message", showMessage);
 socket.on("user joined", (d) => {
   if (d.from) systemLine(d.username + " moved here from #" + d.from, "moved");

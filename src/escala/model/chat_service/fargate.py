@@ -37,9 +37,14 @@ from escala.model.iam_policy import ECR_READ, statement
 
 def environment(service_name: str, allow_origin: list[str] | None = None) -> dict[str, str]:
     """JSON logs, and the chat's own metrics as EMF lines: the awslogs driver sends both
-    to the log group, where CloudWatch extracts the metrics. The origins allowed besides
-    the balancer's own, when the spec lists some."""
-    env = {"ESCALA_CHAT_LOG_FORMAT": "json", METRICS_ENV: service_name}
+    to the log group, where CloudWatch extracts the metrics. Behind the ALB (one proxy),
+    the per-IP flood limit reads the client's address from X-Forwarded-For. The origins
+    allowed besides the balancer's own, when the spec lists some."""
+    env = {
+        "ESCALA_CHAT_LOG_FORMAT": "json",
+        "ESCALA_CHAT_PROXY_HOPS": "1",
+        METRICS_ENV: service_name,
+    }
     if allow_origin:
         env[ALLOW_ORIGIN_ENV] = ",".join(allow_origin)
     return env

@@ -74,7 +74,7 @@ ExecStartPre=-/usr/bin/docker rm -f escala-chat
 ExecStart=/usr/bin/docker run --rm --name escala-chat --env-file {ENV_FILE} \\
   {allow}--env {METRICS_ENV}={name} --publish {CHAT_PORT}:{CHAT_PORT} \\
   {log_options} {image} \\
-  --host 0.0.0.0 --port {CHAT_PORT} --log-format json
+  --host 0.0.0.0 --port {CHAT_PORT} --log-format json --proxy-hops 1
 ExecStop=/usr/bin/docker stop --time {STOP_TIMEOUT} escala-chat
 
 [Install]
