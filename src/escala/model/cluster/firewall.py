@@ -5,14 +5,16 @@
   (etcd 2379-2381 stays between masters); SSH from `sshAccess`; the overlay's ports
   from nodes (calico: BGP 179 + IP-in-IP; cilium: VXLAN 8472 + health 4240).
 - Nodes: everything from nodes and masters (pods, kubelet, webhooks); SSH from `sshAccess`.
+- With a bastion (private topology, kops's pkg/model/awsmodel/bastion.go): the bastion
+  takes SSH from `sshAccess`, and masters and nodes take SSH only from the bastion.
 """
 
-from escala.api import Networking
+from escala.api import Networking, Role
 from escala.cloud.aws.security_group import SecurityGroup, SecurityGroupRule
 from escala.cloud.aws.vpc import Vpc
 from escala.model.context import ClusterContext
 
-API_ELB, MASTERS, NODES = "api-elb", "masters", "nodes"
+API_ELB, MASTERS, NODES, BASTION = "api-elb", "masters", "nodes", "bastion"
 
 
 def security_group_name(role: str, cluster_name: str) -> str:
@@ -33,11 +35,13 @@ def build_firewall(ctx: ClusterContext) -> None:
     ctx.require(spec.kubernetes_api_access, "spec.kubernetesApiAccess")
     ctx.require(spec.ssh_access, "spec.sshAccess")
     vpc = ctx.get(Vpc, ctx.cluster_name)
+    bastion = any(g.spec.role is Role.bastion for g in ctx.groups)
     groups: dict[str, SecurityGroup] = {}
     for role, description, managed_ports in (
         (API_ELB, "API load balancer", (443,)),
         (MASTERS, "Kubernetes masters", (22,)),
         (NODES, "Kubernetes nodes", (22,)),
+        *([(BASTION, "SSH bastion", (22,))] if bastion else []),
     ):
         name = security_group_name(role, ctx.cluster_name)
         group = SecurityGroup(
@@ -75,8 +79,11 @@ def build_firewall(ctx: ClusterContext) -> None:
     for cidr in spec.kubernetes_api_access:
         rule(API_ELB, f"https-from-{cidr}", port=443, cidr=cidr)
     for cidr in spec.ssh_access:
-        rule(MASTERS, f"ssh-from-{cidr}", port=22, cidr=cidr)
-        rule(NODES, f"ssh-from-{cidr}", port=22, cidr=cidr)
+        for to in (BASTION,) if bastion else (MASTERS, NODES):
+            rule(to, f"ssh-from-{cidr}", port=22, cidr=cidr)
+    if bastion:
+        rule(MASTERS, "ssh-from-bastion", port=22, source=BASTION)
+        rule(NODES, "ssh-from-bastion", port=22, source=BASTION)
     rule(MASTERS, "api-from-api-elb", port=6443, source=API_ELB)
     rule(MASTERS, "api-from-nodes", port=6443, source=NODES)
     rule(MASTERS, "all-from-masters", protocol="-1", source=MASTERS)
