@@ -16,11 +16,6 @@ test suite also runs).
   that reach it through PutLogEvents (what the awslogs driver calls); moto stores them as
   plain text. The sandbox turns each EMF event into the datapoints AWS would, so the
   chat's own metric (escala.chat.cloudwatch) can be read back with GetMetricData.
-- EC2 `AuthorizeSecurityGroupIngress` answers 500 in moto 5.2.5 for a rule of a protocol
-  without ports (calico's IP-in-IP, protocol 4) given without FromPort/ToPort: moto
-  reads ports for every protocol but -1 (`int(None)` in models/security_groups.py).
-  AWS documents that a protocol other than tcp, udp, icmp or icmpv6 allows every port,
-  whatever ports are given; the sandbox stores such a rule without ports.
 """
 
 import json
@@ -30,8 +25,6 @@ from typing import Any
 Datum = tuple[str, dict[str, Any]]  # (namespace, one PutMetricData member)
 
 ACTIVITIES = "_escala_activities"
-# The protocols whose rules have ports, by name and by number (tcp, udp, icmp, icmpv6).
-PORTED_PROTOCOLS = frozenset({"tcp", "udp", "icmp", "icmpv6", "6", "17", "1", "58", "-1"})
 
 
 def _record(group: Any, old: int | None, new: int, before: set[str], after: set[str]) -> None:
@@ -116,7 +109,6 @@ def patch_moto() -> None:
     from moto.autoscaling.responses import AutoScalingResponse
     from moto.cloudwatch.models import cloudwatch_backends
     from moto.core.responses import ActionResult
-    from moto.ec2.models.security_groups import SecurityGroupRule
     from moto.logs.models import LogsBackend
 
     describe_policies = ApplicationAutoScalingResponse.describe_scaling_policies
@@ -165,25 +157,6 @@ def patch_moto() -> None:
                 cloudwatch.put_metric_data(namespace, [datum])
         return answer
 
-    rule_init = SecurityGroupRule.__init__
-
-    def rule_of_any_protocol(
-        self: Any,
-        backend: Any,
-        protocol: str,
-        group: str,
-        from_port: Any,
-        to_port: Any,
-        *a: Any,
-        **kw: Any,
-    ) -> None:
-        portless = str(protocol).lower() not in PORTED_PROTOCOLS and from_port is None
-        ports = (0, 0) if portless else (from_port, to_port)
-        rule_init(self, backend, protocol, group, *ports, *a, **kw)
-        if portless:
-            self.from_port = self.to_port = None
-
-    SecurityGroupRule.__init__ = rule_of_any_protocol
     LogsBackend.put_log_events = put_log_events_with_emf
     ApplicationAutoScalingResponse.describe_scaling_policies = describe_scaling_policies
     ApplicationAutoScalingResponse.describe_scaling_activities = describe_target_activities
