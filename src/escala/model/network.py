@@ -20,6 +20,18 @@ from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.vpc import Vpc
 from escala.model.context import ClusterContext, ModelContext
 
+# The tags Kubernetes' AWS code reads to place a Service's load balancer (kops sets them
+# the same way, pkg/model/awsmodel/network.go): internet-facing ones in public or utility
+# subnets, internal ones in private subnets (in public ones too when there are none).
+ELB_TAG, INTERNAL_ELB_TAG = "kubernetes.io/role/elb", "kubernetes.io/role/internal-elb"
+
+
+def _subnet_tags(ctx: ModelContext, subnet: SubnetSpec, any_private: bool) -> dict[str, str]:
+    roles = {ELB_TAG: "1"} if subnet.type is not SubnetType.private else {}
+    if subnet.type is SubnetType.private or not any_private:
+        roles[INTERNAL_ELB_TAG] = "1"
+    return ctx.tags(f"{subnet.name}.{ctx.owner}", SubnetType=subnet.type.value, **roles)
+
 
 def private_route_table_name(zone: str, owner: str) -> str:
     """kops's name for a zone's private route table."""
@@ -33,11 +45,12 @@ def add_network(
     NAT gateways when some subnets are private)."""
     name = ctx.owner
     vpc = ctx.add(Vpc(name=name, tags=ctx.tags(name), cidr=cidr))
+    any_private = any(s.type is SubnetType.private for s in subnets)
     subnet_tasks = [
         ctx.add(
             Subnet(
                 name=subnet.name,
-                tags=ctx.tags(f"{subnet.name}.{name}"),
+                tags=_subnet_tags(ctx, subnet, any_private),
                 vpc=vpc,
                 zone=subnet.zone,
                 cidr=str(subnet.cidr),

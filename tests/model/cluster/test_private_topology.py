@@ -26,6 +26,13 @@ def test_each_zone_egresses_through_its_own_nat_gateway_and_machines_get_no_publ
     tasks = _tasks()
     subnets = _of(tasks, Subnet)
     assert {n for n, s in subnets.items() if not s.public} == set(ZONES)
+    # where Kubernetes puts a Service's load balancers: internet-facing in utility subnets
+    roles = {
+        n: sorted(k for k in s.tags if k.startswith("kubernetes.io/role/"))
+        for n, s in subnets.items()
+    }
+    assert roles[ZONES[0]] == ["kubernetes.io/role/internal-elb"]
+    assert roles[f"utility-{ZONES[0]}"] == ["kubernetes.io/role/elb"]
     gateways = _of(tasks, NatGateway)
     assert {n: g.subnet.name for n, g in gateways.items()} == {
         f"{z}.{NAME}": f"utility-{z}" for z in ZONES
