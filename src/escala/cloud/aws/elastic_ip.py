@@ -10,7 +10,7 @@ import dataclasses
 
 from escala.cloud.aws.ec2_task import Ec2Task
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.tags import tag_specifications
+from escala.cloud.aws.tags import tag_filters, tag_specifications
 from escala.reconcile.task import Fields
 
 
@@ -32,9 +32,9 @@ class ElasticIp(Ec2Task):
         return {"domain": "vpc"}
 
     def find(self, cloud: ClientFactory) -> Fields | None:
-        addresses = cloud.client("ec2").describe_addresses(
-            Filters=[{"Name": f"tag:{k}", "Values": [v]} for k, v in sorted(self.tags.items())]
-        )["Addresses"]
+        addresses = cloud.client("ec2").describe_addresses(Filters=tag_filters(self.tags))[
+            "Addresses"
+        ]
         if not addresses:
             return None
         address = addresses[0]
