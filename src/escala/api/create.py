@@ -169,11 +169,9 @@ def build_cluster(options: CreateClusterOptions) -> tuple[Cluster, list[Instance
     master group per master zone, one `nodes` group across every zone (one node per zone
     by default) and, with `--bastion`, the bastion group."""
     zones = list(dict.fromkeys([*options.zones, *options.master_zones]))
-    topology = None
+    topology = None  # public; a private one's NAT mode is defaulted with the rest
     if options.topology is Topology.private:
-        topology = TopologySpec(
-            masters=Topology.private, nodes=Topology.private, nat=options.nat or NatMode.per_zone
-        )
+        topology = TopologySpec(masters=Topology.private, nodes=Topology.private, nat=options.nat)
     cluster = Cluster(
         metadata=ObjectMeta(name=options.name),
         spec=ClusterSpec(
