@@ -14,7 +14,13 @@ from tests.reconcile.specs import NAME, ZONES, write_cluster
 
 def test_private_cluster_applies_once_has_no_public_machines_and_deletes_clean(tmp_path, clients):
     store = open_store(f"file://{tmp_path}/state")
-    write_cluster(store, Networking.calico, topology=Topology.private, bastion=True)
+    write_cluster(
+        store,
+        Networking.calico,
+        topology=Topology.private,
+        bastion=True,
+        admin_access=["203.0.113.0/24"],
+    )
     applied = update_cluster(store, NAME, clients, yes=True)
     assert applied.applied
     assert update_cluster(store, NAME, clients, yes=False).changes == []
@@ -46,6 +52,13 @@ def test_private_cluster_applies_once_has_no_public_machines_and_deletes_clean(t
             [zone] = served
             nat = by_subnet[next(i for i, n in name_of.items() if n == f"utility-{zone}")]
             assert default["NatGatewayId"] == nat["NatGatewayId"]
+    # masters and nodes reach the API's NLB from their zone's NAT address: let in
+    addresses = {a["PublicIp"] for a in ec2.describe_addresses()["Addresses"]}
+    [api] = ec2.describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [f"api-elb.{NAME}"]}]
+    )["SecurityGroups"]
+    https = [r["CidrIp"] for p in api["IpPermissions"] for r in p["IpRanges"]]
+    assert sorted(https) == sorted(["203.0.113.0/24", *(f"{a}/32" for a in addresses)])
     autoscaling = boto3.client("autoscaling")
     for group in autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]:
         zones_public = {name_of[s] in public for s in group["VPCZoneIdentifier"].split(",")}

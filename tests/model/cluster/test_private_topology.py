@@ -44,6 +44,10 @@ def test_each_zone_egresses_through_its_own_nat_gateway_and_machines_get_no_publ
         assert table.nat_gateway is gateways[f"{zone}.{NAME}"] and table.internet_gateway is None
         assert [s.name for s in table.subnets] == [zone]
     assert sorted(s.name for s in tables[NAME].subnets) == [f"utility-{z}" for z in ZONES]
+    nat_rules = [r for r in _of(tasks, SecurityGroupRule).values() if r.address is not None]
+    assert {(r.group.name, r.from_port, r.address.name) for r in nat_rules} == {
+        (f"api-elb.{NAME}", 443, f"{z}.{NAME}") for z in ZONES
+    }  # masters and nodes reach the API's public name from their NAT address
     [api] = _of(tasks, LoadBalancer).values()
     assert sorted(s.name for s in api.subnets) == [f"utility-{z}" for z in ZONES]
     groups = _of(tasks, AutoscalingGroup)

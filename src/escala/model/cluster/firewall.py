@@ -7,9 +7,14 @@
 - Nodes: everything from nodes and masters (pods, kubelet, webhooks); SSH from `sshAccess`.
 - With a bastion (private topology, kops's pkg/model/awsmodel/bastion.go): the bastion
   takes SSH from `sshAccess`, and masters and nodes take SSH only from the bastion.
+- Private topology: the API load balancer also takes 443 from each NAT gateway's
+  address. Masters and nodes reach the API through the load balancer's public name, so
+  from a private subnet they arrive from their zone's NAT address, which a narrowed
+  `kubernetesApiAccess` would otherwise shut out.
 """
 
 from escala.api import Networking, Role
+from escala.cloud.aws.elastic_ip import ElasticIp
 from escala.cloud.aws.security_group import SecurityGroup, SecurityGroupRule
 from escala.cloud.aws.vpc import Vpc
 from escala.model.context import ClusterContext
@@ -62,6 +67,7 @@ def build_firewall(ctx: ClusterContext) -> None:
         port: int | None = None,
         cidr: str | None = None,
         source: str | None = None,
+        address: ElasticIp | None = None,
     ) -> None:
         name = f"{to}-{label}.{ctx.cluster_name}"
         ctx.add(
@@ -73,11 +79,15 @@ def build_firewall(ctx: ClusterContext) -> None:
                 to_port=port,
                 cidr=cidr,
                 source=groups[source] if source else None,
+                address=address,
             )
         )
 
     for cidr in spec.kubernetes_api_access:
         rule(API_ELB, f"https-from-{cidr}", port=443, cidr=cidr)
+    for address in [t for t in ctx.tasks.values() if isinstance(t, ElasticIp)]:
+        zone = address.name.removesuffix(f".{ctx.cluster_name}")
+        rule(API_ELB, f"https-from-nat-{zone}", port=443, address=address)
     for cidr in spec.ssh_access:
         for to in (BASTION,) if bastion else (MASTERS, NODES):
             rule(to, f"ssh-from-{cidr}", port=22, cidr=cidr)
