@@ -96,8 +96,10 @@ def test_the_operator_runs_a_cluster_and_both_chat_services_with_iam_enforced(
 
     account.operator()
     named = ["--name", CLUSTER]
+    # private, with a bastion: the most kinds one cluster makes (NAT gateways, addresses)
     _ok(capsys, "create", "cluster", *named, "--master-count", "1", "--allow-single-master",
-        "--node-count", "1", "--ssh-public-key", str(key), "--image", IMAGE, "--yes")  # fmt: skip
+        "--node-count", "1", "--ssh-public-key", str(key), "--image", IMAGE,
+        "--topology", "private", "--nat", "single", "--bastion", "--yes")  # fmt: skip
     _ok(capsys, "set", "instancegroup", "nodes", *named, "spec.machineType=t3.large")
     assert "launchTemplateVersion: 1 -> 2" in _ok(capsys, "update", "cluster", *named, "--yes")
     # a surge replaces the nodes: DetachInstances, the detached mark (CreateTags on owned

@@ -55,8 +55,10 @@ EC2_TYPES = {
     "vol": "volume",
     "lt": "launch-template",
     "key": "key-pair",
+    "nat": "natgateway",
+    "eipalloc": "elastic-ip",
 }
-EC2_ID = re.compile(r"(i|vpc|subnet|sg|rtb|igw|vol|lt|key)-[0-9a-f]+")
+EC2_ID = re.compile(r"(i|vpc|subnet|sg|rtb|igw|vol|lt|key|nat|eipalloc)-[0-9a-f]+")
 TAG_PAIR = re.compile(r"(?i)(.*tags?(\.member)?\.\d+)\.key")
 # A create carrying tags is also a tagging request (AWS's "tag on create" check).
 IMPLIED_TAGGING = {

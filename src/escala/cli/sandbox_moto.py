@@ -14,6 +14,8 @@ test suite also runs).
   SetDesiredCapacity), with AWS's cause text, and answers them newest first.
 - EC2 `CreateLaunchTemplateVersion` with UserData made every later launch from that
   version answer HTTP 500 (see `_parse_user_data_of_new_versions`).
+- EC2 `AuthorizeSecurityGroupIngress` of a protocol without ports (calico's IP-in-IP,
+  protocol 4) answered HTTP 500 (see `_rules_of_protocols_without_ports`).
 - CloudWatch Logs extracts metrics from log events in the embedded metric format (EMF)
   that reach it through PutLogEvents (what the awslogs driver calls); moto stores them as
   plain text. The sandbox turns each EMF event into the datapoints AWS would, so the
@@ -136,6 +138,45 @@ def _parse_user_data_of_new_versions() -> None:
     LaunchTemplate.create_version = create_version_parsing_user_data  # type: ignore[method-assign]
 
 
+# The protocols whose rules have ports, by name and by number (tcp, udp, icmp, icmpv6);
+# -1 (all) has none, and moto knows it.
+PORTED_PROTOCOLS = frozenset({"tcp", "udp", "icmp", "icmpv6", "6", "17", "1", "58", "-1"})
+
+
+def _rules_of_protocols_without_ports() -> None:
+    """AuthorizeSecurityGroupIngress answered 500 for calico's IP-in-IP rule.
+
+    moto 5.2.5 (models/security_groups.py, `SecurityGroupRule.__init__`) reads FromPort
+    and ToPort with `int()` for every protocol but -1, so a rule of protocol 4 given
+    without ports, as escala opens IP-in-IP between calico nodes, fails with `int(None)`.
+    AWS documents that a protocol other than tcp, udp, icmp or icmpv6 allows every port
+    whatever ports are given; the fix stores such a rule without ports, and
+    DescribeSecurityGroups shows it without FromPort/ToPort, as AWS does. (getmoto/moto#597
+    made rules without ports work for -1 only.)
+    """
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    rule_init = SecurityGroupRule.__init__
+
+    def rule_of_any_protocol(
+        self: SecurityGroupRule,
+        backend: Any,
+        protocol: str,
+        group_id: str,
+        from_port: Any,
+        to_port: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        portless = str(protocol).lower() not in PORTED_PROTOCOLS and from_port is None
+        ports = (0, 0) if portless else (from_port, to_port)
+        rule_init(self, backend, protocol, group_id, *ports, *args, **kwargs)
+        if portless:
+            self.from_port = self.to_port = None
+
+    SecurityGroupRule.__init__ = rule_of_any_protocol  # type: ignore[method-assign]
+
+
 def patch_moto() -> None:
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
     from moto.autoscaling.models import FakeAutoScalingGroup
@@ -191,6 +232,7 @@ def patch_moto() -> None:
         return answer
 
     _parse_user_data_of_new_versions()
+    _rules_of_protocols_without_ports()
     LogsBackend.put_log_events = put_log_events_with_emf
     ApplicationAutoScalingResponse.describe_scaling_policies = describe_scaling_policies
     ApplicationAutoScalingResponse.describe_scaling_activities = describe_target_activities

@@ -10,7 +10,7 @@ resource types and condition keys of each service; docs/operations.md lists the 
   `aws:TagKeys`, so nothing is created untagged, and the tagging a create implies
   (`ec2:CreateTags`, `elasticloadbalancing:AddTags`, `ecs:TagResource`) is allowed only
   inside those creates (`ec2:CreateAction` and its ELB and ECS twins).
-- IAM roles and instance profiles by name (`masters.`, `nodes.`, `instances.`,
+- IAM roles and instance profiles by name (`masters.`, `nodes.`, `bastions.`, `instances.`,
   `task-execution.` + the owner's name); roles passed only to EC2 and ECS tasks;
   service-linked roles only for the services escala uses.
 - CloudWatch alarms by the `TargetTracking-` prefix AWS gives the alarms of target
@@ -34,10 +34,19 @@ from escala.model.iam_policy import statement
 
 # The tag keys escala writes (escala.cloud.aws.tags, the cluster-autoscaler's discovery
 # tags on node groups): a create may carry these and no others.
-TAG_KEYS = ["KubernetesCluster", "Name", "kubernetes.io/cluster/*", "k8s.io/*", "escala.io/*"]
+# SubnetType and kubernetes.io/role/*: kops's subnet tags (escala.model.network).
+TAG_KEYS = [
+    "KubernetesCluster",
+    "Name",
+    "SubnetType",
+    "kubernetes.io/cluster/*",
+    "kubernetes.io/role/*",
+    "k8s.io/*",
+    "escala.io/*",
+]
 # The name prefixes of the roles and instance profiles escala makes
 # (escala.model.cluster.iam_roles, escala.model.chat_service).
-ROLE_PREFIXES = ("masters.", "nodes.", "instances.", "task-execution.")
+ROLE_PREFIXES = ("masters.", "nodes.", "bastions.", "instances.", "task-execution.")
 PASSED_TO = ["ec2.amazonaws.com", "ecs-tasks.amazonaws.com"]
 SERVICE_LINKED = [
     "autoscaling.amazonaws.com",
@@ -48,8 +57,10 @@ SERVICE_LINKED = [
 
 # Creates that tag what they make (TagSpecifications, Tags, tags).
 EC2_CREATES = (
+    "ec2:AllocateAddress",
     "ec2:CreateInternetGateway",
     "ec2:CreateLaunchTemplate",
+    "ec2:CreateNatGateway",
     "ec2:CreateRouteTable",
     "ec2:CreateSecurityGroup",
     "ec2:CreateSubnet",
