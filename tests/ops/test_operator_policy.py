@@ -62,8 +62,8 @@ def test_roles_by_name_and_state_by_bucket() -> None:
     statements = _statements(owner="prod-*", bucket="proyecto-state")
     (delete_role,) = _granting("iam:DeleteRole", statements)
     assert "arn:aws:iam::*:role/masters.prod-*" in delete_role["Resource"]
-    assert all(r.split("/")[1].startswith(("masters.", "nodes.", "instances.", "task-execution."))
-               for r in delete_role["Resource"])  # fmt: skip
+    prefixes = ("masters.", "nodes.", "bastions.", "instances.", "task-execution.")
+    assert all(r.split("/")[1].startswith(prefixes) for r in delete_role["Resource"])
     (put,) = _granting("s3:PutObject", statements)
     assert put["Resource"] == ["arn:aws:s3:::proyecto-state", "arn:aws:s3:::proyecto-state/*"]
     (passing,) = _granting("iam:PassRole", statements)
