@@ -50,7 +50,8 @@ async def test_chat_message_needs_a_login_first(chat_url: str) -> None:
     for c in (anon, reader):
         await c.sio.connect(chat_url, transports=["websocket"])
     refused = await anon.sio.call("chat message", ("anonymous post", "a-1"))
-    assert refused == {"error": "message: send `add user` first"}
+    assert refused["error"].startswith("message: send `add user` first")
+    assert "--allow-anonymous" in refused["error"]
     await reader.sio.call("add user", "reader")
     await anon.sio.call("add user", "anon")
     assert await anon.sio.call("chat message", ("signed post", "a-2")) is None
@@ -122,3 +123,20 @@ def test_the_page_works_under_its_policy_and_takes_its_name_from_a_token(
     stranger.press("#nick", "Enter")
     expect(stranger.locator("#login-error")).to_contain_text("authentication required")
     expect(stranger.locator("#chat")).to_be_hidden()
+
+
+async def test_allow_anonymous_takes_the_tutorial_s_chat_message(tmp_path: Path) -> None:
+    """The getting-started tutorial's page never logs in: on a server started with
+    --allow-anonymous its `chat message` reaches everyone; the demo's events still need
+    a name."""
+    with logged_replica(tmp_path, "--allow-anonymous") as chat:
+        anon, reader = Client(), Client()
+        for c in (anon, reader):
+            await c.sio.connect(chat.url, transports=["websocket"])
+        assert await anon.sio.call("chat message", ("hello from the tutorial", "t-1")) is None
+        text, offset = await reader.next("chat message")
+        assert text == "hello from the tutorial" and isinstance(offset, int)
+        refused = await anon.sio.call("new message", "the demo's event still needs a name")
+        assert refused == {"error": "message: send `add user` first"}
+        for c in (anon, reader):
+            await c.sio.disconnect()

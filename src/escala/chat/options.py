@@ -61,6 +61,7 @@ class ServeOptions:
     retain_messages: int = 100_000
     request_timeout: float = 10.0
     proxy_hops: int = 0
+    allow_anonymous: bool = False  # the tutorial's page: `chat message` with no login
 
     def check(self) -> None:
         """Raise UsageError naming the first flag whose value cannot work."""
@@ -141,6 +142,7 @@ class ServeOptions:
             burst=max(1, int(self.rate * 2)),
             history=self.history,
             replay=self.replay_limit,
+            anonymous=self.allow_anonymous,
         )
 
     def engine_limits(self) -> EngineLimits:

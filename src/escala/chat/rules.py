@@ -28,6 +28,8 @@ class Limits:
     history: int = 50
     replay: int = 100
     """The most messages one replay or `history` request sends (a page)."""
+    anonymous: bool = False
+    """Whether the tutorial's `chat message` is taken without a login (its page has none)."""
 
 
 class Rejected(ValueError):

@@ -341,8 +341,12 @@ class ChatService:
 
     async def _chat_message(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         text, client_offset = _arg(args, 0), _arg(args, 1)
-        # Logged in: `add user`, or a verified token (the tutorial's page never logs in).
-        error = self._check(session, text, (session.username or session.user) is not None)
+        # Logged in: `add user`, or a verified token; the tutorial's page never logs in,
+        # so it chats only on a server started with --allow-anonymous.
+        logged_in = (session.username or session.user) is not None or self.limits.anonymous
+        error = self._check(session, text, logged_in)
+        if not logged_in:
+            error = f"{error} (or serve with --allow-anonymous, for the tutorial's page)"
         if error:
             return await self._reject(session.sid, error)
         try:

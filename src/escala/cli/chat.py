@@ -118,6 +118,13 @@ def serve(
         help="Trusted proxies in front (an ALB is 1): the client's address for --ip-rate "
         "is then read from X-Forwarded-For; 0 uses the TCP peer.",
     ),
+    allow_anonymous: bool = typer.Option(
+        False,
+        "--allow-anonymous",
+        envvar=_env("ALLOW_ANONYMOUS"),
+        help="Take the getting-started tutorial's `chat message` from clients that never "
+        "log in (its page has no login); off, every message needs `add user` or a token.",
+    ),
 ) -> None:
     """Serve the chat (page at /, Socket.IO at /socket.io/) until SIGTERM or Ctrl-C."""
     from escala.chat.options import AUTH_SECRET_ENV, ServeOptions, origin_list
@@ -147,6 +154,7 @@ def serve(
         retain_messages=retain_messages,
         request_timeout=request_timeout,
         proxy_hops=proxy_hops,
+        allow_anonymous=allow_anonymous,
     )
     options.check()
     run_serve(options)
