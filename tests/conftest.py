@@ -2,7 +2,7 @@
 
 `aws` gives each test an empty AWS account on a moto server process, reached over HTTP
 through AWS_ENDPOINT_URL: `escala sandbox` itself, so the tests meet moto with the
-sandbox's documented fixes (escala.cli.sandbox_moto, escala.cli.moto_patches) and its
+sandbox's documented fixes (escala.cli.sandbox_moto) and its
 Ubuntu images, as a user trying escala does.
 """
 
@@ -19,14 +19,14 @@ from tests.servers import free_port, stop, wait_for_port
 REGION = "eu-west-1"
 
 
-def _start_sandbox() -> tuple[subprocess.Popen[str], int]:
+def _start_sandbox(*flags: str) -> tuple[subprocess.Popen[str], int]:
     """`escala sandbox` on a free port, known to be ours once it prints its first line
     (it does after listening; a port taken meanwhile by another process makes it exit,
     and another port is tried)."""
     for _ in range(5):
         port = free_port()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "escala", "sandbox", "--port", str(port)],
+            [sys.executable, "-m", "escala", "sandbox", "--port", str(port), *flags],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

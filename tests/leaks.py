@@ -2,13 +2,14 @@
 
 Each test gets a fresh account (tests/conftest.py `aws`), so what is listed here after a
 `delete` is what the delete left behind, tagged or not: EC2 (VPCs, subnets, security
-groups, internet gateways, route tables, launch templates, volumes, key pairs, running
-instances), load balancers and target groups, Auto Scaling Groups and their scaling
-policies, IAM roles and instance profiles, ECS clusters, services and active task
-definitions, Application Auto Scaling targets and policies, CloudWatch alarms, log
-groups, SSM parameters, ECR repositories, S3 buckets and, in the state bucket, the
-objects left. `keep` names what the test made itself and expects to stay (an
-operator's SSM parameters); `state_bucket` is kept, but not what it holds.
+groups, internet gateways, route tables, NAT gateways not deleted, Elastic IPs, launch
+templates, volumes, key pairs, running instances), load balancers and target groups,
+Auto Scaling Groups and their scaling policies, IAM roles and instance profiles, ECS
+clusters, services and active task definitions, Application Auto Scaling targets and
+policies, CloudWatch alarms, log groups, SSM parameters, ECR repositories, S3 buckets
+and, in the state bucket, the objects left. `keep` names what the test made itself and
+expects to stay (an operator's SSM parameters); `state_bucket` is kept, but not what it
+holds.
 """
 
 from typing import Any
@@ -43,6 +44,12 @@ def _ec2(ec2: Any) -> list[str]:
         for t in ec2.describe_route_tables()["RouteTables"]
         if t["VpcId"] not in default and not any(a.get("Main") for a in t["Associations"])
     ]
+    left += [
+        f"NatGateway/{g['NatGatewayId']}"
+        for g in ec2.describe_nat_gateways()["NatGateways"]
+        if g["State"] not in ("deleted", "failed")
+    ]
+    left += [f"ElasticIP/{a['AllocationId']}" for a in ec2.describe_addresses()["Addresses"]]
     left += [
         f"LaunchTemplate/{t['LaunchTemplateName']}"
         for t in ec2.describe_launch_templates()["LaunchTemplates"]

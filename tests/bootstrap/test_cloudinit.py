@@ -9,7 +9,7 @@ import pytest
 import yaml
 from cryptography import x509
 
-from escala.api import Networking
+from escala.api import Networking, Topology
 from escala.bootstrap import kubeadm, pki
 from escala.bootstrap.cloudinit import (
     BOOT_SCRIPT,
@@ -28,8 +28,26 @@ from tests.reconcile.specs import completed
 ROLES = ("master-eu-west-1a", "master-eu-west-1b", "nodes")
 
 
+def _schema_check(user_data: str, path) -> None:  # type: ignore[no-untyped-def]
+    path.write_text(user_data)
+    out = subprocess.run(
+        ["cloud-init", "schema", "--config-file", str(path)], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Valid cloud-config" in out.stdout
+
+
 def _files(user_data: str) -> dict[str, str]:
     return user_data_files(user_data)
+
+
+def test_a_bastion_gets_no_kubernetes_only_updates_and_keys(tmp_path) -> None:
+    cluster, groups = completed(Networking.calico, topology=Topology.private, bastion=True)
+    bastion = next(g for g in groups if g.name == "bastions")
+    user_data = render_user_data(cluster, bastion)
+    _schema_check(user_data, tmp_path / "user-data")
+    config = yaml.safe_load(user_data)
+    assert config == {"package_update": True, "package_upgrade": True, "ssh_pwauth": False}
 
 
 def _env(user_data: str) -> dict[str, str]:
@@ -45,13 +63,7 @@ def test_user_data_passes_cloud_init_schema(networking, group_name, tmp_path) ->
     user_data = render_user_data(cluster, group)
     assert user_data.startswith("#cloud-config\n")
     assert len(user_data.encode()) < 16384  # EC2's limit on user-data
-    path = tmp_path / "user-data"
-    path.write_text(user_data)
-    out = subprocess.run(
-        ["cloud-init", "schema", "--config-file", str(path)], capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert "Valid cloud-config" in out.stdout
+    _schema_check(user_data, tmp_path / "user-data")
     files = _files(user_data)
     for script in (p for p in files if p.startswith("/usr/local/sbin/")):
         subprocess.run(["bash", "-n"], input=files[script], text=True, check=True)

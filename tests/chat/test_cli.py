@@ -2,16 +2,26 @@
 the command lines the deployments run are ones it accepts."""
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
+import yaml
 from dockerfile_parse import DockerfileParser
 
-from escala.api.chat_deployment import ChatDeployment
+from escala.api.chat_deployment import ChatDeployment, validate_chat_deployment
+from escala.api.chat_service_spec import ChatService
 from escala.cli import chat as chat_cli
 from escala.cli.main import main
+from escala.errors import SpecInvalid
 from escala.kube.manifests import chat_deployment
 from escala.model.chat_service.fargate import environment
+from escala.model.chat_service.parameters import parameter_env
+from escala.model.chat_service.user_data import render_chat_user_data
+from escala.ops.chat_service_lifecycle import ChatServiceOptions, chat_service_from_options
+from tests.model.chat_service.specs import AMI, IMAGE
+
+DOCKERFILE = str(Path(__file__).parents[2] / "Dockerfile")
 
 
 def refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], *flags: str) -> str:
@@ -44,6 +54,22 @@ def test_a_malformed_store_url_names_the_flag_not_the_password(
 @pytest.mark.parametrize("flag", ["--rate", "--presence-ttl", "--drain-timeout", "--ping-interval"])
 @pytest.mark.parametrize("value", ["nan", "inf"])
 def test_a_number_flag_that_is_not_finite_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str
+) -> None:
+    assert flag in refused(tmp_path, capsys, flag, value)
+
+
+@pytest.mark.parametrize(
+    "flag, value",
+    [
+        ("--replay-limit", "0"),
+        ("--event-rate", "0"),
+        ("--ip-rate", "-1"),
+        ("--retain-days", "-1"),
+        ("--retain-messages", "-5"),
+    ],
+)
+def test_a_limit_that_cannot_work_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str
 ) -> None:
     assert flag in refused(tmp_path, capsys, flag, value)
@@ -89,3 +115,76 @@ def test_every_deployment_runs_the_one_server_with_flags_it_knows(
     env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
     kube = _served(monkeypatch, container["args"], env)
     assert kube.log_format == "json" and kube.redis  # type: ignore[attr-defined]
+
+
+KEYS = "k" * 32 + " " + "p" * 32  # what the auth secret's SSM parameter / Secret holds
+ORIGINS = ["https://chat.example.com", "http://localhost:8080"]
+
+
+def _auth_service(platform: str) -> ChatService:
+    return chat_service_from_options(
+        ChatServiceOptions(
+            name="chat", platform=platform, zones=["eu-west-1a", "eu-west-1b"],  # type: ignore[arg-type]
+            image=IMAGE, ami=AMI if platform == "ec2" else None,
+            redis_parameter="/escala/chat/redis",
+            auth_secret_parameter="/escala/chat/auth", allow_origin=ORIGINS,
+        )
+    )  # fmt: skip
+
+
+def _checked(options: object) -> None:
+    """What the replica would run with: the origins and both keys, from the deployment."""
+    assert options.allow_origin == tuple(ORIGINS)  # type: ignore[attr-defined]
+    assert options.auth_keys() == (b"k" * 32, b"p" * 32)  # type: ignore[attr-defined]
+
+
+def test_every_deployment_passes_the_origins_and_the_auth_secret_through(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--allow-origin and the token keys reach `chat serve` on EC2 (docker run's --env
+    and the SSM env file), Fargate (environment + SSM secrets) and Kubernetes (env +
+    a Secret), the keys only ever by reference."""
+    cmd = json.loads(
+        {i["instruction"]: i["value"] for i in DockerfileParser(DOCKERFILE).structure}["CMD"]
+    )
+    ec2 = _auth_service("ec2")
+    document = yaml.safe_load(render_chat_user_data(ec2))
+    files = {f["path"]: f["content"] for f in document["write_files"]}
+    unit = files["/etc/systemd/system/escala-chat.service"].replace("\\\n", " ")
+    run = shlex.split(unit.split("ExecStart=")[1])
+    run = run[: run.index("ExecStop=/usr/bin/docker")]
+    env = dict(run[i + 1].split("=", 1) for i, word in enumerate(run) if word == "--env")
+    parameters = json.loads(files["/etc/escala/chat.json"])["parameters"]
+    assert parameters["ESCALA_CHAT_AUTH_SECRET"] == "/escala/chat/auth"
+    assert KEYS not in render_chat_user_data(ec2)
+    _checked(
+        _served(monkeypatch, run[run.index(IMAGE) + 1 :], {**env, "ESCALA_CHAT_AUTH_SECRET": KEYS})
+    )
+
+    fargate = _auth_service("fargate")
+    assert parameter_env(fargate)["ESCALA_CHAT_AUTH_SECRET"] == "/escala/chat/auth"
+    env = environment("chat", fargate.spec.allow_origin)
+    _checked(_served(monkeypatch, cmd, {**env, "ESCALA_CHAT_AUTH_SECRET": KEYS}))
+
+    chat = ChatDeployment.for_cluster(
+        "c", "1.31.2", "eu-west-1", auth_secret="chat-auth", allow_origin=ORIGINS
+    )
+    container = chat_deployment(chat)["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
+    assert refs["ESCALA_CHAT_AUTH_SECRET"] == {"name": "chat-auth", "key": "keys"}
+    _checked(_served(monkeypatch, container["args"], {**env, "ESCALA_CHAT_AUTH_SECRET": KEYS}))
+
+
+def test_a_deployment_with_a_bad_origin_is_refused_naming_the_field() -> None:
+    with pytest.raises(SpecInvalid, match=r"spec.allowOrigin\[0\]: 'chat.example.com'"):
+        chat_service_from_options(
+            ChatServiceOptions(
+                name="chat", platform="fargate", zones=["eu-west-1a", "eu-west-1b"],  # type: ignore[arg-type]
+                image=IMAGE, redis_parameter="/r", allow_origin=["chat.example.com"],
+                auth_secret_parameter="redis://not-a-name",
+            )
+        )  # fmt: skip
+    chat = ChatDeployment.for_cluster("c", "1.31.2", "eu-west-1", allow_origin=["ftp://x"])
+    with pytest.raises(SpecInvalid, match="--allow-origin: 'ftp://x'"):
+        validate_chat_deployment(chat)

@@ -107,7 +107,7 @@ async def test_packets_go_both_ways_joined_by_the_record_separator(
     # Two events in one POST; both acks (and the login) come back, record-separated.
     assert await p.post(b'421["add user","raw"]\x1e422["users"]') == (200, b"ok")
     seen = await p.packets_until(b"431[", b"432[")
-    assert b'431[{"numUsers":1}]' in seen
+    assert b'431[{"numUsers":1,"username":"raw"}]' in seen
     assert b'432[{"room":"lobby","users":["raw"]}]' in seen
 
 
@@ -151,7 +151,8 @@ async def _texts(ws: ClientConnection, count: int) -> list[str]:
 async def test_a_malformed_body_is_a_400_and_ends_that_session(
     replica: tuple[str, Path], http: aiohttp.ClientSession, bystander: Client
 ) -> None:
-    for body in (b"abc", b"", b"4hi\x1e", b"b!!!", b"4" + b"2not json"):
+    huge_ack, deep = b"42" + b"9" * 5000 + b'["x"]', b'42["x",' + b"[" * 100_000 + b"]]"
+    for body in (b"abc", b"", b"4hi\x1e", b"b!!!", b"4" + b"2not json", huge_ack, deep):
         p = Poller(http, replica[0])
         await p.connect()
         status, _ = await p.post(body)
@@ -248,3 +249,48 @@ async def test_a_polling_client_whose_held_get_is_cut_has_left(tmp_path: Path) -
             assert (await watcher.next("user left"))["username"] == "leaver"
         finally:
             await watcher.sio.disconnect()
+
+
+async def _gauge(http: aiohttp.ClientSession, url: str, name: str) -> float:
+    async with http.get(url + "/metrics") as r:
+        for line in (await r.text()).splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+async def test_abandoned_handshakes_stop_counting_after_one_ping_round(
+    replica: tuple[str, Path], http: aiohttp.ClientSession, bystander: Client
+) -> None:
+    """500 clients handshake (half of them CONNECT too) and never poll again: none of
+    them still counts once pingInterval + pingTimeout (2 s + 2 s here) have passed."""
+    abandoned = [Poller(http, replica[0]) for _ in range(500)]
+    for n, p in enumerate(abandoned):
+        await (p.connect() if n % 2 else p.open())
+    sessions = "escala_chat_engine_sessions"
+    assert await _gauge(http, replica[0], sessions) >= 500
+    async with asyncio.timeout(20):
+        while await _gauge(http, replica[0], sessions) > 1:  # the bystander's own
+            await asyncio.sleep(0.5)
+    assert await _gauge(http, replica[0], "escala_chat_connected_clients") == 1
+
+
+async def test_a_request_that_never_completes_is_cut_off(tmp_path: Path) -> None:
+    """Slowloris: headers that never end, a body that never comes, an idle keep-alive:
+    each connection is closed after --request-timeout, so they cannot pile up."""
+    with logged_replica(tmp_path, "--request-timeout", "1") as running:
+        port = int(running.url.rsplit(":", 1)[1])
+        partial = [
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ",
+            b"POST /socket.io/?EIO=4&transport=polling&sid=x HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Length: 100\r\n\r\n4",
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",  # answered, then idle
+        ]
+        for start in partial:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(start)
+            async with asyncio.timeout(15):
+                rest = await reader.read()  # until the server closes
+            writer.close()
+            assert start.endswith(b"\r\n\r\n") or b"408 Request Timeout" in rest, rest
+        assert "Traceback" not in running.log.read_text()

@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.chat.servers import replicas
+from tests.chat.servers import logged_replica, replicas
 from tests.chat.test_server import Client
 
 
@@ -84,3 +84,25 @@ async def test_a_client_that_stops_reading_is_dropped_not_buffered_forever(
         finally:
             await ws.close()
             await talker.sio.disconnect()
+
+
+async def test_an_absurd_ack_id_or_nesting_is_a_clean_close_logged_in_few_lines(
+    tmp_path: Path,
+) -> None:
+    """A 5000-digit ack id or 100k-deep arrays broke the parser (a traceback, close 1011):
+    now a protocol error like any malformed packet, and a flood of them from many
+    connections logs a few lines, not one (or a traceback) each."""
+    frames = ["42" + "9" * 5000 + '["x"]', '42["x",' + "[" * 100_000 + "]]", "42" + "[" * 5000]
+    with logged_replica(tmp_path) as replica:
+        for n in range(60):
+            ws = await _opened(replica.url)
+            await ws.send("40")
+            assert (await ws.recv()).startswith("40")
+            await ws.send(frames[n % len(frames)])
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 10)
+            assert closed.value.rcvd is None or closed.value.rcvd.code != 1011
+        log = replica.log.read_text()
+    assert "Traceback" not in log
+    assert len([line for line in log.splitlines() if "malformed" in line]) <= 12

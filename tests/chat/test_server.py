@@ -134,6 +134,7 @@ async def test_history_replayed_on_join_and_rooms_isolated(chat_url: str, client
 
 async def test_tutorial_offsets_and_exactly_once(chat_url: str, clients: Clients) -> None:
     a = await connect(chat_url, clients, auth={"serverOffset": 0})
+    await a.sio.call("add user", "a")  # only a logged-in client may post (issue 17)
     await a.sio.call("chat message", ("first", "client-1"))
     await a.sio.call("chat message", ("first", "client-1"))  # a retry
     text, offset = await a.next("chat message")

@@ -105,3 +105,54 @@ def test_a_room_switch_is_announced_as_a_move_and_rooms_are_counted(tmp_path: Pa
         ]
     }
     assert refused == {"error": "rooms: give a list of at most 20 room names"}
+
+
+async def _replay_after_offset_zero(tmp_path: Path) -> tuple[list[Any], Any, Any]:
+    store = SQLiteStore(tmp_path / "chat.sqlite3")
+    await store.open()
+    recorder = Recorder()
+    service = ChatService(recorder, store, LocalPresence(), rules.Limits(), Metrics())
+    try:
+        await asyncio.gather(*(store.add("lobby", "ana", f"m{n}") for n in range(250)))
+        await service.connect("s1", {"serverOffset": 0})
+        replayed = [d for sid, event, d in recorder.sent if event == "chat message"]
+        more = [d for sid, event, d in recorder.sent if event == "history more"]
+        page = await service.handle("s1", "history", ({"after": replayed[-1][1]},))
+        return replayed, more, page
+    finally:
+        await store.close()
+
+
+def test_a_replay_from_offset_zero_sends_one_page_and_the_client_asks_for_more(
+    tmp_path: Path,
+) -> None:
+    """`auth: {serverOffset: 0}` against a long history: one page, not all of it (a client
+    that never reads would otherwise cost the server the whole history in memory)."""
+    replayed, more, page = asyncio.run(_replay_after_offset_zero(tmp_path))
+    assert [text for text, _ in replayed] == [f"m{n}" for n in range(100)]
+    assert more == [{"room": "lobby", "after": replayed[-1][1]}]
+    assert [m["message"] for m in page["messages"]] == [f"m{n}" for n in range(100, 200)]
+    assert page["more"] is True
+
+
+async def _huge_client_offset(tmp_path: Path) -> tuple[Any, list[Any], int]:
+    store = SQLiteStore(tmp_path / "chat.sqlite3")
+    await store.open()
+    recorder = Recorder()
+    service = ChatService(recorder, store, LocalPresence(), rules.Limits(), Metrics())
+    try:
+        await service.connect("s1")
+        await service.handle("s1", "add user", ("ana",))
+        ack = await service.handle("s1", "chat message", ("x", "o" * 990_000))
+        fine = await service.handle("s1", "chat message", ("y", "client-1"))
+        return ack, [d for _, e, d in recorder.sent if e == "chat message"], fine
+    finally:
+        await store.close()
+
+
+def test_a_huge_client_offset_is_refused_not_stored(tmp_path: Path) -> None:
+    """clientOffset is stored and indexed: a 990 KB one per 1-character message filled
+    the disk at ~22 MB/s per connection."""
+    ack, broadcast, fine = asyncio.run(_huge_client_offset(tmp_path))
+    assert ack == {"error": "clientOffset: at most 128 characters"}
+    assert [text for text, _ in broadcast] == ["y"] and fine is None

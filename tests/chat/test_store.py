@@ -3,13 +3,14 @@
 import asyncio
 import sqlite3
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from escala.chat.pg_store import PostgresStore
-from escala.chat.store import SQLITE_MIGRATIONS, SQLiteStore, Store, StoreError
+from escala.chat.store import SQLITE_MIGRATIONS, Retention, SQLiteStore, Store, StoreError
 from tests.chat.servers import serve_argv
 from tests.servers import free_port
 
@@ -35,7 +36,7 @@ async def test_history_and_exactly_once(make_store: Callable[[], Store]) -> None
         second, _ = await store.add("lobby", "bo", "hello")
         assert [r["text"] for r in await store.recent("lobby", 10)] == ["hi", "hello"]
         assert [r["text"] for r in await store.recent("lobby", 1)] == ["hello"]
-        assert [r["id"] for r in await store.since("lobby", first["id"])] == [second["id"]]
+        assert [r["id"] for r in await store.since("lobby", first["id"], 10)] == [second["id"]]
         assert await store.ping()
     finally:
         await store.close()
@@ -120,5 +121,40 @@ async def test_a_row_the_database_refuses_fails_alone(make_store: Callable[[], S
         )
         assert isinstance(results[1], Exception)
         assert [r["text"] for r in await store.recent("lobby", 10)] == ["one", "two"]
+    finally:
+        await store.close()
+
+
+async def test_history_is_read_a_page_at_a_time(make_store: Callable[[], Store]) -> None:
+    """A replay never reads the whole history: `since` and `recent` take a LIMIT, and
+    `recent(before=)` pages back from an id (the `history` event's scrollback)."""
+    store: Store = make_store()
+    await store.open()
+    try:
+        ids = [(await store.add("lobby", "ana", f"m{n}"))[0]["id"] for n in range(10)]
+        assert [r["id"] for r in await store.since("lobby", ids[2], 3)] == ids[3:6]
+        assert [r["id"] for r in await store.recent("lobby", 3, before=ids[5])] == ids[2:5]
+        assert [r["id"] for r in await store.recent("lobby", 3)] == ids[7:]
+    finally:
+        await store.close()
+
+
+async def test_history_retention_prunes_by_age_and_by_count(
+    make_store: Callable[[], Store],
+) -> None:
+    """History is not kept forever: too old, or beyond the newest N of its room, goes."""
+    store: Store = make_store()
+    await store.open()
+    try:
+        old, _ = await store.add("lobby", "ana", "old")
+        await asyncio.sleep(0.2)  # a clear gap between "old" and the rest
+        newer = [(await store.add("lobby", "ana", f"m{n}"))[0] for n in range(5)]
+        await store.add("dev", "bo", "elsewhere")
+        assert old["ts"] < newer[0]["ts"]
+        age = time.time() - (old["ts"] + newer[0]["ts"]) / 2
+        assert await store.prune(Retention(max_age_s=age)) == 1
+        assert await store.prune(Retention(max_per_room=3)) == 2
+        assert [r["text"] for r in await store.recent("lobby", 10)] == ["m2", "m3", "m4"]
+        assert [r["text"] for r in await store.recent("dev", 10)] == ["elsewhere"]
     finally:
         await store.close()

@@ -368,3 +368,20 @@ def test_replacing_the_cluster_cannot_skip_a_minor_or_downgrade(
     spec["spec"]["kubernetesVersion"] = "1.32.9"  # the next minor is an upgrade
     Path("cluster.yaml").write_text(yaml.safe_dump(spec))
     assert escala(capsys, "replace", "-f", "cluster.yaml").code == 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (("--topology", "private"), "--networking: kubenet routes pods through one VPC route"),
+        (("--nat", "single"), "--nat single: NAT gateways give private subnets their way out"),
+        (("--bastion",), "--bastion: a bastion is the SSH way in to machines in private subnets"),
+    ],
+)  # fmt: skip
+def test_topology_flags_that_cannot_work_exit_2_and_write_nothing(
+    state: Path, capsys, flags: tuple[str, ...], named: str
+) -> None:
+    result = create(capsys, *flags)  # with --networking kubenet
+    assert result.code == 2
+    assert named in result.err and "--topology" in result.err
+    assert _files(state) == {}

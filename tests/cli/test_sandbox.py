@@ -108,6 +108,22 @@ def test_a_new_launch_template_version_checks_its_user_data_as_aws_does(aws: str
     assert kept["LaunchTemplateVersions"][0]["LaunchTemplateData"]["UserData"] == encoded
 
 
+def test_a_rule_of_a_protocol_without_ports_is_kept_as_aws_keeps_it(aws: str) -> None:
+    """calico's IP-in-IP (protocol 4) opened without FromPort/ToPort: moto 5.2.5 answered
+    500; AWS allows every port of such a protocol, and so does the sandbox's patch."""
+    ec2 = boto3.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="probe", Description="probe", VpcId=vpc)
+    ec2.authorize_security_group_ingress(
+        GroupId=group["GroupId"],
+        IpPermissions=[{"IpProtocol": "4", "UserIdGroupPairs": [{"GroupId": group["GroupId"]}]}],
+    )
+    [rule] = ec2.describe_security_groups(GroupIds=[group["GroupId"]])["SecurityGroups"][0][
+        "IpPermissions"
+    ]
+    assert rule["IpProtocol"] == "4" and "FromPort" not in rule
+
+
 def test_an_updated_target_tracking_policy_leaves_no_alarm_once_deleted(aws: str) -> None:
     """The sandbox's patch: PutScalingPolicy on an existing target-tracking policy replaces
     its alarms (moto kept the old two forever: the Fargate service's 2 leaked alarms)."""

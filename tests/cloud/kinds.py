@@ -17,6 +17,7 @@ from escala.cloud.aws.ebs_volume import EbsVolume
 from escala.cloud.aws.ecr_repository import EcrRepository
 from escala.cloud.aws.ecs_cluster import EcsCluster
 from escala.cloud.aws.ecs_service import EcsService
+from escala.cloud.aws.elastic_ip import ElasticIp
 from escala.cloud.aws.iam_role import ECS_TASKS, IamRole
 from escala.cloud.aws.instance_profile import InstanceProfile
 from escala.cloud.aws.internet_gateway import InternetGateway
@@ -24,6 +25,7 @@ from escala.cloud.aws.key_pair import KeyPair
 from escala.cloud.aws.launch_template import LaunchTemplate
 from escala.cloud.aws.load_balancer import Listener, LoadBalancer, TargetGroup
 from escala.cloud.aws.log_group import LogGroup
+from escala.cloud.aws.nat_gateway import NatGateway
 from escala.cloud.aws.route_table import RouteTable
 from escala.cloud.aws.scalable_target import ECS_CPU, ScalableTarget, ServiceScalingPolicy
 from escala.cloud.aws.scaling_policy import ASG_CPU, ScalingPolicy, TrackedMetric
@@ -303,6 +305,38 @@ def _route_table(changed: bool) -> list[Task]:
     return [vpc, *subnets, gateway, table]
 
 
+def _elastic_ip(changed: bool) -> list[Task]:
+    name = f"eu-west-1a.{OWNER}"
+    return [ElasticIp(name=name, tags=_tags(name))]
+
+
+def _nat_gateway(changed: bool) -> list[Task]:
+    """In the first subnet; changed, in the second: AWS cannot move a NAT gateway."""
+    vpc = _vpc()
+    subnets = _subnets(vpc)
+    address = _elastic_ip(changed)[0]
+    assert isinstance(address, ElasticIp)
+    name = f"eu-west-1a.{OWNER}"
+    gateway = NatGateway(name=name, subnet=subnets[changed], elastic_ip=address, tags=_tags(name))
+    return [vpc, *subnets, address, gateway]
+
+
+def private_route_table(changed: bool) -> list[Task]:
+    """A zone's private table: its default route through the NAT gateway."""
+    tasks = _nat_gateway(False)
+    vpc, subnets, gateway = tasks[0], tasks[1:3], tasks[-1]
+    assert isinstance(vpc, Vpc) and isinstance(gateway, NatGateway)
+    name = f"private-eu-west-1a.{OWNER}"
+    table = RouteTable(
+        name=name,
+        vpc=vpc,
+        nat_gateway=gateway,
+        subnets=subnets if changed else subnets[:1],  # type: ignore[arg-type]
+        tags=_tags(name),
+    )
+    return [*tasks, table]
+
+
 def _security_group(changed: bool) -> list[Task]:
     vpc = _vpc()
     return [vpc, _group(vpc, description="the nodes, renamed" if changed else "")]
@@ -386,7 +420,7 @@ class Case:
     # load balancer).
     deleted_with: type[Task] | None = None
     # The plan shows the old value by its AWS ID, not its name (a listener names only
-    # the target group it is meant to forward to).
+    # the target group it is meant to forward to, a NAT gateway only its own subnet).
     old_shown_by_id: bool = False
 
     @property
@@ -399,6 +433,9 @@ CASES = (
     Case(Subnet, _subnet, "publicIp"),
     Case(InternetGateway, _internet_gateway, "vpc", drift=_detach_gateway),
     Case(RouteTable, _route_table, "subnets"),
+    # Nothing of an address can change: allocated, found, released.
+    Case(ElasticIp, _elastic_ip, None),
+    Case(NatGateway, _nat_gateway, "subnet", immutable=True, old_shown_by_id=True),
     Case(SecurityGroup, _security_group, "description", immutable=True),
     # A rule is its content: a changed rule is another rule (test_kinds has its own test).
     Case(SecurityGroupRule, _security_group_rule, None),

@@ -10,13 +10,14 @@ import pytest
 
 from escala.cloud.aws.classic_load_balancer import ClassicLoadBalancer
 from escala.cloud.aws.instance import Instance
+from escala.cloud.aws.nat_gateway import NatGateway
 from escala.cloud.aws.registry import ALL_DELETABLE, ALL_TASKS, CHAT_SERVICE_DELETABLE
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import OWNED, SHARED, as_list, ownership_tag
 from escala.errors import CannotChangeField
 from escala.reconcile.engine import Apply, ordered, run
 from escala.reconcile.task import Fields, Task
-from tests.cloud.kinds import CASES, OWNER, Case, rule_graph
+from tests.cloud.kinds import CASES, OWNER, Case, private_route_table, rule_graph
 
 DELETABLE = {*ALL_DELETABLE, *CHAT_SERVICE_DELETABLE}
 
@@ -77,7 +78,7 @@ def test_find_diff_update_delete(case: Case, aws):
         if case.drift:
             assert changes[0].new == before and changes[0].old != before, f"{kind}: {changes}"
         elif case.old_shown_by_id:
-            assert str(changes[0].old).startswith("arn:aws:"), f"{kind}: {changes}"
+            assert str(changes[0].old).startswith(("arn:aws:", "subnet-")), f"{kind}: {changes}"
         else:
             assert changes[0].old == before != changes[0].new, f"{kind}: {changes}"
         if case.immutable:
@@ -151,3 +152,25 @@ def test_kinds_escala_never_creates_are_discovered_by_tag_and_deleted(kind, make
     assert [o.name for o in owned] == ["a1b2c3d4e5f6"], f"{kind.kind}: {owned}"
     owned[0].delete(cloud, owned[0].id)
     assert kind.discover(cloud, OWNER) == [], f"{kind.kind}: still discovered after delete"
+
+
+def test_a_private_route_table_sends_its_subnets_through_the_nat_gateway(aws):
+    """The private topology's zone table: its default route is the NAT gateway (not the
+    internet gateway), a second subnet is associated on change, and the NAT gateway,
+    found by `delete cluster`, goes before its address and subnet."""
+    cloud = ClientFactory()
+    run(OWNER, private_route_table(False), cloud, Apply(cloud))
+    tasks = private_route_table(False)
+    table, gateway = tasks[-1], tasks[-2]
+    assert _find(cloud, tasks) == table.desired(), "changes right after create"
+    routes = cloud.client("ec2").describe_route_tables(RouteTableIds=[table.id])
+    default = [r for r in routes["RouteTables"][0]["Routes"] if r.get("NatGatewayId")]
+    assert [r["NatGatewayId"] for r in default] == [gateway.id]
+
+    plan = run(OWNER, private_route_table(True), cloud, Apply(cloud))
+    assert [(c.key, [f.field for f in c.fields]) for c in plan.changes] == [
+        (table.key, ["subnets"])
+    ]
+    [owned] = NatGateway.discover(cloud, OWNER)
+    address, subnet = tasks[-3], tasks[1]
+    assert {address.id, subnet.id, tasks[0].id} <= set(owned.blocks)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import boto3
 
-from escala.ops.iam_operator import POLICY_NAME, operator_actions
+from escala.ops.iam_operator import operator_actions
+from escala.ops.operator_policy import policy_documents
 from tests.cli.run import escala
 
 
@@ -19,12 +20,17 @@ def _operator(capsys, creds: Path, *extra: str):  # type: ignore[no-untyped-def]
 
 
 def _policy_actions(iam) -> list[str]:  # type: ignore[no-untyped-def]
-    (policy,) = [p for p in iam.list_policies(Scope="Local")["Policies"]]
-    assert policy["PolicyName"] == POLICY_NAME
-    version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
-    document = version["PolicyVersion"]["Document"]
-    document = json.loads(document) if isinstance(document, str) else document
-    return [a for s in document["Statement"] for a in s["Action"]]
+    policies = iam.list_policies(Scope="Local")["Policies"]
+    assert sorted(p["PolicyName"] for p in policies) == sorted(policy_documents())
+    actions = set()
+    for policy in policies:
+        version = iam.get_policy_version(
+            PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"]
+        )
+        document = version["PolicyVersion"]["Document"]
+        document = json.loads(document) if isinstance(document, str) else document
+        actions |= {a for s in document["Statement"] for a in s["Action"]}
+    return sorted(actions)
 
 
 def test_operator_gets_group_policy_user_and_a_private_key_file(aws: str, capsys, tmp_path) -> None:
@@ -41,7 +47,7 @@ def test_operator_gets_group_policy_user_and_a_private_key_file(aws: str, capsys
         "escala"
     ]
     attached = iam.list_attached_group_policies(GroupName="escala-operators")["AttachedPolicies"]
-    assert [p["PolicyName"] for p in attached] == [POLICY_NAME]
+    assert sorted(p["PolicyName"] for p in attached) == sorted(policy_documents())
     actions = _policy_actions(iam)
     assert actions == operator_actions()
     assert "ec2:CreateVpc" in actions and "s3:PutBucketVersioning" in actions
@@ -67,8 +73,8 @@ def test_rerun_keeps_the_key_and_the_policy(aws: str, capsys, tmp_path) -> None:
     assert creds.read_text() == first
     iam = boto3.client("iam")
     assert len(iam.list_access_keys(UserName="escala")["AccessKeyMetadata"]) == 1
-    (policy,) = iam.list_policies(Scope="Local")["Policies"]
-    assert len(iam.list_policy_versions(PolicyArn=policy["Arn"])["Versions"]) == 1
+    for policy in iam.list_policies(Scope="Local")["Policies"]:
+        assert len(iam.list_policy_versions(PolicyArn=policy["Arn"])["Versions"]) == 1
 
 
 def test_lost_credentials_file_gets_a_new_key_written(aws: str, capsys, tmp_path) -> None:
@@ -84,8 +90,7 @@ def test_lost_credentials_file_gets_a_new_key_written(aws: str, capsys, tmp_path
     assert not (tmp_path / "third").exists()
 
 
-def test_policy_fits_the_iam_managed_policy_size_limit() -> None:
-    from escala.ops.iam_operator import policy_document
-
+def test_each_policy_fits_the_iam_managed_policy_size_limit() -> None:
     # AWS refuses managed policies over 6,144 characters (whitespace not counted).
-    assert len(json.dumps(policy_document(), separators=(",", ":"))) <= 6144
+    for document in policy_documents("a-rather-long-cluster-name-*", "a-state-bucket").values():
+        assert len(json.dumps(document, separators=(",", ":"))) <= 6144

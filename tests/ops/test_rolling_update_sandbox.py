@@ -3,7 +3,7 @@
 A cluster built by `create cluster --yes`, its node machine type changed with `set
 instancegroup` and applied with `update cluster --yes` (a new launch-template version with
 user-data), then `rolling-update cluster --cloudonly --yes`. Before moto was patched
-(escala.cli.moto_patches) the first replacement's launch answered HTTP 500.
+(escala.cli.sandbox_moto) the first replacement's launch answered HTTP 500.
 """
 
 from pathlib import Path

@@ -6,8 +6,10 @@ import threading
 import boto3
 import pytest
 
+from escala.api import InstanceGroup, InstanceGroupSpec, ObjectMeta, Role
 from escala.cli.main import main
-from escala.ops.validate import ValidationResult, validate_cluster
+from escala.ops.cloud_groups import CloudGroup, CloudInstance
+from escala.ops.validate import ValidationResult, _check_nodes, validate_cluster
 from tests.ops.conftest import World
 from tests.ops.world import CLUSTER, MASTERS, NODES, group_instances
 
@@ -129,3 +131,18 @@ def test_unreachable_api_is_one_clear_line(
     err = capsys.readouterr().err
     assert "cannot reach the Kubernetes API server at" in err and url in err
     assert "Traceback" not in err
+
+
+def test_a_bastion_is_not_expected_to_join_as_a_node() -> None:
+    """kops's validate skips bastions: their machines run no kubelet."""
+
+    def group(name: str, role: Role) -> CloudGroup:
+        spec = InstanceGroupSpec(role=role, min_size=1, max_size=1)
+        instance = CloudInstance(f"i-{name}", "eu-west-1a", "InService", "Healthy", "1")
+        ig = InstanceGroup(metadata=ObjectMeta(name=name), spec=spec)
+        return CloudGroup(ig, f"{name}.{CLUSTER}", True, 1, 1, 1, "1", [instance])
+
+    _, failures = _check_nodes([group("bastions", Role.bastion)], [], [])
+    assert failures == []
+    _, failures = _check_nodes([group("nodes", Role.node)], [], [])
+    assert [f.message for f in failures] == ["machine 'i-nodes' has not yet joined cluster"]

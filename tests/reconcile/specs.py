@@ -33,9 +33,11 @@ def completed(
     return complete(*build_cluster(options), state_url="s3://escala-state")
 
 
-def write_cluster(store: StateStore, networking: Networking = Networking.kubenet) -> Cluster:
+def write_cluster(
+    store: StateStore, networking: Networking = Networking.kubenet, **flags: object
+) -> Cluster:
     """Store a completed cluster, its groups and the admin SSH key, as create cluster does."""
-    cluster, groups = completed(networking)
+    cluster, groups = completed(networking, **flags)
     store.put_cluster(cluster, completed=cluster)
     for group in groups:
         store.put_instance_group(cluster.name, group)

@@ -14,9 +14,12 @@ cluster it runs on; `escala.kube.manifests` turns it into Kubernetes objects. Pu
 import re
 from typing import Literal
 
+from pydantic import Field
+
 from escala import __version__
 from escala.api.chat_scaling import CPU_TARGET, ScalingFields, scaling_problems
 from escala.api.types import API_VERSION, ObjectMeta, _Model
+from escala.api.validation import ORIGIN
 from escala.errors import SpecInvalid
 
 KIND = "ChatDeployment"
@@ -40,6 +43,10 @@ class ChatDeploymentSpec(_Model):
     cpu_target: int = CPU_TARGET  # percent of the pods' CPU request
     drain_timeout: int = DRAIN_TIMEOUT
     database_secret: str | None = None  # a Secret whose `url` key is the chat's --database
+    # A Secret whose `keys` key holds the chat's token keys (authentication on when set),
+    # and the chat's --allow-origin: pages served elsewhere that may connect.
+    auth_secret: str | None = None
+    allow_origin: list[str] = Field(default_factory=list)
 
 
 class ChatDeployment(_Model):
@@ -77,12 +84,20 @@ def problems(chat: ChatDeployment) -> list[str]:
         )
     if spec.drain_timeout < 1:
         out.append(f"--drain-timeout: {spec.drain_timeout}; give at least 1 second")
-    secret = spec.database_secret
-    if secret is not None and (len(secret) > 253 or not _DNS_NAME.match(secret)):
-        out.append(
-            f"--database-secret: {secret!r} is not a Secret name; use lower-case letters, "
-            "digits, '-' and '.', e.g. chat-database"
-        )
+    for flag, secret, example in (
+        ("--database-secret", spec.database_secret, "chat-database"),
+        ("--auth-secret", spec.auth_secret, "chat-auth"),
+    ):
+        if secret is not None and (len(secret) > 253 or not _DNS_NAME.match(secret)):
+            out.append(
+                f"{flag}: {secret!r} is not a Secret name; use lower-case letters, "
+                f"digits, '-' and '.', e.g. {example}"
+            )
+    out += [
+        f"--allow-origin: {origin!r} is not an origin; write it as https://chat.example.com"
+        for origin in spec.allow_origin
+        if not ORIGIN.match(origin)
+    ]
     return out
 
 

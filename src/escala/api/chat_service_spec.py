@@ -81,6 +81,12 @@ class ChatServiceSpec(_Model):
     connections_target: int | None = None
     redis_parameter: str | None = None
     database_parameter: str | None = None
+    # The chat's --allow-origin (pages served elsewhere that may connect; the balancer's
+    # own address always may) and the SSM SecureString holding its token keys (the
+    # chat's ESCALA_CHAT_AUTH_SECRET: current key, a space, previous key): authentication
+    # on when set.
+    allow_origin: list[str] = Field(default_factory=list)
+    auth_secret_parameter: str | None = None
 
 
 class ChatService(_Model):

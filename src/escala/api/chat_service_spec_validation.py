@@ -11,7 +11,7 @@ from collections import Counter
 
 from escala.api.chat_scaling import ScalingFields, scaling_problems
 from escala.api.chat_service_spec import ChatService, Platform, ScaleSignal
-from escala.api.validation import _IMAGE, _MACHINE_TYPE, _REGION, zone_region
+from escala.api.validation import _IMAGE, _MACHINE_TYPE, _REGION, ORIGIN, zone_region
 from escala.errors import SpecInvalid
 
 # The name is the ownership tag's value and part of every AWS name (`chat-<name>` load
@@ -58,6 +58,12 @@ def problems(service: ChatService) -> list[str]:
     out += scaling_problems(FIELDS, spec.image, spec.min_size, spec.max_size, spec.cpu_target)
     out += _scaling(service)
     out += _parameters(service)
+    out += [
+        f"spec.allowOrigin[{n}]: {origin!r} is not an origin; write it as "
+        "https://chat.example.com (scheme://host[:port], no path)"
+        for n, origin in enumerate(spec.allow_origin)
+        if not ORIGIN.match(origin)
+    ]
     return out
 
 
@@ -161,6 +167,7 @@ def _parameters(service: ChatService) -> list[str]:
     for field, value, required in (
         ("redisParameter", service.spec.redis_parameter, True),
         ("databaseParameter", service.spec.database_parameter, False),
+        ("authSecretParameter", service.spec.auth_secret_parameter, False),
     ):
         if value is None:
             if required:

@@ -14,11 +14,18 @@ from escala.api.types import (
     ClusterSpec,
     InstanceGroup,
     InstanceGroupSpec,
+    NatMode,
     Networking,
     ObjectMeta,
     Role,
     Subnet,
+    SubnetType,
+    Topology,
+    TopologySpec,
 )
+from escala.api.validation import KUBENET_PRIVATE
+
+BASTION_GROUP = "bastions"  # kops's name for the bastion instance group
 
 
 @dataclasses.dataclass
@@ -33,13 +40,16 @@ class CreateClusterOptions:
     node_count: int | None = None
     node_size: str | None = None
     kubernetes_version: str | None = None
-    networking: Networking = Networking.kubenet
+    networking: Networking | None = None  # None: default_networking(topology)
     authorization: Authorization = Authorization.rbac
     network_cidr: str | None = None
     image: str | None = None
     admin_access: list[str] = dataclasses.field(default_factory=list)
     ssh_access: list[str] = dataclasses.field(default_factory=list)
     allow_single_master: bool = False
+    topology: Topology = Topology.public
+    nat: NatMode | None = None
+    bastion: bool = False
 
 
 _ZONE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$")
@@ -64,6 +74,67 @@ def zone_flag_problems(options: CreateClusterOptions) -> list[str]:
             "cluster lives in one region, so give zones of one of them"
         )
     return out
+
+
+def topology_flag_problems(options: CreateClusterOptions) -> list[str]:
+    """`--nat` and `--bastion` only mean something in a private topology, and kubenet
+    cannot route one (escala.api.validation.KUBENET_PRIVATE says why)."""
+    out = []
+    if options.topology is Topology.private and options.networking is Networking.kubenet:
+        out.append(
+            f"--networking: {KUBENET_PRIVATE}. Use --networking calico or cilium (no VPC "
+            "routes), or --topology public"
+        )
+    if options.topology is Topology.public:
+        if options.nat is not None:
+            out.append(
+                f"--nat {options.nat}: NAT gateways give private subnets their way out, and a "
+                "public topology has none; add --topology private, or leave --nat out"
+            )
+        if options.bastion:
+            out.append(
+                "--bastion: a bastion is the SSH way in to machines in private subnets; add "
+                "--topology private, or leave --bastion out (public machines take SSH from "
+                "--ssh-access directly)"
+            )
+    return out
+
+
+def default_networking(topology: Topology) -> Networking:
+    """kubenet, kops's default, where it can work: it cannot route a private topology, so
+    that one defaults to calico."""
+    return Networking.kubenet if topology is Topology.public else Networking.calico
+
+
+def utility_subnet_name(zone: str) -> str:
+    """kops's name for a zone's utility subnet."""
+    return f"utility-{zone}"
+
+
+def _subnets(zones: list[str], topology: Topology) -> list[Subnet]:
+    """A public subnet per zone; in the private topology a private subnet per zone (named
+    after it, where the machines go) and a utility one (kops's layout)."""
+    if topology is Topology.public:
+        return [Subnet(name=zone, zone=zone) for zone in zones]
+    private = [Subnet(name=zone, zone=zone, type=SubnetType.private) for zone in zones]
+    utility = [
+        Subnet(name=utility_subnet_name(zone), zone=zone, type=SubnetType.utility) for zone in zones
+    ]
+    return private + utility
+
+
+def _bastion_group(zones: list[str], image: str | None) -> InstanceGroup:
+    """One small machine in the utility subnets (kops's `bastions` group)."""
+    return InstanceGroup(
+        metadata=ObjectMeta(name=BASTION_GROUP),
+        spec=InstanceGroupSpec(
+            role=Role.bastion,
+            min_size=1,
+            max_size=1,
+            subnets=[utility_subnet_name(zone) for zone in zones],
+            image=image,
+        ),
+    )
 
 
 def _master_groups(options: CreateClusterOptions) -> list[InstanceGroup]:
@@ -94,17 +165,22 @@ def _master_groups(options: CreateClusterOptions) -> list[InstanceGroup]:
 
 
 def build_cluster(options: CreateClusterOptions) -> tuple[Cluster, list[InstanceGroup]]:
-    """The user's Cluster (one public subnet per zone) and its groups: a master group per
-    master zone and one `nodes` group across every zone (one node per zone by default)."""
+    """The user's Cluster (its subnets as `_subnets` lays them out) and its groups: a
+    master group per master zone, one `nodes` group across every zone (one node per zone
+    by default) and, with `--bastion`, the bastion group."""
     zones = list(dict.fromkeys([*options.zones, *options.master_zones]))
+    topology = None  # public; a private one's NAT mode is defaulted with the rest
+    if options.topology is Topology.private:
+        topology = TopologySpec(masters=Topology.private, nodes=Topology.private, nat=options.nat)
     cluster = Cluster(
         metadata=ObjectMeta(name=options.name),
         spec=ClusterSpec(
             kubernetes_version=options.kubernetes_version,
-            networking=options.networking,
+            networking=options.networking or default_networking(options.topology),
             authorization=options.authorization,
             network_cidr=options.network_cidr,
-            subnets=[Subnet(name=zone, zone=zone) for zone in zones],
+            subnets=_subnets(zones, options.topology),
+            topology=topology,
             kubernetes_api_access=options.admin_access,
             ssh_access=options.ssh_access,
             allow_single_master=options.allow_single_master,
@@ -122,4 +198,5 @@ def build_cluster(options: CreateClusterOptions) -> tuple[Cluster, list[Instance
             image=options.image,
         ),
     )
-    return cluster, [*_master_groups(options), nodes]
+    bastion = [_bastion_group(zones, options.image)] if options.bastion else []
+    return cluster, [*_master_groups(options), nodes, *bastion]

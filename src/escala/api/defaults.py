@@ -22,9 +22,12 @@ from escala.api.types import (
     EtcdMember,
     InstanceGroup,
     MixedInstancesPolicy,
+    NatMode,
     Role,
     SpotAllocationStrategy,
     Subnet,
+    SubnetType,
+    TopologySpec,
 )
 
 KUBERNETES_VERSION = "1.33.5"
@@ -33,9 +36,11 @@ POD_CIDR = "100.96.0.0/11"
 SERVICE_CLUSTER_IP_RANGE = "100.64.0.0/13"
 OPEN_TO_THE_WORLD = "0.0.0.0/0"
 MACHINE_TYPE = "t3.medium"
+# A bastion only forwards SSH (kops's default bastion is as small).
+BASTION_MACHINE_TYPE = "t3.micro"
 NODE_COUNT = 2
 ROOT_VOLUME_TYPE = "gp3"
-ROOT_VOLUME_SIZE = {Role.master: 64, Role.node: 128}
+ROOT_VOLUME_SIZE = {Role.master: 64, Role.node: 128, Role.bastion: 32}
 ETCD_VOLUME_SIZE = 20
 ETCD_VOLUME_TYPE = "gp3"
 ETCD_CLUSTERS = ("main", "events")
@@ -128,6 +133,13 @@ def etcd_clusters(cluster: Cluster, groups: list[InstanceGroup]) -> list[EtcdClu
     return out
 
 
+def complete_topology(topology: TopologySpec | None) -> TopologySpec | None:
+    """A private topology egresses through a NAT gateway per zone unless told otherwise."""
+    if topology is None or not topology.private or topology.nat is not None:
+        return topology
+    return topology.model_copy(update={"nat": NatMode.per_zone})
+
+
 def complete_cluster(
     cluster: Cluster, groups: list[InstanceGroup], state_url: str | None = None
 ) -> Cluster:
@@ -142,6 +154,7 @@ def complete_cluster(
             "pod_cidr": spec.pod_cidr or POD_CIDR,
             "service_cluster_ip_range": spec.service_cluster_ip_range or SERVICE_CLUSTER_IP_RANGE,
             "subnets": carve_subnets(network_cidr, spec.subnets),
+            "topology": complete_topology(spec.topology),
             "kubernetes_api_access": spec.kubernetes_api_access or [OPEN_TO_THE_WORLD],
             "ssh_access": spec.ssh_access or [OPEN_TO_THE_WORLD],
             "ssh_key_name": spec.ssh_key_name or f"kubernetes.{cluster.name}",
@@ -180,18 +193,21 @@ def complete_instance_group(
 ) -> InstanceGroup:
     """The completed InstanceGroup (a copy) of `cluster`.
 
-    Masters default to one machine; nodes to NODE_COUNT across every subnet of the cluster.
+    Masters and bastions default to one machine; nodes to NODE_COUNT across every
+    subnet of the cluster a machine may run in (every utility subnet for a bastion).
     """
     spec = group.spec
-    size = 1 if spec.role is Role.master else NODE_COUNT
+    size = NODE_COUNT if spec.role is Role.node else 1
     min_size = spec.min_size if spec.min_size is not None else size
-    machine = spec.machine_type or machine_type
+    bastion = spec.role is Role.bastion
+    machine = spec.machine_type or (BASTION_MACHINE_TYPE if bastion else machine_type)
+    subnets = [s.name for s in cluster.spec.subnets if (s.type is SubnetType.utility) is bastion]
     filled = spec.model_copy(
         update={
             "machine_type": machine,
             "min_size": min_size,
             "max_size": spec.max_size if spec.max_size is not None else max(min_size, size),
-            "subnets": spec.subnets or [s.name for s in cluster.spec.subnets],
+            "subnets": spec.subnets or subnets,
             "image": spec.image or default_image(machine),
             "root_volume_size": spec.root_volume_size or ROOT_VOLUME_SIZE[spec.role],
             "root_volume_type": spec.root_volume_type or ROOT_VOLUME_TYPE,

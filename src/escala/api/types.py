@@ -50,23 +50,61 @@ class Authorization(enum.StrEnum):
 
 class Role(enum.StrEnum):
     """What an instance group's machines are. `ControlPlane` is accepted as today's
-    name for kops's `Master`."""
+    name for kops's `Master`. A `Bastion` is no Kubernetes machine: the SSH jump host of
+    a private topology, in its utility subnets (kops's bastion instance group)."""
 
     master = "Master"
     node = "Node"
+    bastion = "Bastion"
 
     @classmethod
     def _missing_(cls, value: object) -> "Role | None":
         if isinstance(value, str) and value.lower() in ("controlplane", "control-plane", "master"):
             return cls.master
-        if isinstance(value, str) and value.lower() == "node":
-            return cls.node
+        if isinstance(value, str) and value.lower() in ("node", "bastion"):
+            return cls(value.capitalize())
         return None
 
 
 class SubnetType(enum.StrEnum):
+    """kops's subnet types: machines run in `Public` (public topology) or `Private`
+    subnets (private topology); `Utility` subnets are public but hold no Kubernetes
+    machine, only the load balancers, the NAT gateways and the bastion."""
+
     public = "Public"
     private = "Private"
+    utility = "Utility"
+
+
+class Topology(enum.StrEnum):
+    """Where the machines live (kops `--topology`): `public` subnets with public IPs, or
+    `private` subnets reached only through the load balancer (and the bastion), with
+    egress through NAT gateways in the utility subnets."""
+
+    public = "public"
+    private = "private"
+
+
+class NatMode(enum.StrEnum):
+    """The private subnets' way out: a NAT gateway (and Elastic IP) in every zone, so a
+    zone's outage leaves the others their egress, or one for the whole cluster, cheaper
+    (a NAT gateway is billed by the hour) but a single point of failure for egress."""
+
+    per_zone = "per-zone"
+    single = "single"
+
+
+class TopologySpec(_Model):
+    """kops's `spec.topology`: masters and nodes in the same topology; `nat` only for
+    the private one (escala's own field: kops sets egress per subnet)."""
+
+    masters: Topology = Topology.public
+    nodes: Topology = Topology.public
+    nat: NatMode | None = None
+
+    @property
+    def private(self) -> bool:
+        return Topology.private in (self.masters, self.nodes)
 
 
 class ObjectMeta(_Model):
@@ -114,6 +152,7 @@ class ClusterSpec(_Model):
     pod_cidr: str | None = Field(default=None, alias="podCIDR")
     service_cluster_ip_range: str | None = Field(default=None, alias="serviceClusterIPRange")
     subnets: list[Subnet] = Field(default_factory=list)
+    topology: TopologySpec | None = None  # None: public, as before the field existed
     kubernetes_api_access: list[str] = Field(default_factory=list)
     ssh_access: list[str] = Field(default_factory=list)
     ssh_key_name: str | None = None
@@ -131,6 +170,11 @@ class Cluster(_Model):
     @property
     def name(self) -> str:
         return self.metadata.name
+
+    @property
+    def private(self) -> bool:
+        """Masters and nodes in private subnets (`--topology private`)."""
+        return self.spec.topology is not None and self.spec.topology.private
 
 
 class SpotAllocationStrategy(enum.StrEnum):

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from escala.api.types import Cluster, InstanceGroup, Networking, Role
+from escala.api.types import Cluster, InstanceGroup, Networking, Role, SubnetType
 from escala.errors import SpecInvalid
 
 # Kubernetes minors escala supports, like kops's window: the last few upstream releases.
@@ -21,6 +21,16 @@ MIN_KUBERNETES_MINOR = 29
 MAX_KUBERNETES_MINOR = 34
 # AWS caps a VPC route table at 50 routes; kubenet needs one route per node (seed 3.4).
 KUBENET_MAX_NODES = 50
+# kops refuses kubenet in a private topology (create_cluster.go), for the reason
+# cloud-provider-aws gives (pkg/providers/v1/aws_routes.go, findRouteTable): its route
+# controller writes every node's pod route into the one route table tagged with the
+# cluster, and stops at "found multiple matching AWS route tables" when there are more.
+KUBENET_PRIVATE = (
+    "kubenet routes pods through one VPC route table, a route per node (AWS caps a table at "
+    f"{KUBENET_MAX_NODES} routes), and the AWS cloud controller manager that writes them "
+    "refuses a cluster with more than one route table; the private topology has a route "
+    "table per zone plus the utility subnets' one"
+)
 ROOT_VOLUME_TYPES = ("gp3", "gp2", "io1", "io2", "st1", "sc1", "standard")
 
 QUORUM = (
@@ -35,6 +45,9 @@ _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
 _MACHINE_TYPE = re.compile(
     r"^[a-z][a-z0-9-]*\d[a-z0-9-]*\.(nano|micro|small|medium|large|\d*xlarge|metal(-\d+xl)?)$"
 )
+# A web origin as a browser writes it, for the chat's --allow-origin (the chat's own
+# check at startup, escala.chat.origins, is the stricter one).
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
 _IMAGE = re.compile(r"^(ami-[0-9a-f]{8,17}|[0-9a-z-]+/\S+)$")
 # key[=value]:Effect, as kubectl taint and kops's spec.taints write it
 _TAINT = re.compile(
@@ -59,6 +72,7 @@ def problems(cluster: Cluster, groups: list[InstanceGroup]) -> list[str]:
     out += _version(cluster.spec.kubernetes_version)
     out += _network(cluster)
     out += _zones(cluster)
+    out += _topology(cluster, groups)
     out += _groups(cluster, groups)
     out += _masters(cluster, groups)
     out += _etcd(cluster, groups)
@@ -222,13 +236,75 @@ def _groups(cluster: Cluster, groups: list[InstanceGroup]) -> list[str]:
         out += _taints(path, spec.taints)
         out += _mixed_instances(path, group)
     if cluster.spec.networking is Networking.kubenet:
-        total = sum(g.spec.max_size or 0 for g in groups)
+        total = sum(g.spec.max_size or 0 for g in groups if g.spec.role is not Role.bastion)
         if total > KUBENET_MAX_NODES:
             out.append(
                 f"spec.networking: kubenet puts one route per node in the VPC route table, "
                 f"which AWS caps at {KUBENET_MAX_NODES}; the instance groups allow {total} "
                 "machines (sum of maxSize): use --networking calico or cilium, or lower maxSize"
             )
+    return out
+
+
+def _topology(cluster: Cluster, groups: list[InstanceGroup]) -> list[str]:
+    """kops's private topology: machines in Private subnets, a Utility subnet in each of
+    their zones for the load balancer and the NAT gateway, a bastion only there."""
+    spec, out = cluster.spec, []
+    topology = spec.topology
+    if topology is not None and topology.masters is not topology.nodes:
+        out.append(
+            f"spec.topology.nodes: {topology.nodes} while spec.topology.masters is "
+            f"{topology.masters}; escala puts both in one topology, so set them alike"
+        )
+    private = cluster.private
+    if not private and topology is not None and topology.nat is not None:
+        out.append(
+            f"spec.topology.nat: {topology.nat} NAT gateways serve private subnets and this "
+            "topology is public; set spec.topology.masters and nodes to private (--topology "
+            "private), or remove nat"
+        )
+    if private and spec.networking is Networking.kubenet:
+        out.append(
+            f"spec.networking: {KUBENET_PRIVATE}. Use --networking calico or cilium (no VPC "
+            "routes), or --topology public"
+        )
+    zones_with_utility = {s.zone for s in spec.subnets if s.type is SubnetType.utility}
+    for i, subnet in enumerate(spec.subnets):
+        path = f"spec.subnets[{i}]"
+        if private and subnet.type is SubnetType.public:
+            out.append(
+                f"{path}.type: a Public subnet in a private topology; machines go in Private "
+                "subnets and load balancers in Utility ones, so make it one of those"
+            )
+        elif not private and subnet.type is not SubnetType.public:
+            out.append(
+                f"{path}.type: {subnet.type} subnets belong to the private topology; set "
+                "spec.topology (--topology private), or make the subnet Public"
+            )
+        elif subnet.type is SubnetType.private and subnet.zone not in zones_with_utility:
+            out.append(
+                f"{path}: zone {subnet.zone} has no Utility subnet, where its NAT gateway and "
+                "the load balancer go; add one (type: Utility) in that zone"
+            )
+    kinds = {s.name: s.type for s in spec.subnets}
+    for group in groups:
+        bastion = group.spec.role is Role.bastion
+        path = f"instancegroup/{group.name}.spec"
+        if bastion and not private:
+            out.append(
+                f"{path}.role: a Bastion is the SSH way in to a private topology, and this "
+                "one is public; delete the group, or set spec.topology (--topology private)"
+            )
+            continue
+        for i, name in enumerate(group.spec.subnets):
+            utility = kinds.get(name) is SubnetType.utility
+            if name in kinds and bastion and not utility:
+                out.append(f"{path}.subnets[{i}]: a bastion lives in Utility subnets, not {name}")
+            elif not bastion and utility:
+                out.append(
+                    f"{path}.subnets[{i}]: {name} is a Utility subnet, for load balancers and "
+                    "NAT gateways only; put the group in the zone's Private subnet"
+                )
     return out
 
 

@@ -41,6 +41,13 @@ RENEW_TIMER = "escala-renew-certificates.timer"
 PACKAGES = ["ca-certificates", "curl", "gpg", "unzip", "gettext-base", "apt-transport-https"]
 
 
+# A bastion runs no Kubernetes: it only forwards SSH, so it is kept up to date and
+# takes keys only (the admin key of the launch template).
+BASTION_USER_DATA = (
+    "#cloud-config\npackage_update: true\npackage_upgrade: true\nssh_pwauth: false\n"
+)
+
+
 def _file(name: str) -> str:
     return files("escala.bootstrap").joinpath("files", name).read_text()
 
@@ -147,6 +154,8 @@ def render_user_data(
     cluster: Cluster, group: InstanceGroup, api_endpoint: str | None = None
 ) -> str:
     """The #cloud-config for every instance of `group` in the (completed) `cluster`."""
+    if group.spec.role is Role.bastion:
+        return BASTION_USER_DATA
     write_files = [
         _write_packed("/etc/escala/env", _env(cluster, group, api_endpoint)),
         _write_packed(BOOT_SCRIPT, _file("bootstrap.sh"), "0755"),

@@ -16,24 +16,76 @@ packets still queued for polling leave, in order, on the websocket.
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from escala.chat import wire
+from escala.chat import auth, rules, wire
+from escala.chat.logs import MALFORMED
 from escala.chat.rooms import Rooms, Sink
-from escala.chat.service import ChatService
+from escala.chat.service import ERROR_EVENT, ChatService
 
 log = logging.getLogger("escala.chat.engine")
+
+MAX_QUEUED_EVENTS = 32
+"""Events of one session being handled at once (waiting on the history store, say):
+past this its transport stops reading (back-pressure), and resumes at half. Refused
+beyond four times this, for what a transport had already read."""
 
 
 @dataclass(frozen=True)
 class EngineLimits:
-    """What the handshake tells clients: heartbeat timing and the largest payload."""
+    """What the handshake tells clients (heartbeat timing, the largest payload), and the
+    flood limits on Socket.IO events, whichever they are: per connection and per client
+    IP (shared by all of that address's connections)."""
 
     ping_interval_s: float = 25.0
     ping_timeout_s: float = 20.0
     max_payload: int = 1_000_000
+    event_rate: float = 30.0
+    ip_rate: float = 500.0
+
+
+class Flood:
+    """The event buckets: one per session, one per client IP while it has sessions.
+
+    Checked synchronously when an EVENT arrives, before anything is queued for it, so a
+    flood costs a dict lookup per packet, not a task and a broadcast."""
+
+    def __init__(self, limits: EngineLimits) -> None:
+        self.limits = limits
+        self._ips: dict[str, tuple[rules.TokenBucket, int]] = {}
+
+    def session_bucket(self) -> rules.TokenBucket:
+        rate = self.limits.event_rate
+        return rules.TokenBucket(rate, max(1, int(rate * 2)))
+
+    def opened(self, ip: str) -> None:
+        bucket, count = self._ips.get(ip) or (self._ip_bucket(), 0)
+        self._ips[ip] = (bucket, count + 1)
+
+    def closed(self, ip: str) -> None:
+        entry = self._ips.get(ip)
+        if entry is None:
+            return
+        if entry[1] <= 1:
+            del self._ips[ip]
+        else:
+            self._ips[ip] = (entry[0], entry[1] - 1)
+
+    def refusal(self, session: "Session") -> str | None:
+        """Why this session may not send an event now, or None."""
+        if not session.events.allow():
+            return f"rate limit: at most {self.limits.event_rate:g} events per second"
+        entry = self._ips.get(session.ip)
+        if entry is not None and not entry[0].allow():
+            return f"rate limit: at most {self.limits.ip_rate:g} events per second from one address"
+        return None
+
+    def _ip_bucket(self) -> rules.TokenBucket:
+        rate = self.limits.ip_rate
+        return rules.TokenBucket(rate, max(1, int(rate * 2)))
 
 
 class Session:
@@ -45,15 +97,23 @@ class Session:
         "closed",
         "drop",
         "eio",
+        "events",
+        "flow",
+        "ip",
         "pending",
         "poll",
+        "queued",
         "sid",
         "sink",
+        "throttled",
         "upgrading",
     )
 
-    def __init__(self, sink: Sink, drop: Callable[[], None], poll: Any = None) -> None:
+    def __init__(
+        self, sink: Sink, drop: Callable[[], None], poll: Any = None, ip: str = ""
+    ) -> None:
         self.eio = secrets.token_urlsafe(15)  # the Engine.IO sid in the URL
+        self.ip = ip  # the client's address, for the per-IP flood limit
         self.sid: str | None = None  # the Socket.IO sid, once CONNECT is accepted
         self.sink = sink  # where packets for this client go now
         self.drop = drop  # cut the transport, no goodbye: the client reconnects
@@ -63,21 +123,40 @@ class Session:
         self.closed = False
         self.pending: wire.Packet | None = None  # a binary packet awaiting attachments
         self.attachments: list[bytes] = []
+        self.events = rules.TokenBucket(0, 0)  # set by `Engine.open`
+        self.throttled = 0.0  # when it was last told about the rate limit (monotonic)
+        self.queued = 0  # its events being handled now
+        # Pause (True) or resume (False) reading from this client: its transport's.
+        self.flow: Callable[[bool], None] = _no_flow
+
+
+def _no_flow(paused: bool) -> None:
+    """A session whose transport has no reading to pause (yet)."""
 
 
 class Engine:
     """Every session of this replica, and what their packets do to the chat."""
 
-    def __init__(self, service: ChatService, rooms: Rooms, limits: EngineLimits) -> None:
+    def __init__(
+        self,
+        service: ChatService,
+        rooms: Rooms,
+        limits: EngineLimits,
+        verifier: auth.Verifier | None = None,
+    ) -> None:
         self.service = service
         self.rooms = rooms
         self.limits = limits
+        self.verifier = verifier  # None: no authentication asked for
         self.sessions: dict[str, Session] = {}
+        self.flood = Flood(limits)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def open(self, session: Session, upgrades: list[str]) -> None:
         """A new session: remember it and send the handshake."""
         self.sessions[session.eio] = session
+        session.events = self.flood.session_bucket()
+        self.flood.opened(session.ip)
         lim = self.limits
         self.rooms.push(
             session.sink,
@@ -95,7 +174,8 @@ class Engine:
         if session.closed:
             return
         session.closed = True
-        self.sessions.pop(session.eio, None)
+        if self.sessions.pop(session.eio, None) is not None:
+            self.flood.closed(session.ip)
         if session.sid is not None:
             sid, session.sid = session.sid, None
             self.rooms.remove(sid)
@@ -136,7 +216,7 @@ class Engine:
         try:
             packet = wire.parse(payload)
         except wire.BadPacket as e:
-            log.debug("closing a client that sent a bad packet: %s", e)
+            MALFORMED.info("malformed input from %s, closing: %s", session.ip, e)
             return False
         if packet.attachments:
             if session.pending is not None:
@@ -156,7 +236,7 @@ class Engine:
         try:
             packet = wire.with_attachments(pending, session.attachments)
         except wire.BadPacket as e:
-            log.debug("closing a client that sent a bad binary packet: %s", e)
+            MALFORMED.info("malformed input from %s, closing: %s", session.ip, e)
             return False
         return self._dispatch(session, packet)
 
@@ -164,38 +244,83 @@ class Engine:
         if packet.namespace != "/":
             self.rooms.push(session.sink, wire.connect_error(packet.namespace, "Invalid namespace"))
         elif packet.kind == wire.SIO_EVENT and session.sid is not None:
-            self.spawn(self._event(session, session.sid, packet))
+            refusal = self.flood.refusal(session)
+            if refusal is None and session.queued >= 4 * MAX_QUEUED_EVENTS:
+                refusal = "server: too many events waiting; slow down"
+            if refusal is None:
+                self._queue_event(session, session.sid, packet)
+            else:
+                self._refuse(session, packet, refusal)
         elif packet.kind == wire.SIO_CONNECT and session.sid is None:
+            identity = None
+            if self.verifier is not None:
+                try:
+                    identity = self.verifier.verify(packet.data)
+                except auth.Refused as e:
+                    # As a refusing Socket.IO middleware: the client's `connect_error`.
+                    self.rooms.push(session.sink, wire.connect_error("/", str(e)))
+                    return True
             session.sid = secrets.token_urlsafe(15)
             self.rooms.add(session.sid, session.sink, session.drop)
-            self.spawn(self._connect(session, session.sid, packet.data))
+            self.spawn(self._connect(session, session.sid, packet.data, identity))
         elif packet.kind == wire.SIO_DISCONNECT:
             session.drop()
             self.close(session)
         return True
 
-    async def _connect(self, session: Session, sid: str, auth: Any) -> None:
-        await self.service.connect(sid, auth)
+    def _refuse(self, session: Session, packet: wire.Packet, error: str) -> None:
+        """As the chat refuses bad input: an `{error}` ack if one was asked for, and a
+        `chat error` event at most once a second (not once per refused packet)."""
+        self.service.metrics.errors.labels(reason="rate limit").inc()
+        reply = {"error": error}
+        now = time.monotonic()
+        if now - session.throttled >= 1.0:
+            session.throttled = now
+            self.rooms.push(session.sink, wire.event(ERROR_EVENT, reply))
+        if packet.ack is not None:
+            self.rooms.push(session.sink, wire.ack(packet.ack, reply))
+
+    async def _connect(
+        self, session: Session, sid: str, data: Any, identity: auth.Identity | None
+    ) -> None:
+        await self.service.connect(sid, data, identity)
         if not session.closed:
             self.rooms.push(session.sink, wire.connect_reply(sid))
 
+    def _queue_event(self, session: Session, sid: str, packet: wire.Packet) -> None:
+        session.queued += 1
+        if session.queued == MAX_QUEUED_EVENTS:
+            session.flow(True)  # stop reading this client until its events are done
+        self.spawn(self._event(session, sid, packet))
+
     async def _event(self, session: Session, sid: str, packet: wire.Packet) -> None:
-        name, *args = packet.data
-        result = await self.service.handle(sid, name, tuple(args))
-        if packet.ack is not None and not session.closed:
-            self.rooms.push(session.sink, wire.ack(packet.ack, result))
+        try:
+            name, *args = packet.data
+            result = await self.service.handle(sid, name, tuple(args))
+            if packet.ack is not None and not session.closed:
+                self.rooms.push(session.sink, wire.ack(packet.ack, result))
+        finally:
+            session.queued -= 1
+            if session.queued == MAX_QUEUED_EVENTS // 2 and not session.closed:
+                session.flow(False)
 
     async def heartbeat(self) -> None:
-        """Engine.IO v4: the server pings; a client that missed the last pong is dropped."""
+        """Engine.IO v4: ping every pingInterval; a session whose pong has not come
+        pingTimeout after the ping is dropped. So a session nobody uses (handshaken,
+        then abandoned) counts for at most pingInterval + pingTimeout."""
+        lim = self.limits
+        await asyncio.sleep(lim.ping_interval_s)
         while True:
-            await asyncio.sleep(self.limits.ping_interval_s)
-            for session in list(self.sessions.values()):
-                if not session.alive:
-                    session.drop()
-                    self.close(session)
-                    continue
+            pinged = list(self.sessions.values())
+            for session in pinged:
                 session.alive = False
                 self.rooms.push(session.sink, wire.PING)
+            await asyncio.sleep(lim.ping_timeout_s)
+            for session in pinged:
+                if not session.alive and not session.closed:
+                    session.drop()
+                    self.close(session)
+            await asyncio.sleep(max(0.0, lim.ping_interval_s - lim.ping_timeout_s))
 
     def spawn(self, coro: Any) -> None:
         """Run a service call as a task, keeping a reference until it ends."""

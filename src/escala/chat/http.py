@@ -24,7 +24,7 @@ import httptools
 from picows import WSAutoPingStrategy, WSListener
 from picows.picows import WSProtocol
 
-log = logging.getLogger("escala.chat.http")
+from escala.chat.logs import MALFORMED
 
 # Not a `logging.Logger`, so picows does not make a child logger for every connection
 # (about 1 KiB each; docs/performance.md, idle memory).
@@ -46,6 +46,7 @@ class Request:
     upgrade: bool = False
     too_large: bool = False
     raw_url: bytes = b""
+    cors_origin: str | None = None  # an allowed Origin, normalized: CORS headers name it
     header_lines: list[tuple[bytes, bytes]] = field(default_factory=list)
 
 
@@ -53,6 +54,7 @@ class Handler(Protocol):
     """What the server answers: plain requests, and websocket upgrades."""
 
     max_body: int
+    request_timeout: float  # seconds a connection may take to send a whole request
 
     def handle(self, conn: "HttpConnection", request: Request) -> None:
         """Answer `request` with `conn.respond`, now or later."""
@@ -80,14 +82,17 @@ class HttpConnection(asyncio.Protocol):
         self._body: list[bytes] = []
         self._body_size = 0
         self._after_upgrade = b""
+        self._deadline: asyncio.TimerHandle | None = None
 
     # asyncio.Protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self._disarm()
         if self.on_close is not None:
             on_close, self.on_close = self.on_close, None
             on_close()
@@ -101,7 +106,7 @@ class HttpConnection(asyncio.Protocol):
         except httptools.HttpParserUpgrade as up:
             self._after_upgrade = data[up.args[0] :]
         except httptools.HttpParserError as e:
-            log.debug("bad HTTP request: %s", e)
+            MALFORMED.info("malformed input from %s: bad HTTP request (%s)", self.peer, e)
             self._fail(HTTPStatus.BAD_REQUEST, b"bad HTTP request\n")
             return
         self._next()
@@ -155,10 +160,38 @@ class HttpConnection(asyncio.Protocol):
         while not self.busy and self.requests and not self.closed:
             request = self.requests.popleft()
             self.busy, self.current = True, request
+            self._disarm()
             if request.upgrade:
                 self._upgrade(request)
                 return
             self.handler.handle(self, request)
+        if not self.busy and not self.closed:
+            self._arm()
+
+    # the slowloris bound: a whole request within `request_timeout` of the last answer
+
+    def _arm(self) -> None:
+        """Start the clock, unless it runs already: the next request must be complete
+        (headers and body) within the timeout, and an idle keep-alive ends then too."""
+        if self._deadline is None:
+            loop = asyncio.get_running_loop()
+            self._deadline = loop.call_later(self.handler.request_timeout, self._timed_out)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _timed_out(self) -> None:
+        self._deadline = None
+        if self.busy or self.closed or self.transport is None:
+            return
+        if self._parsing is not None:  # begun, never finished: a slowloris
+            MALFORMED.info("malformed input from %s: request not complete in time", self.peer)
+            self._fail(HTTPStatus.REQUEST_TIMEOUT, b"request not complete in time\n")
+        else:  # an idle keep-alive connection
+            self.closed = True
+            self.transport.close()
 
     def respond(
         self,
@@ -178,10 +211,11 @@ class HttpConnection(asyncio.Protocol):
             f"Content-Type: {content_type}",
             f"Content-Length: {len(body)}",
             "Connection: keep-alive" if keep else "Connection: close",
+            "X-Content-Type-Options: nosniff",  # every answer is what its type says
         ]
         lines += [f"{name}: {value}" for name, value in headers]
-        if request is not None and b"origin" in request.headers:
-            lines += _cors(request.headers[b"origin"])
+        if request is not None and request.cors_origin is not None:
+            lines += _cors(request.cors_origin)
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self.transport.write(head + body)
         self.busy, self.current, self.on_close = False, None, None
@@ -190,6 +224,11 @@ class HttpConnection(asyncio.Protocol):
             self.transport.close()
             return
         self._next()
+
+    @property
+    def peer(self) -> str:
+        """The client's IP address ("" once the socket is gone)."""
+        return peer_ip(self.transport) if self.transport is not None else ""
 
     def abort(self) -> None:
         """Cut the connection without an answer (a drained or dropped polling client)."""
@@ -246,10 +285,31 @@ class HttpConnection(asyncio.Protocol):
             data = data[n:]
 
 
-def _cors(origin: bytes) -> list[str]:
-    """Let a page from another origin (a `--static` front-end served elsewhere) poll."""
+def peer_ip(transport: asyncio.BaseTransport) -> str:
+    """The remote IP of a socket."""
+    peer = transport.get_extra_info("peername")
+    return str(peer[0]) if isinstance(peer, tuple) and peer else ""
+
+
+def client_ip(conn: "HttpConnection", request: Request, proxy_hops: int) -> str:
+    """The client's address, the per-IP flood limit's key: the TCP peer, or behind
+    `proxy_hops` trusted proxies (an ALB is one) the address the outermost of them saw,
+    which each proxy appends to X-Forwarded-For. Entries further left are the client's
+    own say, so never trusted; with fewer entries than hops, the leftmost is used."""
+    if proxy_hops > 0:
+        forwarded = request.headers.get(b"x-forwarded-for", b"").decode("latin-1")
+        hops = [a.strip() for a in forwarded.split(",") if a.strip()]
+        if hops:
+            return hops[-min(proxy_hops, len(hops))]
+    return conn.peer
+
+
+def _cors(origin: str) -> list[str]:
+    """Let a page from an allowed origin (a front-end served elsewhere) poll: that origin
+    by name, never `*`, since the browser sends the page's cookies along."""
     return [
-        f"Access-Control-Allow-Origin: {origin.decode('latin-1')}",
+        f"Access-Control-Allow-Origin: {origin}",
+        "Vary: Origin",
         "Access-Control-Allow-Credentials: true",
         "Access-Control-Allow-Methods: GET, POST, OPTIONS",
         "Access-Control-Allow-Headers: Content-Type",

@@ -11,6 +11,11 @@ class Metrics:
         self.connected = Gauge(
             "escala_chat_connected_clients", "Connected clients", registry=self.registry
         )
+        self.sessions = Gauge(
+            "escala_chat_engine_sessions",
+            "Engine.IO sessions open (handshaken, connected to the chat or not)",
+            registry=self.registry,
+        )
         self.messages_in = Counter(
             "escala_chat_messages_in", "Chat messages received", registry=self.registry
         )

@@ -8,16 +8,21 @@ handshake's figures are derived here, so no two places compute them.
 
 import math
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from escala.chat.auth import SecretInvalid, parse_keys
 from escala.chat.engine import EngineLimits
+from escala.chat.origins import BadOrigin, normalize
 from escala.chat.rules import Limits
+from escala.chat.store import Retention
 from escala.chat.wire import ping_timeout
 from escala.errors import UsageError
 
 LOG_FORMATS = ("text", "json")
+# The secret itself comes only from the environment: a flag would show it in `ps`.
+AUTH_SECRET_ENV = "ESCALA_CHAT_AUTH_SECRET"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
@@ -43,6 +48,20 @@ class ServeOptions:
     log_format: str = "text"
     log_level: str = "info"
     ping_interval: float = 25.0
+    # Origins whose pages may connect, besides the server's own (`origins.OriginPolicy`).
+    allow_origin: tuple[str, ...] = ()
+    # Authentication (`auth`): the keys from this file, or from the variable itself.
+    auth_secret_file: Path | None = None
+    auth_secret: str | None = field(default=None, repr=False)
+    # Issue 17's limits (added here, after the fields above, to keep merges small).
+    replay_limit: int = 100
+    event_rate: float | None = None  # None: 3 x rate, at least 30
+    ip_rate: float | None = None  # None: 10 x the event rate, at least 500
+    retain_days: float = 30.0
+    retain_messages: int = 100_000
+    request_timeout: float = 10.0
+    proxy_hops: int = 0
+    allow_anonymous: bool = False  # the tutorial's page: `chat message` with no login
 
     def check(self) -> None:
         """Raise UsageError naming the first flag whose value cannot work."""
@@ -75,6 +94,45 @@ class ServeOptions:
             raise UsageError("--presence-ttl and --drain-timeout: give at least 1 second")
         if self.ping_interval < 1:
             raise UsageError("--ping-interval: give at least 1 second")
+        if self.replay_limit < 1:
+            raise UsageError("--replay-limit: give at least 1 message")
+        for flag, rate in (("--event-rate", self.event_rate), ("--ip-rate", self.ip_rate)):
+            if rate is not None and not (math.isfinite(rate) and rate > 0):
+                raise UsageError(f"{flag}: give a number of events per second > 0")
+        if self.retain_days < 0 or self.retain_messages < 0:
+            raise UsageError("--retain-days and --retain-messages: give 0 (keep all) or more")
+        if self.request_timeout <= 0:
+            raise UsageError("--request-timeout: give a number of seconds > 0")
+        if self.proxy_hops < 0:
+            raise UsageError("--proxy-hops: give 0 (clients connect directly) or more")
+        for origin in self.allow_origin:
+            try:
+                normalize(origin)
+            except BadOrigin as e:
+                raise UsageError(f"--allow-origin: {e}") from None
+        self.auth_keys()
+
+    def auth_keys(self) -> tuple[bytes, ...] | None:
+        """The token keys (current, then previous), or None when authentication is off.
+        A UsageError names where the secret came from, never what it holds."""
+        if self.auth_secret_file is not None and self.auth_secret is not None:
+            raise UsageError(
+                f"--auth-secret-file and {AUTH_SECRET_ENV}: give one of them, not both"
+            )
+        where, secret = AUTH_SECRET_ENV, self.auth_secret
+        if self.auth_secret_file is not None:
+            where = f"--auth-secret-file {self.auth_secret_file}"
+            try:
+                secret = self.auth_secret_file.read_text()
+            except (OSError, UnicodeDecodeError) as e:
+                why = e.strerror if isinstance(e, OSError) else "not text"
+                raise UsageError(f"{where}: cannot be read ({why})") from None
+        if secret is None:
+            return None
+        try:
+            return parse_keys(secret)
+        except SecretInvalid as e:
+            raise UsageError(f"{where}: {e}") from None
 
     def limits(self) -> Limits:
         """What one client may send."""
@@ -83,6 +141,8 @@ class ServeOptions:
             rate_per_second=self.rate,
             burst=max(1, int(self.rate * 2)),
             history=self.history,
+            replay=self.replay_limit,
+            anonymous=self.allow_anonymous,
         )
 
     def engine_limits(self) -> EngineLimits:
@@ -91,10 +151,25 @@ class ServeOptions:
             ping_interval_s=self.ping_interval,
             ping_timeout_s=ping_timeout(self.ping_interval),
             max_payload=max(1_000_000, self.max_message * 8),
+            event_rate=self.events_per_second(),
+            ip_rate=self.ip_rate or max(500.0, 10 * self.events_per_second()),
         )
+
+    def events_per_second(self) -> float:
+        """Events of any kind one connection may send: typing, joins, messages..."""
+        return self.event_rate or max(30.0, 3 * self.rate)
+
+    def retention(self) -> Retention:
+        """What history is kept; the server prunes the rest every minute."""
+        return Retention(self.retain_days * 86_400, self.retain_messages)
 
     def history_dir(self) -> Path:
         return self.data_dir or default_data_dir()
+
+
+def origin_list(value: str | None) -> tuple[str, ...]:
+    """`--allow-origin a,b` (or spaces between): the origins, in order."""
+    return tuple(o for o in (value or "").replace(",", " ").split() if o)
 
 
 def _flag(name: str) -> str:

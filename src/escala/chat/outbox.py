@@ -8,9 +8,11 @@ Under load several broadcasts land in the same loop iteration, so the outbox que
 already-framed bytes per socket and flushes each socket once, at the next iteration.
 
 It also bounds what one client can cost: a client that stops reading while the room keeps
-talking would otherwise grow the server's write buffer without end, so a socket whose
-unsent backlog passes `max_backlog` bytes is dropped (its client reconnects and, with the
-tutorial's serverOffset, catches up from history).
+talking would otherwise grow the server's write buffer without end, so a socket is
+dropped as soon as the next write would take its unsent backlog (the transport's buffer)
+past `max_backlog` bytes: checked before writing, never after
+(its client reconnects and, with the tutorial's serverOffset, catches up from history).
+A long-polling queue has the same bound.
 """
 
 import asyncio
@@ -44,15 +46,25 @@ class Outbox:
 
     def flush(self) -> None:
         """Write what is queued: one write per socket; closed sockets are skipped, and a
-        socket that has fallen too far behind is dropped."""
+        socket whose backlog this write would take past `max_backlog` is dropped instead
+        of written to. (Checked here, once per socket, not per frame in `put`: the
+        frames are shared by every recipient, so queuing them costs references only.)"""
         pending, self._pending = self._pending, {}
         for sock, frames in pending.items():
             if sock.is_closing():
                 continue
-            sock.write(frames[0] if len(frames) == 1 else b"".join(frames))
-            if sock.get_write_buffer_size() > self.max_backlog:
-                log.warning("dropping a client %d bytes behind", sock.get_write_buffer_size())
+            data = frames[0] if len(frames) == 1 else b"".join(frames)
+            behind = sock.get_write_buffer_size()
+            if behind + len(data) > self.max_backlog:
+                log.warning(
+                    "dropping a client %d bytes behind: writing %d more would pass %d",
+                    behind,
+                    len(data),
+                    self.max_backlog,
+                )
                 sock.abort()
+                continue
+            sock.write(data)
 
 
 class PollQueue:
@@ -62,14 +74,26 @@ class PollQueue:
     packets of one iteration (several broadcasts under load) leave in one response.
     """
 
-    __slots__ = ("_scheduled", "packets", "waiting")
+    __slots__ = ("_scheduled", "max_backlog", "overflow", "packets", "size", "waiting")
 
-    def __init__(self) -> None:
+    def __init__(self, max_backlog: int = MAX_BACKLOG_BYTES) -> None:
         self.packets: list[bytes] = []
         self.waiting: Callable[[list[bytes]], None] | None = None
+        self.max_backlog = max_backlog
+        self.size = 0  # bytes queued
+        # Called, once, when a client that does not poll falls `max_backlog` behind.
+        self.overflow: Callable[[], None] | None = None
         self._scheduled = False
 
     def send(self, packet: bytes) -> None:
+        self.size += len(packet)
+        if self.size > self.max_backlog:
+            self.packets, self.size = [], 0
+            if self.overflow is not None:
+                overflow, self.overflow = self.overflow, None
+                log.warning("dropping a long-polling client that fell behind")
+                overflow()
+            return
         self.packets.append(packet)
         if self.waiting is not None and not self._scheduled:
             self._scheduled = True
@@ -90,5 +114,5 @@ class PollQueue:
 
     def take(self) -> list[bytes]:
         """Everything queued, in order; the queue is empty after."""
-        packets, self.packets = self.packets, []
+        packets, self.packets, self.size = self.packets, [], 0
         return packets

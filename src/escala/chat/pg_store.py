@@ -7,16 +7,20 @@ applies each schema version; writers take another, so ids commit in order across
 replicas.
 """
 
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
 
 from escala.chat.store import (
+    BEYOND_COUNT,
     COLUMNS,
+    NO_ID,
     Added,
     BatchedStore,
     Record,
+    Retention,
     Row,
     StoreError,
     pending_migrations,
@@ -35,6 +39,7 @@ MIGRATIONS = [
     );
     CREATE INDEX messages_room_id ON messages (room, id);
     """,
+    "CREATE INDEX messages_ts ON messages (ts);",  # retention by age: `prune`
 ]
 
 # Constants shared by every escala replica, naming the advisory locks held while
@@ -129,20 +134,33 @@ class PostgresStore(BatchedStore):
                 out.append((record(row), False))
         return out
 
-    async def recent(self, room: str, limit: int) -> list[Record]:
+    async def recent(self, room: str, limit: int, before: int | None = None) -> list[Record]:
         rows = await self._fetch(
-            f"SELECT {COLUMNS} FROM messages WHERE room = $1 ORDER BY id DESC LIMIT $2",
+            f"SELECT {COLUMNS} FROM messages WHERE room = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
             room,
+            NO_ID if before is None else before,
             limit,
         )
         return list(reversed(rows))
 
-    async def since(self, room: str, after_id: int) -> list[Record]:
+    async def since(self, room: str, after_id: int, limit: int) -> list[Record]:
         return await self._fetch(
-            f"SELECT {COLUMNS} FROM messages WHERE room = $1 AND id > $2 ORDER BY id",
+            f"SELECT {COLUMNS} FROM messages WHERE room = $1 AND id > $2 ORDER BY id LIMIT $3",
             room,
             after_id,
+            limit,
         )
+
+    async def prune(self, retention: Retention) -> int:
+        async with self.pool.acquire() as conn, conn.transaction():
+            done = await conn.execute(
+                "DELETE FROM messages WHERE ts < $1", retention.cutoff(time.time())
+            )
+            gone = int(done.split()[-1])
+            if retention.max_per_room > 0:
+                done = await conn.execute(BEYOND_COUNT.format(keep=int(retention.max_per_room)))
+                gone += int(done.split()[-1])
+        return gone
 
     async def _fetch(self, sql: str, *args: Any) -> list[Record]:
         return [record(r) for r in await self.pool.fetch(sql, *args)]

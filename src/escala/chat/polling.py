@@ -9,22 +9,20 @@ larger than maxPayload (closed too), a second GET while one is held (both end: t
 one gets a `close` packet, the session is closed).
 """
 
-import logging
-
 import orjson
 
 from escala.chat import wire
-from escala.chat.engine import Engine, Session
+from escala.chat.engine import MAX_QUEUED_EVENTS, Engine, Session
 from escala.chat.http import HttpConnection, Request
+from escala.chat.logs import MALFORMED
 from escala.chat.outbox import PollQueue
-
-log = logging.getLogger("escala.chat.polling")
 
 # Engine.IO's error codes (engine.io's Server.errors), sent as {"code", "message"}.
 UNKNOWN_TRANSPORT = (0, "Transport unknown")
 UNKNOWN_SID = (1, "Session ID unknown")
 BAD_HANDSHAKE_METHOD = (2, "Bad handshake method")
 BAD_REQUEST = (3, "Bad request")
+FORBIDDEN = (4, "Forbidden")  # answered with 403, as engine.io's `allowRequest` refusal
 UNSUPPORTED_VERSION = (5, "Unsupported protocol version")
 
 
@@ -39,12 +37,16 @@ class Polling:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._held_posts: dict[Session, HttpConnection] = {}
 
-    def handshake(self, conn: HttpConnection) -> None:
-        """A GET without sid: a new session on long-polling, offered the upgrade."""
+    def handshake(self, conn: HttpConnection, ip: str) -> None:
+        """A GET without sid: a new session on long-polling, offered the upgrade; `ip`
+        is the client's address (`http.client_ip`)."""
         queue = PollQueue()
-        session = Session(queue, lambda: None, poll=queue)
+        session = Session(queue, lambda: None, poll=queue, ip=ip)
         session.drop = lambda: self._drop(session)
+        session.flow = lambda paused: None if paused else self._release(session)
+        queue.overflow = session.drop
         self.engine.open(session, upgrades=["websocket"])
         self.get(conn, session)
 
@@ -85,14 +87,14 @@ class Polling:
 
     def post(self, conn: HttpConnection, request: Request, session: Session) -> None:
         if request.too_large:
-            log.debug("closing a polling session whose POST passed maxPayload")
+            MALFORMED.info("malformed input from %s, closing: POST over maxPayload", session.ip)
             self._drop(session)
             refuse(conn, BAD_REQUEST)
             return
         try:
             packets = wire.decode_payload(request.body)
         except wire.BadPacket as e:
-            log.debug("closing a polling session that posted a bad body: %s", e)
+            MALFORMED.info("malformed input from %s, closing: %s", session.ip, e)
             self._drop(session)
             refuse(conn, BAD_REQUEST)
             return
@@ -103,7 +105,18 @@ class Polling:
                 self._drop(session)
                 refuse(conn, BAD_REQUEST)
                 return
-        conn.respond(200, b"ok")
+        if session.queued >= MAX_QUEUED_EVENTS:
+            # Back-pressure: its `ok` waits until its events are handled, and a client
+            # sends no POST before the last one is answered.
+            self._held_posts[session] = conn
+        else:
+            conn.respond(200, b"ok")
+
+    def _release(self, session: Session) -> None:
+        """The session's events are handled: answer the POST that waited for them."""
+        conn = self._held_posts.pop(session, None)
+        if conn is not None:
+            conn.respond(200, b"ok")
 
     def _drop(self, session: Session) -> None:
         """End a polling session without a goodbye: its held GET is cut, later requests
@@ -112,6 +125,7 @@ class Polling:
         if queue is not None and isinstance(queue.waiting, HeldGet):
             held, queue.waiting = queue.waiting, None
             held.conn.abort()
+        self._held_posts.pop(session, None)
         self.engine.close(session)
 
 

@@ -30,7 +30,14 @@ class Presence(Protocol):
         ...
 
     async def ping(self) -> bool: ...
-    async def join(self, room: str, sid: str, username: str) -> None: ...
+    async def join(self, room: str, sid: str, username: str, owner: str | None = None) -> None:
+        """List `sid` in `room` as `username`, owned by `owner` (default: `sid` alone)."""
+        ...
+
+    async def taken(self, room: str, username: str, owner: str) -> bool:
+        """Does a connection of another owner go by `username` in `room`?"""
+        ...
+
     async def leave(self, room: str, sid: str) -> None: ...
     async def count(self, room: str) -> int: ...
     async def users(self, room: str) -> list[str]:
@@ -53,8 +60,11 @@ class LocalPresence:
     async def ping(self) -> bool:
         return True
 
-    async def join(self, room: str, sid: str, username: str) -> None:
-        self.rooms.join(room, sid, username)
+    async def join(self, room: str, sid: str, username: str, owner: str | None = None) -> None:
+        self.rooms.join(room, sid, username, owner)
+
+    async def taken(self, room: str, username: str, owner: str) -> bool:
+        return self.rooms.taken(room, username, owner)
 
     async def leave(self, room: str, sid: str) -> None:
         self.rooms.leave(room, sid)
@@ -67,6 +77,8 @@ class LocalPresence:
 
 
 PREFIX = "escala:chat"
+# Between a room hash value's username and its owner: nicknames never hold a NUL.
+OWNER_MARK = "\x00"
 POOL_SIZE = 32  # Redis connections per replica for presence
 POOL_WAIT_S = 10.0  # how long a presence call waits for one of them
 
@@ -132,15 +144,29 @@ class RedisPresence:
         except (RedisError, OSError):
             return False
 
-    async def join(self, room: str, sid: str, username: str) -> None:
-        self.mine.join(room, sid, username)
-        await self.redis.hset(self._room_key(room), f"{self.replica}/{sid}", username)
+    async def join(self, room: str, sid: str, username: str, owner: str | None = None) -> None:
+        self.mine.join(room, sid, username, owner)
+        value = f"{username}{OWNER_MARK}{owner or f'sid:{sid}'}"
+        await self.redis.hset(self._room_key(room), f"{self.replica}/{sid}", value)
+
+    async def taken(self, room: str, username: str, owner: str) -> bool:
+        """Across replicas. Two replicas asked for one new name at the same instant can
+        both find it free (check, then join: no lock across them)."""
+        return any(
+            rules.same_name(name, username) and who != owner
+            for name, who in await self._entries(room)
+        )
 
     async def leave(self, room: str, sid: str) -> None:
         self.mine.leave(room, sid)
         await self.redis.hdel(self._room_key(room), f"{self.replica}/{sid}")
 
     async def users(self, room: str) -> list[str]:
+        return sorted(name for name, _ in await self._entries(room))
+
+    async def _entries(self, room: str) -> list[tuple[str, str]]:
+        """(username, owner) of every live connection in the room; a dead replica's
+        fields are deleted on the way."""
         key = self._room_key(room)
         fields = await self.redis.hgetall(key)
         replicas = sorted({field.split("/", 1)[0] for field in fields})
@@ -152,7 +178,12 @@ class RedisPresence:
         stale = [f for f in fields if f.split("/", 1)[0] in dead]
         if stale:
             await self.redis.hdel(key, *stale)
-        return sorted(name for f, name in fields.items() if f not in stale)
+        entries = []
+        for f, value in fields.items():
+            if f not in stale:
+                name, _, owner = value.partition(OWNER_MARK)
+                entries.append((name, owner or f))  # no owner: written by an older replica
+        return entries
 
     async def count(self, room: str) -> int:
         return len(await self.users(room))

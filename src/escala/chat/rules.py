@@ -5,11 +5,14 @@ Python so they are unit-tested without a server, and a faster transport can repl
 Socket.IO shell without rewriting the chat.
 """
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_ROOM = "lobby"
+MAX_ID = 2**63 - 1
+"""Message ids are 64-bit in both stores; a client-sent id beyond is not one."""
 
 
 @dataclass(frozen=True)
@@ -19,9 +22,14 @@ class Limits:
     max_message: int = 2000
     max_nickname: int = 32
     max_room: int = 64
+    max_client_offset: int = 128
     rate_per_second: float = 10.0
     burst: int = 20
     history: int = 50
+    replay: int = 100
+    """The most messages one replay or `history` request sends (a page)."""
+    anonymous: bool = False
+    """Whether the tutorial's `chat message` is taken without a login (its page has none)."""
 
 
 class Rejected(ValueError):
@@ -67,6 +75,19 @@ def clean_room(value: Any, limits: Limits) -> str:
     return _clean_name(value, "room", limits.max_room)
 
 
+def clean_client_offset(value: Any, limits: Limits) -> str | None:
+    """The tutorial's clientOffset (its retry key, stored and indexed with the message):
+    None when the client sent no string (as before: the message is then not
+    deduplicated), else at most `max_client_offset` characters, so a client cannot fill
+    the disk through it."""
+    if not isinstance(value, str):
+        return None
+    if len(value) > limits.max_client_offset:
+        raise Rejected(f"clientOffset: at most {limits.max_client_offset} characters")
+    _storable(value, "clientOffset")
+    return value
+
+
 @dataclass(slots=True)
 class TokenBucket:
     """Per-connection flood control: `burst` messages at once, `rate` per second after."""
@@ -99,28 +120,68 @@ class Session:
     # The last message id the client saw before it reconnected (handshake `auth.since`):
     # the first room it enters replays exactly what came after, not the last N.
     resume_after: int | None = None
+    # Set from a verified token (`auth`): who the user is, and the name it chats under.
+    user: str | None = None
+    verified_name: str | None = None
+    # Who owns this connection's nickname: the token's user, else the page's own key
+    # (`auth.key`, kept across its reconnects), else only this connection.
+    owner: str = ""
+    typing: bool = False  # what the room was last told: `typing` or `stop typing`
     bucket: TokenBucket = field(init=False)
 
     def __post_init__(self) -> None:
         self.bucket = TokenBucket(self.limits.rate_per_second, self.limits.burst)
+        self.owner = self.owner or f"sid:{self.sid}"
+
+
+MAX_KEY = 128
+
+
+def owner_of(sid: str, user: str | None, key: Any) -> str:
+    """Who a connection's nickname belongs to. A token's user owns theirs in every tab;
+    a page that sends the same random `auth.key` on each reconnect gets its name back
+    while its old connection still lingers (a dropped transport is noticed only at the
+    next missed ping); anyone else owns a name for one connection only. The key is kept
+    hashed: presence (Redis) holds no value a client could replay."""
+    if user is not None:
+        return "user:" + user
+    if isinstance(key, str) and 16 <= len(key) <= MAX_KEY:
+        return "key:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:32]
+    return f"sid:{sid}"
 
 
 def message_id(value: Any) -> int | None:
     """A client-sent message id (an offset to resume after), or None if it is not one."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_ID:
         return value
     return None
 
 
+def same_name(a: str, b: str) -> bool:
+    """Nicknames clash regardless of case: "Bob" would pass for "bob" in a room."""
+    return a.casefold() == b.casefold()
+
+
 class Presence:
-    """Who is logged in, per room, on this replica (`presence` makes it cluster-wide)."""
+    """Who is logged in, per room, on this replica (`presence` makes it cluster-wide).
+
+    Each connection is listed with its name and its owner: who it is (a token's user, a
+    page's own key, else the connection itself), so a name is taken unless its owner is
+    the one asking (`taken`)."""
 
     def __init__(self) -> None:
-        self._rooms: dict[str, dict[str, str]] = {}
+        self._rooms: dict[str, dict[str, tuple[str, str]]] = {}
 
-    def join(self, room: str, sid: str, username: str) -> int:
-        self._rooms.setdefault(room, {})[sid] = username
+    def join(self, room: str, sid: str, username: str, owner: str | None = None) -> int:
+        self._rooms.setdefault(room, {})[sid] = (username, owner or f"sid:{sid}")
         return len(self._rooms[room])
+
+    def taken(self, room: str, username: str, owner: str) -> bool:
+        """Does someone other than `owner` go by `username` in `room`?"""
+        return any(
+            same_name(name, username) and who != owner
+            for name, who in self._rooms.get(room, {}).values()
+        )
 
     def leave(self, room: str, sid: str) -> int:
         members = self._rooms.get(room, {})
@@ -130,7 +191,7 @@ class Presence:
         return len(members)
 
     def users(self, room: str) -> list[str]:
-        return sorted(self._rooms.get(room, {}).values())
+        return sorted(name for name, _ in self._rooms.get(room, {}).values())
 
     def count(self, room: str) -> int:
         return len(self._rooms.get(room, {}))

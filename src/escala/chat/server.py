@@ -23,13 +23,16 @@ from typing import Any
 
 import uvloop
 
+from escala.chat.auth import Verifier
 from escala.chat.engine import Engine
-from escala.chat.http import HttpConnection, Request
+from escala.chat.http import HttpConnection, Request, client_ip
 from escala.chat.metrics import Metrics
 from escala.chat.options import ServeOptions
+from escala.chat.origins import OriginPolicy, normalize, refusal
 from escala.chat.polling import (
     BAD_HANDSHAKE_METHOD,
     BAD_REQUEST,
+    FORBIDDEN,
     UNKNOWN_SID,
     UNKNOWN_TRANSPORT,
     UNSUPPORTED_VERSION,
@@ -40,7 +43,7 @@ from escala.chat.presence import LocalPresence, Presence, RedisPresence
 from escala.chat.relay import RedisRelay
 from escala.chat.rooms import Rooms
 from escala.chat.service import ChatService
-from escala.chat.store import Store
+from escala.chat.store import Store, keep_pruning
 from escala.chat.websocket import WebSocketListener
 
 log = logging.getLogger("escala.chat.server")
@@ -50,6 +53,15 @@ STATIC = Path(__file__).parent / "static"
 DRAIN_SHARE = 0.8
 LISTEN_BACKLOG = 2048
 ENGINE_PATHS = ("/socket.io/", "/socket.io")
+# escala's own page and its files: nothing inline, nothing from elsewhere (its tests
+# check), so the strictest policy fits. connect-src 'self' covers ws:// to the same host.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+# A `--static` front-end is the operator's: its scripts are its business; framing is not.
+STATIC_POLICY = "frame-ancestors 'none'"
 
 
 class ChatServer:
@@ -65,12 +77,18 @@ class ChatServer:
         )
         self.rooms = Rooms(self.relay)
         self.service = ChatService(self.rooms, store, self.presence, options.limits(), self.metrics)
-        self.engine = Engine(self.service, self.rooms, options.engine_limits())
+        keys = options.auth_keys()
+        verifier = Verifier(keys) if keys is not None else None
+        self.engine = Engine(self.service, self.rooms, options.engine_limits(), verifier)
         self.polling = Polling(self.engine)
+        self.origins = OriginPolicy.listing(options.allow_origin)
+        self.metrics.sessions.set_function(lambda: len(self.engine.sessions))
         self.max_body = self.engine.limits.max_payload
+        self.request_timeout = options.request_timeout
         self.draining = False
         self.stopping = False
         self._static = (options.static or STATIC).resolve()
+        self._page_headers = _page_headers(STATIC_POLICY if options.static else PAGE_POLICY)
         self._client_js = (STATIC / "vendor" / "socket.io.min.js").read_bytes()
 
     # HTTP routes (the `http.Handler` protocol)
@@ -86,13 +104,15 @@ class ChatServer:
         elif path == "/metrics":
             conn.respond(200, self.metrics.render(), "text/plain; version=0.0.4")
         elif path == "/socket.io/socket.io.js":
-            conn.respond(200, self._client_js, "application/javascript")
+            conn.respond(200, self._client_js, "application/javascript", self._page_headers)
         else:
             self._static_file(conn, path)
 
     def _engine_request(self, conn: HttpConnection, request: Request) -> None:
         """A long-polling request: the checks of engine.io's `verify`, in its order."""
         query = request.query
+        if not self._origin_allowed(conn, request):
+            return
         if request.method == "OPTIONS":  # a CORS preflight for a cross-origin page
             conn.respond(204, b"")
             return
@@ -109,7 +129,7 @@ class ChatServer:
             elif query["transport"] != "polling" or request.method != "GET":
                 refuse(conn, BAD_HANDSHAKE_METHOD)
             else:
-                self.polling.handshake(conn)
+                self.polling.handshake(conn, client_ip(conn, request, self.options.proxy_hops))
             return
         session = self.engine.sessions.get(sid)
         if session is None:
@@ -125,6 +145,8 @@ class ChatServer:
         if request.path not in ENGINE_PATHS:
             conn.respond(404, b"not found\n", close=True)
             return None
+        if not self._origin_allowed(conn, request):
+            return None
         if query.get("transport") != "websocket":
             refuse(conn, UNKNOWN_TRANSPORT)
             return None
@@ -136,7 +158,7 @@ class ChatServer:
             if self.draining:
                 conn.respond(503, b"draining\n", close=True)
                 return None
-            return WebSocketListener(self.engine)
+            return WebSocketListener(self.engine, client_ip(conn, request, self.options.proxy_hops))
         session = self.engine.sessions.get(sid)
         if session is None:
             refuse(conn, UNKNOWN_SID)
@@ -144,7 +166,20 @@ class ChatServer:
         if session.poll is None or session.upgrading:
             refuse(conn, BAD_REQUEST)  # already on websocket, or being upgraded
             return None
-        return WebSocketListener(self.engine, upgrading=session)
+        return WebSocketListener(self.engine, session.ip, upgrading=session)
+
+    def _origin_allowed(self, conn: HttpConnection, request: Request) -> bool:
+        """Refuse (403, Engine.IO's FORBIDDEN) a page of a foreign origin before anything
+        else; an allowed cross-origin page gets CORS headers naming its origin."""
+        origin = request.headers.get(b"origin")
+        if not self.origins.allows(origin, request.headers.get(b"host")):
+            assert origin is not None
+            log.debug("refused a request from origin %r", origin[:200])
+            refuse(conn, (FORBIDDEN[0], refusal(origin)), status=403)
+            return False
+        if origin is not None:
+            request.cors_origin = normalize(origin.decode("latin-1"))
+        return True
 
     def _static_file(self, conn: HttpConnection, path: str) -> None:
         target = (self._static / (path.lstrip("/") or "index.html")).resolve()
@@ -154,7 +189,7 @@ class ChatServer:
             conn.respond(404, b"not found\n")
             return
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        conn.respond(200, target.read_bytes(), kind)
+        conn.respond(200, target.read_bytes(), kind, self._page_headers)
 
     # the replica's life
 
@@ -216,7 +251,10 @@ class ChatServer:
         if self.relay is not None:
             await self.relay.start()
         await self.store.open()
-        background = [asyncio.create_task(self.engine.heartbeat())]
+        background = [
+            asyncio.create_task(self.engine.heartbeat()),
+            asyncio.create_task(keep_pruning(self.store, self.options.retention())),
+        ]
         if self.relay is not None:
             background.append(asyncio.create_task(self.relay.run(self.rooms.deliver)))
         max_frame = self.max_body
@@ -237,6 +275,16 @@ class ChatServer:
                 task.cancel()
             await self.presence.close()
             await self.store.close()
+
+
+def _page_headers(policy: str) -> tuple[tuple[str, str], ...]:
+    """What the page and its files are served with: no framing (clickjacking), no MIME
+    sniffing, no Referer with the address (a #token= stays in the fragment anyway)."""
+    return (
+        ("Content-Security-Policy", policy),
+        ("X-Frame-Options", "DENY"),  # frame-ancestors, for browsers before CSP 2
+        ("Referrer-Policy", "no-referrer"),
+    )
 
 
 def run(server: ChatServer) -> None:

@@ -14,9 +14,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from escala.chat import rules
+from escala.chat.auth import Identity
 from escala.chat.metrics import Metrics
 from escala.chat.presence import Presence
-from escala.chat.store import Store
+from escala.chat.store import Record, Store
 
 ERROR_EVENT = "chat error"
 MAX_COUNTED_ROOMS = 20
@@ -90,6 +91,7 @@ class ChatService:
             "add user": self._add_user,
             "join": self._join_room,
             "users": self._users,
+            "history": self._history,
             "rooms": self._rooms,
             "new message": self._new_message,
             "typing": self._typing,
@@ -97,29 +99,48 @@ class ChatService:
             "chat message": self._chat_message,
         }
 
-    async def connect(self, sid: str, auth: Any = None) -> None:
+    async def connect(self, sid: str, auth: Any = None, identity: Identity | None = None) -> None:
         """A new connection: put it in the default room and replay what it missed.
 
+        `identity` is who a verified token says the client is (`auth`): that name is
+        the one it chats under, whatever `add user` asks for.
+
         `auth` is the client's handshake data. An integer `serverOffset` (the
-        tutorial's) replays every default-room message after that id at once; an
-        integer `since` (escala's page, after a reconnect) makes the first room the
-        user enters replay every message after that id instead of the last N.
+        tutorial's) replays the default-room messages after that id; an integer `since`
+        (escala's page, after a reconnect) makes the first room the user enters replay
+        the messages after that id instead of the last N. Either replay is one page of
+        at most `Limits.replay` messages; when there are more, a `history more` event
+        says after which id to ask (`history {after}`) for the next page.
         """
         auth = auth if isinstance(auth, dict) else {}
         session = rules.Session(sid, self.limits, resume_after=rules.message_id(auth.get("since")))
+        if identity is not None:
+            session.user, session.verified_name = identity.user, identity.name
+        session.owner = rules.owner_of(sid, session.user, auth.get("key"))
         self.sessions[sid] = session
         self.metrics.connected.inc()
         await self.transport.enter_room(sid, rules.DEFAULT_ROOM)
         offset = rules.message_id(auth.get("serverOffset"))
         if offset is not None:
             try:
-                missed = await self.store.since(rules.DEFAULT_ROOM, offset)
+                missed, more = await self._page_after(rules.DEFAULT_ROOM, offset)
             except Exception:
                 log.exception("replaying history to %s failed", sid)
                 await self._reject(sid, "server: history is unavailable; reconnect later")
                 return
             for rec in missed:
                 await self.transport.send_to(sid, "chat message", (rec["text"], rec["id"]))
+            if more:
+                await self._more(sid, rules.DEFAULT_ROOM, missed[-1]["id"])
+
+    async def _page_after(self, room: str, after_id: int) -> tuple[list[Record], bool]:
+        """One replay page after `after_id`, and whether more messages follow it."""
+        page = self.limits.replay
+        rows = await self.store.since(room, after_id, page + 1)
+        return rows[:page], len(rows) > page
+
+    async def _more(self, sid: str, room: str, after_id: int) -> None:
+        await self.transport.send_to(sid, "history more", {"room": room, "after": after_id})
 
     async def disconnect(self, sid: str) -> None:
         """The connection is gone (either side closed it): tell its room it left."""
@@ -170,35 +191,43 @@ class ChatService:
         if session.username is not None:
             return None
         try:
-            session.username = rules.clean_nickname(_arg(args, 0), self.limits)
+            wanted = session.verified_name or rules.clean_nickname(_arg(args, 0), self.limits)
         except rules.Rejected as e:
             return await self._reject(session.sid, str(e))
-        return {"numUsers": await self._enter(session, session.room)}
+        if await self.presence.taken(session.room, wanted, session.owner):
+            return await self._reject(session.sid, _taken(wanted, session.room))
+        session.username = wanted
+        return {"numUsers": await self._enter(session, session.room), "username": wanted}
 
     async def _enter(self, session: rules.Session, room: str, moved_from: str | None = None) -> int:
         """Put a logged-in session in `room`; returns the room's user count (0 when the
         client disconnected meanwhile). `moved_from` rides on `user joined` as `from`, so
         pages show a room switch as one, not as a newcomer."""
         sid = session.sid
-        session.room = room
+        session.room, session.typing = room, False
         await self.transport.enter_room(sid, room)
-        await self.presence.join(room, sid, session.username or "")
+        await self.presence.join(room, sid, session.username or "", session.owner)
         if self.sessions.get(sid) is not session:
             # The client went away while it was moving in: `disconnect` ran before this
             # join, so it could not withdraw it from here; do it now, or it stays listed.
             await self.presence.leave(room, sid)
             return 0
         num = await self.presence.count(room)
-        await self.transport.send_to(sid, "login", {"numUsers": num, "room": room})
+        await self.transport.send_to(
+            sid, "login", {"numUsers": num, "room": room, "username": session.username}
+        )
         since, session.resume_after = session.resume_after, None
+        more = False
         if since is None:
             history = await self.store.recent(room, self.limits.history)
         else:
-            history = await self.store.since(room, since)
+            history, more = await self._page_after(room, since)
         if history:
             await self.transport.send_to(
                 sid, "history", [rules.message_payload(r) for r in history]
             )
+        if more:
+            await self._more(sid, room, history[-1]["id"])
         joined = {"username": session.username, "numUsers": num, "room": room}
         if moved_from is not None:
             joined["from"] = moved_from
@@ -216,6 +245,8 @@ class ChatService:
         old = session.room
         if target == old:
             return {"room": target, "numUsers": await self.presence.count(target)}
+        if await self.presence.taken(target, session.username, session.owner):
+            return await self._reject(sid, "join: " + _taken(session.username, target))
         session.resume_after = rules.message_id(_arg(args, 1))  # `join(room, since)`
         await self.presence.leave(old, sid)
         await self.transport.leave_room(sid, old)
@@ -226,6 +257,30 @@ class ChatService:
             {"username": session.username, "numUsers": num_left, "room": old, "to": target},
         )
         return {"room": target, "numUsers": await self._enter(session, target, moved_from=old)}
+
+    async def _history(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
+        """`history({after: id})` or `history({before: id})`: one page of the current
+        room's messages after (catching up) or before (scrolling back) an id, and whether
+        there are more; a client pages through a long history one request at a time."""
+        query = _arg(args, 0)
+        query = query if isinstance(query, dict) else {}
+        after, before = rules.message_id(query.get("after")), rules.message_id(query.get("before"))
+        if (after is None) == (before is None):
+            return await self._reject(
+                session.sid, "history: give {after: <message id>} or {before: <message id>}"
+            )
+        if after is not None:
+            rows, more = await self._page_after(session.room, after)
+        else:
+            page = self.limits.replay
+            rows = await self.store.recent(session.room, page + 1, before=before)
+            more = len(rows) > page
+            rows = rows[-page:]
+        return {
+            "room": session.room,
+            "messages": [rules.message_payload(r) for r in rows],
+            "more": more,
+        }
 
     async def _users(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         return {"room": session.room, "users": await self.presence.users(session.room)}
@@ -244,8 +299,8 @@ class ChatService:
             return await self._reject(session.sid, str(e))
         return {"rooms": [{"room": r, "numUsers": await self.presence.count(r)} for r in rooms]}
 
-    def _check(self, session: rules.Session, text: Any, need_user: bool = True) -> str | None:
-        if need_user and session.username is None:
+    def _check(self, session: rules.Session, text: Any, logged_in: bool) -> str | None:
+        if not logged_in:
             return "message: send `add user` first"
         if not session.bucket.allow():
             return f"rate limit: at most {self.limits.rate_per_second:g} messages per second"
@@ -257,7 +312,7 @@ class ChatService:
 
     async def _new_message(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         text = _arg(args, 0)
-        error = self._check(session, text)
+        error = self._check(session, text, session.username is not None)
         if error:
             return await self._reject(session.sid, error)
         self.metrics.messages_in.inc()
@@ -275,20 +330,32 @@ class ChatService:
         await self._typing_event(session, "stop typing")
 
     async def _typing_event(self, session: rules.Session, event: str) -> None:
-        if session.username is not None:
+        """Broadcast only a change: a client repeating `typing` (once per key, or a
+        flood) costs the room one broadcast, not one per packet."""
+        typing = event == "typing"
+        if session.username is not None and session.typing != typing:
+            session.typing = typing
             await self.transport.broadcast(
                 session.room, event, {"username": session.username}, skip=session.sid
             )
 
     async def _chat_message(self, session: rules.Session, args: tuple[Any, ...]) -> Ack:
         text, client_offset = _arg(args, 0), _arg(args, 1)
-        error = self._check(session, text, need_user=False)
+        # Logged in: `add user`, or a verified token; the tutorial's page never logs in,
+        # so it chats only on a server started with --allow-anonymous.
+        logged_in = (session.username or session.user) is not None or self.limits.anonymous
+        error = self._check(session, text, logged_in)
+        if not logged_in:
+            error = f"{error} (or serve with --allow-anonymous, for the tutorial's page)"
         if error:
             return await self._reject(session.sid, error)
-        offset = client_offset if isinstance(client_offset, str) else None
+        try:
+            offset = rules.clean_client_offset(client_offset, self.limits)
+        except rules.Rejected as e:
+            return await self._reject(session.sid, str(e))
         self.metrics.messages_in.inc()  # received, as for `new message`: before the store
         rec, created = await self.store.add(
-            rules.DEFAULT_ROOM, session.username or "anonymous", text, offset
+            rules.DEFAULT_ROOM, session.username or session.verified_name or "", text, offset
         )
         if created:
             self.metrics.messages_out.inc()
@@ -296,6 +363,10 @@ class ChatService:
                 rules.DEFAULT_ROOM, "chat message", (rec["text"], rec["id"])
             )
         return None
+
+
+def _taken(name: str, room: str) -> str:
+    return f"username: {name!r} is already taken in #{room}; pick another nickname"
 
 
 def _arg(args: tuple[Any, ...], index: int) -> Any:

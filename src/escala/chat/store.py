@@ -8,12 +8,18 @@ order on `open`), so a replica started on an older file or database brings it up
 
 import abc
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+from escala.chat.rules import MAX_ID
+
+log = logging.getLogger("escala.chat.store")
 
 Record = dict[str, Any]
 Row = tuple[str, str, str, float, str | None]
@@ -33,7 +39,30 @@ SQLITE_MIGRATIONS = [
     );
     CREATE INDEX IF NOT EXISTS messages_room_id ON messages (room, id);
     """,
+    "CREATE INDEX messages_ts ON messages (ts);",  # retention by age: `prune`
 ]
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How much history is kept: messages older than `max_age_s` seconds, and beyond
+    the newest `max_per_room` of their room, are deleted by `prune` (0: no such limit).
+    A pruned message's clientOffset goes with it: a retry that late is a new message."""
+
+    max_age_s: float = 0.0
+    max_per_room: int = 0
+
+    def cutoff(self, now: float) -> float:
+        """Messages stamped before this are too old (0: none are)."""
+        return now - self.max_age_s if self.max_age_s > 0 else 0.0
+
+
+PRUNE_EVERY_S = 60.0
+# The newest `max_per_room` of each room survive; both stores understand this SQL.
+BEYOND_COUNT = (
+    "DELETE FROM messages WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER "
+    "(PARTITION BY room ORDER BY id DESC) AS n FROM messages) AS ranked WHERE n > {keep})"
+)
 
 
 class StoreError(RuntimeError):
@@ -56,11 +85,37 @@ class Store(Protocol):
         """Store a message; returns (record, created). created is False for a retry."""
         ...
 
-    async def recent(self, room: str, limit: int) -> list[Record]: ...
-    async def since(self, room: str, after_id: int) -> list[Record]: ...
+    async def recent(self, room: str, limit: int, before: int | None = None) -> list[Record]:
+        """The last `limit` messages of `room` (before id `before`, if given), oldest first."""
+        ...
+
+    async def prune(self, retention: Retention) -> int:
+        """Delete what `retention` no longer keeps; returns how many messages went."""
+        ...
+
+    async def since(self, room: str, after_id: int, limit: int) -> list[Record]:
+        """The first `limit` messages of `room` after id `after_id`, oldest first: a page,
+        never the whole history (a replay from offset 0 would read every message)."""
+        ...
+
+
+async def keep_pruning(store: Store, retention: Retention, every: float = PRUNE_EVERY_S) -> None:
+    """Prune at start-up, then every `every` seconds, for as long as the server runs.
+    A failed prune (the database away) is logged and tried again next time."""
+    if not (retention.max_age_s > 0 or retention.max_per_room > 0):
+        return
+    while True:
+        try:
+            if gone := await store.prune(retention):
+                log.info("history retention: %d messages deleted", gone)
+        except Exception as e:
+            log.warning("history retention: pruning failed (%s); trying again later", e)
+        await asyncio.sleep(every)
 
 
 COLUMNS = "id, room, username, text, ts"
+NO_ID = MAX_ID
+"""Above every message id: `recent` without `before`."""
 
 
 def record(row: Any) -> Record:
@@ -256,21 +311,30 @@ class SQLiteStore(BatchedStore):
             raise
         return out
 
-    async def recent(self, room: str, limit: int) -> list[Record]:
+    async def recent(self, room: str, limit: int, before: int | None = None) -> list[Record]:
         rows = await self._call(
             self._select,
-            f"SELECT {COLUMNS} FROM messages WHERE room = ? ORDER BY id DESC LIMIT ?",
-            (room, limit),
+            f"SELECT {COLUMNS} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            (room, NO_ID if before is None else before, limit),
         )
         return [record(r) for r in reversed(rows)]
 
-    async def since(self, room: str, after_id: int) -> list[Record]:
+    async def since(self, room: str, after_id: int, limit: int) -> list[Record]:
         rows = await self._call(
             self._select,
-            f"SELECT {COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id",
-            (room, after_id),
+            f"SELECT {COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?",
+            (room, after_id, limit),
         )
         return [record(r) for r in rows]
+
+    async def prune(self, retention: Retention) -> int:
+        return await self._call(self._prune, retention.cutoff(time.time()), retention.max_per_room)  # type: ignore[no-any-return]
+
+    def _prune(self, cutoff: float, keep: int) -> int:
+        gone = self.conn.execute("DELETE FROM messages WHERE ts < ?", (cutoff,)).rowcount
+        if keep > 0:
+            gone += self.conn.execute(BEYOND_COUNT.format(keep=int(keep))).rowcount
+        return int(gone)
 
     def _select(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         return self.conn.execute(sql, params).fetchall()

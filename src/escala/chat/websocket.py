@@ -6,26 +6,42 @@ either opens its own session (a client that starts on websocket) or probes an ex
 long-polling session and takes it over (the upgrade).
 """
 
-import logging
+import asyncio
+from collections.abc import Callable
 
-from picows import WSFrame, WSListener, WSMsgType, WSTransport
+from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
 
 from escala.chat import wire
 from escala.chat.engine import Engine, Session
-
-log = logging.getLogger("escala.chat.websocket")
+from escala.chat.logs import MALFORMED
 
 TEXT = WSMsgType.TEXT
 BINARY = WSMsgType.BINARY
 
 
+def reading(sock: asyncio.Transport) -> Callable[[bool], None]:
+    """A session's back-pressure on a websocket: stop reading its socket, then resume
+    (the kernel's buffers fill, and the client's sends wait)."""
+
+    def flow(paused: bool) -> None:
+        if sock.is_closing():
+            return
+        if paused:
+            sock.pause_reading()
+        else:
+            sock.resume_reading()
+
+    return flow
+
+
 class WebSocketListener(WSListener):
     """One websocket: Engine.IO packets in, through `Engine.receive`."""
 
-    __slots__ = ("engine", "probing", "session", "ws")
+    __slots__ = ("engine", "ip", "probing", "session", "ws")
 
-    def __init__(self, engine: Engine, upgrading: Session | None = None) -> None:
+    def __init__(self, engine: Engine, ip: str, upgrading: Session | None = None) -> None:
         self.engine = engine
+        self.ip = ip  # the client's address (`http.client_ip`), for a fresh session
         self.session = upgrading  # None until connected, for a fresh session
         self.probing = upgrading is not None  # an upgrade not finished yet
         self.ws: WSTransport | None = None
@@ -33,7 +49,9 @@ class WebSocketListener(WSListener):
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.ws = transport
         if self.session is None:
-            self.session = Session(transport.underlying_transport, transport.disconnect)
+            sock = transport.underlying_transport
+            self.session = Session(sock, transport.disconnect, ip=self.ip)
+            self.session.flow = reading(sock)
             self.engine.open(self.session, upgrades=[])
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
@@ -58,7 +76,13 @@ class WebSocketListener(WSListener):
         if self.probing:
             self._probe(transport, session, packet)
         elif not self.engine.receive(session, packet):
-            transport.disconnect()
+            self._close(transport)
+
+    @staticmethod
+    def _close(transport: WSTransport) -> None:
+        """Close after a protocol error: a close frame saying so (1002), then the socket."""
+        transport.send_close(WSCloseCode.PROTOCOL_ERROR)
+        transport.disconnect()
 
     def _probe(self, transport: WSTransport, session: Session, packet: bytes | bytearray) -> None:
         """The upgrade: `2probe` → `3probe` and the polling side paused; `5` → switch."""
@@ -69,6 +93,11 @@ class WebSocketListener(WSListener):
         elif packet == wire.EIO_UPGRADE and session.upgrading and not session.closed:
             self.probing = False
             self.engine.switch(session, transport.underlying_transport, transport.disconnect)
+            session.flow = reading(transport.underlying_transport)
         else:
-            log.debug("closing a websocket that broke the upgrade: %r", bytes(packet[:20]))
-            transport.disconnect()
+            MALFORMED.info(
+                "malformed input from %s, closing: broke the upgrade with %r",
+                session.ip,
+                bytes(packet[:20]),
+            )
+            self._close(transport)

@@ -115,6 +115,11 @@ def ack(ack_id: int, result: Any) -> bytes:
     return EIO_MESSAGE + SIO_ACK + str(ack_id).encode() + orjson.dumps(args)
 
 
+MAX_ACK_DIGITS = 16
+"""An ack id is a counter (JavaScript's safe integers have 16 digits); more is abuse, and
+Python refuses to read an integer of over 4300 digits at all."""
+MAX_ATTACHMENT_DIGITS = 3
+
 _CLIENT_KINDS = (SIO_CONNECT, SIO_DISCONNECT, SIO_EVENT, SIO_ACK, SIO_BINARY_EVENT, SIO_BINARY_ACK)
 
 
@@ -131,7 +136,7 @@ def parse(payload: bytes) -> Packet:
     attachments = 0
     if kind in (SIO_BINARY_EVENT, SIO_BINARY_ACK):
         dash = rest.find(b"-")
-        if dash < 1 or not rest[:dash].isdigit():
+        if not 0 < dash <= MAX_ATTACHMENT_DIGITS or not rest[:dash].isdigit():
             raise BadPacket("a binary packet must start with its attachment count and '-'")
         attachments, rest = int(rest[:dash]), rest[dash + 1 :]
     namespace = "/"
@@ -143,12 +148,14 @@ def parse(payload: bytes) -> Packet:
     digits = 0
     while digits < len(rest) and 48 <= rest[digits] <= 57:
         digits += 1
+    if digits > MAX_ACK_DIGITS:
+        raise BadPacket(f"ack id longer than {MAX_ACK_DIGITS} digits")
     ack_id = int(rest[:digits]) if digits else None
     body = rest[digits:]
     try:
-        data = orjson.loads(body) if body else None
-    except orjson.JSONDecodeError:
-        data = _lenient_json(body)
+        data = orjson.loads(body) if body else None  # nesting: at most 1024 deep
+    except orjson.JSONDecodeError as e:
+        data = _lenient_json(body, e)
     is_event = kind in (SIO_EVENT, SIO_BINARY_EVENT)
     if is_event and not (isinstance(data, list) and data and isinstance(data[0], str)):
         raise BadPacket("EVENT must be a JSON array starting with the event name")
@@ -172,19 +179,25 @@ def with_attachments(packet: Packet, blobs: list[bytes]) -> Packet:
         return value
 
     kind = SIO_EVENT if packet.kind == SIO_BINARY_EVENT else SIO_ACK
-    return Packet(kind, packet.namespace, packet.ack, fill(packet.data))
+    try:
+        return Packet(kind, packet.namespace, packet.ack, fill(packet.data))
+    except RecursionError:
+        raise BadPacket("binary packet nested too deep") from None
 
 
-def _lenient_json(body: bytes) -> Any:
+def _lenient_json(body: bytes, refused: orjson.JSONDecodeError) -> Any:
     """JSON that orjson refuses but is still JSON: escaped lone surrogates (`"\\ud800"`).
 
     The chat's rules reject such text with a clear error for its sender, so the packet
-    must reach them rather than close the connection. Anything else is a BadPacket.
+    must reach them rather than close the connection. Anything else (too deep, a number
+    too large, not JSON) is a BadPacket.
     """
+    if b"\\ud" not in body.lower():
+        raise BadPacket(f"Socket.IO packet is not JSON: {refused}")
     try:
         return json.loads(body)
-    except ValueError as e:
-        raise BadPacket(f"Socket.IO packet is not JSON: {e}") from e
+    except (ValueError, RecursionError) as e:
+        raise BadPacket(f"Socket.IO packet is not JSON: {e}") from None
 
 
 def decode_payload(body: bytes) -> list[bytes | bytearray]:

@@ -42,6 +42,18 @@ def create_chat_service_command(
     database_parameter: str | None = typer.Option(
         None, "--database-parameter", help="SSM SecureString parameter with a PostgreSQL URL."
     ),
+    auth_secret_parameter: str | None = typer.Option(
+        None,
+        "--auth-secret-parameter",
+        help="SSM SecureString parameter with the chat's token keys: require a signed "
+        "token at connect (`escala chat token`).",
+    ),
+    allow_origin: str | None = typer.Option(
+        None,
+        "--allow-origin",
+        help="Origins (https://host[:port], comma-separated) whose pages may connect "
+        "besides the load balancer's own.",
+    ),
     network_cidr: str | None = typer.Option(None, "--network-cidr", help="The VPC's CIDR."),
     http_access: str | None = typer.Option(
         None, "--http-access", help="CIDRs allowed to the load balancer (default 0.0.0.0/0)."
@@ -73,6 +85,8 @@ def create_chat_service_command(
         image=image,
         redis_parameter=redis_parameter,
         database_parameter=database_parameter,
+        auth_secret_parameter=auth_secret_parameter,
+        allow_origin=_csv(allow_origin),
         network_cidr=network_cidr,
         http_access=_csv(http_access),
         ami=ami,

@@ -15,8 +15,21 @@ from pathlib import Path
 import typer
 import yaml
 
-from escala.api import Cluster, InstanceGroup, Networking, dump_document, parse_documents
-from escala.api.create import CreateClusterOptions, zone_flag_problems
+from escala.api import (
+    Cluster,
+    InstanceGroup,
+    NatMode,
+    Networking,
+    Topology,
+    dump_document,
+    parse_documents,
+)
+from escala.api.create import (
+    CreateClusterOptions,
+    default_networking,
+    topology_flag_problems,
+    zone_flag_problems,
+)
 from escala.api.types import Authorization
 from escala.cli import verbs
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
@@ -71,7 +84,9 @@ def create_cluster_command(
     node_count: int | None = typer.Option(None, "--node-count", min=0, help="Number of nodes."),
     node_size: str | None = typer.Option(None, "--node-size", help="Node machine type."),
     kubernetes_version: str | None = typer.Option(None, "--kubernetes-version"),
-    networking: Networking = typer.Option(Networking.kubenet, "--networking"),
+    networking: Networking | None = typer.Option(
+        None, "--networking", help="The pod network (default: kubenet; calico when private)."
+    ),
     authorization: Authorization = typer.Option(Authorization.rbac, "--authorization"),
     network_cidr: str | None = typer.Option(None, "--network-cidr", help="The VPC's CIDR."),
     image: str | None = typer.Option(None, "--image", help="ami-... or <owner>/<name pattern>."),
@@ -84,6 +99,21 @@ def create_cluster_command(
     ),
     allow_single_master: bool = typer.Option(
         False, "--allow-single-master", help="Allow 1 master (a dev cluster, not HA)."
+    ),
+    topology: Topology = typer.Option(
+        Topology.public,
+        "--topology",
+        "-t",
+        help="public: machines in public subnets; private: in private subnets behind NAT "
+        "gateways, the API behind its load balancer.",
+    ),
+    nat: NatMode | None = typer.Option(
+        None,
+        "--nat",
+        help="Private topology: a NAT gateway per zone (per-zone, the default) or one (single).",
+    ),
+    bastion: bool = typer.Option(
+        False, "--bastion", help="Private topology: an SSH bastion group in the utility subnets."
     ),
     state: str | None = STATE_OPTION,
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the specs; write nothing."),
@@ -113,6 +143,9 @@ def create_cluster_command(
             admin_access=_csv(admin_access),
             ssh_access=_csv(ssh_access),
             allow_single_master=allow_single_master,
+            topology=topology,
+            nat=nat,
+            bastion=bastion,
         ),
         ssh_public_key=ssh_public_key,
         state=state,
@@ -152,9 +185,14 @@ def _default_zones(options: CreateClusterOptions) -> None:
 
 def run_create(command: CreateCommand) -> None:
     _default_zones(command.spec)
-    problems = zone_flag_problems(command.spec)
+    problems = zone_flag_problems(command.spec) + topology_flag_problems(command.spec)
     if problems:
         raise UsageError("\n".join(problems))
+    if command.spec.networking is None and command.spec.topology is Topology.private:
+        err_console.print(
+            f"Using --networking {default_networking(Topology.private)}: kubenet cannot route "
+            "a private topology (set --networking to choose)"
+        )
     key = _read_key(command.ssh_public_key)
     if command.dry_run:
         state_url = command.state or os.environ.get(STATE_STORE_ENV, "")

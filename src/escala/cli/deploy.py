@@ -17,6 +17,7 @@ from escala.api.chat_deployment import (
 )
 from escala.api.chat_scaling import CPU_TARGET
 from escala.cli import verbs
+from escala.cli.cluster import _csv
 from escala.cli.output import OutputFormat, apply_or_print_option, console, emit, table
 from escala.cli.output import err_console as status_console
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, STATE_OPTION, ClusterTarget
@@ -85,6 +86,18 @@ def deploy_chat_command(
         help="Secret in escala-chat whose `url` key is a postgresql:// URL: history shared "
         "by all replicas (default: each replica's own SQLite).",
     ),
+    auth_secret: str | None = typer.Option(
+        None,
+        "--auth-secret",
+        help="Secret in escala-chat whose `keys` key holds the chat's token keys: require a "
+        "signed token at connect (`escala chat token`).",
+    ),
+    allow_origin: str | None = typer.Option(
+        None,
+        "--allow-origin",
+        help="Origins (https://host[:port], comma-separated) whose pages may connect "
+        "besides the chat's own address.",
+    ),
     state: str | None = STATE_OPTION,
     kubeconfig: str | None = KUBECONFIG_OPTION,
     output: OutputFormat = apply_or_print_option("the manifests and list what changed"),
@@ -105,6 +118,8 @@ def deploy_chat_command(
         cpu_target=cpu_target,
         drain_timeout=drain_timeout,
         database_secret=database_secret,
+        auth_secret=auth_secret,
+        allow_origin=_csv(allow_origin),
     )
     validate_chat_deployment(chat)
     objects = desired(chat)

@@ -67,7 +67,9 @@ def create_instance_group_command(
     group: str = typer.Argument(..., help="Name of the new instance group, e.g. nodes-spot."),
     name: str | None = NAME_OPTION,
     state: str | None = STATE_OPTION,
-    role: Role = typer.Option(Role.node, "--role", help="Node or Master (ControlPlane)."),
+    role: Role = typer.Option(
+        Role.node, "--role", help="Node, Master (ControlPlane), or Bastion (private topology)."
+    ),
     subnets: str | None = typer.Option(
         None, "--subnet", "--zones", help="Subnets (zones) for it (default: all the cluster's)."
     ),

@@ -1,7 +1,7 @@
 """`escala sandbox`: a local AWS emulator (moto server) to try escala with no account.
 
 Only on a loopback address: the emulator accepts any credentials, so it must never be
-reachable from another machine. Where moto answers differently from AWS, escala.cli.moto_patches
+reachable from another machine. Where moto answers differently from AWS, escala.cli.sandbox_moto
 fixes it before the server starts; the test suite runs this same sandbox.
 """
 
@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 import typer
 
 from escala.api.defaults import UBUNTU_OWNER
-from escala.cli import moto_patches
 from escala.cli.sandbox_moto import patch_moto
 from escala.errors import UsageError
 
@@ -107,6 +106,12 @@ def export_lines(host: str, port: int) -> list[str]:
 def sandbox_command(
     port: int = typer.Option(4566, "--port", min=1, max=65535, help="Port to listen on."),
     host: str = typer.Option("127.0.0.1", "--host", help="Loopback address to listen on."),
+    enforce_iam: bool = typer.Option(
+        False,
+        "--enforce-iam",
+        help="Check every request against the caller's IAM policies (the printed key is "
+        "the account's root; users' keys get what their policies allow).",
+    ),
     faults: str | None = typer.Option(
         None,
         "--faults",
@@ -120,7 +125,7 @@ def sandbox_command(
     settings = _fault_settings(faults)
     with tempfile.TemporaryDirectory(prefix="escala-sandbox-") as tmp:
         os.environ["MOTO_AMIS_PATH"] = write_amis(Path(tmp))
-        _serve(host, port, settings)
+        _serve(host, port, enforce_iam, settings)
 
 
 def _fault_settings(faults: str | None) -> "Settings | None":
@@ -144,14 +149,19 @@ def write_amis(directory: Path) -> str:
     return str(path)
 
 
-def _serve(host: str, port: int, faults: "Settings | None" = None) -> None:
+def _serve(
+    host: str, port: int, enforce_iam: bool = False, faults: "Settings | None" = None
+) -> None:
     try:
         from moto.server import ThreadedMotoServer
     except ImportError as e:
         raise UsageError("the sandbox needs moto: pip install 'escala[sandbox]'") from e
-    moto_patches.apply()
     check_port_free(host, port)
     patch_moto()  # answer as AWS documents where moto does not (escala.cli.sandbox_moto)
+    if enforce_iam:
+        from escala.cli.sandbox_iam import enforce
+
+        enforce()  # IAM policies checked as AWS checks them (escala.cli.sandbox_iam)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     # with --faults, moto moves to a free port behind the fault proxy, which takes `port`
     moto_port = _free_port(host) if faults is not None else port
@@ -166,6 +176,8 @@ def _serve(host: str, port: int, faults: "Settings | None" = None) -> None:
     typer.echo("# AWS sandbox (moto) running; in another shell run:")
     for line in export_lines(host, port):
         typer.echo(line)
+    if enforce_iam:
+        typer.echo("# IAM enforced: this key is the account's root; IAM users get their policies.")
     if faults is not None:
         typer.echo(
             f"# faults: {faults.rate:.0%} of AWS calls fail (seed {faults.seed}); "

@@ -45,6 +45,7 @@ NAMESPACE = "escala-chat"
 CHAT = "chat"
 REDIS = "redis"
 PORT = 3000
+AUTH_SECRET_KEY = "keys"  # the key of `deploy chat --auth-secret`'s Secret: the chat's token keys
 REDIS_IMAGE = "redis:7.4-alpine"
 REDIS_UID = 999  # the `redis` user of the official image
 CHAT_UID = 10001  # the `escala` user the Dockerfile creates
@@ -173,6 +174,11 @@ def _chat_env(chat: ChatDeployment) -> list[Obj]:
     ]
     ref = {"name": database_secret_name(chat), "key": "url"}
     env.append({"name": "ESCALA_CHAT_DATABASE", "valueFrom": {"secretKeyRef": ref}})
+    if chat.spec.allow_origin:
+        env.append({"name": "ESCALA_CHAT_ALLOW_ORIGIN", "value": ",".join(chat.spec.allow_origin)})
+    if chat.spec.auth_secret:
+        keys = {"name": chat.spec.auth_secret, "key": AUTH_SECRET_KEY}
+        env.append({"name": "ESCALA_CHAT_AUTH_SECRET", "valueFrom": {"secretKeyRef": keys}})
     return env
 
 

@@ -8,9 +8,10 @@ second, then its counters and latencies once the run's deadline has passed.
 import asyncio
 import itertools
 import json
+import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from multiprocessing.queues import Queue
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any, Protocol
@@ -54,6 +55,9 @@ class WorkerPlan:
     add_user: bool = True
     room: str | None = None  # joined after `add user` (escala's rooms; needs the login)
     transport: str = "websocket"  # or "polling": HTTP long-polling, never upgraded
+    # In the clients' nicknames: the chat refuses a name taken in the room, and two runs
+    # (or a run and a person) may share one.
+    tag: str = field(default_factory=lambda: secrets.token_hex(3))
 
 
 @dataclass
@@ -213,7 +217,11 @@ class _ChatClient:
             self.send(protocol.CONNECT_PACKET)
         elif packet.startswith(protocol.CONNECT_PACKET):
             if self.logs_in:
-                self.send(protocol.event("add user", f"load-{self.index}", ack=_LOGGED_IN))
+                self.send(
+                    protocol.event(
+                        "add user", f"load-{self.worker.plan.tag}-{self.index}", ack=_LOGGED_IN
+                    )
+                )
             if self.worker.plan.room is None:
                 self.ready.set_result(None)
         elif (reply := protocol.ack_reply(packet, _LOGGED_IN)) is not None:

@@ -51,7 +51,7 @@ class ClusterContext(ModelContext):
         return self.owner
 
     def role_tags(self, name: str, role: Role) -> dict[str, str]:
-        return self.tags(name, **{ROLE_TAG: "master" if role is Role.master else "node"})
+        return self.tags(name, **{ROLE_TAG: role.value.lower()})
 
     def require(self, value: object, field: str) -> None:
         """The model needs a completed spec; a missing default is a bug upstream."""

@@ -48,6 +48,8 @@ class ChatServiceOptions:
     image: str | None = None
     redis_parameter: str | None = None
     database_parameter: str | None = None
+    auth_secret_parameter: str | None = None
+    allow_origin: list[str] = dataclasses.field(default_factory=list)
     network_cidr: str | None = None
     http_access: list[str] = dataclasses.field(default_factory=list)
     ami: str | None = None
@@ -90,6 +92,8 @@ def chat_service_from_options(options: ChatServiceOptions) -> ChatService:
         connections_target=options.connections_target,
         redis_parameter=options.redis_parameter,
         database_parameter=options.database_parameter,
+        auth_secret_parameter=options.auth_secret_parameter,
+        allow_origin=options.allow_origin,
     )
     service = complete(ChatService(metadata=ObjectMeta(name=options.name), spec=spec))
     validate_chat_service(service)

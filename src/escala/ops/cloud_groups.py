@@ -65,6 +65,11 @@ class CloudGroup:
         return self.group.spec.role is Role.master
 
     @property
+    def is_bastion(self) -> bool:
+        """A bastion's machines never join Kubernetes."""
+        return self.group.spec.role is Role.bastion
+
+    @property
     def in_service(self) -> list[CloudInstance]:
         return [i for i in self.instances if i.in_service]
 

@@ -1,7 +1,8 @@
 """`escala iam create-operator`: the IAM group, policy, user and access key of an operator.
 
-The seed attaches four *FullAccess policies; escala instead writes one customer-managed
-policy granting exactly the actions its own commands call: the union of every AWS task's
+The seed attaches four *FullAccess policies; escala instead writes customer-managed
+policies granting exactly the actions its own commands call, each scoped to the resources
+escala owns (escala.ops.operator_policy): the union of every AWS task's
 `iam_actions` and the day-2 calls beside them in escala.cloud.aws (validate and
 rolling-update's ASG and instance calls, export kubeconfig's load balancer lookup, the
 chat services' SSM parameter check, the state bucket's S3 actions), gathered by
@@ -15,34 +16,18 @@ import configparser
 import dataclasses
 import io
 from pathlib import Path
-from typing import Any
 
 from escala.cloud.aws import iam_user
 from escala.cloud.aws.registry import operator_iam_actions
 from escala.cloud.aws.session import ClientFactory
 from escala.errors import UsageError
+from escala.ops.operator_policy import policy_documents
 from escala.private_files import write_private
-
-POLICY_NAME = "escala-operator"
 
 
 def operator_actions() -> list[str]:
-    """Every action escala's commands call, sorted: the operator policy's contents."""
+    """Every action escala's commands call, sorted: the operator policies' contents."""
     return operator_iam_actions()
-
-
-def policy_document() -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "EscalaOperator",
-                "Effect": "Allow",
-                "Action": operator_actions(),
-                "Resource": "*",
-            }
-        ],
-    }
 
 
 @dataclasses.dataclass
@@ -51,13 +36,15 @@ class OperatorOptions:
     group: str
     credentials_file: Path
     profile: str
+    owner: str = "*"  # the cluster/chat-service names (a glob) the operator may change
+    state_bucket: str | None = None  # None: every bucket (no state store was named)
 
 
 @dataclasses.dataclass
 class OperatorResult:
     user: str
     group: str
-    policy_arn: str
+    policy_arns: list[str]
     actions: int
     access_key_id: str
     key_created: bool
@@ -109,21 +96,24 @@ def _ensure_access_key(aws: ClientFactory, options: OperatorOptions) -> tuple[st
 
 
 def create_operator(aws: ClientFactory, options: OperatorOptions) -> OperatorResult:
-    """Group + policy + user + access key, each created only if missing."""
+    """Group + policies + user + access key, each created only if missing."""
     iam_user.ensure_group(aws, options.group)
-    arn = iam_user.ensure_group_policy(
-        aws,
-        options.group,
-        POLICY_NAME,
-        policy_document(),
-        "What escala's own commands call (escala iam create-operator)",
-    )
+    arns = [
+        iam_user.ensure_group_policy(
+            aws,
+            options.group,
+            name,
+            document,
+            "What escala's own commands call, on what escala owns (escala iam create-operator)",
+        )
+        for name, document in policy_documents(options.owner, options.state_bucket).items()
+    ]
     iam_user.ensure_user_in_group(aws, options.user, options.group)
     key_id, created = _ensure_access_key(aws, options)
     return OperatorResult(
         user=options.user,
         group=options.group,
-        policy_arn=arn,
+        policy_arns=arns,
         actions=len(operator_actions()),
         access_key_id=key_id,
         key_created=created,

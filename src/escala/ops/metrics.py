@@ -184,14 +184,28 @@ def parse_since(text: str, now: datetime) -> datetime:
 
 
 def window(since: str, period: int, now: datetime | None = None) -> Window:
-    """The range `--since` .. now at `--period` seconds, or UsageError naming the flag."""
+    """The range `--since` .. now at `--period` seconds, widened to whole periods, or
+    UsageError naming the flag."""
     now = now or datetime.now(UTC)
     if period < 60 or period % 60:
         raise UsageError(
             f"--period {period}: must be a multiple of 60 seconds (60, 300, 3600...), the "
             "periods CloudWatch keeps standard-resolution metrics at"
         )
-    return Window(parse_since(since, now), now, period)
+    start = parse_since(since, now)
+    return Window(_aligned(start, period), _aligned(now, period, up=True), period)
+
+
+def _aligned(moment: datetime, period: int, up: bool = False) -> datetime:
+    """`moment` on a multiple of `period` since the epoch (down, or up with `up`).
+
+    CloudWatch buckets datapoints by period from StartTime and leaves out what is at or
+    after EndTime, to the second: an unaligned window draws buckets astride the
+    minutes and drops what arrived in the last second, the newest value a user looks
+    for. Aligned, each bucket is a whole minute (or hour) and the current one is in."""
+    seconds = moment.timestamp()
+    edge = (-(-seconds // period) if up else seconds // period) * period
+    return datetime.fromtimestamp(edge, UTC)
 
 
 def pick(known: dict[str, Metric], wanted: list[str], subject: str) -> list[str]:

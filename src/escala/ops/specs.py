@@ -33,6 +33,9 @@ IMMUTABLE = {
     "spec.podCIDR": lambda c: c.spec.pod_cidr,
     "spec.serviceClusterIPRange": lambda c: c.spec.service_cluster_ip_range,
     "spec.subnets": lambda c: {s.name: (s.zone, s.cidr) for s in c.spec.subnets},
+    # Moving machines between public and private subnets, or NAT gateways between zones,
+    # is a new network; `update` never deletes a NAT gateway the graph no longer has.
+    "spec.topology": lambda c: f"private, nat {c.spec.topology.nat}" if c.private else "public",
 }
 
 

@@ -122,7 +122,7 @@ def _check_nodes(
     masters = {i.id for g in groups if g.is_master for i in g.instances}
     rows, failures = [], []
     for g in groups:
-        for instance in g.in_service:
+        for instance in [] if g.is_bastion else g.in_service:
             if instance.id not in by_instance:
                 failures.append(
                     ValidationFailure(

@@ -28,10 +28,12 @@ T = TypeVar("T")
 THROTTLING = frozenset(
     {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
 )
-# ECS refuses DeleteCluster while a deleted service drains and its tasks stop.
+# ECS refuses DeleteCluster while a deleted service drains and its tasks stop; EC2
+# refuses to release an Elastic IP while the NAT gateway that used it is still deleting.
 DEPENDENCY = frozenset(
     {
         "DependencyViolation",
+        "InvalidIPAddress.InUse",
         "ResourceInUse",
         "ResourceInUseFault",
         "ClusterContainsServicesException",

@@ -88,9 +88,13 @@ class Task(abc.ABC):
         return [FieldChange(k, actual.get(k), v) for k, v in desired.items() if actual.get(k) != v]
 
     def check_changes(self, changes: list[FieldChange]) -> None:
-        """Refuse changes AWS cannot make in place, naming the field."""
+        """Refuse changes AWS cannot make in place, naming the field: the `immutable`
+        ones, and any change to a kind that has no `update` (at plan time, so nothing
+        is half-applied)."""
+        kind = type(self)
+        in_place = kind.update is not Task.update or kind.apply is not Task.apply
         for change in changes:
-            if change.field in self.immutable:
+            if change.field in self.immutable or not in_place:
                 raise CannotChangeField(
                     f"{self.key}: {change.field} cannot change from {change.old!r} to "
                     f"{change.new!r} once created; delete and recreate the cluster instead"
@@ -111,7 +115,9 @@ class Task(abc.ABC):
         """Create the resource from `desired()` and record its outputs (`id`, ...)."""
 
     def update(self, cloud: Cloud, changes: list[FieldChange]) -> None:
-        raise NotImplementedError(f"{self.key}: cannot change {[c.field for c in changes]}")
+        """Bring an existing resource to `desired()`; kinds without it refuse every change
+        in `check_changes`, so this default is never reached."""
+        raise CannotChangeField(f"{self.key}: cannot change {[c.field for c in changes]}")
 
     def extras(self, cloud: Cloud, tasks: list["Task"]) -> list["Owned"]:
         """Parts of the actual resource that no task wants any more (after `find`)."""

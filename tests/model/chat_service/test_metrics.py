@@ -119,3 +119,22 @@ def test_bad_flags_are_named_and_exit_2(aws, state, parameters, capsys, tmp_path
         assert out.code == 2 and message in out.err, (flags, out.err)
     unknown = escala(capsys, "metrics", "chatservice", "nope", *state)
     assert unknown.code == 2 and f"chat services there: {NAME}" in unknown.err
+
+
+def test_the_value_written_a_moment_ago_is_in_whole_minute_buckets(aws, state, parameters, capsys):
+    assert escala(capsys, "create", "chatservice", NAME, *FARGATE_FLAGS, *state, "--yes").code == 0
+    written = datetime.now(UTC)
+    boto3.client("cloudwatch").put_metric_data(
+        Namespace="Escala/Chat",
+        MetricData=[{"MetricName": "ConnectedClients", "Dimensions": [{"Name": "Service",
+                     "Value": NAME}], "Timestamp": written, "Value": 7.0}],
+    )  # fmt: skip
+    asked = escala(capsys, "metrics", "chatservice", NAME, *state, "-m", "connections",
+                   "--since", "90m", "-o", "json")  # fmt: skip
+    assert asked.code == 0, asked.err
+    document = json.loads(asked.out)
+    assert _values(document, "connections") == [7.0]
+    (point,) = document["metrics"][0]["datapoints"]
+    assert datetime.fromisoformat(point["timestamp"]) == written.replace(second=0, microsecond=0)
+    start, end = (datetime.fromisoformat(document[k]) for k in ("start", "end"))
+    assert start.second == end.second == 0 and written < end

@@ -15,13 +15,23 @@ const seen = new Set();
 const rooms = new Set(["lobby", "random"]);
 const typists = new Set();
 let typingTimer = null;
+let typing = false; // as the demo: one `typing` when it starts, not one per key
 // Websocket first (one connection, no upgrade dance); where a proxy blocks websockets,
 // tryAllTransports falls back to long-polling, which the server speaks too.
+// A server started with --auth-secret-file wants a token: open the page as
+// /#token=<JWT> (the fragment never reaches a server or its logs).
+const token = new URLSearchParams(location.hash.slice(1)).get("token");
+// This tab's own random key: after a reconnect it gets its nickname back even while the
+// server still holds the old connection (nicknames are unique per room).
+const key =
+  sessionStorage.getItem("escala-key") ||
+  Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+sessionStorage.setItem("escala-key", key);
 const socket = io({
   autoConnect: false,
   transports: ["websocket", "polling"],
   tryAllTransports: true,
-  auth: (cb) => cb(lastId ? { since: lastId } : {}),
+  auth: (cb) => cb({ key, ...(lastId ? { since: lastId } : {}), ...(token ? { token } : {}) }),
 });
 
 function clock(ts) {
@@ -151,6 +161,7 @@ $("login-form").addEventListener("submit", (e) => {
       return;
     }
     loggedIn = true;
+    if (r && r.username) nick = r.username; // a token's name wins over the one typed
     $("me").textContent = "signed in as " + nick;
     $("login").hidden = true;
     $("chat").hidden = false;
@@ -158,8 +169,11 @@ $("login-form").addEventListener("submit", (e) => {
     $("text").focus();
   });
 });
-socket.on("connect_error", () => {
-  if (!loggedIn) showError("login-error", "Cannot reach the chat server; still trying…");
+socket.on("connect_error", (err) => {
+  // Refused by the server (socket no longer active: no or a bad token) it says why;
+  // otherwise the network is at fault and the client keeps trying.
+  const why = socket.active ? "Cannot reach the chat server; still trying…" : err.message;
+  if (!loggedIn) showError("login-error", why);
 });
 
 $("send").addEventListener("submit", (e) => {
@@ -175,12 +189,14 @@ $("send").addEventListener("submit", (e) => {
     showMessage({ id: r.id, ts: r.ts, username: nick, message: text });
   });
   clearTimeout(typingTimer);
+  typing = false;
   socket.emit("stop typing");
 });
 $("text").addEventListener("input", () => {
-  socket.emit("typing");
+  if (!typing) socket.emit("typing");
+  typing = true;
   clearTimeout(typingTimer);
-  typingTimer = setTimeout(() => socket.emit("stop typing"), 1500);
+  typingTimer = setTimeout(() => { typing = false; socket.emit("stop typing"); }, 1500);
 });
 $("join-form").addEventListener("submit", (e) => {
   e.preventDefault();
@@ -237,6 +253,15 @@ socket.on("login", (d) => {
   refreshPresence(d);
 });
 socket.on("history", (list) => list.forEach(showMessage));
+// A replay is one page; the server says when more follows, and the page asks for it.
+function catchUp(after) {
+  socket.emit("history", { after }, (r) => {
+    if (!r || !r.messages) return;
+    r.messages.forEach(showMessage);
+    if (r.more && r.messages.length) catchUp(r.messages[r.messages.length - 1].id);
+  });
+}
+socket.on("history more", (d) => catchUp(d.after));
 socket.on("new message", showMessage);
 socket.on("user joined", (d) => {
   if (d.from) systemLine(d.username + " moved here from #" + d.from, "moved");

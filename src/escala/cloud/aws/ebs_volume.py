@@ -9,7 +9,7 @@ from typing import Any
 
 from escala.cloud.aws.ec2_task import Ec2Task
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.tags import tag_specifications
+from escala.cloud.aws.tags import tag_filters, tag_specifications
 from escala.errors import CannotChangeField
 from escala.reconcile.task import FieldChange, Fields
 
@@ -49,9 +49,7 @@ class EbsVolume(Ec2Task):
         }
 
     def find(self, cloud: ClientFactory) -> Fields | None:
-        volumes = cloud.client("ec2").describe_volumes(
-            Filters=[{"Name": f"tag:{k}", "Values": [v]} for k, v in sorted(self.tags.items())]
-        )["Volumes"]
+        volumes = cloud.client("ec2").describe_volumes(Filters=tag_filters(self.tags))["Volumes"]
         if not volumes:
             return None
         volume = volumes[0]

@@ -32,6 +32,12 @@ class Ec2Task(Task):
         """IDs that keep the described EC2 `item` from being deleted."""
         return []
 
+    @staticmethod
+    def ec2_gone(item: dict[str, Any]) -> bool:
+        """The described `item` is already deleted, though still listed (a NAT gateway
+        stays visible for an hour as `deleted`)."""
+        return False
+
 
 def discover_ec2(task: type[Ec2Task], cloud: ClientFactory, cluster_name: str) -> list[Owned]:
     """The owned resources of an EC2 kind, with their blockers: those tagged
@@ -44,7 +50,7 @@ def discover_ec2(task: type[Ec2Task], cloud: ClientFactory, cluster_name: str) -
         answer = describe(Filters=filters)
         items = next(v for k, v in answer.items() if isinstance(v, list) and k != "NextToken")
         for item in items:
-            if is_owned(as_dict(item.get("Tags")), cluster_name):
+            if is_owned(as_dict(item.get("Tags")), cluster_name) and not task.ec2_gone(item):
                 found[item[task.ec2_id_key]] = item
     return [
         Owned(

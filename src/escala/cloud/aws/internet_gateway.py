@@ -5,7 +5,7 @@ from typing import Any
 
 from escala.cloud.aws.ec2_task import Ec2Task
 from escala.cloud.aws.session import ClientFactory, unless_gone
-from escala.cloud.aws.tags import tag_specifications
+from escala.cloud.aws.tags import tag_filters, tag_specifications
 from escala.cloud.aws.vpc import Vpc
 from escala.reconcile.task import FieldChange, Fields
 
@@ -30,9 +30,7 @@ class InternetGateway(Ec2Task):
         return {"vpc": self.vpc.name}
 
     def find(self, cloud: ClientFactory) -> Fields | None:
-        answer = cloud.client("ec2").describe_internet_gateways(
-            Filters=[{"Name": f"tag:{k}", "Values": [v]} for k, v in sorted(self.tags.items())]
-        )
+        answer = cloud.client("ec2").describe_internet_gateways(Filters=tag_filters(self.tags))
         if not answer["InternetGateways"]:
             return None
         igw = answer["InternetGateways"][0]

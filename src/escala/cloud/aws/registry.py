@@ -29,6 +29,7 @@ from escala.cloud.aws.ebs_volume import EbsVolume
 from escala.cloud.aws.ecr_repository import EcrRepository
 from escala.cloud.aws.ecs_cluster import EcsCluster
 from escala.cloud.aws.ecs_service import EcsService
+from escala.cloud.aws.elastic_ip import ElasticIp
 from escala.cloud.aws.iam_role import IamRole
 from escala.cloud.aws.instance import Instance
 from escala.cloud.aws.instance_profile import InstanceProfile
@@ -37,6 +38,7 @@ from escala.cloud.aws.key_pair import KeyPair
 from escala.cloud.aws.launch_template import LaunchTemplate
 from escala.cloud.aws.load_balancer import Listener, LoadBalancer, TargetGroup
 from escala.cloud.aws.log_group import LogGroup
+from escala.cloud.aws.nat_gateway import NatGateway
 from escala.cloud.aws.route_table import RouteTable
 from escala.cloud.aws.scalable_target import ScalableTarget, ServiceScalingPolicy
 from escala.cloud.aws.scaling_policy import ScalingPolicy
@@ -51,6 +53,8 @@ ALL_TASKS: tuple[type[Task], ...] = (
     Vpc,
     Subnet,
     InternetGateway,
+    ElasticIp,
+    NatGateway,
     RouteTable,
     SecurityGroup,
     SecurityGroupRule,
@@ -88,6 +92,8 @@ ALL_DELETABLE: tuple[type[Discoverable], ...] = (
     IamRole,
     SecurityGroup,
     RouteTable,
+    NatGateway,
+    ElasticIp,
     InternetGateway,
     Subnet,
     Vpc,

@@ -1,12 +1,17 @@
-"""The cluster's route table: the default route through the internet gateway, associated
-with every subnet. (With kubenet, Kubernetes adds one pod-CIDR route per node here; those
-are not ours to compare or remove.)"""
+"""A route table, its default route and the subnets it serves.
+
+The public one (the cluster's, `<cluster>`) routes 0.0.0.0/0 through the internet
+gateway and serves the public or utility subnets; in the private topology each zone's
+private subnet has one of its own (`private-<zone>.<cluster>`, kops's name) routing
+0.0.0.0/0 through a NAT gateway. (With kubenet, Kubernetes adds one pod-CIDR route per
+node to the cluster's table; those are not ours to compare or remove.)"""
 
 import dataclasses
 from typing import Any
 
 from escala.cloud.aws.ec2_task import Ec2Task
 from escala.cloud.aws.internet_gateway import InternetGateway
+from escala.cloud.aws.nat_gateway import NatGateway
 from escala.cloud.aws.session import ClientFactory, unless_gone
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.tags import tag_specifications
@@ -33,12 +38,30 @@ class RouteTable(Ec2Task):
     )
 
     vpc: Vpc
-    internet_gateway: InternetGateway
     subnets: list[Subnet]
+    # the default route's target: one of the two
+    internet_gateway: InternetGateway | None = None
+    nat_gateway: NatGateway | None = None
+
+    @property
+    def _gateway(self) -> InternetGateway | NatGateway:
+        gateway = self.internet_gateway or self.nat_gateway
+        assert gateway is not None, f"{self.key}: a default route needs a gateway"
+        return gateway
+
+    def _route_target(self) -> dict[str, str | None]:
+        if self.nat_gateway is not None:
+            return {"NatGatewayId": self.nat_gateway.id}
+        return {"GatewayId": self._gateway.id}
+
+    def _gateway_shown(self) -> str:
+        """The internet gateway by name (as ever), a NAT gateway by its key: both are
+        named after a zone or the cluster, and the plan must say which one is meant."""
+        return self._gateway.key if self.nat_gateway is not None else self._gateway.name
 
     def desired(self) -> Fields:
         return {
-            "defaultRoute": self.internet_gateway.name,
+            "defaultRoute": self._gateway_shown(),
             "subnets": sorted(s.name for s in self.subnets),
         }
 
@@ -57,7 +80,7 @@ class RouteTable(Ec2Task):
         self.id = table["RouteTableId"]
         gateway = next(
             (
-                r.get("GatewayId")
+                r.get("NatGatewayId") or r.get("GatewayId")
                 for r in table["Routes"]
                 if r.get("DestinationCidrBlock") == DEFAULT_ROUTE
             ),
@@ -66,8 +89,8 @@ class RouteTable(Ec2Task):
         by_id = {s.id: s.name for s in self.subnets}
         associated = [a.get("SubnetId") for a in table.get("Associations", [])]
         return {
-            "defaultRoute": self.internet_gateway.name
-            if gateway and gateway == self.internet_gateway.id
+            "defaultRoute": self._gateway_shown()
+            if gateway and gateway == self._gateway.id
             else gateway,
             "subnets": sorted(by_id.get(s, s) for s in associated if s),
         }
@@ -86,7 +109,7 @@ class RouteTable(Ec2Task):
                 route = {
                     "RouteTableId": self.id,
                     "DestinationCidrBlock": DEFAULT_ROUTE,
-                    "GatewayId": self.internet_gateway.id,
+                    **self._route_target(),
                 }
                 if change.old is None:
                     ec2.create_route(**route)

@@ -11,6 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from escala.cloud.aws.ec2_task import Ec2Task
+from escala.cloud.aws.elastic_ip import ElasticIp
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import tag_specifications
 from escala.cloud.aws.vpc import Vpc
@@ -58,9 +59,9 @@ class SecurityGroup(Ec2Task):
         if self.id is None or not self.managed_ports:
             return []
         wanted = {
-            (t.from_port, t.cidr)
+            (t.from_port, t.source_cidr)
             for t in tasks
-            if isinstance(t, SecurityGroupRule) and t.group is self and t.cidr
+            if isinstance(t, SecurityGroupRule) and t.group is self and t.source_cidr
         }
         group = cloud.client("ec2").describe_security_groups(GroupIds=[self.id])
         found = []
@@ -136,7 +137,8 @@ class SecurityGroup(Ec2Task):
 
 @dataclasses.dataclass(eq=False, kw_only=True)
 class SecurityGroupRule(Task):
-    """One ingress rule: from a CIDR or from another group, to a port range (or all)."""
+    """One ingress rule: from a CIDR, from another group or from an Elastic IP (a NAT
+    gateway's address, known once allocated), to a port range (or all)."""
 
     kind = "SecurityGroupRule"
     iam_actions = ("ec2:DescribeSecurityGroups", "ec2:AuthorizeSecurityGroupIngress")
@@ -147,6 +149,19 @@ class SecurityGroupRule(Task):
     to_port: int | None = None
     cidr: str | None = None
     source: SecurityGroup | None = None
+    address: ElasticIp | None = None
+
+    @property
+    def source_cidr(self) -> str | None:
+        """The CIDR allowed in: `cidr`, or the address's /32 once it is allocated."""
+        if self.address is not None:
+            return f"{self.address.public_ip}/32" if self.address.public_ip else None
+        return self.cidr
+
+    def _from(self) -> str | None:
+        if self.address is not None:
+            return self.address.key  # its IP is AWS's to choose: not part of the diff
+        return self.cidr if self.cidr else self.source.name if self.source else None
 
     def desired(self) -> Fields:
         if self.protocol == "-1":
@@ -160,15 +175,15 @@ class SecurityGroupRule(Task):
         return {
             "group": self.group.name,
             "ports": ports,
-            "from": self.cidr if self.cidr else self.source.name if self.source else None,
+            "from": self._from(),
         }
 
     def _permission(self) -> dict[str, Any]:
         permission: dict[str, Any] = {"IpProtocol": self.protocol}
         if self.from_port is not None:
             permission.update(FromPort=self.from_port, ToPort=self.to_port)
-        if self.cidr:
-            permission["IpRanges"] = [{"CidrIp": self.cidr}]
+        if self.source_cidr:
+            permission["IpRanges"] = [{"CidrIp": self.source_cidr}]
         elif self.source is not None:
             permission["UserIdGroupPairs"] = [{"GroupId": self.source.id}]
         return permission
@@ -180,8 +195,8 @@ class SecurityGroupRule(Task):
             permission.get("FromPort") != self.from_port or permission.get("ToPort") != self.to_port
         ):
             return False
-        if self.cidr:
-            return any(r.get("CidrIp") == self.cidr for r in permission.get("IpRanges", []))
+        if self.source_cidr:
+            return any(r.get("CidrIp") == self.source_cidr for r in permission.get("IpRanges", []))
         return any(
             p.get("GroupId") == (self.source.id if self.source else None)
             for p in permission.get("UserIdGroupPairs", [])
@@ -189,6 +204,8 @@ class SecurityGroupRule(Task):
 
     def find(self, cloud: ClientFactory) -> Fields | None:
         if self.group.id is None or (self.source is not None and self.source.id is None):
+            return None
+        if self.address is not None and self.source_cidr is None:
             return None
         group = cloud.client("ec2").describe_security_groups(GroupIds=[self.group.id])
         permissions = group["SecurityGroups"][0].get("IpPermissions", [])

@@ -64,6 +64,11 @@ def tag_specifications(resource_type: str, tags: Mapping[str, str]) -> list[dict
     return [{"ResourceType": resource_type, "Tags": as_list(tags)}]
 
 
+def tag_filters(tags: Mapping[str, str]) -> list[dict[str, Any]]:
+    """EC2 describe filters matching every one of `tags` (how a task finds its resource)."""
+    return [{"Name": f"tag:{k}", "Values": [v]} for k, v in sorted(tags.items())]
+
+
 def owned_filters(cluster_name: str) -> list[dict[str, Any]]:
     """EC2 describe filters that select the cluster's owned resources."""
     return [{"Name": f"tag:{ownership_tag(cluster_name)}", "Values": [OWNED]}]

@@ -4,7 +4,7 @@ import dataclasses
 
 from escala.cloud.aws.ec2_task import Ec2Task
 from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.tags import tag_specifications
+from escala.cloud.aws.tags import tag_filters, tag_specifications
 from escala.reconcile.task import FieldChange, Fields
 
 
@@ -30,7 +30,7 @@ class Vpc(Ec2Task):
 
     def find(self, cloud: ClientFactory) -> Fields | None:
         ec2 = cloud.client("ec2")
-        filters = [{"Name": f"tag:{k}", "Values": [v]} for k, v in sorted(self.tags.items())]
+        filters = tag_filters(self.tags)
         vpcs = ec2.describe_vpcs(Filters=filters)["Vpcs"]
         if not vpcs:
             return None

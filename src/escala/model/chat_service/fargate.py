@@ -21,6 +21,7 @@ from escala.cloud.aws.scalable_target import ECS_CPU, ScalableTarget, ServiceSca
 from escala.cloud.aws.scaling_policy import TrackedMetric
 from escala.cloud.aws.task_definition import TaskDefinition
 from escala.model.chat_service.front import (
+    ALLOW_ORIGIN_ENV,
     METRICS_ENV,
     Front,
     add_app_group,
@@ -34,10 +35,19 @@ from escala.model.context import ModelContext
 from escala.model.iam_policy import ECR_READ, statement
 
 
-def environment(service_name: str) -> dict[str, str]:
+def environment(service_name: str, allow_origin: list[str] | None = None) -> dict[str, str]:
     """JSON logs, and the chat's own metrics as EMF lines: the awslogs driver sends both
-    to the log group, where CloudWatch extracts the metrics."""
-    return {"ESCALA_CHAT_LOG_FORMAT": "json", METRICS_ENV: service_name}
+    to the log group, where CloudWatch extracts the metrics. Behind the ALB (one proxy),
+    the per-IP flood limit reads the client's address from X-Forwarded-For. The origins
+    allowed besides the balancer's own, when the spec lists some."""
+    env = {
+        "ESCALA_CHAT_LOG_FORMAT": "json",
+        "ESCALA_CHAT_PROXY_HOPS": "1",
+        METRICS_ENV: service_name,
+    }
+    if allow_origin:
+        env[ALLOW_ORIGIN_ENV] = ",".join(allow_origin)
+    return env
 
 
 def execution_policy(front: Front) -> dict[str, object]:
@@ -80,7 +90,7 @@ def build_fargate(ctx: ModelContext, front: Front) -> None:
             log_group=logs,
             region=str(spec.region),
             secrets=parameter_env(service),
-            environment=environment(name),
+            environment=environment(name, spec.allow_origin),
         )
     )
     ecs_service = ctx.add(

@@ -34,6 +34,7 @@ HEALTH_CHECK_PATH = "/readyz"
 # The variable that makes each replica write its CloudWatch metrics (escala.chat.cloudwatch)
 # as EMF lines on its log stream, dimension Service=<name>.
 METRICS_ENV = "ESCALA_CHAT_CLOUDWATCH_SERVICE"
+ALLOW_ORIGIN_ENV = "ESCALA_CHAT_ALLOW_ORIGIN"  # `chat serve --allow-origin`
 
 
 def connections_metric(service_name: str) -> TrackedMetric:

@@ -12,11 +12,17 @@ def parameter_env(service: ChatService) -> dict[str, str]:
     env = {"ESCALA_CHAT_REDIS": str(service.spec.redis_parameter)}
     if service.spec.database_parameter:
         env["ESCALA_CHAT_DATABASE"] = service.spec.database_parameter
+    if service.spec.auth_secret_parameter:
+        env["ESCALA_CHAT_AUTH_SECRET"] = service.spec.auth_secret_parameter
     return env
 
 
 def named_parameters(service: ChatService) -> dict[str, str]:
     """spec field -> SSM parameter name, for the parameters the service uses."""
     spec = service.spec
-    fields = {"redisParameter": spec.redis_parameter, "databaseParameter": spec.database_parameter}
+    fields = {
+        "redisParameter": spec.redis_parameter,
+        "databaseParameter": spec.database_parameter,
+        "authSecretParameter": spec.auth_secret_parameter,
+    }
     return {field: name for field, name in fields.items() if name}

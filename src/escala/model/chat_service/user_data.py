@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from escala.api.chat_service_spec import CHAT_PORT, ChatService
-from escala.model.chat_service.front import METRICS_ENV, log_group_name
+from escala.model.chat_service.front import ALLOW_ORIGIN_ENV, METRICS_ENV, log_group_name
 from escala.model.chat_service.parameters import parameter_env
 
 ENV_FILE = "/run/escala/chat.env"
@@ -52,6 +52,8 @@ sys.exit(0)
 
 def _unit(service: ChatService) -> str:
     image, name = str(service.spec.image), service.name
+    origins = ",".join(service.spec.allow_origin)
+    allow = f"--env {ALLOW_ORIGIN_ENV}={origins} " if origins else ""
     # (the stream is named after the container's ID, one per container started)
     log_options = (
         f"--log-driver awslogs --log-opt awslogs-region={service.spec.region} "
@@ -70,9 +72,9 @@ TimeoutStopSec={STOP_TIMEOUT + 5}
 ExecStartPre=/usr/local/sbin/escala-chat-secrets
 ExecStartPre=-/usr/bin/docker rm -f escala-chat
 ExecStart=/usr/bin/docker run --rm --name escala-chat --env-file {ENV_FILE} \\
-  --env {METRICS_ENV}={name} --publish {CHAT_PORT}:{CHAT_PORT} \\
+  {allow}--env {METRICS_ENV}={name} --publish {CHAT_PORT}:{CHAT_PORT} \\
   {log_options} {image} \\
-  --host 0.0.0.0 --port {CHAT_PORT} --log-format json
+  --host 0.0.0.0 --port {CHAT_PORT} --log-format json --proxy-hops 1
 ExecStop=/usr/bin/docker stop --time {STOP_TIMEOUT} escala-chat
 
 [Install]

@@ -1,5 +1,10 @@
-"""The API's Network Load Balancer across every zone: TCP 443 -> masters' 6443."""
+"""The API's Network Load Balancer across every zone: TCP 443 -> masters' 6443.
 
+Internet-facing in both topologies; in the private one it lives in the utility subnets
+(kops's layout), the masters behind it in the private ones.
+"""
+
+from escala.api import SubnetType
 from escala.cloud.aws.load_balancer import (
     Listener,
     LoadBalancer,
@@ -16,7 +21,11 @@ from escala.model.context import ClusterContext
 
 def build_api_load_balancer(ctx: ClusterContext) -> None:
     name = api_load_balancer_name(ctx.cluster_name)
-    subnets = [ctx.get(Subnet, s.name) for s in ctx.cluster.spec.subnets]
+    subnets = [
+        ctx.get(Subnet, s.name)
+        for s in ctx.cluster.spec.subnets
+        if s.type is not SubnetType.private
+    ]
     lb = LoadBalancer(
         name=name,
         tags=ctx.tags(name),

@@ -171,12 +171,20 @@ def node_policy(cluster: Cluster) -> dict[str, Any]:
     }
 
 
+def bastion_policy(cluster: Cluster) -> dict[str, Any]:
+    """A bastion reads nothing of the cluster; kops gives it as little."""
+    return {"Version": "2012-10-17", "Statement": [statement(["ec2:DescribeRegions"])]}
+
+
 def role_name(role: Role, cluster_name: str) -> str:
-    return f"{'masters' if role is Role.master else 'nodes'}.{cluster_name}"
+    return f"{role.value.lower()}s.{cluster_name}"
 
 
 def build_iam(ctx: ClusterContext) -> None:
-    for role, policy in ((Role.master, master_policy), (Role.node, node_policy)):
+    roles = [(Role.master, master_policy), (Role.node, node_policy)]
+    if any(g.spec.role is Role.bastion for g in ctx.groups):
+        roles.append((Role.bastion, bastion_policy))
+    for role, policy in roles:
         name = role_name(role, ctx.cluster_name)
         iam_role = IamRole(name=name, tags=ctx.role_tags(name, role), policy=policy(ctx.cluster))
         ctx.add(iam_role)

@@ -10,7 +10,7 @@ from escala.cloud.aws.load_balancer import TargetGroup, elb_name
 from escala.cloud.aws.security_group import SecurityGroup
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.tags import INSTANCE_GROUP_TAG
-from escala.model.cluster.firewall import MASTERS, NODES, security_group_name
+from escala.model.cluster.firewall import BASTION, MASTERS, NODES, security_group_name
 from escala.model.cluster.iam_roles import role_name
 from escala.model.context import ClusterContext
 from escala.model.launch_group import build_launch_group
@@ -43,7 +43,7 @@ def build_instance_groups(ctx: ClusterContext) -> None:
         ):
             ctx.require(value, f"{field}.{attr}")
         name = group_resource_name(group, ctx.cluster_name)
-        role = MASTERS if spec.role is Role.master else NODES
+        role = {Role.master: MASTERS, Role.node: NODES, Role.bastion: BASTION}[spec.role]
         tags = ctx.role_tags(name, spec.role)
         tags[INSTANCE_GROUP_TAG] = group.name
         group_tags = {}
