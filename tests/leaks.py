@@ -4,9 +4,12 @@ Each test gets a fresh account (tests/conftest.py `aws`), so what is listed here
 `delete` is what the delete left behind, tagged or not: EC2 (VPCs, subnets, security
 groups, internet gateways, route tables, NAT gateways not deleted, Elastic IPs, launch
 templates, volumes, key pairs, running instances), load balancers and target groups,
-Auto Scaling Groups, IAM roles and instance profiles, ECS clusters and services,
-CloudWatch alarms, log groups and SSM parameters. `keep` names what the test made itself
-and expects to stay (an operator's SSM parameters).
+Auto Scaling Groups and their scaling policies, IAM roles and instance profiles, ECS
+clusters, services and active task definitions, Application Auto Scaling targets and
+policies, CloudWatch alarms, log groups, SSM parameters, ECR repositories, S3 buckets
+and, in the state bucket, the objects left. `keep` names what the test made itself and
+expects to stay (an operator's SSM parameters); `state_bucket` is kept, but not what it
+holds.
 """
 
 from typing import Any
@@ -64,9 +67,43 @@ def _ec2(ec2: Any) -> list[str]:
     return left
 
 
-def leftovers(keep: frozenset[str] = frozenset()) -> list[str]:
+def _scaling() -> list[str]:
+    asg = boto3.client("autoscaling")
+    left = [f"ScalingPolicy/{p['PolicyName']}" for p in asg.describe_policies()["ScalingPolicies"]]
+    scaling = boto3.client("application-autoscaling")
+    for namespace in ("ecs", "ec2"):
+        left += [
+            f"ScalableTarget/{t['ResourceId']}"
+            for t in scaling.describe_scalable_targets(ServiceNamespace=namespace)[
+                "ScalableTargets"
+            ]
+        ]
+        left += [
+            f"ServiceScalingPolicy/{p['PolicyName']}"
+            for p in scaling.describe_scaling_policies(ServiceNamespace=namespace)[
+                "ScalingPolicies"
+            ]
+        ]
+    return left
+
+
+def _storage(state_bucket: str | None) -> list[str]:
+    s3 = boto3.client("s3")
+    buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    left = [f"S3Bucket/{b}" for b in buckets if b != state_bucket]
+    if state_bucket in buckets:
+        objects = s3.list_objects_v2(Bucket=state_bucket).get("Contents", [])
+        left += [f"S3Object/{state_bucket}/{o['Key']}" for o in objects]
+    left += [
+        f"ECRRepository/{r['repositoryName']}"
+        for r in boto3.client("ecr").describe_repositories()["repositories"]
+    ]
+    return left
+
+
+def leftovers(keep: frozenset[str] = frozenset(), state_bucket: str | None = None) -> list[str]:
     """`Kind/name` of everything left in the account, less `keep`."""
-    left = _ec2(boto3.client("ec2"))
+    left = _ec2(boto3.client("ec2")) + _scaling() + _storage(state_bucket)
     elbv2 = boto3.client("elbv2")
     left += [
         f"LoadBalancer/{b['LoadBalancerName']}"
@@ -104,6 +141,10 @@ def leftovers(keep: frozenset[str] = frozenset()) -> list[str]:
             left += [
                 f"ECSService/{s}" for s in ecs.list_services(cluster=c["clusterArn"])["serviceArns"]
             ]
+    left += [
+        f"TaskDefinition/{arn.rsplit('/', 1)[-1]}"
+        for arn in ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]
+    ]
     left += [
         f"Alarm/{a['AlarmName']}"
         for a in boto3.client("cloudwatch").describe_alarms()["MetricAlarms"]

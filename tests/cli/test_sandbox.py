@@ -122,3 +122,71 @@ def test_a_rule_of_a_protocol_without_ports_is_kept_as_aws_keeps_it(aws: str) ->
         "IpPermissions"
     ]
     assert rule["IpProtocol"] == "4" and "FromPort" not in rule
+
+
+def test_an_updated_target_tracking_policy_leaves_no_alarm_once_deleted(aws: str) -> None:
+    """The sandbox's patch: PutScalingPolicy on an existing target-tracking policy replaces
+    its alarms (moto kept the old two forever: the Fargate service's 2 leaked alarms)."""
+    ecs = boto3.client("ecs")
+    ecs.create_cluster(clusterName="probe")
+    ecs.create_service(cluster="probe", serviceName="probe", desiredCount=1)
+    scaling = boto3.client("application-autoscaling")
+    target = {
+        "ServiceNamespace": "ecs",
+        "ResourceId": "service/probe/probe",
+        "ScalableDimension": "ecs:service:DesiredCount",
+    }
+    scaling.register_scalable_target(**target, MinCapacity=1, MaxCapacity=4)
+    for value in (70.0, 40.0):
+        scaling.put_scaling_policy(
+            **target, PolicyName="cpu", PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": value,
+                "PredefinedMetricSpecification": {
+                    "PredefinedMetricType": "ECSServiceAverageCPUUtilization"
+                },
+            },
+        )  # fmt: skip
+    cloudwatch = boto3.client("cloudwatch")
+    assert len(cloudwatch.describe_alarms()["MetricAlarms"]) == 2
+    scaling.delete_scaling_policy(**target, PolicyName="cpu")
+    assert cloudwatch.describe_alarms()["MetricAlarms"] == []
+
+
+def test_a_deleted_group_takes_its_scaling_policies_along(aws: str) -> None:
+    """The sandbox's patch: DeleteAutoScalingGroup deletes the group's policies, as AWS."""
+    boto3.client("ec2").create_launch_template(
+        LaunchTemplateName="probe", LaunchTemplateData={"ImageId": "ami-12c6146b"}
+    )
+    asg = boto3.client("autoscaling")
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName="probe", MinSize=0, MaxSize=1, AvailabilityZones=["eu-west-1a"],
+        LaunchTemplate={"LaunchTemplateName": "probe"},
+    )  # fmt: skip
+    asg.put_scaling_policy(
+        AutoScalingGroupName="probe", PolicyName="cpu", PolicyType="TargetTrackingScaling",
+        TargetTrackingConfiguration={
+            "TargetValue": 50.0,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageCPUUtilization"},
+        },
+    )  # fmt: skip
+    asg.delete_auto_scaling_group(AutoScalingGroupName="probe", ForceDelete=True)
+    assert asg.describe_policies()["ScalingPolicies"] == []
+
+
+def test_a_resent_create_with_the_same_client_token_answers_the_first_resource(aws: str) -> None:
+    """The sandbox's patch: botocore resends CreateRouteTable/CreateVolume with the same
+    ClientToken when an answer is lost; AWS makes one resource, so does the sandbox."""
+    ec2 = boto3.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    first, again = (
+        ec2.create_route_table(VpcId=vpc, ClientToken="t-1")["RouteTable"]["RouteTableId"]
+        for _ in range(2)
+    )
+    other = ec2.create_route_table(VpcId=vpc, ClientToken="t-2")["RouteTable"]["RouteTableId"]
+    assert first == again != other
+    volumes = {
+        ec2.create_volume(AvailabilityZone="eu-west-1a", Size=1, ClientToken="v-1")["VolumeId"]
+        for _ in range(2)
+    }
+    assert len(volumes) == 1

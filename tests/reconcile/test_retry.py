@@ -44,3 +44,24 @@ def test_retrying_stops_at_the_deadline():
     call, _ = _failing(["DependencyViolation"] * 1000)
     with pytest.raises(CloudError, match="deleting vpc: DependencyViolation"):
         with_retries(call, "deleting vpc", deadline=0.0, sleep=lambda _: None)
+
+
+@pytest.mark.parametrize("code", ["InternalError", "ServiceUnavailable", "SlowDown"])
+def test_server_failures_that_outlast_botocores_retries_are_retried(code):
+    call, calls = _failing([code])
+    assert with_retries(call, "creating subnet a", sleep=lambda _: None) == "done"
+    assert len(calls) == 2
+
+
+def test_a_dropped_connection_is_retried():
+    from botocore.exceptions import ConnectionClosedError
+
+    calls = []
+
+    def call() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionClosedError(endpoint_url="http://127.0.0.1:1")
+        return "done"
+
+    assert with_retries(call, "reading subnet a", sleep=lambda _: None) == "done"

@@ -14,12 +14,16 @@ import socket
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from escala.api.defaults import UBUNTU_OWNER
 from escala.cli.sandbox_moto import patch_moto
 from escala.errors import UsageError
+
+if TYPE_CHECKING:
+    from escala.cli.sandbox_faults import Settings
 
 SANDBOX_REGION = "eu-west-1"
 # moto ships a few old AMIs only; add the Ubuntu 24.04 images the default instance-group
@@ -68,6 +72,13 @@ def check_loopback(host: str) -> None:
         )
 
 
+def _free_port(host: str) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
 def check_port_free(host: str, port: int) -> None:
     """moto's server thread hangs instead of failing on a busy port: check first."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -101,12 +112,31 @@ def sandbox_command(
         help="Check every request against the caller's IAM policies (the printed key is "
         "the account's root; users' keys get what their policies allow).",
     ),
+    faults: str | None = typer.Option(
+        None,
+        "--faults",
+        metavar="SEED:RATE",
+        help="Fail that share of AWS calls the way AWS does (throttling, 5xx, resets, "
+        "lost answers, delays), drawn from SEED: e.g. 7:0.1 (see docs/reconcile.md).",
+    ),
 ) -> None:
     """Run a local AWS emulator (moto) until Ctrl-C; prints the export lines to use it."""
     check_loopback(host)
+    settings = _fault_settings(faults)
     with tempfile.TemporaryDirectory(prefix="escala-sandbox-") as tmp:
         os.environ["MOTO_AMIS_PATH"] = write_amis(Path(tmp))
-        _serve(host, port, enforce_iam)
+        _serve(host, port, enforce_iam, settings)
+
+
+def _fault_settings(faults: str | None) -> "Settings | None":
+    if faults is None:
+        return None
+    from escala.cli.sandbox_faults import parse_faults
+
+    try:
+        return parse_faults(faults)
+    except ValueError as e:
+        raise UsageError(f"--faults: {e}") from None
 
 
 def write_amis(directory: Path) -> str:
@@ -119,7 +149,9 @@ def write_amis(directory: Path) -> str:
     return str(path)
 
 
-def _serve(host: str, port: int, enforce_iam: bool = False) -> None:
+def _serve(
+    host: str, port: int, enforce_iam: bool = False, faults: "Settings | None" = None
+) -> None:
     try:
         from moto.server import ThreadedMotoServer
     except ImportError as e:
@@ -131,13 +163,26 @@ def _serve(host: str, port: int, enforce_iam: bool = False) -> None:
 
         enforce()  # IAM policies checked as AWS checks them (escala.cli.sandbox_iam)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    # with --faults, moto moves to a free port behind the fault proxy, which takes `port`
+    moto_port = _free_port(host) if faults is not None else port
+    server = ThreadedMotoServer(ip_address=host, port=moto_port, verbose=False)
     server.start()
+    proxy = None
+    if faults is not None:
+        from escala.cli.sandbox_faults import FaultProxy
+
+        proxy = FaultProxy(host, port, (host, moto_port), faults)
+        proxy.start()
     typer.echo("# AWS sandbox (moto) running; in another shell run:")
     for line in export_lines(host, port):
         typer.echo(line)
     if enforce_iam:
         typer.echo("# IAM enforced: this key is the account's root; IAM users get their policies.")
+    if faults is not None:
+        typer.echo(
+            f"# faults: {faults.rate:.0%} of AWS calls fail (seed {faults.seed}); "
+            f"counts at http://{host}:{port}/__faults__"
+        )
     typer.echo("# Ctrl-C stops it (everything in it is lost).")
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -146,5 +191,7 @@ def _serve(host: str, port: int, enforce_iam: bool = False) -> None:
         while not stop.wait(0.5):
             pass
     finally:
+        if proxy is not None:
+            proxy.stop()
         server.stop()
     typer.echo("# sandbox stopped")

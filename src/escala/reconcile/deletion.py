@@ -3,7 +3,8 @@
 
 The kops way (`pkg/resources/ops/delete.go`): each round deletes every resource that
 nothing left is waiting on; a resource that answers "still in use" stays for the next
-round; rounds go on while they make progress, and stop with the list of what is left
+round, and so does one whose connection dropped (the next round's NotFound says it
+went); rounds go on while they make progress, and stop with the list of what is left
 once the deadline passes without any.
 """
 
@@ -14,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from escala.errors import CloudError
 from escala.reconcile.plan import Action, Change, Plan
-from escala.reconcile.retry import error_code, is_not_found, retryable
+from escala.reconcile.retry import CONNECTION_ERRORS, error_code, is_not_found, retryable
 from escala.reconcile.task import Cloud, Owned
 
 DELETE_DEADLINE = 600.0
@@ -54,6 +55,9 @@ def delete_owned(
                         raise CloudError(f"deleting {resource.key}: {error_code(e)}: {e}") from e
                     errors[resource.key] = error_code(e)
                     continue
+            except CONNECTION_ERRORS as e:  # it may be gone: the next round will tell
+                errors[resource.key] = type(e).__name__
+                continue
             del remaining[f"{resource.kind}/{resource.id}"]
             if on_step is not None:
                 on_step(len(resources) - len(remaining), len(resources), resource.key)

@@ -11,10 +11,18 @@ import graphlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
+from botocore.exceptions import ClientError
+
 from escala.errors import EscalaError
 from escala.reconcile.deletion import delete_owned
 from escala.reconcile.plan import Action, Change, Plan
-from escala.reconcile.retry import DEFAULT_DEADLINE, throttled, with_retries
+from escala.reconcile.retry import (
+    DEFAULT_DEADLINE,
+    already_exists,
+    retryable,
+    throttled,
+    with_retries,
+)
 from escala.reconcile.task import Cloud, Discoverable, FieldChange, Fields, Task
 
 OnStep = Callable[[int, int, str], None]
@@ -39,7 +47,13 @@ class DryRun:
 
 
 class Apply:
-    """Makes the change in AWS, retrying by error code until `deadline` seconds pass."""
+    """Makes the change in AWS, retrying by error code until `deadline` seconds pass.
+
+    A failed attempt may have done its work, or part of it: a create whose answer was
+    lost (botocore then sends it again and meets "already exists"), a create that made
+    the resource and failed on the next call. So every attempt after the first finds the
+    resource again and applies only what is still missing, as the next run would.
+    """
 
     applies = True
 
@@ -49,7 +63,26 @@ class Apply:
 
     def apply(self, task: Task, actual: Fields | None, changes: list[FieldChange]) -> None:
         doing = f"{'creating' if actual is None else 'updating'} {task.key}"
-        with_retries(lambda: task.apply(self.cloud, actual, changes), doing, deadline=self.deadline)
+        attempts = 0
+        found, missing = actual, changes
+
+        def attempt() -> None:
+            nonlocal attempts, found, missing
+            attempts += 1
+            if attempts > 1:
+                found = task.find(self.cloud)
+                missing = task.diff(found)
+                if found is not None and not missing:
+                    return
+            task.apply(self.cloud, found, missing)
+
+        def should_retry(e: ClientError) -> bool:
+            # "already exists" is worth one more look (the next attempt finds first): the
+            # create may be botocore's resend of one that worked; a name taken by
+            # something else fails on the next attempt
+            return retryable(e) or (already_exists(e) and attempts < 2)
+
+        with_retries(attempt, doing, deadline=self.deadline, should_retry=should_retry)
 
 
 def ordered(tasks: Iterable[Task]) -> list[Task]:

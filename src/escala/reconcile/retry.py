@@ -1,10 +1,16 @@
 """Retries by AWS error code, never blanket (cloud-custodian's `get_retry`).
 
-Three families are worth waiting for: throttling, dependency violations (a resource
-still in use while something that uses it goes away) and eventual consistency (a
-resource just created answers `InvalidXxx.NotFound` for a few seconds). Anything else is
+Four families are worth waiting for: throttling, dependency violations (a resource
+still in use while something that uses it goes away), eventual consistency (a resource
+just created answers `InvalidXxx.NotFound` for a few seconds) and transient failures
+(5xx answers, dropped connections) that outlast botocore's own retries. Anything else is
 a real failure and is raised at once, wrapped in `CloudError` saying what escala was
 doing.
+
+botocore retries throttling, 5xx and connection errors itself (standard mode, see
+`escala.cloud.aws.session`); what reaches this module has already failed there several
+times, or was refused by botocore's retry quota once many calls had failed
+(benchmarks/faults.py, docs/reconcile.md).
 """
 
 import random
@@ -12,7 +18,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from escala.errors import CloudError
 
@@ -33,7 +40,31 @@ DEPENDENCY = frozenset(
         "ClusterContainsTasksException",
     }
 )
+# 5xx answers: the request may or may not have been carried out (S3 says so of
+# InternalError: https://docs.aws.amazon.com/AmazonS3/latest/userguide/ErrorBestPractices.html)
+TRANSIENT = frozenset(
+    {
+        "InternalError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "Unavailable",
+        "SlowDown",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+    }
+)
+# A create or attach whose answer was lost, sent again by botocore, meets its own work:
+# EntityAlreadyExists (IAM), AlreadyExists (Auto Scaling), ResourceAlreadyExistsException
+# (CloudWatch Logs), InvalidGroup.Duplicate (EC2), DuplicateLoadBalancerName (ELB),
+# Resource.AlreadyAssociated (an internet gateway attached)...
+# InvalidSubnet.Conflict (the subnet's own CIDR), LimitExceeded (a second role for an
+# instance profile: IAM allows one).
+ALREADY_DONE = ("AlreadyExists", "Duplicate", "AlreadyAssociated", "AlreadyOwnedByYou")
+ALREADY_DONE_CODES = frozenset({"InvalidSubnet.Conflict", "LimitExceeded"})
 DEFAULT_DEADLINE = 300.0
+# Dropped connections, timeouts: botocore gave up sending, the call may have happened.
+CONNECTION_ERRORS = (BotoConnectionError, HTTPClientError)
 
 
 def error_code(e: ClientError) -> str:
@@ -48,12 +79,23 @@ def is_not_found(e: ClientError) -> bool:
 
 
 def throttled(e: ClientError) -> bool:
-    return error_code(e) in THROTTLING
+    """Worth asking again for a read: throttled, or a transient server failure."""
+    return error_code(e) in THROTTLING or transient(e)
+
+
+def transient(e: ClientError) -> bool:
+    status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return error_code(e) in TRANSIENT or int(status or 0) >= 500
+
+
+def already_exists(e: ClientError) -> bool:
+    code = error_code(e)
+    return code in ALREADY_DONE_CODES or any(word in code for word in ALREADY_DONE)
 
 
 def retryable(e: ClientError) -> bool:
     code = error_code(e)
-    return code in THROTTLING or code in DEPENDENCY or is_not_found(e)
+    return throttled(e) or code in DEPENDENCY or is_not_found(e)
 
 
 def with_retries(
@@ -66,8 +108,9 @@ def with_retries(
 ) -> T:
     """Call `fn` until it succeeds, a non-retryable error occurs or `deadline` seconds pass.
 
-    Backoff is exponential with full jitter, capped at 10 seconds. The final error is
-    raised as `CloudError("<doing>: <code>: <message>")`.
+    A dropped connection (botocore's `ConnectionError`, `HTTPClientError`) is always
+    retried. Backoff is exponential with full jitter, capped at 10 seconds. The final
+    error is raised as `CloudError("<doing>: <code>: <message>")`.
     """
     start = time.monotonic()
     attempt = 0
@@ -79,6 +122,10 @@ def with_retries(
             if not should_retry(e) or elapsed >= deadline:
                 message = e.response.get("Error", {}).get("Message", str(e))
                 raise CloudError(f"{doing}: {error_code(e)}: {message}") from e
-            delay = min(10.0, 0.2 * 2**attempt) * random.random()
-            sleep(min(delay, max(0.0, deadline - elapsed)))
-            attempt += 1
+        except CONNECTION_ERRORS as e:
+            elapsed = time.monotonic() - start
+            if elapsed >= deadline:
+                raise CloudError(f"{doing}: {e}") from e
+        delay = min(10.0, 0.2 * 2**attempt) * random.random()
+        sleep(min(delay, max(0.0, deadline - elapsed)))
+        attempt += 1

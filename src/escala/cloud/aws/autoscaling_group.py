@@ -10,11 +10,14 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from escala.cloud.aws.launch_template import LaunchTemplate
 from escala.cloud.aws.load_balancer import TargetGroup
 from escala.cloud.aws.session import ClientFactory, call
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.tags import OWNED, ownership_tag
+from escala.reconcile.retry import error_code
 from escala.reconcile.task import FieldChange, Fields, Owned, Task, ids
 
 # The only granularity Auto Scaling offers, and the group metrics escala turns on (named,
@@ -242,9 +245,17 @@ class AutoscalingGroup(Task):
 
     @classmethod
     def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:
-        cloud.client("autoscaling").delete_auto_scaling_group(
-            AutoScalingGroupName=resource_id, ForceDelete=True
-        )
+        """A group already gone is deleted: Auto Scaling says so with a ValidationError
+        ("AutoScalingGroup name not found"), not a NotFound code, e.g. to a delete that
+        botocore resent after its first answer was lost (benchmarks/faults.py)."""
+        try:
+            cloud.client("autoscaling").delete_auto_scaling_group(
+                AutoScalingGroupName=resource_id, ForceDelete=True
+            )
+        except ClientError as e:
+            message = str(e.response.get("Error", {}).get("Message", ""))
+            if error_code(e) != "ValidationError" or "name not found" not in message:
+                raise
 
     @classmethod
     def discover(cls, cloud: ClientFactory, cluster_name: str) -> list[Owned]:

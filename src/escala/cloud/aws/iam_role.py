@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.session import ClientFactory, unless_gone
 from escala.cloud.aws.tags import as_dict, as_list, is_owned
 from escala.reconcile.retry import is_not_found
 from escala.reconcile.task import FieldChange, Fields, Owned, Task
@@ -118,14 +118,18 @@ class IamRole(Task):
     def delete_id(cls, cloud: ClientFactory, resource_id: str) -> None:
         iam = cloud.client("iam")
         for name in iam.list_role_policies(RoleName=resource_id)["PolicyNames"]:
-            iam.delete_role_policy(RoleName=resource_id, PolicyName=name)
+            unless_gone(iam.delete_role_policy, RoleName=resource_id, PolicyName=name)
         for attached in iam.list_attached_role_policies(RoleName=resource_id)["AttachedPolicies"]:
-            iam.detach_role_policy(RoleName=resource_id, PolicyArn=attached["PolicyArn"])
+            unless_gone(
+                iam.detach_role_policy, RoleName=resource_id, PolicyArn=attached["PolicyArn"]
+            )
         for profile in iam.list_instance_profiles_for_role(RoleName=resource_id)[
             "InstanceProfiles"
         ]:
-            iam.remove_role_from_instance_profile(
-                InstanceProfileName=profile["InstanceProfileName"], RoleName=resource_id
+            unless_gone(
+                iam.remove_role_from_instance_profile,
+                InstanceProfileName=profile["InstanceProfileName"],
+                RoleName=resource_id,
             )
         iam.delete_role(RoleName=resource_id)
 

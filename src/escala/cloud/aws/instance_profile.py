@@ -5,7 +5,7 @@ import dataclasses
 from botocore.exceptions import ClientError
 
 from escala.cloud.aws.iam_role import IamRole, iam_names
-from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.session import ClientFactory, unless_gone
 from escala.cloud.aws.tags import as_dict, as_list, is_owned
 from escala.reconcile.retry import is_not_found
 from escala.reconcile.task import FieldChange, Fields, Owned, Task
@@ -58,8 +58,10 @@ class InstanceProfile(Task):
         iam = cloud.client("iam")
         profile = iam.get_instance_profile(InstanceProfileName=resource_id)["InstanceProfile"]
         for role in profile["Roles"]:
-            iam.remove_role_from_instance_profile(
-                InstanceProfileName=resource_id, RoleName=role["RoleName"]
+            unless_gone(
+                iam.remove_role_from_instance_profile,
+                InstanceProfileName=resource_id,
+                RoleName=role["RoleName"],
             )
         iam.delete_instance_profile(InstanceProfileName=resource_id)
 

@@ -4,7 +4,7 @@ import dataclasses
 from typing import Any
 
 from escala.cloud.aws.ec2_task import Ec2Task
-from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.session import ClientFactory, unless_gone
 from escala.cloud.aws.tags import tag_filters, tag_specifications
 from escala.cloud.aws.vpc import Vpc
 from escala.reconcile.task import FieldChange, Fields
@@ -56,7 +56,12 @@ class InternetGateway(Ec2Task):
         ec2 = cloud.client("ec2")
         igw = ec2.describe_internet_gateways(InternetGatewayIds=[resource_id])
         for attachment in igw["InternetGateways"][0].get("Attachments", []):
-            ec2.detach_internet_gateway(InternetGatewayId=resource_id, VpcId=attachment["VpcId"])
+            unless_gone(
+                ec2.detach_internet_gateway,
+                "Gateway.NotAttached",
+                InternetGatewayId=resource_id,
+                VpcId=attachment["VpcId"],
+            )
         ec2.delete_internet_gateway(InternetGatewayId=resource_id)
 
     @staticmethod

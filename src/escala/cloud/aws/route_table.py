@@ -12,7 +12,7 @@ from typing import Any
 from escala.cloud.aws.ec2_task import Ec2Task
 from escala.cloud.aws.internet_gateway import InternetGateway
 from escala.cloud.aws.nat_gateway import NatGateway
-from escala.cloud.aws.session import ClientFactory
+from escala.cloud.aws.session import ClientFactory, unless_gone
 from escala.cloud.aws.subnet import Subnet
 from escala.cloud.aws.tags import tag_specifications
 from escala.cloud.aws.vpc import Vpc
@@ -126,7 +126,10 @@ class RouteTable(Ec2Task):
         table = ec2.describe_route_tables(RouteTableIds=[resource_id])["RouteTables"][0]
         for association in table.get("Associations", []):
             if not association.get("Main"):
-                ec2.disassociate_route_table(AssociationId=association["RouteTableAssociationId"])
+                unless_gone(
+                    ec2.disassociate_route_table,
+                    AssociationId=association["RouteTableAssociationId"],
+                )
         ec2.delete_route_table(RouteTableId=resource_id)
 
     @staticmethod

@@ -13,6 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from escala.errors import CloudError, UsageError
+from escala.reconcile.retry import error_code, is_not_found
 
 _RETRIES = Config(retries={"mode": "standard", "max_attempts": 8})
 
@@ -41,6 +42,19 @@ class ClientFactory:
         if service not in self._clients:
             self._clients[service] = self._session.client(service, config=_RETRIES)
         return self._clients[service]
+
+
+def unless_gone(fn: Any, *done_codes: str, **kwargs: Any) -> None:
+    """One step of a delete (detach, remove, revoke) whose target may be gone already:
+    a first try whose answer was lost, sent again by botocore, meets its own result
+    (`NoSuchEntity`, `...NotFound`, or one of `done_codes` such as Gateway.NotAttached).
+    That is what the step wanted; raising it would make the delete loop take the whole
+    resource for gone and leave it behind."""
+    try:
+        fn(**kwargs)
+    except ClientError as e:
+        if not (is_not_found(e) or error_code(e) in done_codes):
+            raise
 
 
 def call(doing: str, fn: Any, **kwargs: Any) -> Any:
