@@ -116,14 +116,8 @@ def test_the_operator_runs_a_cluster_and_both_chat_services_with_iam_enforced(
         _ok(capsys, "delete", "chatservice", SERVICE, "--yes")
 
     account.admin()
-    assert (
-        leftovers(
-            keep=frozenset(
-                {f"SSMParameter/{REDIS_PARAMETER}", f"SSMParameter/{DATABASE_PARAMETER}"}
-            )
-        )
-        == []
-    )
+    kept = frozenset({f"SSMParameter/{REDIS_PARAMETER}", f"SSMParameter/{DATABASE_PARAMETER}"})
+    assert leftovers(keep=kept, state_bucket=BUCKET) == []
 
 
 def _instance(tags: dict[str, str] | None = None) -> str:
