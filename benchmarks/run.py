@@ -44,6 +44,7 @@ from tests.servers import free_port, start, stop
 
 HERE = Path(__file__).parent
 SERVER_CORE, LOAD_CORE = "0", "1"
+START_ATTEMPTS = 3
 
 
 BASELINE = "escala@"
@@ -126,10 +127,20 @@ class Server:
     """
 
     def __init__(self, kind: str, redis_url: str | None = None) -> None:
-        self.port = free_port()
         self.data_dir = tempfile.TemporaryDirectory(prefix="escala-bench-")
-        argv = server_argv(kind, self.port, self.data_dir.name, redis_url)
-        self.proc = start(["taskset", "-c", SERVER_CORE, *argv], self.port, env=server_env(kind))
+        for attempt in range(START_ATTEMPTS):
+            # A free port can be taken as an ephemeral source port (5000 load clients use
+            # as many) before the server binds it: then try another.
+            self.port = free_port()
+            argv = server_argv(kind, self.port, self.data_dir.name, redis_url)
+            try:
+                self.proc = start(
+                    ["taskset", "-c", SERVER_CORE, *argv], self.port, env=server_env(kind)
+                )
+                break
+            except RuntimeError:
+                if attempt == START_ATTEMPTS - 1:
+                    raise
 
     def __enter__(self) -> "Server":
         return self
