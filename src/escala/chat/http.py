@@ -82,6 +82,7 @@ class HttpConnection(asyncio.Protocol):
         "_after_upgrade",
         "_body",
         "_body_size",
+        "_deadline",
         "_parsing",
         "busy",
         "closed",
