@@ -5,7 +5,7 @@ core and the load generator to the other (taskset), and prints each figure and t
 to Node. Usage (from the repository root):
 
     .venv/bin/python benchmarks/run.py [--python-server escala|stock|raw]
-        [--duration 10] [--scenarios 123pr] [--rounds 3]
+        [--duration 10] [--scenarios 123pr] [--rounds 3] [--baseline REF] [--no-node]
 
 Each scenario gets a fresh server process. `p` is 200 long-polling clients in one room at
 ~1k deliveries/s; `r` is scenario 1 on two replicas behind one Redis (escala `--redis`;
@@ -13,7 +13,10 @@ Node with @socket.io/redis-adapter). Scenarios 1 and r also report the servers' 
 seconds and deliveries per CPU-second: one generator core saturates before escala's
 server does, and that figure still compares the servers. With `--rounds N` the servers
 take turns N times (escala, node, escala, node, ...) and each figure is the median of its
-N runs, so a noisy minute on a shared machine hits both sides.
+N runs, so a noisy minute on a shared machine hits both sides. `--baseline REF` adds
+escala as of git REF (checked out in a throwaway worktree, run from its sources with this
+venv's packages) to the turns, for before/after figures of a change; `--no-node` leaves
+Node out of them.
 
 escala runs with `--rate 100000`: the reference servers have no flood limit, and escala's
 default (10 messages per second per connection) would refuse most of what the senders
@@ -41,6 +44,18 @@ from tests.servers import free_port, start, stop
 
 HERE = Path(__file__).parent
 SERVER_CORE, LOAD_CORE = "0", "1"
+START_ATTEMPTS = 3
+
+
+BASELINE = "escala@"
+"""A kind `escala@<dir>`: escala from the sources in <dir>/src (a `--baseline` worktree)."""
+
+
+def server_env(kind: str) -> dict[str, str] | None:
+    """The environment of a baseline server: its own sources ahead of this checkout's."""
+    if not kind.startswith(BASELINE):
+        return None
+    return {**os.environ, "PYTHONPATH": str(Path(kind.removeprefix(BASELINE)) / "src")}
 
 
 def server_argv(kind: str, port: int, data_dir: str, redis_url: str | None = None) -> list[str]:
@@ -53,12 +68,12 @@ def server_argv(kind: str, port: int, data_dir: str, redis_url: str | None = Non
         return [sys.executable, str(HERE / "servers" / "socketio_chat.py"), str(port)]
     if kind == "raw":
         return [sys.executable, str(HERE / "servers" / "raw_broadcast.py"), str(port)]
-    if kind == "escala":
+    if kind == "escala" or kind.startswith(BASELINE):
         # The reference servers have no per-connection flood limit: lift escala's, so the
         # senders' 300 msgs/s each are not refused. History goes to a throwaway directory.
-        escala = str(Path(sys.executable).parent / "escala")
         return [
-            *(escala, "chat", "serve", "--host", "127.0.0.1", "--port", str(port)),
+            *(sys.executable, "-m", "escala", "chat", "serve"),
+            *("--host", "127.0.0.1", "--port", str(port)),
             *("--data-dir", data_dir, "--rate", "100000"),
             *(["--redis", redis_url] if redis_url else []),
         ]
@@ -112,10 +127,20 @@ class Server:
     """
 
     def __init__(self, kind: str, redis_url: str | None = None) -> None:
-        self.port = free_port()
         self.data_dir = tempfile.TemporaryDirectory(prefix="escala-bench-")
-        argv = server_argv(kind, self.port, self.data_dir.name, redis_url)
-        self.proc = start(["taskset", "-c", SERVER_CORE, *argv], self.port)
+        for attempt in range(START_ATTEMPTS):
+            # A free port can be taken as an ephemeral source port (5000 load clients use
+            # as many) before the server binds it: then try another.
+            self.port = free_port()
+            argv = server_argv(kind, self.port, self.data_dir.name, redis_url)
+            try:
+                self.proc = start(
+                    ["taskset", "-c", SERVER_CORE, *argv], self.port, env=server_env(kind)
+                )
+                break
+            except RuntimeError:
+                if attempt == START_ATTEMPTS - 1:
+                    raise
 
     def __enter__(self) -> "Server":
         return self
@@ -255,22 +280,45 @@ def main() -> None:
         "replicas + Redis",
     )
     parser.add_argument("--rounds", type=int, default=1, help="interleaved runs; medians")
+    parser.add_argument("--baseline", metavar="REF", help="also run escala as of git REF")
+    parser.add_argument("--no-node", action="store_true", help="leave the Node server out")
     args = parser.parse_args()
-    kinds = (args.python_server, "node")
-    runs: dict[str, list[dict[str, float | None]]] = {k: [] for k in kinds}
-    for _ in range(args.rounds):
-        for kind in kinds:
-            runs[kind].append(scenarios(kind, args.duration, args.scenarios))
+    with _baseline(args.baseline) as base:
+        kinds = [args.python_server, *([base] if base else []), *([] if args.no_node else ["node"])]
+        runs: dict[str, list[dict[str, float | None]]] = {k: [] for k in kinds}
+        for _ in range(args.rounds):
+            for kind in kinds:
+                runs[kind].append(scenarios(kind, args.duration, args.scenarios))
     results = {k: _medians(v) for k, v in runs.items()}
     print(json.dumps(runs), file=sys.stderr)  # every run, for the record
-    py, node = results[args.python_server], results["node"]
-    print(f"{'figure':32} {args.python_server:>12} {'node':>12} {'ratio':>8}")
-    for figure in node:
-        a, b = py[figure], node[figure]
+    names = {k: f"{BASELINE}{args.baseline}" if k == base else k for k in kinds}
+    ref = kinds[-1]  # ratios are to Node, or to the baseline without Node
+    print(f"{'figure':32}" + "".join(f" {names[k][:14]:>14}" for k in kinds) + f" {'ratio':>8}")
+    for figure in results[ref]:
+        a, b = results[kinds[0]][figure], results[ref][figure]
         ratio = f"{a / b:.2f}" if a is not None and b else "-"
-        fa = "-" if a is None else f"{a:,.1f}"
-        fb = "-" if b is None else f"{b:,.1f}"
-        print(f"{figure:32} {fa:>12} {fb:>12} {ratio:>8}")
+        cells = "".join(
+            f" {'-' if results[k][figure] is None else f'{results[k][figure]:,.1f}':>14}"
+            for k in kinds
+        )
+        print(f"{figure:32}{cells} {ratio:>8}")
+
+
+@contextmanager
+def _baseline(ref: str | None) -> Iterator[str | None]:
+    """escala as of `ref`, in a throwaway git worktree: its kind name, or None."""
+    if ref is None:
+        yield None
+        return
+    root = Path(__file__).parents[1]
+    with tempfile.TemporaryDirectory(prefix="escala-baseline-") as parent:
+        tree = Path(parent) / "tree"
+        git = ["git", "-C", str(root), "worktree"]
+        subprocess.run([*git, "add", "--detach", str(tree), ref], check=True, capture_output=True)
+        try:
+            yield f"{BASELINE}{tree}"
+        finally:
+            subprocess.run([*git, "remove", "--force", str(tree)], check=True)
 
 
 def _medians(runs: list[dict[str, float | None]]) -> dict[str, float | None]:

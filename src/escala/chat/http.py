@@ -33,6 +33,11 @@ PICOWS_LOG = logging.LoggerAdapter(logging.getLogger("picows.server"))
 # buffer grows when one is not.
 WS_READ_BUFFER_BYTES = 2048
 WS_HANDSHAKE_TIMEOUT_S = 10.0
+# What picows's handshake reads of the upgrade request (it keeps what it is given, as a
+# CIMultiDict, for the connection's life): the other headers are not passed on.
+WS_HANDSHAKE_HEADERS = frozenset(
+    (b"upgrade", b"connection", b"sec-websocket-key", b"sec-websocket-version")
+)
 
 
 @dataclass
@@ -66,13 +71,35 @@ class Handler(Protocol):
 
 
 class HttpConnection(asyncio.Protocol):
-    """One TCP connection while it speaks HTTP (until a websocket upgrade, if any)."""
+    """One TCP connection while it speaks HTTP (until a websocket upgrade, if any).
+
+    After an upgrade uvloop keeps this protocol's bound `data_received` for the life of
+    the socket, so the upgrade drops every piece of HTTP state (`_release`) and the
+    object is slotted: idle websockets are most of a replica's memory.
+    """
+
+    __slots__ = (
+        "_after_upgrade",
+        "_body",
+        "_body_size",
+        "_deadline",
+        "_parsing",
+        "busy",
+        "closed",
+        "current",
+        "handler",
+        "max_frame",
+        "on_close",
+        "parser",
+        "requests",
+        "transport",
+    )
 
     def __init__(self, handler: Handler, max_frame: int) -> None:
         self.handler = handler
         self.max_frame = max_frame
         self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpRequestParser(self)
+        self.parser: httptools.HttpRequestParser | None = httptools.HttpRequestParser(self)
         self.requests: deque[Request] = deque()
         self.current: Request | None = None
         self.busy = False  # a request is being answered (e.g. a held GET)
@@ -101,6 +128,8 @@ class HttpConnection(asyncio.Protocol):
         if self._after_upgrade or (self.requests and self.requests[-1].upgrade):
             self._after_upgrade += data  # bytes for the websocket, once it is handed over
             return
+        if self.parser is None:
+            return  # handed over to picows
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as up:
@@ -129,12 +158,14 @@ class HttpConnection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         request = self._parsing
         assert request is not None
-        request.method = self.parser.get_method().decode("latin-1")
+        parser = self.parser
+        assert parser is not None
+        request.method = parser.get_method().decode("latin-1")
         url = urlsplit(request.raw_url.decode("latin-1"))
         request.path = url.path
         request.query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        request.keep_alive = self.parser.should_keep_alive()
-        request.upgrade = self.parser.should_upgrade()
+        request.keep_alive = parser.should_keep_alive()
+        request.upgrade = parser.should_upgrade()
         length = request.headers.get(b"content-length", b"0")
         request.too_large = not length.isdigit() or int(length) > self.handler.max_body
 
@@ -271,10 +302,14 @@ class HttpConnection(asyncio.Protocol):
             WS_READ_BUFFER_BYTES,
         )
         head = request.method.encode() + b" " + request.raw_url + b" HTTP/1.1\r\n"
-        head += b"".join(name + b": " + value + b"\r\n" for name, value in request.header_lines)
+        head += b"".join(
+            name + b": " + value + b"\r\n"
+            for name, value in request.header_lines
+            if name.lower() in WS_HANDSHAKE_HEADERS
+        )
         data = head + b"\r\n" + self._after_upgrade
-        transport, self.transport = self.transport, None
-        self.closed = True
+        transport = self.transport
+        self._release()
         transport.set_protocol(protocol)
         protocol.connection_made(transport)
         while data:
@@ -283,6 +318,14 @@ class HttpConnection(asyncio.Protocol):
             buffer[:n] = data[:n]
             protocol.buffer_updated(n)
             data = data[n:]
+
+    def _release(self) -> None:
+        """The socket is picows's now: keep nothing of HTTP (see the class docstring)."""
+        self.transport, self.parser, self.current, self._parsing = None, None, None, None
+        self.requests.clear()
+        self._body.clear()
+        self._after_upgrade = b""
+        self.closed = True
 
 
 def peer_ip(transport: asyncio.BaseTransport) -> str:

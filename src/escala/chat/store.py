@@ -258,6 +258,11 @@ class SQLiteStore(BatchedStore):
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")  # where a file that is not SQLite fails
+            # WAL + NORMAL: a commit no longer waits for a disk sync (the WAL is synced at
+            # checkpoints). Committed messages survive a crash of escala, not of the OS or
+            # the power; on a loaded disk the per-commit sync was most of a message's
+            # latency (docs/performance.md, scenario 2).
+            conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as e:
             raise StoreError(f"cannot open SQLite history {self.path}: {e}") from e
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")

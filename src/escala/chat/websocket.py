@@ -9,6 +9,7 @@ long-polling session and takes it over (the upgrade).
 import asyncio
 from collections.abc import Callable
 
+from multidict import CIMultiDict, CIMultiDictProxy
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
 
 from escala.chat import wire
@@ -17,6 +18,10 @@ from escala.chat.logs import MALFORMED
 
 TEXT = WSMsgType.TEXT
 BINARY = WSMsgType.BINARY
+# picows keeps the upgrade's request and response, headers and all, for the socket's life
+# and never reads them after the handshake: ~1.1 KiB per idle connection
+# (docs/performance.md, idle memory). Read-only, so sharing one is safe.
+NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 
 
 def reading(sock: asyncio.Transport) -> Callable[[bool], None]:
@@ -48,6 +53,7 @@ class WebSocketListener(WSListener):
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.ws = transport
+        transport.request.headers = transport.response.headers = NO_HEADERS
         if self.session is None:
             sock = transport.underlying_transport
             self.session = Session(sock, transport.disconnect, ip=self.ip)
