@@ -45,6 +45,12 @@ from tests.servers import free_port, start, stop
 HERE = Path(__file__).parent
 SERVER_CORE, LOAD_CORE = "0", "1"
 START_ATTEMPTS = 3
+LISTENERS = ("--no-add-user",)
+"""Scenarios 1 and r: only the senders log in. Deliveries per CPU-second are about the
+broadcast path; with every listener logging in, the two-replica figure also carried 100
+cluster-wide presence logins through Redis (a fixed 0.35 CPU-s per run, measured,
+against 0.04 s on one replica), which weighs 15 % of a run whose servers are not
+saturated (docs/performance.md, "Two replicas, fixed costs")."""
 
 
 BASELINE = "escala@"
@@ -153,7 +159,7 @@ class Server:
 def fan_out(kind: str, duration: int) -> dict[str, float | None]:
     """Scenario 1: 100 clients in one room, 10 senders, offered more than a server takes."""
     with Server(kind) as s:
-        args = ("--clients", "100", "--senders", "10", "--rate", "6000")
+        args = ("--clients", "100", "--senders", "10", "--rate", "6000", *LISTENERS)
         before = cpu_s(s.proc.pid)
         fan = load(s.port, *args, "--duration", f"{duration}s")
         used = cpu_s(s.proc.pid) - before
@@ -237,7 +243,8 @@ def fan_out_two_replicas(kind: str, duration: int) -> dict[str, float | None]:
     """Scenario 1 over two replicas sharing one Redis, all on the server core: half the
     clients and senders on each, every message still reaching all 99 other clients."""
     with redis_server() as (url, redis_pid), Server(kind, url) as a, Server(kind, url) as b:
-        args = ("--clients", "50", "--senders", "5", "--rate", "3000", "--duration", f"{duration}s")
+        args = ("--clients", "50", "--senders", "5", "--rate", "3000", *LISTENERS)
+        args += ("--duration", f"{duration}s")
         pids = (a.proc.pid, b.proc.pid, redis_pid)
         before = cpu_s(*pids)
         with ThreadPoolExecutor(2) as pool:
