@@ -2,6 +2,7 @@
 under its Content-Security-Policy (and with a token) in real headless Chromium."""
 
 import secrets
+import socket
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,3 +141,19 @@ async def test_allow_anonymous_takes_the_tutorial_s_chat_message(tmp_path: Path)
         assert refused == {"error": "message: send `add user` first"}
         for c in (anon, reader):
             await c.sio.disconnect()
+
+
+def test_head_answers_get_s_headers_and_no_body(chat_url: str) -> None:
+    """A HEAD's body would be read as the start of the next answer on the connection."""
+    port = int(chat_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = b""
+        while answer.count(b"HTTP/1.1 ") < 2 or not answer.endswith(b"\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"Content-Length: 0" not in head
+    assert rest.startswith(b"HTTP/1.1 200"), rest[:80]

@@ -248,7 +248,10 @@ class HttpConnection(asyncio.Protocol):
         if request is not None and request.cors_origin is not None:
             lines += _cors(request.cors_origin)
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.transport.write(head + body)
+        # HEAD: GET's headers, Content-Length included, and no body (RFC 9110 9.3.2); a
+        # body would be read as the start of the next answer on a keep-alive connection
+        headless = request is not None and request.method == "HEAD"
+        self.transport.write(head if headless else head + body)
         self.busy, self.current, self.on_close = False, None, None
         if not keep:
             self.closed = True
