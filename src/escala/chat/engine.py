@@ -58,8 +58,7 @@ class Flood:
         self._ips: dict[str, tuple[rules.TokenBucket, int]] = {}
 
     def session_bucket(self) -> rules.TokenBucket:
-        rate = self.limits.event_rate
-        return rules.TokenBucket(rate, max(1, int(rate * 2)))
+        return rules.TokenBucket(self.limits.event_rate, rules.burst_of(self.limits.event_rate))
 
     def opened(self, ip: str) -> None:
         bucket, count = self._ips.get(ip) or (self._ip_bucket(), 0)
@@ -84,8 +83,7 @@ class Flood:
         return None
 
     def _ip_bucket(self) -> rules.TokenBucket:
-        rate = self.limits.ip_rate
-        return rules.TokenBucket(rate, max(1, int(rate * 2)))
+        return rules.TokenBucket(self.limits.ip_rate, rules.burst_of(self.limits.ip_rate))
 
 
 class Session:

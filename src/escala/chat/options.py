@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from escala.chat.auth import SecretInvalid, parse_keys
 from escala.chat.engine import EngineLimits
 from escala.chat.origins import BadOrigin, normalize
-from escala.chat.rules import Limits
+from escala.chat.rules import Limits, burst_of
 from escala.chat.store import Retention
 from escala.chat.wire import ping_timeout
 from escala.errors import UsageError
@@ -139,7 +139,7 @@ class ServeOptions:
         return Limits(
             max_message=self.max_message,
             rate_per_second=self.rate,
-            burst=max(1, int(self.rate * 2)),
+            burst=burst_of(self.rate),
             history=self.history,
             replay=self.replay_limit,
             anonymous=self.allow_anonymous,

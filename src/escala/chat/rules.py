@@ -109,6 +109,11 @@ class TokenBucket:
         return False
 
 
+def burst_of(rate: float) -> int:
+    """The burst every flood limit allows at `rate`: two seconds' worth, at least one."""
+    return max(1, int(rate * 2))
+
+
 @dataclass(slots=True)
 class Session:
     """One connection's chat state."""
