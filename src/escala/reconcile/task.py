@@ -130,11 +130,15 @@ class Task(abc.ABC):
 
     @classmethod
     def delete_id(cls, cloud: Cloud, resource_id: str) -> None:
-        raise NotImplementedError
+        """Delete the resource with this ID. Kinds that go with their parent (a
+        listener with its load balancer) never are, so none is needed; asking is a
+        programming error, said by name."""
+        raise NotImplementedError(f"{cls.kind} is deleted with its parent, never by ID")
 
     @classmethod
     def discover(cls, cloud: Cloud, cluster_name: str) -> list["Owned"]:
-        """Every resource of this kind the cluster owns (by tag); `shared` ones are not."""
+        """Every resource of this kind the cluster owns (by tag); `shared` ones are not.
+        Kinds deleted with their parent are not in the registry's deletable kinds."""
         raise NotImplementedError(f"{cls.kind} cannot be discovered")
 
 
