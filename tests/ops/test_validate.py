@@ -102,10 +102,7 @@ def test_invalid_cluster_exits_1_with_the_errors_as_json(
 def test_wait_polls_until_the_cluster_is_valid(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    late = group_instances(NODES)[0]
-    world.kubelets.withheld.add(late)
-    node = next(n for n, o in world.fake.nodes.items() if o["spec"]["providerID"].endswith(late))
-    world.fake.remove_node(node)
+    world.kubelets.withhold(group_instances(NODES)[0])
     world.kubelets.start()
     timer = threading.Timer(0.5, world.kubelets.withheld.clear)
     timer.start()

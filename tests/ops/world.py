@@ -130,11 +130,16 @@ def build_store(path: Path, node_count: int = 2) -> StateStore:
 @dataclass
 class Kubelets:
     """Registers the cluster's running instances as nodes in the fake, and forgets the
-    terminated ones. `sync()` once, or `start()` a thread that syncs continuously."""
+    terminated ones. `sync()` once, or `start()` a thread that syncs continuously.
+
+    Each instance registers once, as a kubelet does (its registration is done at start-up,
+    not repeated): a node deleted through the API while its instance still runs, as a drain
+    does before terminating, stays gone."""
 
     fake: FakeCluster
     interval: float = 0.1
     withheld: set[str] = field(default_factory=set)  # instances that never join
+    registered: set[str] = field(default_factory=set)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -163,10 +168,21 @@ class Kubelets:
                 if instance_id not in running:
                     self.fake.remove_node(name)
             for instance_id, info in running.items():
-                if instance_id not in known:
+                if instance_id not in known and instance_id not in self.registered:
                     self._register(instance_id, info)
 
+    def withhold(self, instance_id: str) -> None:
+        """Make an instance one whose kubelet has not joined yet: its node goes, and it
+        registers when taken out of `withheld`."""
+        self.withheld.add(instance_id)
+        self.registered.discard(instance_id)
+        with self.fake.lock:
+            for name, node in list(self.fake.nodes.items()):
+                if node["spec"].get("providerID", "").endswith(f"/{instance_id}"):
+                    self.fake.remove_node(name)
+
     def _register(self, instance_id: str, info: dict[str, str]) -> None:
+        self.registered.add(instance_id)
         node = info["name"]
         self.fake.add_node(node, f"aws:///{info['zone']}/{instance_id}", role=info["role"])
         self.fake.add_pod(
