@@ -1,6 +1,8 @@
-"""Every generated kubeadm document uses only the fields kubeadm's v1beta4 API documents
-(https://kubernetes.io/docs/reference/config-api/kubeadm-config.v1beta4/), written here
-as data: a typo or a field from another version fails the test."""
+"""Every generated kubeadm document uses only the fields kubeadm's API documents, written
+here as data: a typo or a field from another version fails the test. v1beta4
+(https://kubernetes.io/docs/reference/config-api/kubeadm-config.v1beta4/) for clusters
+whose joining kubeadm reads it, v1beta3
+(https://kubernetes.io/docs/reference/config-api/kubeadm-config.v1beta3/) below."""
 
 from typing import Any
 
@@ -108,8 +110,50 @@ DOCUMENTED: dict[str, dict[str, Any]] = {
 }
 
 
+# v1beta3: component and kubelet arguments are maps of flag to value; no timeouts,
+# extraEnvs, imagePullSerial or certificate validity periods; discovery has a timeout.
+MAP = "a map of strings"
+NODE_REGISTRATION_V1BETA3 = {
+    **{k: v for k, v in NODE_REGISTRATION.items() if k != "imagePullSerial"},
+    "kubeletExtraArgs": MAP,
+}
+COMPONENT_V1BETA3 = {"extraArgs": MAP, "extraVolumes": None}
+DOCUMENTED_V1BETA3: dict[str, dict[str, Any]] = {
+    "InitConfiguration": {
+        **{k: v for k, v in DOCUMENTED["InitConfiguration"].items() if k not in ("timeouts",)},
+        "nodeRegistration": NODE_REGISTRATION_V1BETA3,
+    },
+    "ClusterConfiguration": {
+        **{
+            k: v
+            for k, v in DOCUMENTED["ClusterConfiguration"].items()
+            if k
+            not in (
+                "encryptionAlgorithm",
+                "certificateValidityPeriod",
+                "caCertificateValidityPeriod",
+            )
+        },
+        "apiServer": {**COMPONENT_V1BETA3, "certSANs": None, "timeoutForControlPlane": None},
+        "controllerManager": COMPONENT_V1BETA3,
+        "scheduler": COMPONENT_V1BETA3,
+        "dns": dict.fromkeys(("imageRepository", "imageTag")),
+    },
+    "JoinConfiguration": {
+        **{k: v for k, v in DOCUMENTED["JoinConfiguration"].items() if k not in ("timeouts",)},
+        "nodeRegistration": NODE_REGISTRATION_V1BETA3,
+        "discovery": {**DOCUMENTED["JoinConfiguration"]["discovery"], "timeout": None},
+    },
+}
+
+
 def undocumented(value: Any, schema: Any, path: str) -> list[str]:
     """Field paths in `value` that `schema` does not document."""
+    if schema is MAP:
+        strings = isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        )
+        return [] if strings else [f"{path}: expected a map of strings"]
     if isinstance(schema, list):
         return [
             p for i, item in enumerate(value) for p in undocumented(item, schema[0], f"{path}[{i}]")
@@ -137,6 +181,32 @@ def test_every_kubeadm_document_uses_documented_fields(networking) -> None:
                 kinds.add(doc["kind"])
                 assert undocumented(doc, DOCUMENTED[doc["kind"]], f"{group.name}/{name}") == []
     assert kinds == {"InitConfiguration", "ClusterConfiguration", "JoinConfiguration"}
+
+
+@pytest.mark.parametrize("version", ["1.29.9", "1.30.4", "1.31.2"])
+def test_a_cluster_whose_kubeadm_cannot_read_v1beta4_gets_v1beta3(version: str) -> None:
+    """kubeadm reads v1beta4 from 1.31, and a node of a cluster upgrading to 1.31 joins
+    with kubeadm 1.30 (bootstrap.sh's join_version): up to 1.31, v1beta3, with the same
+    arguments as maps."""
+    cluster, groups = completed()
+    cluster.spec.kubernetes_version = version
+    for group in groups:
+        for name, text in kubeadm_configs(cluster, group).items():
+            for doc in yaml.safe_load_all(text):
+                assert doc["apiVersion"] == "kubeadm.k8s.io/v1beta3"
+                where = f"{group.name}/{name}"
+                assert undocumented(doc, DOCUMENTED_V1BETA3[doc["kind"]], where) == []
+                if doc["kind"] != "ClusterConfiguration":
+                    args = doc["nodeRegistration"]["kubeletExtraArgs"]
+                    assert args["cloud-provider"] == "external"
+    master = next(g for g in groups if g.name == "master-eu-west-1a")
+    docs = {d["kind"]: d for d in yaml.safe_load_all(kubeadm_configs(cluster, master)["init.yaml"])}
+    config = docs["ClusterConfiguration"]
+    assert config["controllerManager"]["extraArgs"] == {
+        "allocate-node-cidrs": "true",
+        "configure-cloud-routes": "false",
+    }
+    assert config["kubernetesVersion"] == f"v{version}"
 
 
 def test_the_checker_catches_an_undocumented_field() -> None:

@@ -99,11 +99,12 @@ def kubeadm_configs(cluster: Cluster, group: InstanceGroup) -> dict[str, str]:
     if group.spec.role is Role.master:
         return {
             "init.yaml": _yaml_docs(
-                kubeadm.init_configuration(labels, taints), kubeadm.cluster_configuration(cluster)
+                kubeadm.init_configuration(cluster, labels, taints),
+                kubeadm.cluster_configuration(cluster),
             ),
-            "join.yaml": _yaml_docs(kubeadm.join_configuration(True, labels, taints)),
+            "join.yaml": _yaml_docs(kubeadm.join_configuration(cluster, True, labels, taints)),
         }
-    return {"join.yaml": _yaml_docs(kubeadm.join_configuration(False, labels, taints))}
+    return {"join.yaml": _yaml_docs(kubeadm.join_configuration(cluster, False, labels, taints))}
 
 
 def cloud_provider_aws_version(cluster: Cluster) -> str:

@@ -1,4 +1,5 @@
-"""kubeadm v1beta4 configuration documents for each role, as plain dicts.
+"""kubeadm configuration documents for each role, as plain dicts: v1beta4, or v1beta3 where
+a kubeadm that cannot read v1beta4 will read them.
 
 Values only the instance knows (its node name, the join token, the API endpoint, the
 CA hash) are `${VAR}` placeholders that the boot script fills with `envsubst` after
@@ -9,7 +10,13 @@ from typing import Any
 
 from escala.api import Cluster
 
-KUBEADM_API = "kubeadm.k8s.io/v1beta4"
+# kubeadm reads v1beta4 from 1.31 (its list-form extraArgs are the change that matters
+# here) and v1beta3 up to 1.36 (kubeadm-config.v1beta4 reference; kind switches at 1.36).
+# A node joins with the kubeadm of the release the cluster runs, one minor behind the spec
+# during an upgrade (bootstrap.sh's join_version), so v1beta4 only where that one reads it.
+V1BETA4 = "kubeadm.k8s.io/v1beta4"
+V1BETA3 = "kubeadm.k8s.io/v1beta3"
+V1BETA4_FROM_MINOR = 32
 BOOTSTRAP_API = "bootstraptoken/v1"
 # The data dir lives on the master's own etcd EBS volume, mounted at ETCD_MOUNT; a
 # subdirectory keeps the filesystem's lost+found out of etcd's way.
@@ -36,6 +43,20 @@ def kubernetes_version(cluster: Cluster) -> str:
     return str(cluster.spec.kubernetes_version or "").removeprefix("v")
 
 
+def kubeadm_api(cluster: Cluster) -> str:
+    """The configuration API version every kubeadm that may read the documents reads."""
+    minor = int(kubernetes_version(cluster).split(".")[1])
+    return V1BETA4 if minor >= V1BETA4_FROM_MINOR else V1BETA3
+
+
+def _args(api: str, pairs: list[tuple[str, str]]) -> list[dict[str, str]] | dict[str, str]:
+    """Component arguments: v1beta4 lists `{name, value}` (a flag may repeat), v1beta3
+    maps a flag to its value."""
+    if api == V1BETA3:
+        return dict(pairs)
+    return [{"name": name, "value": value} for name, value in pairs]
+
+
 def parse_taint(taint: str) -> dict[str, str]:
     """`key=value:Effect` (validated by escala.api.validation) -> a kubeadm taint."""
     key_value, _, effect = taint.rpartition(":")
@@ -44,21 +65,23 @@ def parse_taint(taint: str) -> dict[str, str]:
 
 
 def _node_registration(
-    labels: dict[str, str], taint_control_plane: bool, taints: list[str] | None = None
+    api: str, labels: dict[str, str], taint_control_plane: bool, taints: list[str] | None = None
 ) -> dict[str, Any]:
+    kubelet_args = [
+        # the AWS cloud-controller-manager sets providerID, addresses and routes
+        ("cloud-provider", "external"),
+        ("image-credential-provider-config", CREDENTIAL_PROVIDER_CONFIG),
+        ("image-credential-provider-bin-dir", CREDENTIAL_PROVIDER_DIR),
+    ]
+    if labels:
+        kubelet_args.append(
+            ("node-labels", ",".join(f"{k}={v}" for k, v in sorted(labels.items())))
+        )
     registration: dict[str, Any] = {
         "name": NODE_NAME,
         "criSocket": CRI_SOCKET,
-        "kubeletExtraArgs": [
-            # the AWS cloud-controller-manager sets providerID, addresses and routes
-            {"name": "cloud-provider", "value": "external"},
-            {"name": "image-credential-provider-config", "value": CREDENTIAL_PROVIDER_CONFIG},
-            {"name": "image-credential-provider-bin-dir", "value": CREDENTIAL_PROVIDER_DIR},
-        ],
+        "kubeletExtraArgs": _args(api, kubelet_args),
     }
-    if labels:
-        text = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-        registration["kubeletExtraArgs"].append({"name": "node-labels", "value": text})
     wanted = [parse_taint(t) for t in taints or []]
     if taint_control_plane:
         wanted.insert(0, {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"})
@@ -85,12 +108,13 @@ def credential_provider_config() -> dict[str, Any]:
 
 
 def init_configuration(
-    labels: dict[str, str] | None = None, taints: list[str] | None = None
+    cluster: Cluster, labels: dict[str, str] | None = None, taints: list[str] | None = None
 ) -> dict[str, Any]:
     """The first master's InitConfiguration: its bootstrap token never expires (ttl 0)
     so instances launched later by the ASG can still join, as kops nodes can."""
+    api = kubeadm_api(cluster)
     return {
-        "apiVersion": KUBEADM_API,
+        "apiVersion": api,
         "kind": "InitConfiguration",
         "bootstrapTokens": [
             {
@@ -101,7 +125,7 @@ def init_configuration(
                 "groups": ["system:bootstrappers:kubeadm:default-node-token"],
             }
         ],
-        "nodeRegistration": _node_registration(labels or {}, True, taints),
+        "nodeRegistration": _node_registration(api, labels or {}, True, taints),
     }
 
 
@@ -109,8 +133,9 @@ def cluster_configuration(cluster: Cluster) -> dict[str, Any]:
     """The ClusterConfiguration every master shares: the NLB as the endpoint, stacked
     etcd on the EBS volume, and the spec's pod and service ranges."""
     spec = cluster.spec
+    api = kubeadm_api(cluster)
     return {
-        "apiVersion": KUBEADM_API,
+        "apiVersion": api,
         "kind": "ClusterConfiguration",
         "clusterName": cluster.name,
         "kubernetesVersion": f"v{kubernetes_version(cluster)}",
@@ -124,14 +149,13 @@ def cluster_configuration(cluster: Cluster) -> dict[str, Any]:
         },
         "apiServer": {
             "certSANs": [API_ENDPOINT],
-            "extraArgs": [{"name": "authorization-mode", "value": _authorization(cluster)}],
+            "extraArgs": _args(api, [("authorization-mode", _authorization(cluster))]),
         },
         "controllerManager": {
             # node pod CIDRs are allocated here; routes are the cloud-controller-manager's
-            "extraArgs": [
-                {"name": "allocate-node-cidrs", "value": "true"},
-                {"name": "configure-cloud-routes", "value": "false"},
-            ]
+            "extraArgs": _args(
+                api, [("allocate-node-cidrs", "true"), ("configure-cloud-routes", "false")]
+            )
         },
     }
 
@@ -141,17 +165,21 @@ def _authorization(cluster: Cluster) -> str:
 
 
 def join_configuration(
-    control_plane: bool, labels: dict[str, str] | None = None, taints: list[str] | None = None
+    cluster: Cluster,
+    control_plane: bool,
+    labels: dict[str, str] | None = None,
+    taints: list[str] | None = None,
 ) -> dict[str, Any]:
     """A JoinConfiguration through token discovery pinned to the CA's public key hash.
 
     Masters join with `controlPlane` set and the CA material already in place
     (kubeadm's manual certificate distribution), so no certificateKey is used.
     """
+    api = kubeadm_api(cluster)
     doc: dict[str, Any] = {
-        "apiVersion": KUBEADM_API,
+        "apiVersion": api,
         "kind": "JoinConfiguration",
-        "nodeRegistration": _node_registration(labels or {}, control_plane, taints),
+        "nodeRegistration": _node_registration(api, labels or {}, control_plane, taints),
         "discovery": {
             "bootstrapToken": {
                 "token": BOOTSTRAP_TOKEN,
