@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 
 from escala.chat.presence import RedisPresence
 from tests.chat.servers import Replica, redis_argv, replicas, serve_argv
@@ -124,3 +125,49 @@ async def test_presence_takes_a_burst_larger_than_its_connection_pool(redis_url:
         assert await presence.count("lobby") == 0
     finally:
         await presence.close()
+
+
+async def test_what_a_crashed_replica_left_in_redis_is_deleted_by_a_live_one(
+    redis_url: str,
+) -> None:
+    """Its users stop counting after the TTL; a few TTLs later a live replica deletes its
+    fields, so a crash leaves nothing behind in Redis."""
+    live, crashed = RedisPresence(redis_url, ttl=1.0), RedisPresence(redis_url, ttl=1.0)
+    for presence in (live, crashed):
+        await presence.start()
+    try:
+        await live.join("lobby", "s1", "ana")
+        await crashed.join("lobby", "s2", "Bo")
+        assert (await live.count("lobby"), await live.taken("lobby", "bo", "sid:s3")) == (2, True)
+        assert crashed._heartbeat is not None
+        crashed._heartbeat.cancel()  # it stops stamping itself, and never withdraws Bo
+        await asyncio.sleep(1.5)
+        assert (await live.count("lobby"), await live.taken("lobby", "bo", "sid:s3")) == (1, False)
+        assert await live.users("lobby") == ["ana"]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and await _fields_of(redis_url, crashed.replica):
+            await asyncio.sleep(0.2)
+        assert await _fields_of(redis_url, crashed.replica) == []
+        assert await live.count("lobby") == 1
+    finally:
+        await crashed.redis.aclose()
+        await live.close()
+    assert await _fields_of(redis_url, live.replica) == []  # a replica that closes withdraws
+
+
+async def _fields_of(redis_url: str, replica: str) -> list[str]:
+    """Every key, hash field and set member in Redis that names `replica`."""
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    found = []
+    try:
+        async for key in client.scan_iter():
+            if replica in key:
+                found.append(key)
+            kind = await client.type(key)
+            if kind == "hash":
+                found += [f"{key} {f}" for f in await client.hkeys(key) if replica in f]
+            elif kind == "zset":
+                found += [f"{key} {m}" for m in await client.zrange(key, 0, -1) if replica in m]
+    finally:
+        await client.aclose()
+    return found

@@ -38,3 +38,18 @@ def test_presence_counts_per_room() -> None:
     assert presence.leave("a", "s1") == 1
     assert presence.leave("b", "s3") == 0
     assert presence.count("b") == 0
+
+
+def test_presence_finds_a_name_in_any_case_until_its_last_holder_leaves() -> None:
+    presence = rules.Presence()
+    presence.join("a", "s1", "Eve", "user:e")
+    presence.join("a", "s2", "eve", "user:e")  # Eve's second tab
+    assert presence.taken("a", "EVE", "sid:s3")
+    assert not presence.taken("a", "eve", "user:e")
+    assert not presence.taken("b", "eve", "sid:s3")
+    presence.leave("a", "s1")
+    assert presence.taken("a", "eve", "sid:s3")
+    presence.join("a", "s2", "Mallory", "user:e")  # the second tab logs in again, renamed
+    assert not presence.taken("a", "eve", "sid:s3")
+    assert presence.owners("a", "mallory") == ["user:e"]
+    assert presence.users("a") == ["Mallory"]

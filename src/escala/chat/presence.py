@@ -1,11 +1,15 @@
 """Who is logged in, per room: on this replica alone, or cluster-wide through Redis.
 
 `numUsers` in the demo's `login`/`user joined`/`user left` and the `users` list must
-count everyone in a room, whichever replica they are connected to. With `--redis`,
-each replica writes its members into one Redis hash per room, fields prefixed with the
-replica's id, and keeps a heartbeat key with a short TTL alive. Readers count only the
-fields of replicas whose heartbeat is alive, and delete the others: a replica that
-crashed (no chance to clean up) stops being counted once its heartbeat expires.
+count everyone in a room, whichever replica they are connected to. With `--redis`, each
+replica writes what it holds into Redis and stamps itself alive in a sorted set, scored
+with Redis's own clock (replicas' clocks may disagree). Readers count only replicas
+stamped within the TTL: a replica that crashed (no chance to clean up) stops being
+counted once its stamp is older than that, and a live one deletes what it left.
+
+A login asks whether its name is taken and how many are in the room: each is read from
+a key of its own (the name's holders; a count per replica), so a login costs the same in
+a room of five as of five thousand; only the `users` list reads the whole room.
 """
 
 import asyncio
@@ -81,10 +85,42 @@ PREFIX = "escala:chat"
 OWNER_MARK = "\x00"
 POOL_SIZE = 32  # Redis connections per replica for presence
 POOL_WAIT_S = 10.0  # how long a presence call waits for one of them
+# A replica silent for this many TTLs has its leftovers deleted by the live ones.
+FORGET_AFTER_TTLS = 4
+
+# Redis's clock, in milliseconds: every replica compares stamps on the same clock.
+_NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
+# KEYS: replicas zset. ARGV: replica, forget-after ms -> replicas to forget.
+_STAMP = _NOW + (
+    "redis.call('ZADD', KEYS[1], now, ARGV[1]) "
+    "return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - ARGV[2])"
+)
+# KEYS: a hash. ARGV: field, step. A count that reaches zero goes, so only held names
+# stay; a join and a leave end at the same count in either order.
+_ADD = (
+    "local n = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2]) "
+    "if n == 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end return n"
+)
+# KEYS: replicas zset, a hash whose fields start with a replica id. ARGV: ttl ms ->
+# [field, value, ...] of the hash's fields written by live replicas.
+_LIVE_FIELDS = _NOW + (
+    "local live = {} "
+    "for _, r in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now - ARGV[1], '+inf')) do "
+    "live[r] = true end "
+    "local out = {} local flat = redis.call('HGETALL', KEYS[2]) "
+    "for i = 1, #flat, 2 do "
+    "local r = string.match(flat[i], '^[^/]+') "
+    "if live[r] then out[#out + 1] = flat[i] out[#out + 1] = flat[i + 1] end end "
+    "return out"
+)
 
 
 class RedisPresence:
-    """Cluster-wide presence: room hashes `{PREFIX}:room:<room>`, field `<replica>/<sid>`."""
+    """Cluster-wide presence. Per room: `room:<room>` (field `<replica>/<sid>`, for the
+    `users` list), `count:<room>` (field `<replica>`: its connections there) and, per
+    name, `name:<room>:<folded name>` (field `<replica>/<owner>`: how many of the owner's
+    connections go by it). `replicas` scores each replica's last stamp; `keys:<replica>`
+    lists the keys it wrote, so that what a crashed one left can be deleted."""
 
     def __init__(self, url: str, ttl: float = 15.0) -> None:
         # A blocking pool: a burst of logins and leaves (hundreds of clients at once)
@@ -97,13 +133,30 @@ class RedisPresence:
         self.ttl = ttl
         self.replica = uuid.uuid4().hex
         self.mine = rules.Presence()
+        self._stamp = self.redis.register_script(_STAMP)
+        self._add = self.redis.register_script(_ADD)
+        self._live_fields = self.redis.register_script(_LIVE_FIELDS)
         self._heartbeat: asyncio.Task[None] | None = None
 
-    def _alive_key(self, replica: str) -> str:
-        return f"{PREFIX}:replica:{replica}"
+    @property
+    def _ttl_ms(self) -> int:
+        return int(self.ttl * 1000)
+
+    def _replicas_key(self) -> str:
+        return f"{PREFIX}:replicas"
+
+    def _keys_key(self, replica: str) -> str:
+        return f"{PREFIX}:keys:{replica}"
 
     def _room_key(self, room: str) -> str:
         return f"{PREFIX}:room:{room}"
+
+    def _count_key(self, room: str) -> str:
+        return f"{PREFIX}:count:{room}"
+
+    def _name_key(self, room: str, username: str) -> str:
+        # the room's length keeps ("a:b", "c") and ("a", "b:c") apart
+        return f"{PREFIX}:name:{len(room)}:{room}:{rules.folded(username)}"
 
     async def start(self) -> None:
         try:
@@ -116,13 +169,29 @@ class RedisPresence:
         self._heartbeat = asyncio.create_task(self._beat_forever())
 
     async def _beat(self) -> None:
-        await self.redis.set(self._alive_key(self.replica), "1", px=int(self.ttl * 1000))
+        forget_ms = self._ttl_ms * FORGET_AFTER_TTLS
+        gone = await self._stamp(keys=[self._replicas_key()], args=[self.replica, forget_ms])
+        for replica in gone:
+            await self._forget(replica)
 
     async def _beat_forever(self) -> None:
         while True:
             await asyncio.sleep(self.ttl / 3)
             with contextlib.suppress(RedisError, OSError):
                 await self._beat()
+
+    async def _forget(self, replica: str) -> None:
+        """Delete what `replica` wrote (its fields in each key it listed), then the replica:
+        a replica closing, or what a crashed one left, found by any live one (twice is
+        harmless)."""
+        for key in await self.redis.smembers(self._keys_key(replica)):
+            fields = [f async for f, _ in self.redis.hscan_iter(key, match=f"{replica}/*")]
+            if key.startswith(f"{PREFIX}:count:"):
+                fields.append(replica)
+            if fields:
+                await self.redis.hdel(key, *fields)
+        await self.redis.delete(self._keys_key(replica))
+        await self.redis.zrem(self._replicas_key(), replica)
 
     async def close(self) -> None:
         if self._heartbeat is not None:
@@ -131,11 +200,7 @@ class RedisPresence:
                 await self._heartbeat
             self._heartbeat = None
         with contextlib.suppress(RedisError, OSError):
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for room, sids in self.mine.members().items():
-                    pipe.hdel(self._room_key(room), *(f"{self.replica}/{sid}" for sid in sids))
-                pipe.delete(self._alive_key(self.replica))
-                await pipe.execute()
+            await self._forget(self.replica)
         await self.redis.aclose()
 
     async def ping(self) -> bool:
@@ -145,45 +210,49 @@ class RedisPresence:
             return False
 
     async def join(self, room: str, sid: str, username: str, owner: str | None = None) -> None:
+        if self.mine.entry(room, sid) is not None:
+            await self.leave(room, sid)  # logging in again under another name
+        owner = owner or f"sid:{sid}"
         self.mine.join(room, sid, username, owner)
-        value = f"{username}{OWNER_MARK}{owner or f'sid:{sid}'}"
-        await self.redis.hset(self._room_key(room), f"{self.replica}/{sid}", value)
+        room_key, count_key = self._room_key(room), self._count_key(room)
+        name_key = self._name_key(room, username)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.sadd(self._keys_key(self.replica), room_key, count_key, name_key)
+            pipe.hset(room_key, f"{self.replica}/{sid}", f"{username}{OWNER_MARK}{owner}")
+            await self._add(keys=[count_key], args=[self.replica, 1], client=pipe)
+            await self._add(keys=[name_key], args=[f"{self.replica}/{owner}", 1], client=pipe)
+            await pipe.execute()
 
     async def taken(self, room: str, username: str, owner: str) -> bool:
         """Across replicas. Two replicas asked for one new name at the same instant can
         both find it free (check, then join: no lock across them)."""
-        return any(
-            rules.same_name(name, username) and who != owner
-            for name, who in await self._entries(room)
-        )
+        holders = await self._live(self._name_key(room, username))
+        return any(int(n) > 0 and f.split("/", 1)[1] != owner for f, n in holders.items())
 
     async def leave(self, room: str, sid: str) -> None:
+        entry = self.mine.entry(room, sid)
+        if entry is None:
+            return
+        username, owner = entry
         self.mine.leave(room, sid)
-        await self.redis.hdel(self._room_key(room), f"{self.replica}/{sid}")
+        name_key = self._name_key(room, username)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hdel(self._room_key(room), f"{self.replica}/{sid}")
+            await self._add(keys=[self._count_key(room)], args=[self.replica, -1], client=pipe)
+            await self._add(keys=[name_key], args=[f"{self.replica}/{owner}", -1], client=pipe)
+            if not self.mine.owners(room, username):
+                pipe.srem(self._keys_key(self.replica), name_key)
+            await pipe.execute()
 
     async def users(self, room: str) -> list[str]:
-        return sorted(name for name, _ in await self._entries(room))
-
-    async def _entries(self, room: str) -> list[tuple[str, str]]:
-        """(username, owner) of every live connection in the room; a dead replica's
-        fields are deleted on the way."""
-        key = self._room_key(room)
-        fields = await self.redis.hgetall(key)
-        replicas = sorted({field.split("/", 1)[0] for field in fields})
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for replica in replicas:
-                pipe.exists(self._alive_key(replica))
-            flags = await pipe.execute()
-        dead = {r for r, alive in zip(replicas, flags, strict=True) if not alive}
-        stale = [f for f in fields if f.split("/", 1)[0] in dead]
-        if stale:
-            await self.redis.hdel(key, *stale)
-        entries = []
-        for f, value in fields.items():
-            if f not in stale:
-                name, _, owner = value.partition(OWNER_MARK)
-                entries.append((name, owner or f))  # no owner: written by an older replica
-        return entries
+        entries = await self._live(self._room_key(room))
+        return sorted(value.partition(OWNER_MARK)[0] for value in entries.values())
 
     async def count(self, room: str) -> int:
-        return len(await self.users(room))
+        counts = await self._live(self._count_key(room))
+        return sum(max(int(n), 0) for n in counts.values())
+
+    async def _live(self, key: str) -> dict[str, str]:
+        """The fields of `key` written by replicas stamped within the TTL."""
+        flat = await self._live_fields(keys=[self._replicas_key(), key], args=[self._ttl_ms])
+        return dict(zip(flat[::2], flat[1::2], strict=True))

@@ -7,6 +7,7 @@ Socket.IO shell without rewriting the chat.
 
 import hashlib
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,9 +163,10 @@ def message_id(value: Any) -> int | None:
     return None
 
 
-def same_name(a: str, b: str) -> bool:
-    """Nicknames clash regardless of case: "Bob" would pass for "bob" in a room."""
-    return a.casefold() == b.casefold()
+def folded(name: str) -> str:
+    """A nickname as it clashes with others: regardless of case ("Bob" would pass for
+    "bob" in a room)."""
+    return name.casefold()
 
 
 class Presence:
@@ -172,27 +174,47 @@ class Presence:
 
     Each connection is listed with its name and its owner: who it is (a token's user, a
     page's own key, else the connection itself), so a name is taken unless its owner is
-    the one asking (`taken`)."""
+    the one asking (`taken`). Names are indexed by their folded form, so a login costs the
+    same in a room of five as in a room of five thousand."""
 
     def __init__(self) -> None:
         self._rooms: dict[str, dict[str, tuple[str, str]]] = {}
+        # room -> folded name -> owner -> how many of its connections go by that name
+        self._names: dict[str, dict[str, Counter[str]]] = {}
 
     def join(self, room: str, sid: str, username: str, owner: str | None = None) -> int:
-        self._rooms.setdefault(room, {})[sid] = (username, owner or f"sid:{sid}")
+        self.leave(room, sid)  # a connection that logs in again changes its name
+        owner = owner or f"sid:{sid}"
+        self._rooms.setdefault(room, {})[sid] = (username, owner)
+        self._names.setdefault(room, {}).setdefault(folded(username), Counter())[owner] += 1
         return len(self._rooms[room])
 
     def taken(self, room: str, username: str, owner: str) -> bool:
         """Does someone other than `owner` go by `username` in `room`?"""
-        return any(
-            same_name(name, username) and who != owner
-            for name, who in self._rooms.get(room, {}).values()
-        )
+        return any(who != owner for who in self.owners(room, username))
+
+    def owners(self, room: str, username: str) -> list[str]:
+        """Who holds `username` (any case) in `room`, sorted."""
+        return sorted(self._names.get(room, {}).get(folded(username), ()))
+
+    def entry(self, room: str, sid: str) -> tuple[str, str] | None:
+        """The (name, owner) `sid` is listed under in `room`."""
+        return self._rooms.get(room, {}).get(sid)
 
     def leave(self, room: str, sid: str) -> int:
         members = self._rooms.get(room, {})
-        members.pop(sid, None)
+        entry = members.pop(sid, None)
+        if entry is not None:
+            names = self._names[room]
+            name = folded(entry[0])
+            names[name][entry[1]] -= 1
+            if names[name][entry[1]] <= 0:
+                del names[name][entry[1]]
+            if not names[name]:
+                del names[name]
         if not members:
             self._rooms.pop(room, None)
+            self._names.pop(room, None)
         return len(members)
 
     def users(self, room: str) -> list[str]:
