@@ -111,11 +111,59 @@ def test_the_replica_count_the_hpa_chose_is_kept(
     assert fake_api.cluster.generic[key]["spec"]["replicas"] == 7
 
 
+def hpa_spec(fake: FakeApiServer) -> dict:
+    return fake.cluster.generic[("horizontalpodautoscalers", "escala-chat", "chat")]["spec"]
+
+
+def container(fake: FakeApiServer) -> dict:
+    chat = fake.cluster.generic[("deployments", "escala-chat", "chat")]
+    return chat["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_a_later_deploy_keeps_the_values_an_earlier_one_was_given(
+    capsys, store: StateStore, fake_api: FakeApiServer, kubeconfig: Path
+) -> None:
+    """`--max 20` once, then only `--image`: the HPA keeps 20 (it used to go back to 10)."""
+    first = run(capsys, store, kubeconfig, "deploy", "chat", "--max", "20", "--cpu-target", "60")
+    assert first.code == 0, first.err
+    assert "From the stored spec" not in first.err
+
+    again = run(capsys, store, kubeconfig, "deploy", "chat", "--image", "escala:0.2.0")
+
+    assert again.code == 0, again.err
+    assert f"{store.url}/{CLUSTER}/chatdeployment): --max 20, --cpu-target 60" in again.err
+    hpa = hpa_spec(fake_api)
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 20)
+    assert hpa["metrics"][0]["resource"]["target"]["averageUtilization"] == 60
+    assert container(fake_api)["image"] == "escala:0.2.0"
+    lower = run(capsys, store, kubeconfig, "deploy", "chat", "--max", "8")
+    assert lower.code == 0, lower.err
+    assert "--image escala:0.2.0, --cpu-target 60" in lower.err
+    assert hpa_spec(fake_api)["maxReplicas"] == 8
+
+
+def test_with_no_image_given_a_new_push_is_what_the_next_deploy_runs(
+    capsys, store: StateStore, fake_api: FakeApiServer, kubeconfig: Path, image: str
+) -> None:
+    """The pushed digest is not frozen into the stored spec: pushing again and deploying
+    rolls the new one out, as before the spec was stored."""
+    assert run(capsys, store, kubeconfig, "deploy", "chat", "--max", "20").code == 0
+    assert container(fake_api)["image"] == image
+    newer = pushed("Cluster", CLUSTER, digest="sha256:" + "7a" * 32)
+    store.put_image(newer)
+
+    again = run(capsys, store, kubeconfig, "deploy", "chat")
+
+    assert again.code == 0, again.err
+    assert container(fake_api)["image"] == newer.spec.reference
+    assert hpa_spec(fake_api)["maxReplicas"] == 20
+
+
 @pytest.mark.parametrize("fmt", ["yaml", "json"])
 def test_output_prints_every_manifest_and_touches_nothing(
     capsys, store, fake_api: FakeApiServer, kubeconfig: Path, fmt: str
 ) -> None:
-    result = run(capsys, store, kubeconfig, "deploy", "chat", "-o", fmt)
+    result = run(capsys, store, kubeconfig, "deploy", "chat", "--max", "20", "-o", fmt)
 
     assert result.code == 0, result.err
     docs = list(yaml.safe_load_all(result.out)) if fmt == "yaml" else yaml.safe_load(result.out)
@@ -124,6 +172,7 @@ def test_output_prints_every_manifest_and_touches_nothing(
     assert {"HorizontalPodAutoscaler", "PodDisruptionBudget", "ClusterRole"} <= kinds
     assert not fake_api.cluster.generic
     assert not fake_api.cluster.pdbs
+    assert store.get_chat_deployment(CLUSTER) is None
 
 
 @pytest.mark.parametrize(
@@ -154,10 +203,11 @@ def test_unreachable_api_is_one_line(
 ) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     config = fake_api.write_kubeconfig(tmp_path / "dead", CLUSTER, server=dead)
-    result = run(capsys, store, config, "deploy", "chat")
+    result = run(capsys, store, config, "deploy", "chat", "--max", "20")
     assert result.code == 1
     assert "cannot reach the Kubernetes API server at" in result.err
     assert "Traceback" not in result.err
+    assert store.get_chat_deployment(CLUSTER) is None  # nothing applied, nothing stored
 
 
 def test_delete_chat_is_a_dry_run_without_yes_and_leaves_the_cluster_add_ons(
@@ -170,9 +220,12 @@ def test_delete_chat_is_a_dry_run_without_yes_and_leaves_the_cluster_add_ons(
     assert dry.out.count("would delete") == APP
     assert len(versions(fake_api)) == OBJECTS + 1
 
+    assert store.get_chat_deployment(CLUSTER) is not None  # the dry run keeps it
+
     gone = run(capsys, store, kubeconfig, "delete", "chat", "--yes")
 
     assert gone.code == 0, gone.err
+    assert store.get_chat_deployment(CLUSTER) is None
     assert f"{APP} deleted" in gone.out
     left = {k[1:] for k in versions(fake_api)}
     assert ("namespaces", "", "escala-chat") not in left

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from escala.api.chat_deployment import ChatDeployment
 from escala.simulation.capacity import load_model
 from escala.simulation.cases import Ec2Case, FargateCase
 from escala.simulation.profile import load_profile, sample
 from escala.simulation.simulator import TICK_S, simulate
+from escala.state import StateStore, open_store
 from tests.cli.run import escala
 
 PROFILES = Path(__file__).parents[2] / "src/escala/simulation/profiles"
@@ -144,12 +146,14 @@ def test_the_terminal_chart_draws_each_case(capsys) -> None:
     assert "hours" in result.out
 
 
-def test_a_stored_cluster_is_simulated_with_its_node_group(
-    aws, tmp_path, capsys, monkeypatch
-) -> None:
+@pytest.fixture
+def lab_cluster(aws, tmp_path, capsys, monkeypatch) -> StateStore:
+    """Cluster lab.k8s.local made by `escala create cluster`: 3 t3.large nodes, 3 t3.small
+    masters, in a state store of its own."""
     from tests.cli.run import public_key
 
-    monkeypatch.setenv("ESCALA_STATE_STORE", f"file://{tmp_path}/state")
+    url = f"file://{tmp_path}/state"
+    monkeypatch.setenv("ESCALA_STATE_STORE", url)
     key = tmp_path / "admin.pub"
     key.write_text(public_key())
     zones = "eu-west-1a,eu-west-1b,eu-west-1c"
@@ -159,15 +163,39 @@ def test_a_stored_cluster_is_simulated_with_its_node_group(
         "--node-size", "t3.large", "--master-size", "t3.small", "--ssh-public-key", str(key),
     )  # fmt: skip
     assert created.code == 0, created.err
-    result = escala(capsys, "simulate", str(PROFILES / "lobby-spike.yaml"), "--case",
-                    "cluster/lab.k8s.local@60", "--max", "12", "-o", "json")  # fmt: skip
+    return open_store(url)
+
+
+def simulated_case(capsys, entry: str, *flags: str) -> dict:
+    result = escala(capsys, "simulate", str(PROFILES / "lobby-spike.yaml"), "--case", entry,
+                    *flags, "-o", "json")  # fmt: skip
     assert result.code == 0, result.err
-    run = json.loads(result.out)["runs"][0]
+    return json.loads(result.out)["runs"][0]
+
+
+def test_a_stored_cluster_is_simulated_with_its_node_group(capsys, lab_cluster) -> None:
+    """No chat deployed (no stored ChatDeployment): the HPA's numbers are escala's
+    defaults, as `deploy chat` would use them, and the flags'."""
+    run = simulated_case(capsys, "cluster/lab.k8s.local@60", "--max", "12")
     case = run["case"]
     assert (case["node_type"], case["min_nodes"], case["masters"]) == ("t3.large", 3, 3)
     assert case["master_type"] == "t3.small"
-    assert (case["cpu_target"], case["max_size"]) == (60, 12)
+    assert (case["min_size"], case["cpu_target"], case["max_size"]) == (2, 60, 12)
     assert run["summary"]["peak_nodes"] >= 3
+
+
+def test_a_stored_cluster_takes_the_hpa_numbers_deploy_chat_stored(
+    capsys, lab_cluster: StateStore
+) -> None:
+    lab_cluster.put_chat_deployment(
+        ChatDeployment.for_cluster(
+            "lab.k8s.local", "1.31.2", "eu-west-1", min_replicas=3, max_replicas=20, cpu_target=70
+        )
+    )
+    stored = simulated_case(capsys, "cluster/lab.k8s.local")["case"]
+    assert (stored["min_size"], stored["max_size"], stored["cpu_target"]) == (3, 20, 70)
+    flags = simulated_case(capsys, "cluster/lab.k8s.local@40", "--max", "8")["case"]
+    assert (flags["min_size"], flags["max_size"], flags["cpu_target"]) == (3, 8, 40)
 
 
 def test_kubernetes_pods_wait_for_new_nodes_and_nodes_go_ten_minutes_after(tmp_path) -> None:

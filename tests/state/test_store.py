@@ -2,11 +2,13 @@
 
 import boto3
 import pytest
+import yaml
 
 from escala.api import Cluster, InstanceGroup, ObjectMeta
+from escala.api.chat_deployment import ChatDeployment
 from escala.api.chat_service_spec import ChatService, ChatServiceSpec, Platform
 from escala.api.types import InstanceGroupSpec, Role
-from escala.errors import AlreadyExists, NotFound, UsageError
+from escala.errors import AlreadyExists, NotFound, SpecInvalid, UsageError
 from escala.state import open_store
 
 
@@ -65,3 +67,47 @@ def test_a_chat_service_named_config_is_not_listed_as_a_cluster(store) -> None:
     )
     assert store.list_clusters() == ["proyecto.k8s.local"]
     assert [s.name for s in store.list_chat_services()] == ["config"]
+
+
+def test_the_chat_deployment_is_stored_as_asked_under_its_cluster(store) -> None:
+    """Only what a flag set is written, so a default left alone stays escala's; the
+    replica count is the first deploy's only and is not kept."""
+    name = "proyecto.k8s.local"
+    store.create_cluster(_cluster())
+    assert store.get_chat_deployment(name) is None
+    chat = ChatDeployment.for_cluster(name, "1.31.2", "eu-west-1", max_replicas=20, replicas=3)
+    store.put_chat_deployment(chat)
+
+    assert yaml.safe_load(store.objects.read(f"{name}/chatdeployment") or b"") == {
+        "apiVersion": "escala.io/v1alpha1",
+        "kind": "ChatDeployment",
+        "metadata": {"name": name},
+        "spec": {"kubernetesVersion": "1.31.2", "region": "eu-west-1", "maxReplicas": 20},
+    }
+    stored = store.get_chat_deployment(name)
+    assert stored is not None
+    assert (stored.spec.max_replicas, stored.spec.min_replicas, stored.spec.replicas) == (
+        20,
+        2,
+        None,
+    )
+    assert store.list_clusters() == [name]
+
+    store.delete_chat_deployment(name)
+    assert store.get_chat_deployment(name) is None
+    store.put_chat_deployment(chat)
+    store.delete_cluster(name)
+    assert store.get_chat_deployment(name) is None
+    assert store.objects.list(f"{name}/") == []
+
+
+def test_a_hand_edited_chat_deployment_is_refused_naming_the_field(store) -> None:
+    store.objects.write(
+        "proyecto.k8s.local/chatdeployment",
+        b"apiVersion: escala.io/v1alpha1\nkind: ChatDeployment\nmetadata: {name: x}\n"
+        b"spec: {kubernetesVersion: '1.31.2', region: eu-west-1, maxReplica: 20}\n",
+    )
+    with pytest.raises(SpecInvalid) as e:
+        store.get_chat_deployment("proyecto.k8s.local")
+    assert "spec.maxReplica: unknown field; did you mean 'maxReplicas'?" in str(e.value)
+    assert "proyecto.k8s.local/chatdeployment" in str(e.value)

@@ -8,17 +8,21 @@ ChatService (network, ALB access, AMI and machine type, Fargate size, SSM parame
 would not apply, and its own fields (drain time, a Kubernetes Secret for the database)
 apply to no ChatService. What the cases share, the image and how it scales, is checked
 by the same rules with the same CPU default (escala.api.chat_scaling). Named after the
-cluster it runs on; `escala.kube.manifests` turns it into Kubernetes objects. Pure.
+cluster it runs on; `escala.kube.manifests` turns it into Kubernetes objects.
+
+Stored at `<cluster>/chatdeployment` (escala.state) as it was asked: only the fields a
+flag set, at this deploy or an earlier one, so a later deploy keeps them, and a field
+never set takes escala's default, as it did. Pure.
 """
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
 from escala import __version__
 from escala.api.chat_scaling import CPU_TARGET, ScalingFields, scaling_problems
-from escala.api.types import API_VERSION, ObjectMeta, _Model
+from escala.api.types import API_VERSION, ObjectMeta, _Model, load_kind
 from escala.api.validation import ORIGIN
 from escala.errors import SpecInvalid
 
@@ -30,13 +34,18 @@ DRAIN_TIMEOUT = 10  # seconds: the chat's own default (`escala chat serve --drai
 # Its messages name the flags of `escala deploy chat`, which is where the values come from.
 FLAGS = ScalingFields(image="--image", min="--min", max="--max", cpu_target="--cpu-target")
 
+# Never carried into the next deploy: the cluster's own fields, read from its completed
+# spec every time, and the first deploy's replica count (the HPA owns it after; kept,
+# it would refuse a later --min above it).
+NOT_KEPT = frozenset({"kubernetes_version", "region", "replicas"})
+
 _DNS_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 class ChatDeploymentSpec(_Model):
     kubernetes_version: str  # the cluster's: picks the cluster-autoscaler release
     region: str  # the cluster's
-    image: str = IMAGE
+    image: str = IMAGE  # unset: `deploy chat` runs the image last pushed for the cluster
     replicas: int | None = None  # the first deploy's count; None: minReplicas
     min_replicas: int = MIN_REPLICAS
     max_replicas: int = MAX_REPLICAS
@@ -72,6 +81,26 @@ class ChatDeployment(_Model):
                 **spec,  # type: ignore[arg-type]
             ),
         )
+
+
+def asked(chat: ChatDeployment) -> dict[str, Any]:
+    """The fields a flag set, by Python name, but the NOT_KEPT ones: what a stored
+    ChatDeployment carries into the next deploy (its image, when none was set, is the
+    one last pushed for the cluster, so a push is not frozen out by being stored)."""
+    return chat.spec.model_dump(exclude_unset=True, exclude=set(NOT_KEPT))
+
+
+def dump_chat_deployment(chat: ChatDeployment) -> dict[str, Any]:
+    """The stored form: the envelope, and of the spec the fields set, but the replica
+    count (the cluster's version and region stay: the document needs them)."""
+    body = chat.model_dump(
+        mode="json", by_alias=True, exclude_unset=True, exclude={"spec": {"replicas"}}
+    )
+    return {"apiVersion": chat.api_version, "kind": chat.kind, **body}
+
+
+def load_chat_deployment(text: str | bytes, source: str) -> ChatDeployment:
+    return load_kind(ChatDeployment, text, source)
 
 
 def problems(chat: ChatDeployment) -> list[str]:

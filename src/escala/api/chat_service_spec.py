@@ -11,8 +11,7 @@ in no user-data, task definition or state store. `complete` fills the defaults (
 import enum
 from typing import Any, Literal
 
-import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from escala.api.chat_scaling import CPU_TARGET
 from escala.api.defaults import (
@@ -22,8 +21,7 @@ from escala.api.defaults import (
     default_image,
     region_of_zones,
 )
-from escala.api.types import API_VERSION, ObjectMeta, Subnet, _Model, validation_problems
-from escala.errors import SpecInvalid
+from escala.api.types import API_VERSION, ObjectMeta, Subnet, _Model, load_kind, parse_kinds
 
 KIND = "ChatService"
 CHAT_PORT = 3000
@@ -106,26 +104,11 @@ class ChatService(_Model):
 
 def parse_chat_service(data: Any, source: str = "document") -> ChatService:
     """One decoded document -> ChatService; SpecInvalid lists every problem by path."""
-    if not isinstance(data, dict):
-        raise SpecInvalid([f"(document): expected a mapping, got {type(data).__name__}"], source)
-    if data.get("kind") != KIND:
-        raise SpecInvalid([f"kind: must be {KIND}, got {data.get('kind')!r}"], source)
-    if data.get("apiVersion") != API_VERSION:
-        raise SpecInvalid(
-            [f"apiVersion: must be {API_VERSION}, got {data.get('apiVersion')!r}"], source
-        )
-    try:
-        return ChatService.model_validate(data)
-    except ValidationError as e:
-        raise SpecInvalid(validation_problems(e, ChatService), source) from e
+    return parse_kinds({KIND: ChatService}, data, source)
 
 
 def load_chat_service(text: str | bytes, source: str) -> ChatService:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise SpecInvalid([f"(document): not valid YAML: {e}"], source) from e
-    return parse_chat_service(data, source)
+    return load_kind(ChatService, text, source)
 
 
 def dump_chat_service(service: ChatService) -> dict[str, Any]:

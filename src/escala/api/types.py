@@ -11,9 +11,9 @@ region, CIDR overlaps) live in `escala.api.validation`, defaults in
 
 import difflib
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -23,6 +23,7 @@ from escala.errors import SpecInvalid
 
 API_VERSION = "escala.io/v1alpha1"
 CLUSTER_LABEL = "escala.io/cluster"
+M = TypeVar("M", bound=BaseModel)
 
 
 class _Model(BaseModel):
@@ -310,23 +311,41 @@ def validation_problems(error: ValidationError, model: type[BaseModel]) -> list[
     return out
 
 
+def parse_kinds(kinds: Mapping[str, type[M]], data: Any, source: str) -> M:
+    """One decoded document of one of `kinds` (kind name -> model). The envelope is
+    checked first, so a wrong kind or version is said as such rather than as a list of
+    missing fields; then SpecInvalid lists every problem with its field path."""
+    if not isinstance(data, dict):
+        raise SpecInvalid([f"(document): expected a mapping, got {type(data).__name__}"], source)
+    kind = data.get("kind")
+    if kind not in kinds:
+        names = ", ".join(kinds)
+        expected = names if len(kinds) == 1 else f"one of {names}"
+        raise SpecInvalid([f"kind: must be {expected}, got {kind!r}"], source)
+    api_version = data.get("apiVersion")
+    if api_version != API_VERSION:
+        raise SpecInvalid([f"apiVersion: must be {API_VERSION}, got {api_version!r}"], source)
+    try:
+        return kinds[kind].model_validate(data)
+    except ValidationError as e:
+        raise SpecInvalid(validation_problems(e, kinds[kind]), source) from e
+
+
+def load_kind(model: type[M], text: str | bytes, source: str) -> M:
+    """One YAML (or JSON) document of `model`'s kind, as the state store holds it."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise SpecInvalid([f"(document): not valid YAML: {e}"], source) from e
+    return parse_kinds({model.model_fields["kind"].default: model}, data, source)
+
+
 def parse_document(data: Any, source: str = "document") -> Cluster | InstanceGroup:
     """Turn one decoded YAML/JSON document into a spec object.
 
     Raises SpecInvalid listing every problem with its field path.
     """
-    if not isinstance(data, dict):
-        raise SpecInvalid([f"(document): expected a mapping, got {type(data).__name__}"], source)
-    kind = data.get("kind")
-    if kind not in _KINDS:
-        raise SpecInvalid([f"kind: must be one of {', '.join(_KINDS)}, got {kind!r}"], source)
-    api_version = data.get("apiVersion")
-    if api_version != API_VERSION:
-        raise SpecInvalid([f"apiVersion: must be {API_VERSION}, got {api_version!r}"], source)
-    try:
-        return _KINDS[kind].model_validate(data)
-    except ValidationError as e:
-        raise SpecInvalid(validation_problems(e, _KINDS[kind]), source) from e
+    return parse_kinds(_KINDS, data, source)
 
 
 def parse_documents(text: str, source: str = "document") -> list[Cluster | InstanceGroup]:

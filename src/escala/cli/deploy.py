@@ -12,7 +12,6 @@ from escala.api.chat_deployment import (
     DRAIN_TIMEOUT,
     MAX_REPLICAS,
     MIN_REPLICAS,
-    ChatDeployment,
     validate_chat_deployment,
 )
 from escala.api.chat_scaling import CPU_TARGET
@@ -22,26 +21,39 @@ from escala.cli.output import OutputFormat, apply_or_print_option, console, emit
 from escala.cli.output import err_console as status_console
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, STATE_OPTION, ClusterTarget
 from escala.kube.manifests import NAMESPACE
-from escala.kube.versions import latest
 from escala.ops.deploy import (
     Applied,
+    asked_for,
     chat_address,
     deploy,
     deployed_objects,
     desired,
     undeploy,
+    with_image,
     would_delete,
 )
-from escala.ops.image import check_image_owner, pushed_image
+from escala.state.base import CHAT_DEPLOYMENT
+
+# The flag that sets each ChatDeployment field: to say which came from the stored spec.
+FLAGS = {
+    "image": "--image",
+    "min_replicas": "--min",
+    "max_replicas": "--max",
+    "cpu_target": "--cpu-target",
+    "drain_timeout": "--drain-timeout",
+    "database_secret": "--database-secret",
+    "auth_secret": "--auth-secret",
+    "allow_origin": "--allow-origin",
+}
 
 
-def _on_cluster(target: ClusterTarget, **spec: object) -> ChatDeployment:
-    """The chat on the cluster: its version and region from its completed spec, the
-    rest from `spec` (the flags) or the"""
-    cluster = target.store.get_cluster(target.name, completed=True).spec
-    return ChatDeployment.for_cluster(
-        target.name, str(cluster.kubernetes_version or latest()), str(cluster.region or ""), **spec
-    )
+def _default(flag: str, otherwise: object) -> str:
+    """The help's default: a value given once is stored and kept (escala.ops.deploy)."""
+    return f"(default: the last {flag} given, else {otherwise})"
+
+
+def _flag_value(value: object) -> str:
+    return ",".join(value) if isinstance(value, list) else str(value)
 
 
 def _report(results: list[Applied]) -> None:
@@ -64,39 +76,51 @@ def deploy_chat_command(
     image: str | None = typer.Option(
         None,
         "--image",
-        help="The chat's container image (default: the one `escala image push --name` "
-        "recorded for the cluster, by digest).",
+        help="The chat's container image "
+        + _default(
+            "--image", "the one `escala image push --name` recorded for the cluster, by digest"
+        )
+        + ".",
     ),
     replicas: int | None = typer.Option(
-        None, "--replicas", help="Replicas at first deploy (default --min); the HPA owns it after."
+        None,
+        "--replicas",
+        help="Replicas at first deploy (default: --min); the HPA owns it after.",
     ),
-    min_replicas: int = typer.Option(MIN_REPLICAS, "--min", help="HPA minimum."),
-    max_replicas: int = typer.Option(MAX_REPLICAS, "--max", help="HPA maximum."),
-    cpu_target: int = typer.Option(
-        CPU_TARGET, "--cpu-target", help="HPA target: percent of the CPU request."
+    min_replicas: int | None = typer.Option(
+        None, "--min", help=f"HPA minimum {_default('--min', MIN_REPLICAS)}."
     ),
-    drain_timeout: int = typer.Option(
-        DRAIN_TIMEOUT,
+    max_replicas: int | None = typer.Option(
+        None, "--max", help=f"HPA maximum {_default('--max', MAX_REPLICAS)}."
+    ),
+    cpu_target: int | None = typer.Option(
+        None,
+        "--cpu-target",
+        help=f"HPA target: percent of the CPU request {_default('--cpu-target', CPU_TARGET)}.",
+    ),
+    drain_timeout: int | None = typer.Option(
+        None,
         "--drain-timeout",
-        help="Seconds the chat drains on SIGTERM; the grace period covers it.",
+        help="Seconds the chat drains on SIGTERM; the grace period covers it "
+        f"{_default('--drain-timeout', DRAIN_TIMEOUT)}.",
     ),
     database_secret: str | None = typer.Option(
         None,
         "--database-secret",
         help="Secret in escala-chat whose `url` key is a postgresql:// URL: history shared "
-        "by all replicas (default: each replica's own SQLite).",
+        "by all replicas " + _default("one", "escala's own PostgreSQL, on a volume") + ".",
     ),
     auth_secret: str | None = typer.Option(
         None,
         "--auth-secret",
         help="Secret in escala-chat whose `keys` key holds the chat's token keys: require a "
-        "signed token at connect (`escala chat token`).",
+        "signed token at connect " + _default("one", "none") + "; see `escala chat token`.",
     ),
     allow_origin: str | None = typer.Option(
         None,
         "--allow-origin",
         help="Origins (https://host[:port], comma-separated) whose pages may connect "
-        "besides the chat's own address.",
+        "besides the chat's own address " + _default("ones", "none") + ".",
     ),
     state: str | None = STATE_OPTION,
     kubeconfig: str | None = KUBECONFIG_OPTION,
@@ -104,23 +128,28 @@ def deploy_chat_command(
 ) -> None:
     """Run the chat on the cluster: Redis, the chat behind an NLB, its PDB and HPA, with
     metrics-server and cluster-autoscaler (on the masters). Safe to run again: unchanged
-    objects stay as they are."""
+    objects stay as they are. Once applied, what was asked is stored with the cluster,
+    and a flag not given next time keeps its value."""
     target = ClusterTarget.resolve(name, state, kubeconfig)
-    if image is None:
-        image = pushed_image(target.store, "Cluster", target.name, "--image")
-    check_image_owner(image, "Cluster", target.name, "--image")
-    chat = _on_cluster(
-        target,
-        image=image,
-        replicas=replicas,
-        min_replicas=min_replicas,
-        max_replicas=max_replicas,
-        cpu_target=cpu_target,
-        drain_timeout=drain_timeout,
-        database_secret=database_secret,
-        auth_secret=auth_secret,
-        allow_origin=_csv(allow_origin),
-    )
+    flags = {
+        "image": image,
+        "replicas": replicas,
+        "min_replicas": min_replicas,
+        "max_replicas": max_replicas,
+        "cpu_target": cpu_target,
+        "drain_timeout": drain_timeout,
+        "database_secret": database_secret,
+        "auth_secret": auth_secret,
+        "allow_origin": None if allow_origin is None else _csv(allow_origin),
+    }
+    wanted = asked_for(target.store, target.name, {k: v for k, v in flags.items() if v is not None})
+    if wanted.kept:
+        kept = ", ".join(f"{FLAGS[k]} {_flag_value(v)}" for k, v in wanted.kept.items())
+        status_console.print(
+            f"From the stored spec ({target.store.url}/{target.name}/{CHAT_DEPLOYMENT}): {kept}",
+            highlight=False,
+        )
+    chat = with_image(target.store, wanted.chat)
     validate_chat_deployment(chat)
     objects = desired(chat)
     if output is not OutputFormat.table:
@@ -130,6 +159,7 @@ def deploy_chat_command(
     try:
         with status_console.status(f"Applying {len(objects)} objects to {target.name}..."):
             results = deploy(kube, objects)
+        target.store.put_chat_deployment(wanted.chat)
         address = chat_address(kube, chat)
     finally:
         kube.close()
@@ -149,10 +179,10 @@ def delete_chat_command(
     kubeconfig: str | None = KUBECONFIG_OPTION,
 ) -> None:
     """Remove the chat app (its namespace, and with its Service the load balancer; with
-    the namespace goes its PostgreSQL's claim, and so the history volume). The cluster's
-    add-ons stay."""
+    the namespace goes its PostgreSQL's claim, and so the history volume) and the spec
+    `deploy chat` stored. The cluster's add-ons stay."""
     target = ClusterTarget.resolve(name, state, kubeconfig)
-    objects = deployed_objects(_on_cluster(target))
+    objects = deployed_objects(asked_for(target.store, target.name, {}).chat)
     kube = target.kube()
     try:
         if not yes:
@@ -160,6 +190,7 @@ def delete_chat_command(
             console.print("\nMust specify --yes to delete the chat")
             return
         results = undeploy(kube, objects)
+        target.store.delete_chat_deployment(target.name)
     finally:
         kube.close()
     _report(results)

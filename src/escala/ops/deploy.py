@@ -5,18 +5,26 @@ cluster's add-ons); this module only decides what to send. Applying is idempoten
 objects are created, or replaced when they differ, and a second run with the same flags
 changes nothing. The one field escala does not own after the first run is the chat
 Deployment's replica count, which belongs to the HorizontalPodAutoscaler from then on.
+
+What was asked is kept in the state store (`<cluster>/chatdeployment`) once it is
+applied, and the next deploy starts from it: a flag not given keeps its earlier value
+instead of falling back to the default, and `escala simulate cluster/NAME` reads the
+HPA's numbers from it.
 """
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from escala.api.chat_deployment import ChatDeployment
+from escala.api.chat_deployment import ChatDeployment, asked
 from escala.cloud.aws.tags import csi_volume_tags
 from escala.kube import chat_database
 from escala.kube.addons import cluster_addons
 from escala.kube.client import KubeClient, Obj
 from escala.kube.manifests import CHAT, NAMESPACE, chat_app, chat_service
+from escala.kube.versions import latest
+from escala.ops.image import check_image_owner, pushed_image
+from escala.state import StateStore
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,43 @@ class Applied:
     namespace: str
     name: str
     result: str
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The cluster's ChatDeployment as asked, and which of its fields came from the
+    stored one rather than from this run's flags (by Python name)."""
+
+    chat: ChatDeployment
+    kept: dict[str, object]
+
+
+def asked_for(store: StateStore, cluster_name: str, given: Mapping[str, object]) -> Asked:
+    """The stored ChatDeployment's fields with `given` (the flags given, by Python name)
+    over them; the Kubernetes version and region are the cluster's completed spec's, as
+    they are now (an upgraded cluster gets its cluster-autoscaler release)."""
+    cluster = store.get_cluster(cluster_name, completed=True).spec
+    stored = store.get_chat_deployment(cluster_name)
+    kept = {k: v for k, v in asked(stored).items() if k not in given} if stored else {}
+    chat = ChatDeployment.for_cluster(
+        cluster_name,
+        str(cluster.kubernetes_version or latest()),
+        str(cluster.region or ""),
+        **kept,
+        **given,
+    )
+    return Asked(chat, kept)
+
+
+def with_image(store: StateStore, chat: ChatDeployment) -> ChatDeployment:
+    """`chat` as it runs: with no image asked, the one last pushed for the cluster
+    (refused, naming the way out, when none was); refused in another owner's repository."""
+    spec = chat.spec
+    image = spec.image
+    if "image" not in spec.model_fields_set:
+        image = pushed_image(store, "Cluster", chat.cluster_name, "--image")
+    check_image_owner(image, "Cluster", chat.cluster_name, "--image")
+    return chat.model_copy(update={"spec": spec.model_copy(update={"image": image})})
 
 
 def desired(chat: ChatDeployment) -> list[Obj]:

@@ -64,7 +64,9 @@ def resolve(entry: str, options: SimulateOptions, store: Callable[[], StateStore
         name = kind.split("/", 1)[1]
         state = store()
         case = from_cluster(
-            state.get_cluster(name, completed=True), state.list_instance_groups(name)
+            state.get_cluster(name, completed=True),
+            state.list_instance_groups(name),
+            state.get_chat_deployment(name),
         )
     else:
         case = default_case(kind)

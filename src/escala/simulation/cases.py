@@ -1,5 +1,6 @@
 """The three cases the lab simulates, with their parameters: escala's defaults, a stored
-ChatService or Cluster spec, then the user's flags, in that order.
+ChatService or Cluster spec (with the ChatDeployment `deploy chat` stored), then the
+user's flags, in that order.
 
 Start-up times are not in any spec. Instance boot is an estimate for escala's user-data
 (apt installs Docker, then pulls the image); node provisioning follows cluster-autoscaler's
@@ -11,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from escala.api import Cluster, InstanceGroup, Role
-from escala.api.chat_deployment import MAX_REPLICAS, MIN_REPLICAS
+from escala.api.chat_deployment import MAX_REPLICAS, MIN_REPLICAS, ChatDeployment
 from escala.api.chat_scaling import CPU_TARGET
 from escala.api.chat_service_spec import (
     FARGATE_CPU,
@@ -105,21 +106,30 @@ def from_chat_service(service: ChatService) -> Case:
     )
 
 
-def from_cluster(cluster: Cluster, groups: list[InstanceGroup]) -> KubernetesCase:
-    """A stored cluster: its node group's machine and sizes, its masters' count and machine.
-    The HPA's numbers are `escala deploy chat`'s (they are flags, not stored)."""
+def from_cluster(
+    cluster: Cluster, groups: list[InstanceGroup], chat: ChatDeployment | None
+) -> KubernetesCase:
+    """A stored cluster: its node group's machine and sizes, its masters' count and machine,
+    and the HPA's numbers from the ChatDeployment `escala deploy chat` stored (escala's
+    defaults, as deploy uses them, when it stored none)."""
     nodes = [g for g in groups if g.spec.role is Role.node]
     masters = [g for g in groups if g.spec.role is Role.master]
     if not nodes:
         raise UsageError(f"--case cluster/{cluster.name}: the cluster has no Node instance group")
     node = nodes[0].spec
-    return KubernetesCase(
+    case = KubernetesCase(
         label=f"cluster/{cluster.name}",
         node_type=node.machine_type or NODE_MACHINE_TYPE,
         min_nodes=sum(g.spec.min_size or 0 for g in nodes),
         max_nodes=sum(g.spec.max_size or 0 for g in nodes),
         masters=sum(g.spec.min_size or 1 for g in masters),
         master_type=(masters[0].spec.machine_type if masters else None) or NODE_MACHINE_TYPE,
+    )
+    if chat is None:
+        return case
+    hpa = chat.spec
+    return dataclasses.replace(
+        case, min_size=hpa.min_replicas, max_size=hpa.max_replicas, cpu_target=hpa.cpu_target
     )
 
 

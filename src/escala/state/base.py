@@ -7,6 +7,11 @@ from typing import Any, Protocol
 import yaml
 
 from escala.api import Cluster, InstanceGroup, dump_document, parse_document
+from escala.api.chat_deployment import (
+    ChatDeployment,
+    dump_chat_deployment,
+    load_chat_deployment,
+)
 from escala.api.chat_service_spec import ChatService, dump_chat_service, load_chat_service
 from escala.api.image import ImageRecord, dump_image_record, parse_image_record
 from escala.errors import AlreadyExists, NotFound, UsageError
@@ -16,6 +21,8 @@ STATE_STORE_ENV = "ESCALA_STATE_STORE"
 CHAT_SERVICES = "chatservices/"
 # The image pushed for a chat service (a cluster's is `<cluster>/image`).
 CHAT_SERVICE_IMAGES = "images/chatservice/"
+# The chat `escala deploy chat` runs on a cluster, as asked: `<cluster>/chatdeployment`.
+CHAT_DEPLOYMENT = "chatdeployment"
 
 
 class ObjectStore(Protocol):
@@ -41,7 +48,8 @@ def _to_yaml(doc: Cluster | InstanceGroup) -> bytes:
 
 
 class StateStore:
-    """Clusters, instance groups and secrets, on top of an ObjectStore."""
+    """Clusters, instance groups, secrets, chat services and the chat deployed on a
+    cluster, on top of an ObjectStore."""
 
     def __init__(self, objects: ObjectStore) -> None:
         self.objects = objects
@@ -156,6 +164,20 @@ class StateStore:
     def delete_chat_service(self, name: str) -> None:
         self.objects.delete(CHAT_SERVICE_IMAGES + name)
         self.objects.delete(CHAT_SERVICES + name)
+
+    def get_chat_deployment(self, cluster_name: str) -> ChatDeployment | None:
+        """What the last `deploy chat` on the cluster asked for, or None (never deployed,
+        deleted with `delete chat`, or deployed by an escala that did not store it)."""
+        key = f"{cluster_name}/{CHAT_DEPLOYMENT}"
+        raw = self.objects.read(key)
+        return None if raw is None else load_chat_deployment(raw, f"{self.url}/{key}")
+
+    def put_chat_deployment(self, chat: ChatDeployment) -> None:
+        data = yaml.safe_dump(dump_chat_deployment(chat), sort_keys=False).encode()
+        self.objects.write(f"{chat.cluster_name}/{CHAT_DEPLOYMENT}", data)
+
+    def delete_chat_deployment(self, cluster_name: str) -> None:
+        self.objects.delete(f"{cluster_name}/{CHAT_DEPLOYMENT}")
 
     @staticmethod
     def _image_key(owner_kind: str, owner: str) -> str:
