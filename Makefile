@@ -7,9 +7,10 @@ BIN := $(VENV)/bin
 # Debian packages the test suite starts for real: Redis, PostgreSQL, Chromium,
 # cloud-init (whose schema validates our user-data), etcd (backups are restored into a
 # real one), and podman/buildah with runc, mmdebstrap (the base image) and
-# docker-registry, which build, run and push the image.
+# docker-registry, which build, run and push the image; libjs-jquery, which the official
+# Socket.IO chat demo loads (tests/chat/test_official_pages.py).
 APT_PACKAGES := redis-server postgresql chromium chromium-driver cloud-init \
-	etcd-server etcd-client podman buildah runc mmdebstrap docker-registry
+	etcd-server etcd-client podman buildah runc mmdebstrap docker-registry libjs-jquery
 
 .PHONY: run test lint docs venv system-packages clean
 
