@@ -28,8 +28,9 @@ async def engine(
 ) -> AsyncIterator[Engine]:
     store = SQLiteStore(tmp / "chat.sqlite3")
     await store.open()
-    rooms = Rooms()
-    service = ChatService(rooms, store, LocalPresence(), chat, Metrics())
+    metrics = Metrics()
+    rooms = Rooms(metrics)
+    service = ChatService(rooms, store, LocalPresence(), chat, metrics)
     try:
         yield Engine(service, rooms, limits)
     finally:

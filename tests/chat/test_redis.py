@@ -4,6 +4,7 @@ the client on A is on websocket, the one on B on long-polling."""
 import asyncio
 import subprocess
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -34,7 +35,17 @@ async def on_a_and_b(pair: list[Replica]) -> AsyncIterator[tuple[Client, Client]
     await on_b.sio.disconnect()
 
 
-async def test_a_message_sent_on_a_reaches_b(on_a_and_b: tuple[Client, Client]) -> None:
+def _counted(replica: Replica) -> tuple[str, str]:
+    """A replica's chat messages broadcast and delivered, as its /metrics shows them."""
+    text = urllib.request.urlopen(replica.url + "/metrics").read().decode()
+    found = dict(line.rsplit(" ", 1) for line in text.splitlines() if line.startswith("escala_"))
+    return (found["escala_chat_messages_out_total"],
+            found["escala_chat_messages_delivered_total"])  # fmt: skip
+
+
+async def test_a_message_sent_on_a_reaches_b_and_b_counts_it_delivered(
+    pair: list[Replica], on_a_and_b: tuple[Client, Client]
+) -> None:
     on_a, on_b = on_a_and_b
     await on_b.sio.call("add user", "bo")
     await on_a.sio.call("add user", "ana")
@@ -42,6 +53,10 @@ async def test_a_message_sent_on_a_reaches_b(on_a_and_b: tuple[Client, Client]) 
     await on_a.sio.call("new message", "across replicas")
     msg = await on_b.next("new message")
     assert (msg["username"], msg["message"]) == ("ana", "across replicas")
+    # the copy is written, and counted, by the replica its recipient is on; the sender's
+    # own replica has no one else to write it to (and `user joined` is no chat message)
+    assert _counted(pair[0]) == ("1.0", "0.0")
+    assert _counted(pair[1]) == ("0.0", "1.0")
 
 
 async def test_presence_counts_users_on_both_replicas_and_forgets_a_crashed_one(

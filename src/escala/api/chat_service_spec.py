@@ -39,6 +39,7 @@ CONNECTIONS_TARGET = 500
 METRICS_NAMESPACE = "Escala/Chat"
 CONNECTIONS_METRIC = "ConnectedClients"
 MESSAGES_METRIC = "MessagesOut"
+DELIVERIES_METRIC = "MessagesDelivered"
 SERVICE_DIMENSION = "Service"
 
 

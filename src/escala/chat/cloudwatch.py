@@ -1,8 +1,11 @@
 """The chat's own CloudWatch metrics, written as embedded metric format (EMF) lines.
 
 When `ESCALA_CHAT_CLOUDWATCH_SERVICE` names the chat service, each replica prints one
-JSON line every `ESCALA_CHAT_CLOUDWATCH_INTERVAL` seconds (60) with its connected clients
-and the messages it broadcast per second. The platform's awslogs driver (ECS on Fargate,
+JSON line every `ESCALA_CHAT_CLOUDWATCH_INTERVAL` seconds (60) with its connected clients,
+the chat messages it broadcast per second and the copies of chat messages it wrote to
+its clients per second (deliveries: a broadcast to a room of 50 is one message out and
+49 deliveries, spread over the replicas the room's members are connected to). The
+platform's awslogs driver (ECS on Fargate,
 Docker on EC2) sends the line to the service's log group, and CloudWatch Logs turns it
 into datapoints of `Escala/Chat`, dimension `Service=<name>`. One datapoint per replica
 per minute makes the metric's Average the clients *per replica*, which is what a
@@ -20,6 +23,7 @@ from typing import TextIO
 
 from escala.api.chat_service_spec import (
     CONNECTIONS_METRIC,
+    DELIVERIES_METRIC,
     MESSAGES_METRIC,
     METRICS_NAMESPACE,
     SERVICE_DIMENSION,
@@ -33,7 +37,13 @@ DEFAULT_INTERVAL = 60.0
 
 
 def emf_line(
-    service: str, replica: str, connected: float, messages_per_second: float, now_ms: int
+    service: str,
+    replica: str,
+    connected: float,
+    *,
+    messages_per_second: float,
+    deliveries_per_second: float,
+    now_ms: int,
 ) -> str:
     """One EMF document (CloudWatch's specification: `_aws.CloudWatchMetrics` names the
     members that are metrics; the rest, `Replica` here, stays searchable log data)."""
@@ -47,6 +57,7 @@ def emf_line(
                     "Metrics": [
                         {"Name": CONNECTIONS_METRIC, "Unit": "Count"},
                         {"Name": MESSAGES_METRIC, "Unit": "Count/Second"},
+                        {"Name": DELIVERIES_METRIC, "Unit": "Count/Second"},
                     ],
                 }
             ],
@@ -55,6 +66,7 @@ def emf_line(
         "Replica": replica,
         CONNECTIONS_METRIC: connected,
         MESSAGES_METRIC: round(messages_per_second, 3),
+        DELIVERIES_METRIC: round(deliveries_per_second, 3),
     }
     return json.dumps(document, separators=(",", ":"))
 
@@ -81,19 +93,28 @@ class EmfPublisher(threading.Thread):
     def _sample(self, name: str) -> float:
         return self.metrics.registry.get_sample_value(name) or 0.0
 
+    def _counts(self) -> tuple[float, float, float]:
+        """The counters the rates come from, and when they were read."""
+        return (
+            self._sample("escala_chat_messages_out_total"),
+            self._sample("escala_chat_messages_delivered_total"),
+            time.monotonic(),
+        )
+
     def run(self) -> None:
-        last_out, last_time = self._sample("escala_chat_messages_out_total"), time.monotonic()
+        last_out, last_delivered, last_time = self._counts()
         while not self.stopped.wait(self.interval):
-            out, now = self._sample("escala_chat_messages_out_total"), time.monotonic()
-            rate = (out - last_out) / max(now - last_time, 1e-9)
-            last_out, last_time = out, now
+            out, delivered, now = self._counts()
+            elapsed = max(now - last_time, 1e-9)
             line = emf_line(
                 self.service,
                 self.replica,
                 int(self._sample("escala_chat_connected_clients")),
-                rate,
-                int(time.time() * 1000),
+                messages_per_second=(out - last_out) / elapsed,
+                deliveries_per_second=(delivered - last_delivered) / elapsed,
+                now_ms=int(time.time() * 1000),
             )
+            last_out, last_delivered, last_time = out, delivered, now
             self.stream.write(line + "\n")
             self.stream.flush()
 

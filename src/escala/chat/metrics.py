@@ -22,6 +22,12 @@ class Metrics:
         self.messages_out = Counter(
             "escala_chat_messages_out", "Chat messages broadcast", registry=self.registry
         )
+        self.messages_delivered = Counter(
+            "escala_chat_messages_delivered",
+            "Chat messages written to this replica's clients (each broadcast's recipients "
+            "here, its own broadcasts and those relayed from other replicas)",
+            registry=self.registry,
+        )
         self.errors = Counter(
             "escala_chat_errors", "Client input rejected", ["reason"], registry=self.registry
         )

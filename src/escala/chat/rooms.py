@@ -5,6 +5,10 @@ one dict walk: a websocket client's sink is its socket (the packet is framed onc
 same bytes are queued for every such member in the `Outbox`); a long-polling client's is
 its `PollQueue`, which gets the packet itself. With `--redis`, the packet also goes to
 the `RedisRelay`, and packets relayed from other replicas come back in through `deliver`.
+
+`deliver` also counts the chat messages it writes (`messages_delivered`): there, and
+not where the message is broadcast, because with several replicas each one writes its
+own members' copies, of its own broadcasts and of those relayed to it.
 """
 
 import asyncio
@@ -12,18 +16,23 @@ from collections.abc import Callable
 from typing import Any
 
 from escala.chat import wire
+from escala.chat.metrics import Metrics
 from escala.chat.outbox import Outbox, PollQueue
 from escala.chat.relay import RedisRelay
+from escala.chat.service import MESSAGE_EVENTS
 
 Sink = asyncio.Transport | PollQueue
 """Where a client's packets go: its websocket's socket, or its long-polling queue."""
+
+_MESSAGE_PACKETS = tuple(wire.event_prefix(name) for name in MESSAGE_EVENTS)
 
 
 class Rooms:
     """The `Transport` of the chat server: connections by sid, rooms of connections."""
 
-    def __init__(self, relay: RedisRelay | None = None) -> None:
+    def __init__(self, metrics: Metrics, relay: RedisRelay | None = None) -> None:
         self.relay = relay
+        self.delivered = metrics.messages_delivered
         self.outbox = Outbox()
         self.sinks: dict[str, Sink] = {}
         self.drops: dict[str, Callable[[], None]] = {}
@@ -77,6 +86,8 @@ class Rooms:
         members = self.rooms.get(room)
         if not members:
             return
+        if packet.startswith(_MESSAGE_PACKETS):
+            self.delivered.inc(len(members) - (skip in members))
         frame = wire.text_frame(packet)
         put = self.outbox.put
         for sid, sink in members.items():

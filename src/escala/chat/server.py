@@ -75,7 +75,7 @@ class ChatServer:
         self.presence: Presence = (
             RedisPresence(options.redis, options.presence_ttl) if options.redis else LocalPresence()
         )
-        self.rooms = Rooms(self.relay)
+        self.rooms = Rooms(self.metrics, self.relay)
         self.service = ChatService(self.rooms, store, self.presence, options.limits(), self.metrics)
         keys = options.auth_keys()
         verifier = Verifier(keys) if keys is not None else None

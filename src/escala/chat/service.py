@@ -20,6 +20,10 @@ from escala.chat.presence import Presence
 from escala.chat.store import Record, Store
 
 ERROR_EVENT = "chat error"
+MESSAGE_EVENTS = ("new message", "chat message")
+"""The broadcasts that carry a chat message (the demo's and the tutorial's): counted
+once per broadcast here (`messages_out`) and once per recipient by the transport
+(`messages_delivered`)."""
 MAX_COUNTED_ROOMS = 20
 """How many rooms one `rooms` event may ask about (each is a presence read)."""
 

@@ -104,6 +104,13 @@ def event(name: str, data: Any) -> bytes:
     return EIO_MESSAGE + SIO_EVENT + orjson.dumps(args)
 
 
+def event_prefix(name: str) -> bytes:
+    """The bytes every `event(name, ...)` packet starts with, its name's closing quote
+    included: a packet relayed from another replica arrives encoded, and this tells its
+    event without decoding it."""
+    return EIO_MESSAGE + SIO_EVENT + orjson.dumps([name])[:-1]
+
+
 def ack(ack_id: int, result: Any) -> bytes:
     """The ACK for a client's event: None → no arguments, a tuple → several, else one."""
     if result is None:

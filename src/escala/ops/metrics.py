@@ -4,8 +4,8 @@ Each name escala knows (`cpu`, `requests`, `connections`, ...) maps, per platfor
 CloudWatch metric, its dimensions and the statistic that answers the question: the
 replicas' average CPU, the load balancer's requests per period (Sum), its response time
 (Average), the group's desired and in-service capacity, the chat's own connected
-clients per replica. Datapoints are read with one GetMetricData call; what to draw is
-the CLI's business.
+clients per replica and messages broadcast and delivered per second. Datapoints are
+read with one GetMetricData call; what to draw is the CLI's business.
 """
 
 import dataclasses
@@ -17,6 +17,7 @@ from typing import Any
 from escala.api import InstanceGroup
 from escala.api.chat_service_spec import (
     CONNECTIONS_METRIC,
+    DELIVERIES_METRIC,
     MESSAGES_METRIC,
     METRICS_NAMESPACE,
     SERVICE_DIMENSION,
@@ -77,6 +78,8 @@ _CHAT_METRICS = {
                           CONNECTIONS_METRIC, "Average", _chat),
     "messages": Metric("messages broadcast per second, all replicas", "msgs/s",
                        METRICS_NAMESPACE, MESSAGES_METRIC, "Sum", _chat),
+    "deliveries": Metric("messages delivered to clients per second, all replicas", "msgs/s",
+                         METRICS_NAMESPACE, DELIVERIES_METRIC, "Sum", _chat),
     "requests": Metric("load balancer requests per period", "requests", _ALB, "RequestCount",
                        "Sum", _alb),
     "response-time": Metric("target response time", "s", _ALB, "TargetResponseTime",

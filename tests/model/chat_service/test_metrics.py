@@ -8,30 +8,10 @@ from datetime import UTC, datetime, timedelta
 import boto3
 
 from tests.cli.run import escala
+from tests.datapoints import put_minutes, shown_values
 from tests.model.chat_service.specs import EC2_FLAGS, FARGATE_FLAGS, NAME
 
 MINUTES = 30
-
-
-def _put(namespace: str, name: str, dimensions: dict[str, str], values: list[float]) -> None:
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    boto3.client("cloudwatch").put_metric_data(
-        Namespace=namespace,
-        MetricData=[
-            {
-                "MetricName": name,
-                "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()],
-                "Timestamp": now - timedelta(minutes=len(values) - i),
-                "Value": value,
-            }
-            for i, value in enumerate(values)
-        ],
-    )
-
-
-def _values(document: dict, metric: str) -> list[float]:  # type: ignore[type-arg]
-    (found,) = [m for m in document["metrics"] if m["metric"] == metric]
-    return [d["value"] for d in found["datapoints"]]
 
 
 def test_ec2_metrics_read_back_what_cloudwatch_holds(aws, state, parameters, capsys, tmp_path):
@@ -40,13 +20,13 @@ def test_ec2_metrics_read_back_what_cloudwatch_holds(aws, state, parameters, cap
     cpu = [20.0 + 2 * i for i in range(MINUTES)]
     desired = [2.0] * 10 + [3.0] * 10 + [5.0] * 10
     connections = [100.0 + 15 * i for i in range(MINUTES)]
-    _put("AWS/EC2", "CPUUtilization", group, cpu)
-    _put("AWS/AutoScaling", "GroupDesiredCapacity", group, desired)
-    _put("Escala/Chat", "ConnectedClients", {"Service": NAME}, connections)
+    put_minutes("AWS/EC2", "CPUUtilization", group, cpu)
+    put_minutes("AWS/AutoScaling", "GroupDesiredCapacity", group, desired)
+    put_minutes("Escala/Chat", "ConnectedClients", {"Service": NAME}, connections)
     # the load balancer's metrics are filed under `app/<name>/<id>`, the end of its ARN
     (lb,) = boto3.client("elbv2").describe_load_balancers(Names=[f"chat-{NAME}"])["LoadBalancers"]
     alb = {"LoadBalancer": lb["LoadBalancerArn"].split(":loadbalancer/")[1]}
-    _put("AWS/ApplicationELB", "RequestCount", alb, [600.0] * MINUTES)
+    put_minutes("AWS/ApplicationELB", "RequestCount", alb, [600.0] * MINUTES)
 
     wanted = ("-m", "cpu,desired", "-m", "connections,requests,running")
     asked = escala(capsys, "metrics", "chatservice", NAME, *state, "--since", "1h", *wanted,
@@ -54,11 +34,11 @@ def test_ec2_metrics_read_back_what_cloudwatch_holds(aws, state, parameters, cap
     assert asked.code == 0, asked.err
     document = json.loads(asked.out)
     assert (document["kind"], document["period"]) == ("Metrics", 60)
-    assert _values(document, "cpu") == cpu
-    assert _values(document, "desired") == desired
-    assert _values(document, "connections") == connections
-    assert _values(document, "requests") == [600.0] * MINUTES
-    assert _values(document, "running") == []  # nothing published for it
+    assert shown_values(document, "cpu") == cpu
+    assert shown_values(document, "desired") == desired
+    assert shown_values(document, "connections") == connections
+    assert shown_values(document, "requests") == [600.0] * MINUTES
+    assert shown_values(document, "running") == []  # nothing published for it
     (cpu_query,) = [m["cloudwatch"] for m in document["metrics"] if m["metric"] == "cpu"]
     assert cpu_query == {"namespace": "AWS/EC2", "name": "CPUUtilization",
                          "dimensions": group, "stat": "Average"}  # fmt: skip
@@ -78,15 +58,15 @@ def test_fargate_metrics_are_the_ecs_services(aws, state, parameters, capsys):
     assert escala(capsys, "create", "chatservice", NAME, *FARGATE_FLAGS, *state, "--yes").code == 0
     service = {"ClusterName": f"chat-{NAME}", "ServiceName": f"chat-{NAME}"}
     running = [2.0, 2.0, 3.0, 4.0, 4.0]
-    _put("ECS/ContainerInsights", "RunningTaskCount", service, running)
-    _put("AWS/ECS", "MemoryUtilization", service, [40.0] * 5)
+    put_minutes("ECS/ContainerInsights", "RunningTaskCount", service, running)
+    put_minutes("AWS/ECS", "MemoryUtilization", service, [40.0] * 5)
     since = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     asked = escala(capsys, "metrics", "chatservice", NAME, *state, "-m", "running,memory",
                    "--since", since, "--period", "60", "-o", "json")  # fmt: skip
     assert asked.code == 0, asked.err
     document = json.loads(asked.out)
-    assert _values(document, "running") == running
-    assert _values(document, "memory") == [40.0] * 5
+    assert shown_values(document, "running") == running
+    assert shown_values(document, "memory") == [40.0] * 5
 
 
 def test_no_datapoints_is_said_and_nothing_is_drawn(aws, state, parameters, capsys, tmp_path):
@@ -133,7 +113,7 @@ def test_the_value_written_a_moment_ago_is_in_whole_minute_buckets(aws, state, p
                    "--since", "90m", "-o", "json")  # fmt: skip
     assert asked.code == 0, asked.err
     document = json.loads(asked.out)
-    assert _values(document, "connections") == [7.0]
+    assert shown_values(document, "connections") == [7.0]
     (point,) = document["metrics"][0]["datapoints"]
     assert datetime.fromisoformat(point["timestamp"]) == written.replace(second=0, microsecond=0)
     start, end = (datetime.fromisoformat(document[k]) for k in ("start", "end"))
