@@ -74,8 +74,8 @@ def emf_line(
 class EmfPublisher(threading.Thread):
     """Reads the replica's Prometheus registry and prints an EMF line per interval.
 
-    A thread, not a task: it runs the same beside uvicorn and the fast server's loop,
-    and reading a prometheus_client value is thread-safe."""
+    A thread, not a task: its blocking writes to stdout never stall the server's event
+    loop, and reading a prometheus_client value is thread-safe."""
 
     def __init__(
         self, metrics: Metrics, service: str, interval: float, stream: TextIO = sys.stdout
