@@ -1,10 +1,14 @@
 """`escala update cluster` and `escala delete cluster` end to end, through main()."""
 
+import io
 import json
+import re
 
 import boto3
 import pytest
+from rich.console import Console
 
+from escala.cli import plan_output
 from escala.cli.main import main
 from tests.reconcile.specs import NAME
 
@@ -76,3 +80,35 @@ def test_a_cluster_whose_create_never_finished_gets_one_message_and_a_way_out(st
 
     code, out, _ = _run(capsys, "delete", "cluster", *state, "--yes")
     assert code == 0 and not store.has_cluster(NAME)
+
+
+def test_on_a_terminal_update_and_delete_show_how_far_they_are(store, aws, capsys, monkeypatch):
+    """Seconds here, minutes on AWS: a bar on stderr counts the resources done out of
+    all and names the one being worked on."""
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=160)
+    monkeypatch.setattr(plan_output, "err_console", terminal)
+    state = ["--name", NAME, "--state", store.url]
+    assert _run(capsys, "update", "cluster", *state, "--yes")[0] == 0
+    applying = _frames(screen)
+    assert f"Applying the AWS resources of {NAME}" in applying
+    assert _counts(applying, 40) and re.search(r"\d+/40 \w+/", applying)  # and what is under way
+    screen.seek(0)
+    screen.truncate(0)
+    assert _run(capsys, "delete", "cluster", *state, "--yes")[0] == 0
+    deleting = _frames(screen)
+    assert f"the AWS resources {NAME} owns" in deleting
+    total = int(re.findall(r"\d+/(\d+)", deleting)[-1])
+    assert _counts(deleting, total)
+
+
+def _counts(frames: str, total: int) -> bool:
+    """The bar counted up towards `total`: more than one count shown, the last one at
+    the final resource (the count is of those done, shown beside the one under way)."""
+    shown = [int(n) for n in re.findall(rf"(\d+)/{total}\b", frames)]
+    return len(set(shown)) > 1 and shown[-1] >= total - 1
+
+
+def _frames(screen: io.StringIO) -> str:
+    """What the terminal was shown, escape codes taken out."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())
