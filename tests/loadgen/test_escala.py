@@ -1,11 +1,15 @@
 """`escala load` against escala's own chat, on both servers, with counts known in advance."""
 
+import json
+import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from escala.cli.main import main
 from escala.loadgen.runner import LoadOptions, run
 from tests.chat.servers import replicas
 
@@ -84,3 +88,29 @@ def test_polling_clients_get_every_message(escala_url: str) -> None:
     ).summary
     assert (s.connected, s.sent, s.accepted, s.delivered) == (5, 15, 15, 60)
     assert (s.errors, s.disconnects) == (0, 0)
+
+
+def test_a_chat_that_authenticates_is_loaded_with_a_token_per_client(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With the server's secret each client connects as user load-N; without it, every
+    connect is refused by the server, and the table says so."""
+    secret = tmp_path / "secret"
+    secret.write_text(secrets.token_urlsafe(32) + "\n")
+    argv = ["load", "--clients", "4", "--senders", "1", "--rate", "20", "--messages", "8"]
+    argv += ["--duration", "2s", "-o", "json"]
+    with replicas(tmp_path, "--auth-secret-file", str(secret), count=1) as (one,):
+        with_token = _load(capsys, [*argv, "--url", one.url, "--auth-secret-file", str(secret)])
+        without = _load(capsys, [*argv, "--url", one.url])
+    assert (with_token["connected"], with_token["sent"], with_token["delivered"]) == (4, 8, 24)
+    assert with_token["errors"] == 0
+    assert (without["connected"], without["errors"]) == (0, 4)
+
+
+def _load(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict[str, Any]:
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "eyJ" not in out  # no token is shown
+    return json.loads(out)

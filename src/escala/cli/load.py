@@ -1,6 +1,7 @@
 """`escala load`: drive chat clients at a Socket.IO chat and report what they saw."""
 
 import math
+import os
 from pathlib import Path
 
 import typer
@@ -11,6 +12,8 @@ from escala.errors import UsageError
 from escala.loadgen import report
 from escala.loadgen.runner import LoadOptions, run
 from escala.loadgen.stats import Counters
+
+TOKEN_MARGIN_S = 600.0  # connects and ramps may take minutes before the run's duration
 
 
 def _seconds(text: str, flag: str) -> float:
@@ -65,6 +68,13 @@ def load(
     allow_remote: bool = typer.Option(
         False, "--allow-remote", help="Allow a target that is not a loopback address."
     ),
+    auth_secret_file: Path | None = typer.Option(
+        None,
+        "--auth-secret-file",
+        envvar="ESCALA_CHAT_AUTH_SECRET_FILE",
+        help="For a chat served with --auth-secret-file (or ESCALA_CHAT_AUTH_SECRET): "
+        "its secret; each client connects with a token of its own (user load-N).",
+    ),
     png: Path | None = typer.Option(None, "--report", help="Draw throughput/latency to a PNG."),
     calibrate_to: Path | None = typer.Option(
         None,
@@ -106,6 +116,7 @@ def load(
         allow_remote=allow_remote,
         add_user=add_user,
         transport=transport,
+        tokens=_tokens(auth_secret_file, clients, _seconds(duration, "--duration")),
     )
     with Live(console=err_console, transient=True, auto_refresh=False) as live:
 
@@ -126,6 +137,22 @@ def load(
     )
     if png is not None and output is OutputFormat.table:
         console.print(f"report written to {png}")
+
+
+def _tokens(secret_file: Path | None, clients: int, duration: float) -> tuple[str, ...]:
+    """A token per client, signed as `escala chat token` signs, valid for the run (and
+    a margin for connects); none when the chat authenticates nobody."""
+    from escala.chat.auth import mint
+    from escala.chat.options import AUTH_SECRET_ENV, ServeOptions
+
+    options = ServeOptions(
+        auth_secret_file=secret_file, auth_secret=os.environ.get(AUTH_SECRET_ENV)
+    )
+    keys = options.auth_keys()
+    if keys is None:
+        return ()
+    ttl = duration + TOKEN_MARGIN_S
+    return tuple(mint(keys[0], f"load-{i}", None, ttl) for i in range(max(clients, 0)))
 
 
 def _calibrate(path: Path, redis: str | None, target: str, step: str, output: OutputFormat) -> None:

@@ -37,6 +37,12 @@ STAMP_PREFIX = "escala-load "
 RECORD_SEPARATOR = "\x1e"
 
 
+def connect_packet(token: str | None) -> str:
+    """The Socket.IO CONNECT to the default namespace, with `auth: {token}` when the
+    chat wants one (`chat serve --auth-secret-file`)."""
+    return CONNECT_PACKET if token is None else CONNECT_PACKET + json.dumps({"token": token})
+
+
 def engine_url(http_url: str, transport: str) -> str:
     """The Engine.IO endpoint for a chat served at `http_url`: `websocket` or `polling`."""
     parts = urlsplit(http_url)

@@ -8,7 +8,7 @@ import queue as queue_module
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from escala.errors import UsageError
@@ -39,6 +39,8 @@ class LoadOptions:
     # everyone, so thousands of idle clients logging in cost O(N^2) broadcasts.
     add_user: bool = True
     transport: str = "websocket"  # or "polling" (HTTP long-polling, never upgraded)
+    # One token per client, by index, for a chat that wants `auth: {token}`; never shown.
+    tokens: tuple[str, ...] = field(default=(), repr=False)
 
 
 @dataclass
@@ -63,6 +65,8 @@ def check_options(opts: LoadOptions) -> None:
         )
     if opts.clients < 1:
         raise UsageError("--clients must be at least 1")
+    if opts.tokens and len(opts.tokens) != opts.clients:
+        raise UsageError(f"{len(opts.tokens)} tokens for {opts.clients} clients: give one each")
     if not 0 <= opts.senders <= opts.clients:
         raise UsageError(f"--senders must be between 0 and --clients ({opts.clients})")
     if opts.senders and not (0 < opts.rate < math.inf):
@@ -132,6 +136,7 @@ def plan_workers(opts: LoadOptions, started: float) -> list[WorkerPlan]:
             add_user=opts.add_user,
             room=opts.room,
             transport=opts.transport,
+            tokens={c.index: opts.tokens[c.index] for c in share} if opts.tokens else {},
         )
         for w, share in enumerate(shares)
         if share

@@ -55,6 +55,9 @@ class WorkerPlan:
     add_user: bool = True
     room: str | None = None  # joined after `add user` (escala's rooms; needs the login)
     transport: str = "websocket"  # or "polling": HTTP long-polling, never upgraded
+    # Each client's token by its index, for a chat that authenticates (its name then
+    # comes from the token, whatever `add user` asks for).
+    tokens: dict[int, str] = field(default_factory=dict, repr=False)
     # In the clients' nicknames: the chat refuses a name taken in the room, and two runs
     # (or a run and a person) may share one.
     tag: str = field(default_factory=lambda: secrets.token_hex(3))
@@ -214,7 +217,7 @@ class _ChatClient:
 
     def _handshake(self, packet: str) -> None:
         if packet.startswith(protocol.EIO_OPEN):
-            self.send(protocol.CONNECT_PACKET)
+            self.send(protocol.connect_packet(self.worker.plan.tokens.get(self.index)))
         elif packet.startswith(protocol.CONNECT_PACKET):
             if self.logs_in:
                 self.send(
