@@ -32,7 +32,15 @@ from escala.api.create import (
 )
 from escala.api.types import Authorization
 from escala.cli import verbs
-from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
+from escala.cli.output import (
+    OUTPUT_OPTION,
+    OutputFormat,
+    console,
+    emit,
+    err_console,
+    one_or_all,
+    table,
+)
 from escala.cli.plan_output import (
     CLUSTER_ARGUMENT,
     NAME_OPTION,
@@ -255,9 +263,8 @@ def get_clusters_command(
     prints that cluster alone (kops get cluster NAME -o yaml)."""
     store = open_store(state)
     clusters = [store.get_cluster(name) for name in named or store.list_clusters()]
-    documents = [dump_document(c) for c in clusters]
     emit(
-        documents[0] if named and len(named) == 1 else documents,
+        one_or_all([dump_document(c) for c in clusters], named),
         output,
         lambda: table(
             ["NAME", "CLOUD", "ZONES"],

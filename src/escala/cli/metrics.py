@@ -9,10 +9,14 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from escala.cli.chat_service_commands import NAME_ARGUMENT
 from escala.cli.metric_charts import draw_png, terminal_chart
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console
-from escala.cli.plan_output import STATE_OPTION
+from escala.cli.plan_output import (
+    CHAT_SERVICE,
+    CHAT_SERVICE_ARGUMENT,
+    CHAT_SERVICE_OPTION,
+    STATE_OPTION,
+)
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, ClusterTarget
 from escala.errors import CloudError, UsageError
 from escala.ops.chat_service_lifecycle import clients_for
@@ -97,7 +101,8 @@ def report(charts: list[Chart], span: Window, subject: str, output: OutputFormat
 
 @app.command("chatservice")
 def chat_service_metrics_command(
-    name: str = NAME_ARGUMENT,
+    service_name: str | None = CHAT_SERVICE_ARGUMENT,
+    name: str | None = CHAT_SERVICE_OPTION,
     metric: list[str] = METRIC_OPTION,
     since: str = SINCE_OPTION,
     period: int = PERIOD_OPTION,
@@ -106,6 +111,7 @@ def chat_service_metrics_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """CPU, load balancer, capacity and connected clients of a chat service."""
+    name = CHAT_SERVICE.name(service_name, name)
     span = window(since, period)
     _check_png(png)
     service = stored_chat_service(open_store(state), name)

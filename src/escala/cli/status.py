@@ -18,9 +18,13 @@ from rich.text import Text
 
 from escala.api import InstanceGroup
 from escala.cli import verbs
-from escala.cli.chat_service_commands import NAME_ARGUMENT
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
-from escala.cli.plan_output import STATE_OPTION
+from escala.cli.plan_output import (
+    CHAT_SERVICE,
+    CHAT_SERVICE_ARGUMENT,
+    CHAT_SERVICE_OPTION,
+    STATE_OPTION,
+)
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, ClusterTarget, parse_duration
 from escala.cloud.aws.scaling_activity import Activity
 from escala.errors import UsageError
@@ -184,13 +188,15 @@ def show(
 
 @verbs.describe.command("chatservice")
 def describe_chat_service_command(
-    name: str = NAME_ARGUMENT,
+    service_name: str | None = CHAT_SERVICE_ARGUMENT,
+    name: str | None = CHAT_SERVICE_OPTION,
     watch: bool = WATCH_OPTION,
     interval: str = INTERVAL_OPTION,
     state: str | None = STATE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Live capacity, targets, alarms and scaling activities of a chat service."""
+    name = CHAT_SERVICE.name(service_name, name)
     service = stored_chat_service(open_store(state), name)
     clients = clients_for(service)
     show(lambda: chat_service_status(service, clients), chat_service_view, output, watch,
