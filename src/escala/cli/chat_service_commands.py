@@ -23,17 +23,7 @@ from escala.cli.plan_output import (
     STATE_OPTION,
     print_plan,
 )
-from escala.cloud.aws.session import ClientFactory
 from escala.errors import UsageError
-from escala.ops.chat_service_lifecycle import (
-    ChatServiceOptions,
-    chat_service_url,
-    clients_for,
-    create_chat_service,
-    delete_chat_service,
-    set_chat_service_fields,
-    update_chat_service,
-)
 from escala.state import StateStore, open_store
 
 YES_OPTION = typer.Option(False, "--yes", "-y", help="Apply the changes (else: dry run).")
@@ -93,6 +83,8 @@ def create_chat_service_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Write a chat service to the state store; build it with --yes."""
+    from escala.ops.chat_service_lifecycle import ChatServiceOptions, create_chat_service
+
     name = CHAT_SERVICE.name(service_name, name)
     options = ChatServiceOptions(
         name=name,
@@ -130,6 +122,8 @@ def create_chat_service_command(
 def _update(
     store: StateStore, name: str, service: ChatService, *, yes: bool, output: OutputFormat
 ) -> None:
+    from escala.ops.chat_service_lifecycle import chat_service_url, clients_for, update_chat_service
+
     doing = "Applying" if yes else "Planning"
     clients = clients_for(service)
     with err_console.status(f"{doing} the AWS resources of chat service {name}..."):
@@ -165,6 +159,8 @@ def set_chat_service_command(
     state: str | None = STATE_OPTION,
 ) -> None:
     """Set fields of a chat service (validated first); then `update chatservice`."""
+    from escala.ops.chat_service_lifecycle import set_chat_service_fields
+
     # With --name every word is a field; without it the first word is the name.
     fields = words if name else words[1:]
     name = CHAT_SERVICE.name(None if name else words[0], name)
@@ -219,6 +215,9 @@ def delete_chat_service_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Delete every AWS resource the chat service owns (by tag), then its spec."""
+    from escala.cloud.aws.session import ClientFactory
+    from escala.ops.chat_service_lifecycle import delete_chat_service
+
     name = CHAT_SERVICE.name(service_name, name)
     store = open_store(state)
     region = store.get_chat_service(name).spec.region if store.has_chat_service(name) else None

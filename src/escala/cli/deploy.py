@@ -5,6 +5,7 @@ applied through the cluster's kubeconfig context (`escala export kubeconfig`).
 """
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -21,30 +22,23 @@ from escala.cli.cluster import _csv
 from escala.cli.output import OutputFormat, apply_or_print_option, console, emit, table
 from escala.cli.output import err_console as status_console
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, STATE_OPTION, ClusterTarget
-from escala.kube.manifests import NAMESPACE
-from escala.kube.versions import latest
-from escala.ops.deploy import (
-    Applied,
-    chat_address,
-    deploy,
-    deployed_objects,
-    desired,
-    undeploy,
-    would_delete,
-)
-from escala.ops.image import check_image_owner, pushed_image
+
+if TYPE_CHECKING:
+    from escala.ops.deploy import Applied
 
 
 def _on_cluster(target: ClusterTarget, **spec: object) -> ChatDeployment:
     """The chat on the cluster: its version and region from its completed spec, the
     rest from `spec` (the flags) or the"""
+    from escala.kube.versions import latest
+
     cluster = target.store.get_cluster(target.name, completed=True).spec
     return ChatDeployment.for_cluster(
         target.name, str(cluster.kubernetes_version or latest()), str(cluster.region or ""), **spec
     )
 
 
-def _report(results: list[Applied]) -> None:
+def _report(results: "list[Applied]") -> None:
     console.print(
         table(
             ["KIND", "NAMESPACE", "NAME", "RESULT"],
@@ -53,7 +47,7 @@ def _report(results: list[Applied]) -> None:
     )
 
 
-def _counts(results: list[Applied]) -> str:
+def _counts(results: "list[Applied]") -> str:
     seen = Counter(r.result for r in results)
     return ", ".join(f"{n} {result}" for result, n in seen.items())
 
@@ -105,6 +99,10 @@ def deploy_chat_command(
     """Run the chat on the cluster: Redis, the chat behind an NLB, its PDB and HPA, with
     metrics-server and cluster-autoscaler (on the masters). Safe to run again: unchanged
     objects stay as they are."""
+    from escala.kube.manifests import NAMESPACE
+    from escala.ops.deploy import chat_address, deploy, desired
+    from escala.ops.image import check_image_owner, pushed_image
+
     target = ClusterTarget.resolve(name, state, kubeconfig)
     if image is None:
         image = pushed_image(target.store, "Cluster", target.name, "--image")
@@ -151,6 +149,8 @@ def delete_chat_command(
     """Remove the chat app (its namespace, and with its Service the load balancer; with
     the namespace goes its PostgreSQL's claim, and so the history volume). The cluster's
     add-ons stay."""
+    from escala.ops.deploy import deployed_objects, undeploy, would_delete
+
     target = ClusterTarget.resolve(name, state, kubeconfig)
     objects = deployed_objects(_on_cluster(target))
     kube = target.kube()
