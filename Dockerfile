@@ -41,6 +41,8 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=2)"]
 
-# The chat's default server (whichever `escala chat serve` runs without --server).
+# The chat server. Its options also come from ESCALA_CHAT_* variables (`docker run -e
+# ESCALA_CHAT_REDIS=redis://...`); arguments after the image replace the whole CMD, so
+# give --host 0.0.0.0 again with them.
 ENTRYPOINT ["escala", "chat", "serve"]
 CMD ["--host", "0.0.0.0", "--port", "3000"]

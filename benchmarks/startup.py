@@ -1,6 +1,7 @@
 """How long `escala` takes to start: `--help` and simple verbs, each run N times in a
 fresh interpreter; prints the median and fastest wall-clock time and the median CPU time
-(user + system) of the child, in seconds.
+(user + system) of the child, in seconds. `get clusters` and `get chatservices` read an
+empty file:// state store made for the run.
 
     .venv/bin/python benchmarks/startup.py [--runs 15]
 
@@ -9,10 +10,12 @@ CPU; the CPU time is close to what an idle machine's wall-clock time would be.
 """
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 COMMANDS = [
@@ -21,6 +24,10 @@ COMMANDS = [
     ["create", "--help"],
     ["get", "clusters", "--help"],
     ["update", "cluster", "--help"],
+    ["get", "chatservices", "--help"],
+    ["update", "chatservice", "--help"],
+    ["get", "clusters"],
+    ["get", "chatservices"],
     ["chat", "serve", "--help"],
 ]
 
@@ -39,7 +46,7 @@ def timed(argv: list[str]) -> tuple[float, float]:
 def report(label: str, argv: list[str], runs: int) -> None:
     walls, cpus = zip(*(timed(argv) for _ in range(runs)), strict=True)
     print(
-        f"{label:30} wall median {statistics.median(walls):.3f} s  min {min(walls):.3f} s"
+        f"{label:34} wall median {statistics.median(walls):.3f} s  min {min(walls):.3f} s"
         f"  cpu median {statistics.median(cpus):.3f} s"
     )
 
@@ -49,8 +56,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     runs = parser.parse_args().runs
     report("python -c pass", [sys.executable, "-c", "pass"], runs)
-    for argv in COMMANDS:
-        report("escala " + " ".join(argv), [sys.executable, "-m", "escala", *argv], runs)
+    with tempfile.TemporaryDirectory() as state:
+        os.environ["ESCALA_STATE_STORE"] = f"file://{state}"
+        for argv in COMMANDS:
+            report("escala " + " ".join(argv), [sys.executable, "-m", "escala", *argv], runs)
 
 
 if __name__ == "__main__":

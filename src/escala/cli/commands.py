@@ -3,9 +3,11 @@
 Importing every command module pulls in boto3, pydantic, the Kubernetes client and the
 load generator: over a second before `escala --help` prints anything. The entry point
 reads the first word of the command line and imports only the modules listed for it;
-`escala --help` imports none and lists the commands from the help lines below.
+`escala --help` imports none and lists the commands from the help lines below. The
+command modules in turn import boto3, the Kubernetes client and escala.ops inside their
+command functions, so a verb's `--help` loads none of them (docs/startup.md).
 tests/cli/test_lazy_commands.py checks this table against the full command tree, so a
-new command module that is missing here fails the tests.
+new command module that is missing here fails the tests, and checks those imports.
 """
 
 import importlib

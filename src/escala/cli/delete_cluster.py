@@ -14,9 +14,6 @@ from escala.cli.plan_output import (
     print_plan,
     step_progress,
 )
-from escala.cloud.aws.session import ClientFactory
-from escala.ops.cluster_volumes import volumes_to_keep
-from escala.ops.delete_cluster import delete_cluster
 from escala.state import open_store
 
 
@@ -36,6 +33,10 @@ def delete_cluster_command(
 ) -> None:
     """Delete every AWS resource the cluster owns (by tag), then its state-store entry.
     Retained volumes stay unless told, shared ones always; both are listed."""
+    from escala.cloud.aws.session import ClientFactory
+    from escala.ops.cluster_volumes import volumes_to_keep
+    from escala.ops.delete_cluster import delete_cluster
+
     options = ClusterChangeOptions(cluster_name(cluster, name), yes, state, output)
     store = open_store(options.state)
     region = (

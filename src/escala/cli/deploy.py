@@ -5,6 +5,7 @@ applied through the cluster's kubeconfig context (`escala export kubeconfig`).
 """
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -20,19 +21,9 @@ from escala.cli.cluster import _csv
 from escala.cli.output import OutputFormat, apply_or_print_option, console, emit, table
 from escala.cli.output import err_console as status_console
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, STATE_OPTION, ClusterTarget
-from escala.kube.manifests import NAMESPACE
-from escala.ops.deploy import (
-    Applied,
-    asked_for,
-    chat_address,
-    deploy,
-    deployed_objects,
-    desired,
-    undeploy,
-    with_image,
-    would_delete,
-)
-from escala.state.base import CHAT_DEPLOYMENT
+
+if TYPE_CHECKING:
+    from escala.ops.deploy import Applied
 
 # The flag that sets each ChatDeployment field: to say which came from the stored spec.
 FLAGS = {
@@ -56,7 +47,7 @@ def _flag_value(value: object) -> str:
     return ",".join(value) if isinstance(value, list) else str(value)
 
 
-def _report(results: list[Applied]) -> None:
+def _report(results: "list[Applied]") -> None:
     console.print(
         table(
             ["KIND", "NAMESPACE", "NAME", "RESULT"],
@@ -65,7 +56,7 @@ def _report(results: list[Applied]) -> None:
     )
 
 
-def _counts(results: list[Applied]) -> str:
+def _counts(results: "list[Applied]") -> str:
     seen = Counter(r.result for r in results)
     return ", ".join(f"{n} {result}" for result, n in seen.items())
 
@@ -130,6 +121,10 @@ def deploy_chat_command(
     metrics-server and cluster-autoscaler (on the masters). Safe to run again: unchanged
     objects stay as they are. Once applied, what was asked is stored with the cluster,
     and a flag not given next time keeps its value."""
+    from escala.kube.manifests import NAMESPACE
+    from escala.ops.deploy import asked_for, chat_address, deploy, desired, with_image
+    from escala.state.base import CHAT_DEPLOYMENT
+
     target = ClusterTarget.resolve(name, state, kubeconfig)
     flags = {
         "image": image,
@@ -181,6 +176,8 @@ def delete_chat_command(
     """Remove the chat app (its namespace, and with its Service the load balancer; with
     the namespace goes its PostgreSQL's claim, and so the history volume) and the spec
     `deploy chat` stored. The cluster's add-ons stay."""
+    from escala.ops.deploy import asked_for, deployed_objects, undeploy, would_delete
+
     target = ClusterTarget.resolve(name, state, kubeconfig)
     objects = deployed_objects(asked_for(target.store, target.name, {}).chat)
     kube = target.kube()

@@ -8,9 +8,7 @@ from urllib.parse import urlparse
 import typer
 
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, emit, table
-from escala.cloud.aws.session import ClientFactory
 from escala.errors import UsageError
-from escala.ops.iam_operator import OperatorOptions, create_operator
 from escala.state.base import STATE_STORE_ENV
 
 iam = typer.Typer(
@@ -51,6 +49,9 @@ def create_operator_command(
 ) -> None:
     """Create (or bring up to date) an operator with least-privilege access; its secret
     key is written to the credentials file (mode 0600), never printed."""
+    from escala.cloud.aws.session import ClientFactory
+    from escala.ops.iam_operator import OperatorOptions, create_operator
+
     if not OWNER_GLOB.fullmatch(owner):
         raise UsageError(
             f"--owner: {owner!r} is not a glob of cluster names (letters, digits, '.', '-', "

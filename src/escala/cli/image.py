@@ -11,9 +11,7 @@ from rich.markup import escape
 
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console
 from escala.cli.validate import STATE_OPTION
-from escala.cloud.aws.session import ClientFactory
 from escala.image.engine import ENGINES
-from escala.ops.image import BuildOptions, PushOptions, build_image, push_image
 from escala.state import open_store
 
 image = typer.Typer(help="Build the chat's container image and push it.", no_args_is_help=True)
@@ -60,6 +58,8 @@ def build_command(
     context: Path = CONTEXT_OPTION,
 ) -> None:
     """Build the chat's image, tagged escala:<version> and escala:<version>-<commit>."""
+    from escala.ops.image import BuildOptions, build_image
+
     options = BuildOptions(context=context, base_image=base_image, engine=engine,
                            ca_bundle=ca_bundle)  # fmt: skip
     started = time.monotonic()
@@ -94,6 +94,9 @@ def push_command(
 ) -> None:
     """Push the image; print its digest and record it for the cluster or chat service,
     whose deploys then default to repository@sha256:..."""
+    from escala.cloud.aws.session import ClientFactory
+    from escala.ops.image import PushOptions, push_image
+
     options = PushOptions(
         cluster=name,
         chat_service=chat_service,

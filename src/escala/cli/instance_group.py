@@ -22,7 +22,6 @@ from escala.cli.validate import (
     parse_duration,
 )
 from escala.errors import UsageError
-from escala.ops.instance_groups import create_instance_group, delete_instance_group, plan_delete
 
 
 def _csv(value: str | None) -> list[str]:
@@ -94,6 +93,8 @@ def create_instance_group_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Add an instance group to a cluster's spec; `update cluster --yes` builds it."""
+    from escala.ops.instance_groups import create_instance_group
+
     target = ClusterTarget.resolve(name, state, None)
     spec = InstanceGroupSpec(
         role=role,
@@ -136,6 +137,8 @@ def delete_instance_group_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Drain an instance group's nodes, delete its ASG and launch template, then its spec."""
+    from escala.ops.instance_groups import delete_instance_group, plan_delete
+
     target = ClusterTarget.resolve(name, state, kubeconfig)
     timeout = parse_duration(drain_timeout, "--drain-timeout")
     aws = target.aws()

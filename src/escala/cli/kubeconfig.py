@@ -7,8 +7,6 @@ import typer
 from escala.cli import verbs
 from escala.cli.output import console
 from escala.cli.plan_output import CLUSTER_ARGUMENT, NAME_OPTION, cluster_name
-from escala.cloud.aws.session import ClientFactory
-from escala.kube.kubeconfig import default_path, export_kubeconfig, parse_ttl
 from escala.state import open_store
 
 
@@ -28,6 +26,9 @@ def kubeconfig(
     state: str | None = typer.Option(None, "--state", help="State store URL."),
 ) -> None:
     """Write the cluster's API endpoint and CA (and an admin certificate) to a kubeconfig."""
+    from escala.cloud.aws.session import ClientFactory
+    from escala.kube.kubeconfig import default_path, export_kubeconfig, parse_ttl
+
     name = cluster_name(cluster, name)
     store = open_store(state)
     region = store.get_cluster(name, completed=True).spec.region

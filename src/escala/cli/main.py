@@ -62,8 +62,8 @@ def build_app(load: tuple[str, ...]) -> typer.Typer:
         pretty_exceptions_enable=False,
         epilog=(
             "Tab completion: `escala --install-completion` (bash, zsh, fish; then open a new "
-            "shell). Start with `escala sandbox`, a local AWS, and the walk-through in the "
-            "README."
+            "shell). Start with `escala sandbox`, a local AWS, and the walk-through in "
+            "docs/tutorial.md."
         ),
         context_settings={"help_option_names": ["-h", "--help"]},
     )

@@ -4,29 +4,25 @@ series of a scaling case, as terminal charts, a PNG (`--png`) or data (`-o json|
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
-from escala.cli.chat_service_commands import NAME_ARGUMENT
-from escala.cli.metric_charts import draw_png, terminal_chart
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console
-from escala.cli.plan_output import STATE_OPTION
+from escala.cli.plan_output import (
+    CHAT_SERVICE,
+    CHAT_SERVICE_ARGUMENT,
+    CHAT_SERVICE_OPTION,
+    STATE_OPTION,
+)
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, ClusterTarget
 from escala.errors import CloudError, UsageError
-from escala.ops.chat_service_lifecycle import clients_for
-from escala.ops.metrics import (
-    CATALOGUE,
-    CLUSTER_CATALOGUE,
-    Chart,
-    Window,
-    chat_service_metrics,
-    cluster_metrics,
-    window,
-)
-from escala.ops.status import stored_chat_service
+from escala.ops.metric_catalogue import CATALOGUE, CLUSTER_CATALOGUE
 from escala.state import open_store
+
+if TYPE_CHECKING:
+    from escala.ops.metrics import Chart, Window
 
 app = typer.Typer(
     help="Chart a chat service's or cluster's CloudWatch metrics (CPU, load balancer, "
@@ -52,9 +48,11 @@ def _check_png(path: Path | None) -> None:
         raise UsageError(f"--png {path}: folder {path.parent} does not exist; create it first")
 
 
-def report(charts: list[Chart], span: Window, subject: str, output: OutputFormat,
+def report(charts: "list[Chart]", span: "Window", subject: str, output: OutputFormat,
            png: Path | None) -> None:  # fmt: skip
     """Charts (or data) for the series with datapoints; the empty ones said in words."""
+    from escala.cli.metric_charts import draw_png, terminal_chart
+
     document: dict[str, Any] = {
         "kind": "Metrics",
         "subject": subject,
@@ -97,7 +95,8 @@ def report(charts: list[Chart], span: Window, subject: str, output: OutputFormat
 
 @app.command("chatservice")
 def chat_service_metrics_command(
-    name: str = NAME_ARGUMENT,
+    service_name: str | None = CHAT_SERVICE_ARGUMENT,
+    name: str | None = CHAT_SERVICE_OPTION,
     metric: list[str] = METRIC_OPTION,
     since: str = SINCE_OPTION,
     period: int = PERIOD_OPTION,
@@ -106,6 +105,11 @@ def chat_service_metrics_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """CPU, load balancer, capacity and connected clients of a chat service."""
+    from escala.ops.chat_service_lifecycle import clients_for
+    from escala.ops.metrics import chat_service_metrics, window
+    from escala.ops.status import stored_chat_service
+
+    name = CHAT_SERVICE.name(service_name, name)
     span = window(since, period)
     _check_png(png)
     service = stored_chat_service(open_store(state), name)
@@ -128,6 +132,8 @@ def cluster_metrics_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """CPU and desired / in-service capacity of each instance group's Auto Scaling Group."""
+    from escala.ops.metrics import cluster_metrics, window
+
     span = window(since, period)
     _check_png(png)
     target = ClusterTarget.resolve(name, state, kubeconfig)

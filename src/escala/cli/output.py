@@ -48,6 +48,12 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | No
     return out
 
 
+def one_or_all(documents: list[Any], named: list[str] | None) -> Any:
+    """What `get <noun> NAME -o yaml|json` prints: with one NAME, that document alone (as
+    `kops get cluster NAME -o yaml`, ready for `replace -f`); else the list."""
+    return documents[0] if named and len(named) == 1 else documents
+
+
 def emit(data: Any, fmt: OutputFormat, render_table: Callable[[], Any]) -> None:
     """Print `data` as JSON or YAML, or call `render_table` for the human format."""
     if fmt is OutputFormat.json:

@@ -12,8 +12,6 @@ import typer
 
 from escala.cli import verbs
 from escala.cli.output import console
-from escala.cloud.aws.session import ClientFactory
-from escala.cloud.aws.ssm_parameter import put_secure_parameter
 from escala.errors import UsageError
 
 
@@ -35,6 +33,9 @@ def create_parameter_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing value."),
 ) -> None:
     """Store a secret (typed hidden, or piped in) as an SSM SecureString parameter."""
+    from escala.cloud.aws.session import ClientFactory
+    from escala.cloud.aws.ssm_parameter import put_secure_parameter
+
     if not name.strip() or " " in name:
         raise UsageError(f"NAME: {name!r} is not an SSM parameter name, e.g. /escala/chat/redis")
     clients = ClientFactory()

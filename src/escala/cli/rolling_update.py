@@ -1,5 +1,7 @@
 """`escala rolling-update cluster`: show what needs replacing; with --yes, replace it."""
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.markup import escape
 
@@ -14,17 +16,14 @@ from escala.cli.validate import (
     parse_duration,
 )
 from escala.errors import KubernetesUnreachable
-from escala.ops.rolling_update import (
-    GroupStatus,
-    RollingUpdateOptions,
-    plan_rolling_update,
-    rolling_update,
-)
+
+if TYPE_CHECKING:
+    from escala.ops.rolling_update import GroupStatus
 
 COLUMNS = ["NAME", "STATUS", "NEEDUPDATE", "READY", "MIN", "TARGET", "MAX", "NODES"]
 
 
-def _row(s: GroupStatus) -> list[object]:
+def _row(s: "GroupStatus") -> list[object]:
     nodes = "-" if s.nodes is None else s.nodes
     return [s.name, s.status, s.need_update, s.ready, s.min, s.target, s.max, nodes]
 
@@ -56,6 +55,8 @@ def rolling_update_cluster(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Replace out-of-date instances, control plane first, one at a time, without downtime."""
+    from escala.ops.rolling_update import RollingUpdateOptions, plan_rolling_update, rolling_update
+
     target = ClusterTarget.resolve(cluster or name, state, kubeconfig)
     options = RollingUpdateOptions(
         cluster_name=target.name,

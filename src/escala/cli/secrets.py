@@ -4,7 +4,6 @@ from dataclasses import asdict
 
 import typer
 
-from escala.bootstrap.secrets import list_secrets
 from escala.cli import verbs
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, emit, table
 from escala.state import open_store
@@ -17,6 +16,8 @@ def get_secrets(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """List the cluster's keys, certificates and tokens (never their contents)."""
+    from escala.bootstrap.secrets import list_secrets
+
     found = [asdict(s) for s in list_secrets(open_store(state), name)]
     emit(
         found,

@@ -2,15 +2,17 @@
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, table
 from escala.cli.plan_output import STATE_OPTION
 from escala.errors import UsageError
-from escala.ops.simulate import SimulateOptions, Simulation, run_simulation
-from escala.simulation.cost import prices
 from escala.state import open_store
+
+if TYPE_CHECKING:
+    from escala.ops.simulate import Simulation
 
 
 def simulate_command(
@@ -42,6 +44,8 @@ def simulate_command(
 ) -> None:
     """Simulate the scaling of a case over a load profile: capacity, minutes over the
     latency target, minutes over-provisioned, cost."""
+    from escala.ops.simulate import SimulateOptions, run_simulation
+
     if png is not None and not png.parent.is_dir():
         raise UsageError(f"--png {png}: the folder {png.parent} does not exist")
     entries = tuple(e for e in (compare or case).split(",") if e.strip())
@@ -64,7 +68,9 @@ def simulate_command(
             console.print(f"chart written to {png}")
 
 
-def as_dict(done: Simulation) -> dict[str, object]:
+def as_dict(done: "Simulation") -> dict[str, object]:
+    from escala.simulation.cost import prices
+
     p = prices()
     measured = done.model.measured
     return {
@@ -81,7 +87,9 @@ def as_dict(done: Simulation) -> dict[str, object]:
     }
 
 
-def _table(done: Simulation) -> object:
+def _table(done: "Simulation") -> object:
+    from escala.simulation.cost import prices
+
     rows = []
     for r in done.runs:
         s = r.summary

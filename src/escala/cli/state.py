@@ -2,8 +2,6 @@
 
 import typer
 
-from escala.cloud.aws.session import ClientFactory
-from escala.ops.state_bucket import check_bucket_name, create_state_bucket
 from escala.state.base import STATE_STORE_ENV
 
 state = typer.Typer(help="The state store that keeps the specs.", no_args_is_help=True)
@@ -15,6 +13,9 @@ def create_state_command(
     region: str | None = typer.Option(None, "--region", help="Default: AWS_DEFAULT_REGION."),
 ) -> None:
     """Create a versioned, encrypted, private state bucket (safe to run again)."""
+    from escala.cloud.aws.session import ClientFactory
+    from escala.ops.state_bucket import check_bucket_name, create_state_bucket
+
     check_bucket_name(bucket)
     clients = ClientFactory(region=region)
     url = create_state_bucket(clients, bucket)

@@ -8,7 +8,7 @@ until Ctrl-C, to follow a scaling run. `get instances` is `kops get instances`.
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Group, RenderableType
@@ -16,27 +16,23 @@ from rich.live import Live
 from rich.markup import escape
 from rich.text import Text
 
-from escala.api import InstanceGroup
 from escala.cli import verbs
-from escala.cli.chat_service_commands import NAME_ARGUMENT
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
-from escala.cli.plan_output import STATE_OPTION
-from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, ClusterTarget, parse_duration
-from escala.cloud.aws.scaling_activity import Activity
-from escala.errors import UsageError
-from escala.kube.scaling_status import autoscaler_summary
-from escala.ops.chat_service_lifecycle import clients_for
-from escala.ops.cluster_status import ClusterStatus, cluster_instances, cluster_status
-from escala.ops.status import (
-    ACTIVITIES,
-    Capacity,
-    ChatServiceStatus,
-    Policy,
-    ScalingStatus,
-    chat_service_status,
-    stored_chat_service,
+from escala.cli.plan_output import (
+    CHAT_SERVICE,
+    CHAT_SERVICE_ARGUMENT,
+    CHAT_SERVICE_OPTION,
+    STATE_OPTION,
 )
+from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, ClusterTarget, parse_duration
+from escala.errors import UsageError
 from escala.state import open_store
+
+if TYPE_CHECKING:
+    from escala.api import InstanceGroup
+    from escala.cloud.aws.scaling_activity import Activity
+    from escala.ops.cluster_status import ClusterStatus
+    from escala.ops.status import Capacity, ChatServiceStatus, Policy, ScalingStatus
 
 WATCH_OPTION = typer.Option(False, "--watch", "-w", help="Redraw until Ctrl-C.")
 INTERVAL_OPTION = typer.Option("5s", "--interval", help="Pause between redraws with --watch.")
@@ -46,12 +42,12 @@ def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def _capacity_row(capacity: Capacity) -> list[Any]:
+def _capacity_row(capacity: "Capacity") -> list[Any]:
     return [capacity.name, capacity.min, capacity.desired, capacity.running, capacity.pending,
             capacity.max]  # fmt: skip
 
 
-def _policies(policies: list[Policy]) -> list[RenderableType]:
+def _policies(policies: "list[Policy]") -> list[RenderableType]:
     if not policies:
         return [Text("\nNo scaling policies.")]
     rows = []
@@ -64,7 +60,7 @@ def _policies(policies: list[Policy]) -> list[RenderableType]:
     return [Text(""), table(["POLICY", "METRIC", "TARGET", "ALARM", "STATE", "REASON"], rows)]
 
 
-def _activities(activities: list[tuple[str, Activity]], with_group: bool) -> list[RenderableType]:
+def _activities(activities: "list[tuple[str, Activity]]", with_group: bool) -> list[RenderableType]:
     """(group, activity) pairs, newest first, as one table."""
     if not activities:
         return [Text("\nNo scaling activities yet.")]
@@ -77,7 +73,7 @@ def _activities(activities: list[tuple[str, Activity]], with_group: bool) -> lis
     return [Text("\nLast scaling activities, newest first:"), table(columns, rows)]
 
 
-def scaling_renderables(status: ScalingStatus) -> list[RenderableType]:
+def scaling_renderables(status: "ScalingStatus") -> list[RenderableType]:
     """One Auto Scaling Group's or ECS service's capacity, policies and activities."""
     group = status.capacity.kind == "AutoScalingGroup"
     columns = ["AUTO SCALING GROUP" if group else "ECS SERVICE", "MIN", "DESIRED",
@@ -89,7 +85,7 @@ def scaling_renderables(status: ScalingStatus) -> list[RenderableType]:
     ]
 
 
-def chat_service_view(status: ChatServiceStatus) -> RenderableType:
+def chat_service_view(status: "ChatServiceStatus") -> RenderableType:
     parts: list[RenderableType] = [Text(f"Chat service {status.name} ({status.platform})")]
     if status.scaling is None:
         parts.append(
@@ -113,9 +109,12 @@ def chat_service_view(status: ChatServiceStatus) -> RenderableType:
     return Group(*parts)
 
 
-def cluster_view(status: ClusterStatus) -> RenderableType:
+def cluster_view(status: "ClusterStatus") -> RenderableType:
     """All instance groups in one table, their policies (if any) and their activities
     together, newest first; then the Kubernetes half."""
+    from escala.kube.scaling_status import autoscaler_summary
+    from escala.ops.status import ACTIVITIES
+
     built = {g: s for g, s in status.groups.items() if s is not None}
     rows = [[g, *_capacity_row(s.capacity)] for g, s in built.items()]
     rows += [[g, "(none: run `escala update cluster --yes`)"] for g in status.groups
@@ -184,13 +183,18 @@ def show(
 
 @verbs.describe.command("chatservice")
 def describe_chat_service_command(
-    name: str = NAME_ARGUMENT,
+    service_name: str | None = CHAT_SERVICE_ARGUMENT,
+    name: str | None = CHAT_SERVICE_OPTION,
     watch: bool = WATCH_OPTION,
     interval: str = INTERVAL_OPTION,
     state: str | None = STATE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Live capacity, targets, alarms and scaling activities of a chat service."""
+    from escala.ops.chat_service_lifecycle import clients_for
+    from escala.ops.status import chat_service_status, stored_chat_service
+
+    name = CHAT_SERVICE.name(service_name, name)
     service = stored_chat_service(open_store(state), name)
     clients = clients_for(service)
     show(lambda: chat_service_status(service, clients), chat_service_view, output, watch,
@@ -207,6 +211,8 @@ def describe_cluster_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Live scaling of a cluster: instance groups, the chat's HPA, pods, cluster-autoscaler."""
+    from escala.ops.cluster_status import cluster_status
+
     target, groups = _cluster(name, state, kubeconfig)
     aws = target.aws()
     show(lambda: cluster_status(target.name, groups, aws, target.kube), cluster_view, output,
@@ -215,7 +221,7 @@ def describe_cluster_command(
 
 def _cluster(
     name: str | None, state: str | None, kubeconfig: str | None
-) -> tuple[ClusterTarget, list[InstanceGroup]]:
+) -> "tuple[ClusterTarget, list[InstanceGroup]]":
     target = ClusterTarget.resolve(name, state, kubeconfig)
     return target, target.store.list_instance_groups(target.name)
 
@@ -228,6 +234,8 @@ def get_instances_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Every instance of the cluster, as `kops get instances` lists them."""
+    from escala.ops.cluster_status import cluster_instances
+
     target, groups = _cluster(name, state, kubeconfig)
     rows, missing = cluster_instances(target.name, groups, target.aws(), target.kube)
     if missing and output is OutputFormat.table:

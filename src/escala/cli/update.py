@@ -13,8 +13,6 @@ from escala.cli.plan_output import (
     print_plan,
     step_progress,
 )
-from escala.cloud.aws.session import ClientFactory
-from escala.ops.update import update_cluster
 from escala.state import open_store
 
 
@@ -27,6 +25,9 @@ def update_cluster_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Plan the AWS resources the cluster's spec needs; apply them with --yes."""
+    from escala.cloud.aws.session import ClientFactory
+    from escala.ops.update import update_cluster
+
     options = ClusterChangeOptions(cluster_name(cluster, name), yes, state, output)
     store = open_store(options.state)
     region = store.get_cluster(options.name, completed=True).spec.region

@@ -1,14 +1,18 @@
 """`escala upgrade cluster`: propose or set a newer Kubernetes version in the spec."""
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from escala.cli import verbs
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, emit, err_console, table
 from escala.cli.validate import CLUSTER_ARGUMENT, NAME_OPTION, STATE_OPTION, ClusterTarget
-from escala.ops.upgrade import UpgradePlan, upgrade_cluster
+
+if TYPE_CHECKING:
+    from escala.ops.upgrade import UpgradePlan
 
 
-def _table(plan: UpgradePlan) -> object:
+def _table(plan: "UpgradePlan") -> object:
     rows = [["Cluster", "KubernetesVersion", plan.current, plan.target]] if plan.changes else []
     return table(["ITEM", "PROPERTY", "OLD", "NEW"], rows)
 
@@ -27,6 +31,8 @@ def upgrade_cluster_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Upgrade the cluster's Kubernetes version one minor at a time (no downgrades)."""
+    from escala.ops.upgrade import upgrade_cluster
+
     target = ClusterTarget.resolve(cluster or name, state, None)
     plan = upgrade_cluster(target.store, target.name, kubernetes_version, yes)
     data = {

@@ -6,18 +6,22 @@ durations like `10m`), which rolling-update and upgrade import.
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 
 from escala.cli import verbs
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
-from escala.cloud.aws.session import ClientFactory
 from escala.errors import UsageError
-from escala.kube.client import KubeClient, current_context, kubeconfig_path
-from escala.ops.certificates import certificate_expiries
-from escala.ops.validate import ValidationResult, validate_cluster, wait_for_valid
-from escala.state import StateStore, open_store
+
+# The cloud, Kubernetes and use-case modules are imported where they are used: every
+# day-2 command imports this module, and `escala <verb> --help` should not pay for them.
+if TYPE_CHECKING:
+    from escala.cloud.aws.session import ClientFactory
+    from escala.kube.client import KubeClient
+    from escala.ops.validate import ValidationResult
+    from escala.state import StateStore
 
 NAME_OPTION = typer.Option(
     None,
@@ -53,7 +57,7 @@ class ClusterTarget:
     """Which cluster a day-2 command acts on, and where its spec lives."""
 
     name: str
-    store: StateStore
+    store: "StateStore"
     kubeconfig: str | None
     region: str | None = None
 
@@ -61,6 +65,9 @@ class ClusterTarget:
     def resolve(
         cls, name: str | None, state: str | None, kubeconfig: str | None
     ) -> "ClusterTarget":
+        from escala.kube.client import current_context
+        from escala.state import open_store
+
         if not name:
             name = current_context(kubeconfig)
             if not name:
@@ -73,15 +80,19 @@ class ClusterTarget:
         cluster = store.get_cluster(name)  # NotFound names the store and the fix
         return cls(name, store, kubeconfig, cluster.spec.region)
 
-    def kube(self) -> KubeClient:
+    def kube(self) -> "KubeClient":
+        from escala.kube.client import KubeClient
+
         return KubeClient.for_cluster(self.name, self.kubeconfig)
 
-    def aws(self) -> ClientFactory:
+    def aws(self) -> "ClientFactory":
         """AWS clients in the cluster's own region (else $AWS_DEFAULT_REGION)."""
+        from escala.cloud.aws.session import ClientFactory
+
         return ClientFactory(region=self.region)
 
 
-def render(result: ValidationResult) -> None:
+def render(result: "ValidationResult") -> None:
     """kops's three tables and its last line."""
     console.print("INSTANCE GROUPS")
     console.print(
@@ -131,6 +142,10 @@ def validate_cluster_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Check the cluster's instance groups, nodes and control plane, as kops does."""
+    from escala.kube.client import kubeconfig_path
+    from escala.ops.certificates import certificate_expiries
+    from escala.ops.validate import validate_cluster, wait_for_valid
+
     timeout = parse_duration(wait, "--wait") if wait else 0.0
     pause = parse_duration(interval, "--interval")
     target = ClusterTarget.resolve(cluster or name, state, kubeconfig)

@@ -1,6 +1,8 @@
 """`escala create|get|delete volume` and `escala create persistentvolume`: EBS volumes for
 a cluster, and their way into it as a PersistentVolume bound to a claim."""
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from escala.cli import verbs
@@ -15,15 +17,9 @@ from escala.cli.output import (
 )
 from escala.cli.plan_output import print_plan
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, STATE_OPTION, ClusterTarget
-from escala.cloud.aws.volume_inventory import VolumeInfo
-from escala.kube.static_volume import static_volume_objects
-from escala.ops.volumes import (
-    VolumeRequest,
-    create_volume,
-    delete_volume,
-    list_volumes,
-    static_volume,
-)
+
+if TYPE_CHECKING:
+    from escala.cloud.aws.volume_inventory import VolumeInfo
 
 VOLUME_ARGUMENT = typer.Argument(..., help="The volume's name in the cluster (e.g. chat-history).")
 YES_OPTION = typer.Option(False, "--yes", "-y", help="Do it (else: print the plan).")
@@ -44,6 +40,8 @@ def create_volume_command(
 ) -> None:
     """Create an encrypted EBS volume in one of the cluster's zones, owned by the cluster
     and retained by `delete cluster` unless told. Then `escala create persistentvolume`."""
+    from escala.ops.volumes import VolumeRequest, create_volume
+
     target = ClusterTarget.resolve(name, state, None)
     cluster = target.store.get_cluster(target.name, completed=True)
     request = VolumeRequest(target.name, volume, zone, size, volume_type, iops, throughput)
@@ -56,7 +54,7 @@ def create_volume_command(
         )
 
 
-def _rows(volumes: list[VolumeInfo]) -> list[list[object]]:
+def _rows(volumes: "list[VolumeInfo]") -> list[list[object]]:
     return [
         [v.name, v.id, v.zone, v.size, v.volume_type, v.iops, v.throughput, v.state,
          v.origin, "owned" if v.owned else "shared", v.claim or ""]
@@ -72,6 +70,8 @@ def get_volumes_command(
 ) -> None:
     """List the EBS volumes tagged for the cluster: etcd's, static ones, and those the
     EBS CSI driver made for claims."""
+    from escala.ops.volumes import list_volumes
+
     target = ClusterTarget.resolve(name, state, None)
     volumes = list_volumes(target.aws(), target.name)
     columns = ["NAME", "ID", "ZONE", "SIZE", "TYPE", "IOPS", "THROUGHPUT", "STATE", "ORIGIN",
@@ -88,6 +88,8 @@ def delete_volume_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Delete a static volume (refused while it is attached)."""
+    from escala.ops.volumes import delete_volume
+
     target = ClusterTarget.resolve(name, state, None)
     plan = delete_volume(target.aws(), target.name, volume, yes=yes)
     print_plan(plan, output, "Must specify --yes to delete the volume")
@@ -105,6 +107,9 @@ def create_persistent_volume_command(
 ) -> None:
     """Put a volume made with `escala create volume` into the cluster: a PersistentVolume
     for it (the EBS CSI driver, its ID, its zone) and a claim bound to it."""
+    from escala.kube.static_volume import static_volume_objects
+    from escala.ops.volumes import static_volume
+
     target = ClusterTarget.resolve(name, state, kubeconfig)
     objects = static_volume_objects(
         static_volume(target.aws(), target.name, volume, namespace, claim)

@@ -1,118 +1,26 @@
 """`escala metrics`: the CloudWatch series that show a scaling case at work, by name.
 
-Each name escala knows (`cpu`, `requests`, `connections`, ...) maps, per platform, to a
-CloudWatch metric, its dimensions and the statistic that answers the question: the
-replicas' average CPU, the load balancer's requests per period (Sum), its response time
-(Average), the group's desired and in-service capacity, the chat's own connected
-clients per replica and messages broadcast and delivered per second. Datapoints are
-read with one GetMetricData call; what to draw is the CLI's business.
+Each name escala knows (`cpu`, `requests`, `connections`, ...: escala.ops.metric_catalogue)
+maps, per platform, to a CloudWatch metric, its dimensions and the statistic that answers
+the question: the replicas' average CPU, the load balancer's requests per period (Sum),
+its response time (Average), the group's desired and in-service capacity, the chat's own
+connected clients per replica and messages broadcast and delivered per second. Datapoints
+are read with one GetMetricData call; what to draw is the CLI's business.
 """
 
 import dataclasses
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from escala.api import InstanceGroup
-from escala.api.chat_service_spec import (
-    CONNECTIONS_METRIC,
-    DELIVERIES_METRIC,
-    MESSAGES_METRIC,
-    METRICS_NAMESPACE,
-    SERVICE_DIMENSION,
-    ChatService,
-    Platform,
-)
+from escala.api.chat_service_spec import ChatService
 from escala.cloud.aws.cloudwatch_metrics import MetricQuery, Series, get_metric_data
 from escala.cloud.aws.load_balancer import elb_name, load_balancer_dimension
 from escala.cloud.aws.session import ClientFactory, call
 from escala.errors import UsageError
 from escala.ops.cloud_groups import asg_name
-
-Dimensions = tuple[tuple[str, str], ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class Metric:
-    """A CloudWatch metric as escala names it; `dimensions` turns the service's names
-    (its ASG, ECS cluster/service, load balancer) into the metric's dimensions."""
-
-    title: str
-    unit: str
-    namespace: str
-    name: str
-    stat: str
-    dimensions: Callable[["Names"], Dimensions]
-
-
-@dataclasses.dataclass(frozen=True)
-class Names:
-    """The AWS names a chat service's metrics are filed under."""
-
-    service: str
-    group: str  # the EC2 case's Auto Scaling Group
-    ecs: str  # the Fargate case's ECS cluster and service (same name)
-    load_balancer: str | None  # `app/<name>/<id>`; None until the ALB exists
-
-
-def _asg(n: Names) -> Dimensions:
-    return (("AutoScalingGroupName", n.group),)
-
-
-def _ecs(n: Names) -> Dimensions:
-    return (("ClusterName", n.ecs), ("ServiceName", n.ecs))
-
-
-def _alb(n: Names) -> Dimensions:
-    return (("LoadBalancer", n.load_balancer or ""),)
-
-
-def _chat(n: Names) -> Dimensions:
-    return ((SERVICE_DIMENSION, n.service),)
-
-
-_ALB = "AWS/ApplicationELB"
-_CHAT_METRICS = {
-    "connections": Metric("connected clients per replica", "clients", METRICS_NAMESPACE,
-                          CONNECTIONS_METRIC, "Average", _chat),
-    "messages": Metric("messages broadcast per second, all replicas", "msgs/s",
-                       METRICS_NAMESPACE, MESSAGES_METRIC, "Sum", _chat),
-    "deliveries": Metric("messages delivered to clients per second, all replicas", "msgs/s",
-                         METRICS_NAMESPACE, DELIVERIES_METRIC, "Sum", _chat),
-    "requests": Metric("load balancer requests per period", "requests", _ALB, "RequestCount",
-                       "Sum", _alb),
-    "response-time": Metric("target response time", "s", _ALB, "TargetResponseTime",
-                            "Average", _alb),
-    "active-connections": Metric("load balancer connections", "connections", _ALB,
-                                 "ActiveConnectionCount", "Sum", _alb),
-}  # fmt: skip
-# Application Auto Scaling has no group metrics of its own: ECS publishes task counts
-# under Container Insights, which escala turns on for the chat's ECS cluster.
-CATALOGUE: dict[Platform, dict[str, Metric]] = {
-    Platform.ec2: {
-        "cpu": Metric("average CPU of the instances", "%", "AWS/EC2", "CPUUtilization",
-                      "Average", _asg),
-        "desired": Metric("desired instances", "instances", "AWS/AutoScaling",
-                          "GroupDesiredCapacity", "Average", _asg),
-        "running": Metric("in-service instances", "instances", "AWS/AutoScaling",
-                          "GroupInServiceInstances", "Average", _asg),
-        **_CHAT_METRICS,
-    },
-    Platform.fargate: {
-        "cpu": Metric("average CPU of the tasks", "%", "AWS/ECS", "CPUUtilization", "Average",
-                      _ecs),
-        "memory": Metric("average memory of the tasks", "%", "AWS/ECS", "MemoryUtilization",
-                         "Average", _ecs),
-        "desired": Metric("desired tasks", "tasks", "ECS/ContainerInsights", "DesiredTaskCount",
-                          "Average", _ecs),
-        "running": Metric("running tasks", "tasks", "ECS/ContainerInsights", "RunningTaskCount",
-                          "Average", _ecs),
-        **_CHAT_METRICS,
-    },
-}  # fmt: skip
-# A cluster's instance groups: the same three per group.
-CLUSTER_CATALOGUE = {k: CATALOGUE[Platform.ec2][k] for k in ("cpu", "desired", "running")}
+from escala.ops.metric_catalogue import ALB, CATALOGUE, CLUSTER_CATALOGUE, Metric, Names
 
 
 @dataclasses.dataclass
@@ -246,7 +154,7 @@ def chat_service_metrics(
     lb = elb_name("chat", service.name)
     lb_dimension = (
         call(f"reading load balancer {lb}", lambda: load_balancer_dimension(clients, lb))
-        if any(known[k].namespace == _ALB for k in keys)
+        if any(known[k].namespace == ALB for k in keys)
         else None
     )
     names = Names(service.name, f"chat.{service.name}", lb, lb_dimension)
@@ -256,7 +164,7 @@ def chat_service_metrics(
         query = MetricQuery(_query_id(key, i), metric.namespace, metric.name,
                             metric.dimensions(names), metric.stat)  # fmt: skip
         chart = Chart(key, metric.title, metric.unit, query)
-        if metric.namespace == _ALB and lb_dimension is None:
+        if metric.namespace == ALB and lb_dimension is None:
             chart.note = f"load balancer {lb} does not exist (`escala update chatservice --yes`)"
         charts.append(chart)
     return _read(clients, charts, span, f"chat service {service.name}")
