@@ -1,5 +1,5 @@
-"""The scaling lab's capacity model against real replicas: 1, 2 and 3 local `--server
-fast` replicas behind one Redis, each load spread evenly over them (one `escala load` run
+"""The scaling lab's capacity model against real replicas: 1, 2 and 3 local `escala chat
+serve` replicas behind one Redis, each load spread evenly over them (one `escala load` run
 per replica, at the same time, as a load balancer would spread clients), next to what
 the model predicts for the same load. Usage (from the repository root):
 
@@ -125,7 +125,7 @@ def main() -> None:
     try:
         for replicas in (1, 2, 3):
             with ExitStack() as stack:
-                started = [stack.enter_context(replica("fast", url)) for _ in range(replicas)]
+                started = [stack.enter_context(replica(url)) for _ in range(replicas)]
                 urls, processes = [u for u, _ in started], [p for _, p in started]
                 for rate in (float(r) for r in args.rates.split(",")):
                     seen = measure(urls, processes, args.clients, rate, args.duration)
