@@ -87,12 +87,30 @@ async def test_redis_presence_sees_a_name_taken_on_another_replica(redis_url: st
     for p in (one, two):
         await p.start()
     try:
-        await one.join("lobby", "s1", "Eve", "user:e")
-        assert await two.taken("lobby", "eve", "sid:s2")
-        assert not await two.taken("lobby", "eve", "user:e")  # Eve's own second tab
-        assert not await two.taken("kitchen", "eve", "sid:s2")
-        assert await two.users("lobby") == ["Eve"]
+        assert await one.claim("lobby", "s1", "Eve", "user:e")
+        assert not await two.claim("lobby", "s2", "eve", "sid:s2")
+        assert await two.users("lobby") == ["Eve"]  # the refused claim listed nobody
+        assert await two.claim("lobby", "s3", "eve", "user:e")  # Eve's own second tab
+        assert await two.claim("kitchen", "s2", "eve", "sid:s2")  # another room
         await one.leave("lobby", "s1")
-        assert not await two.taken("lobby", "eve", "sid:s2")
+        await two.leave("lobby", "s3")
+        assert await two.claim("lobby", "s4", "EVE", "sid:s4")
+    finally:
+        await asyncio.gather(one.close(), two.close())
+
+
+async def test_one_free_name_asked_for_on_two_replicas_at_once_is_granted_once(
+    redis_url: str,
+) -> None:
+    """The check and the listing are one script on Redis: of twenty logins racing for
+    one name on two replicas, exactly one gets it (a check-then-write let several)."""
+    one, two = RedisPresence(redis_url), RedisPresence(redis_url)
+    for p in (one, two):
+        await p.start()
+    try:
+        claims = [(one, two)[i % 2].claim("lobby", f"s{i}", "zoe", f"sid:s{i}") for i in range(20)]
+        granted = await asyncio.gather(*claims)
+        assert granted.count(True) == 1
+        assert await one.users("lobby") == ["zoe"] and await one.count("lobby") == 1
     finally:
         await asyncio.gather(one.close(), two.close())

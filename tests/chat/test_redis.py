@@ -134,7 +134,8 @@ async def test_presence_takes_a_burst_larger_than_its_connection_pool(redis_url:
     presence = RedisPresence(redis_url)
     await presence.start()
     try:
-        await asyncio.gather(*(presence.join("lobby", f"s{i}", f"u{i}") for i in range(300)))
+        logins = (presence.claim("lobby", f"s{i}", f"u{i}", f"sid:s{i}") for i in range(300))
+        assert all(await asyncio.gather(*logins))
         assert await presence.count("lobby") == 300
         await asyncio.gather(*(presence.leave("lobby", f"s{i}") for i in range(300)))
         assert await presence.count("lobby") == 0
@@ -151,14 +152,17 @@ async def test_what_a_crashed_replica_left_in_redis_is_deleted_by_a_live_one(
     for presence in (live, crashed):
         await presence.start()
     try:
-        await live.join("lobby", "s1", "ana")
-        await crashed.join("lobby", "s2", "Bo")
-        assert (await live.count("lobby"), await live.taken("lobby", "bo", "sid:s3")) == (2, True)
+        assert await live.claim("lobby", "s1", "ana", "sid:s1")
+        assert await crashed.claim("lobby", "s2", "Bo", "sid:s2")
+        assert await live.count("lobby") == 2
+        assert not await live.claim("lobby", "s3", "bo", "sid:s3")  # Bo's, on the other one
         assert crashed._heartbeat is not None
         crashed._heartbeat.cancel()  # it stops stamping itself, and never withdraws Bo
         await asyncio.sleep(1.5)
-        assert (await live.count("lobby"), await live.taken("lobby", "bo", "sid:s3")) == (1, False)
+        assert await live.count("lobby") == 1
         assert await live.users("lobby") == ["ana"]
+        assert await live.claim("lobby", "s3", "bo", "sid:s3")  # the name is free again
+        await live.leave("lobby", "s3")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and await _fields_of(redis_url, crashed.replica):
             await asyncio.sleep(0.2)

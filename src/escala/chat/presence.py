@@ -34,12 +34,10 @@ class Presence(Protocol):
         ...
 
     async def ping(self) -> bool: ...
-    async def join(self, room: str, sid: str, username: str, owner: str | None = None) -> None:
-        """List `sid` in `room` as `username`, owned by `owner` (default: `sid` alone)."""
-        ...
-
-    async def taken(self, room: str, username: str, owner: str) -> bool:
-        """Does a connection of another owner go by `username` in `room`?"""
+    async def claim(self, room: str, sid: str, username: str, owner: str) -> bool:
+        """List `sid` in `room` as `username`, owned by `owner`, unless a connection of
+        another owner goes by that name there: then False, and nothing changes. The check
+        and the listing are one step, so two logins cannot both get one name."""
         ...
 
     async def leave(self, room: str, sid: str) -> None: ...
@@ -64,11 +62,11 @@ class LocalPresence:
     async def ping(self) -> bool:
         return True
 
-    async def join(self, room: str, sid: str, username: str, owner: str | None = None) -> None:
+    async def claim(self, room: str, sid: str, username: str, owner: str) -> bool:
+        if self.rooms.taken(room, username, owner):
+            return False
         self.rooms.join(room, sid, username, owner)
-
-    async def taken(self, room: str, username: str, owner: str) -> bool:
-        return self.rooms.taken(room, username, owner)
+        return True
 
     async def leave(self, room: str, sid: str) -> None:
         self.rooms.leave(room, sid)
@@ -100,6 +98,20 @@ _STAMP = _NOW + (
 _ADD = (
     "local n = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2]) "
     "if n == 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end return n"
+)
+# KEYS: replicas zset, a name's hash. ARGV: ttl ms, this replica's field for the owner,
+# the owner -> 1 with the owner's count raised, or 0 (another live owner holds the name).
+_CLAIM = _NOW + (
+    "local live = {} "
+    "for _, r in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now - ARGV[1], '+inf')) do "
+    "live[r] = true end "
+    "local flat = redis.call('HGETALL', KEYS[2]) "
+    "for i = 1, #flat, 2 do "
+    "local at, who = string.match(flat[i], '^([^/]+)/(.*)$') "
+    "if live[at] and who ~= ARGV[3] and tonumber(flat[i + 1]) > 0 then return 0 end end "
+    "if redis.call('HINCRBY', KEYS[2], ARGV[2], 1) == 0 then "
+    "redis.call('HDEL', KEYS[2], ARGV[2]) end "
+    "return 1"
 )
 # KEYS: replicas zset, a hash whose fields start with a replica id. ARGV: ttl ms ->
 # [field, value, ...] of the hash's fields written by live replicas.
@@ -135,6 +147,7 @@ class RedisPresence:
         self.mine = rules.Presence()
         self._stamp = self.redis.register_script(_STAMP)
         self._add = self.redis.register_script(_ADD)
+        self._claim = self.redis.register_script(_CLAIM)
         self._live_fields = self.redis.register_script(_LIVE_FIELDS)
         self._heartbeat: asyncio.Task[None] | None = None
 
@@ -209,25 +222,23 @@ class RedisPresence:
         except (RedisError, OSError):
             return False
 
-    async def join(self, room: str, sid: str, username: str, owner: str | None = None) -> None:
+    async def claim(self, room: str, sid: str, username: str, owner: str) -> bool:
+        """Across replicas: the name is checked and held in one script on Redis, so two
+        replicas asked for one free name at the same instant grant it once."""
         if self.mine.entry(room, sid) is not None:
             await self.leave(room, sid)  # logging in again under another name
-        owner = owner or f"sid:{sid}"
+        name_key = self._name_key(room, username)
+        keys, args = [self._replicas_key(), name_key], [self._ttl_ms, f"{self.replica}/{owner}"]
+        if not await self._claim(keys=keys, args=[*args, owner]):
+            return False
         self.mine.join(room, sid, username, owner)
         room_key, count_key = self._room_key(room), self._count_key(room)
-        name_key = self._name_key(room, username)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.sadd(self._keys_key(self.replica), room_key, count_key, name_key)
             pipe.hset(room_key, f"{self.replica}/{sid}", f"{username}{OWNER_MARK}{owner}")
             await self._add(keys=[count_key], args=[self.replica, 1], client=pipe)
-            await self._add(keys=[name_key], args=[f"{self.replica}/{owner}", 1], client=pipe)
             await pipe.execute()
-
-    async def taken(self, room: str, username: str, owner: str) -> bool:
-        """Across replicas. Two replicas asked for one new name at the same instant can
-        both find it free (check, then join: no lock across them)."""
-        holders = await self._live(self._name_key(room, username))
-        return any(int(n) > 0 and f.split("/", 1)[1] != owner for f, n in holders.items())
+        return True
 
     async def leave(self, room: str, sid: str) -> None:
         entry = self.mine.entry(room, sid)

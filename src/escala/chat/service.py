@@ -198,19 +198,19 @@ class ChatService:
             wanted = session.verified_name or rules.clean_nickname(_arg(args, 0), self.limits)
         except rules.Rejected as e:
             return await self._reject(session.sid, str(e))
-        if await self.presence.taken(session.room, wanted, session.owner):
+        if not await self.presence.claim(session.room, session.sid, wanted, session.owner):
             return await self._reject(session.sid, _taken(wanted, session.room))
         session.username = wanted
         return {"numUsers": await self._enter(session, session.room), "username": wanted}
 
     async def _enter(self, session: rules.Session, room: str, moved_from: str | None = None) -> int:
-        """Put a logged-in session in `room`; returns the room's user count (0 when the
-        client disconnected meanwhile). `moved_from` rides on `user joined` as `from`, so
-        pages show a room switch as one, not as a newcomer."""
+        """Put a logged-in session, whose name `room`'s presence has granted, in `room`;
+        returns the room's user count (0 when the client disconnected meanwhile).
+        `moved_from` rides on `user joined` as `from`, so pages show a room switch as
+        one, not as a newcomer."""
         sid = session.sid
         session.room, session.typing = room, False
         await self.transport.enter_room(sid, room)
-        await self.presence.join(room, sid, session.username or "", session.owner)
         if self.sessions.get(sid) is not session:
             # The client went away while it was moving in: `disconnect` ran before this
             # join, so it could not withdraw it from here; do it now, or it stays listed.
@@ -249,7 +249,7 @@ class ChatService:
         old = session.room
         if target == old:
             return {"room": target, "numUsers": await self.presence.count(target)}
-        if await self.presence.taken(target, session.username, session.owner):
+        if not await self.presence.claim(target, sid, session.username, session.owner):
             return await self._reject(sid, "join: " + _taken(session.username, target))
         session.resume_after = rules.message_id(_arg(args, 1))  # `join(room, since)`
         await self.presence.leave(old, sid)
