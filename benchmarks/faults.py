@@ -39,7 +39,9 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--rate", type=float, default=0.1)
-    parser.add_argument("--only", action="append", help="cluster, chat-ec2 or chat-fargate")
+    parser.add_argument(
+        "--only", action="append", help="cluster, cluster-private, chat-ec2 or chat-fargate"
+    )
     parser.add_argument("--no-kill", action="store_true", help="skip the SIGKILL lives")
     args = parser.parse_args()
     started = time.monotonic()

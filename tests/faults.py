@@ -147,15 +147,17 @@ class Lifecycle:
     calls: tuple[int, int] = (75, 45)
 
 
-def _cluster(tmp: Path) -> Lifecycle:
+def _cluster(tmp: Path, life: str = "cluster", *topology: str) -> Lifecycle:
+    """A three-master cluster; `topology` flags (`--topology private --bastion`) give it
+    NAT gateways, Elastic IPs, utility subnets and a bastion group, and more calls."""
     key = tmp / "admin.pub"
     key.write_text(public_key())
     name = ["--name", CLUSTER]
     return Lifecycle(
-        "cluster",
+        life,
         create=[
             *("create", "cluster", *name, "--zones", "eu-west-1a,eu-west-1b,eu-west-1c"),
-            *("--master-count", "3", "--node-count", "1"),
+            *("--master-count", "3", "--node-count", "1", *topology),
             *("--master-size", "t3.small", "--node-size", "t3.small"),
             *("--image", AMI, "--ssh-public-key", str(key), "--yes"),
         ],
@@ -163,7 +165,7 @@ def _cluster(tmp: Path) -> Lifecycle:
         change=["set", "instancegroup", "nodes", *name, "spec.maxSize=3"],
         update=["update", "cluster", *name, "--yes"],
         delete=["delete", "cluster", *name, "--yes"],
-        calls=(150, 90),
+        calls=(220, 130) if topology else (150, 90),
     )
 
 
@@ -186,7 +188,12 @@ def _chat(platform: str) -> Lifecycle:
 
 
 def lifecycles(tmp: Path) -> dict[str, Lifecycle]:
-    return {"cluster": _cluster(tmp), "chat-ec2": _chat("ec2"), "chat-fargate": _chat("fargate")}
+    return {
+        "cluster": _cluster(tmp),
+        "cluster-private": _cluster(tmp, "cluster-private", "--topology", "private", "--bastion"),
+        "chat-ec2": _chat("ec2"),
+        "chat-fargate": _chat("fargate"),
+    }
 
 
 @dataclasses.dataclass
