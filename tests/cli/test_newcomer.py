@@ -271,3 +271,37 @@ def test_create_parameter_stores_a_secure_string_and_never_shows_it(aws, capsys,
         assert "other@" not in result.out + result.err
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
     assert escala(capsys, "create", "parameter", "/escala/chat/db").code == 2
+
+
+# The verbs whose noun is the cluster itself, with flags that let each run on a cluster
+# that is only a spec (no instances, no kubeconfig: validate says so, the same both ways).
+DAY_2 = [
+    ("describe", "cluster", "-o", "json"),
+    ("metrics", "cluster", "-o", "json"),
+    ("validate", "cluster", "-o", "json"),
+    ("rolling-update", "cluster", "--cloudonly", "-o", "json"),
+    ("upgrade", "cluster", "-o", "json"),
+]
+
+
+def shown(result) -> tuple[int, object, str]:  # type: ignore[no-untyped-def]
+    """What a user gets, less the ends of a metrics window, which move with the clock."""
+    data = yaml.safe_load(result.out)
+    if isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k not in ("start", "end")}
+    return result.code, data, result.err
+
+
+@pytest.mark.parametrize("verb", DAY_2, ids=lambda verb: " ".join(verb[:2]))
+def test_day_2_cluster_verbs_take_the_name_either_way(state, capsys, monkeypatch, verb):
+    monkeypatch.setenv("KUBECONFIG", str(state.parent / "no-kubeconfig"))
+    monkeypatch.delenv("ESCALA_CLUSTER_NAME", raising=False)
+    assert create(capsys, "--zones", ZONES, "--image", IMAGE).code == 0
+    command, noun, *flags = verb
+    by_position = escala(capsys, command, noun, NAME, *flags)
+    by_flag = escala(capsys, command, noun, "--name", NAME, *flags)
+    assert shown(by_position) == shown(by_flag)
+    assert "give the cluster's name" not in by_flag.err
+    nameless = escala(capsys, command, noun, *flags)
+    assert nameless.code == 2
+    assert "`escala <verb> cluster NAME`, or --name NAME" in nameless.err

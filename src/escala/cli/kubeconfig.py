@@ -5,8 +5,8 @@ from pathlib import Path
 import typer
 
 from escala.cli import verbs
+from escala.cli.naming import CLUSTER_ARGUMENT, NAME_OPTION, cluster_name
 from escala.cli.output import console
-from escala.cli.plan_output import CLUSTER_ARGUMENT, NAME_OPTION, cluster_name
 from escala.state import open_store
 
 

@@ -9,14 +9,10 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
+from escala.cli.naming import CHAT_SERVICE, CHAT_SERVICE_ARGUMENT, CHAT_SERVICE_OPTION
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console
-from escala.cli.plan_output import (
-    CHAT_SERVICE,
-    CHAT_SERVICE_ARGUMENT,
-    CHAT_SERVICE_OPTION,
-    STATE_OPTION,
-)
-from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, ClusterTarget
+from escala.cli.plan_output import STATE_OPTION
+from escala.cli.validate import CLUSTER_ARGUMENT, KUBECONFIG_OPTION, NAME_OPTION, ClusterTarget
 from escala.errors import CloudError, UsageError
 from escala.ops.metric_catalogue import CATALOGUE, CLUSTER_CATALOGUE
 from escala.state import open_store
@@ -120,6 +116,7 @@ def chat_service_metrics_command(
 
 @app.command("cluster")
 def cluster_metrics_command(
+    cluster: str | None = CLUSTER_ARGUMENT,
     name: str | None = NAME_OPTION,
     metric: list[str] = typer.Option(
         [], "--metric", "-m", help=f"Metric(s) per instance group: {', '.join(CLUSTER_CATALOGUE)}."
@@ -136,7 +133,7 @@ def cluster_metrics_command(
 
     span = window(since, period)
     _check_png(png)
-    target = ClusterTarget.resolve(name, state, kubeconfig)
+    target = ClusterTarget.resolve(cluster or name, state, kubeconfig, positional=True)
     groups = target.store.list_instance_groups(target.name)
     with err_console.status(f"Reading CloudWatch metrics of cluster {target.name}..."):
         charts = cluster_metrics(target.name, groups, target.aws(), _names(metric), span)

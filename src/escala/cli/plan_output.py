@@ -4,58 +4,13 @@ plan (a Rich tree for people, JSON/YAML for scripts)."""
 import contextlib
 import dataclasses
 from collections.abc import Iterator
-from typing import Any
 
 import typer
 from rich.tree import Tree
 
 from escala.cli.output import OutputFormat, console, emit, err_console
-from escala.errors import UsageError
 from escala.reconcile.engine import OnStep
 from escala.reconcile.plan import NO_CHANGES, Action, Plan, field_text
-
-
-@dataclasses.dataclass(frozen=True)
-class Naming:
-    """How the verbs name what they act on, kops-style, either way: `update cluster NAME`
-    or `update cluster --name NAME` (the position wins over an environment default, so
-    ESCALA_CLUSTER_NAME never hides a name typed on the command line)."""
-
-    what: str  # in messages: "cluster", "chat service"
-    noun: str  # the command word: "cluster", "chatservice"
-    envvar: str | None = None
-
-    def argument(self) -> Any:
-        return typer.Argument(
-            None, metavar="NAME", help=f"The {self.what}'s name (or --name).", show_default=False
-        )
-
-    def option(self) -> Any:
-        where = f" ({self.envvar})" if self.envvar else ""
-        return typer.Option(
-            None, "--name", envvar=self.envvar, help=f"The {self.what}'s name{where}."
-        )
-
-    def name(self, positional: str | None, option: str | None) -> str:
-        """The name given by position or by --name; a UsageError when neither gives one."""
-        name = positional or option
-        if not name:
-            default = f", or set {self.envvar}" if self.envvar else ""
-            raise UsageError(
-                f"give the {self.what}'s name: `escala <verb> {self.noun} NAME`, or --name "
-                f"NAME{default} (see `escala get {self.noun}s`)"
-            )
-        return name
-
-
-CLUSTER = Naming("cluster", "cluster", envvar="ESCALA_CLUSTER_NAME")
-CHAT_SERVICE = Naming("chat service", "chatservice")
-CLUSTER_ARGUMENT = CLUSTER.argument()
-NAME_OPTION = CLUSTER.option()
-cluster_name = CLUSTER.name
-CHAT_SERVICE_ARGUMENT = CHAT_SERVICE.argument()
-CHAT_SERVICE_OPTION = CHAT_SERVICE.option()
-
 
 STATE_OPTION = typer.Option(None, "--state", help="State store URL (default: $ESCALA_STATE_STORE).")
 

@@ -57,7 +57,7 @@ def rolling_update_cluster(
     """Replace out-of-date instances, control plane first, one at a time, without downtime."""
     from escala.ops.rolling_update import RollingUpdateOptions, plan_rolling_update, rolling_update
 
-    target = ClusterTarget.resolve(cluster or name, state, kubeconfig)
+    target = ClusterTarget.resolve(cluster or name, state, kubeconfig, positional=True)
     options = RollingUpdateOptions(
         cluster_name=target.name,
         instance_groups=instance_group,

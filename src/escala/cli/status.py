@@ -17,14 +17,16 @@ from rich.markup import escape
 from rich.text import Text
 
 from escala.cli import verbs
+from escala.cli.naming import CHAT_SERVICE, CHAT_SERVICE_ARGUMENT, CHAT_SERVICE_OPTION
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
-from escala.cli.plan_output import (
-    CHAT_SERVICE,
-    CHAT_SERVICE_ARGUMENT,
-    CHAT_SERVICE_OPTION,
-    STATE_OPTION,
+from escala.cli.plan_output import STATE_OPTION
+from escala.cli.validate import (
+    CLUSTER_ARGUMENT,
+    KUBECONFIG_OPTION,
+    NAME_OPTION,
+    ClusterTarget,
+    parse_duration,
 )
-from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, ClusterTarget, parse_duration
 from escala.errors import UsageError
 from escala.state import open_store
 
@@ -203,6 +205,7 @@ def describe_chat_service_command(
 
 @verbs.describe.command("cluster")
 def describe_cluster_command(
+    cluster: str | None = CLUSTER_ARGUMENT,
     name: str | None = NAME_OPTION,
     watch: bool = WATCH_OPTION,
     interval: str = INTERVAL_OPTION,
@@ -213,16 +216,16 @@ def describe_cluster_command(
     """Live scaling of a cluster: instance groups, the chat's HPA, pods, cluster-autoscaler."""
     from escala.ops.cluster_status import cluster_status
 
-    target, groups = _cluster(name, state, kubeconfig)
+    target, groups = _cluster(cluster or name, state, kubeconfig, positional=True)
     aws = target.aws()
     show(lambda: cluster_status(target.name, groups, aws, target.kube), cluster_view, output,
          watch, interval)  # fmt: skip
 
 
 def _cluster(
-    name: str | None, state: str | None, kubeconfig: str | None
+    name: str | None, state: str | None, kubeconfig: str | None, *, positional: bool = False
 ) -> "tuple[ClusterTarget, list[InstanceGroup]]":
-    target = ClusterTarget.resolve(name, state, kubeconfig)
+    target = ClusterTarget.resolve(name, state, kubeconfig, positional=positional)
     return target, target.store.list_instance_groups(target.name)
 
 

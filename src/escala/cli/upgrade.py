@@ -33,7 +33,7 @@ def upgrade_cluster_command(
     """Upgrade the cluster's Kubernetes version one minor at a time (no downgrades)."""
     from escala.ops.upgrade import upgrade_cluster
 
-    target = ClusterTarget.resolve(cluster or name, state, None)
+    target = ClusterTarget.resolve(cluster or name, state, None, positional=True)
     plan = upgrade_cluster(target.store, target.name, kubernetes_version, yes)
     data = {
         "cluster": plan.cluster,

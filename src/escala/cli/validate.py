@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from escala.cli import verbs
+from escala.cli.naming import CLUSTER
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
 from escala.errors import UsageError
 
@@ -23,19 +24,11 @@ if TYPE_CHECKING:
     from escala.ops.validate import ValidationResult
     from escala.state import StateStore
 
-NAME_OPTION = typer.Option(
-    None,
-    "--name",
-    envvar="ESCALA_CLUSTER_NAME",
-    help="Cluster name (default: the current kubectl context).",
-)
+# Without a name, the day-2 commands act on the cluster of the current kubectl context.
+_CONTEXT_DEFAULT = "default: the current kubectl context"
+NAME_OPTION = CLUSTER.option(_CONTEXT_DEFAULT)
+CLUSTER_ARGUMENT = CLUSTER.argument(_CONTEXT_DEFAULT)
 STATE_OPTION = typer.Option(None, "--state", help="State store URL (default: $ESCALA_STATE_STORE).")
-CLUSTER_ARGUMENT = typer.Argument(
-    None,
-    metavar="NAME",
-    help="The cluster's name (or --name; default: the current kubectl context).",
-    show_default=False,
-)
 KUBECONFIG_OPTION = typer.Option(
     None, "--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)."
 )
@@ -63,8 +56,15 @@ class ClusterTarget:
 
     @classmethod
     def resolve(
-        cls, name: str | None, state: str | None, kubeconfig: str | None
+        cls,
+        name: str | None,
+        state: str | None,
+        kubeconfig: str | None,
+        *,
+        positional: bool = False,
     ) -> "ClusterTarget":
+        """`positional`: the verb takes the name as NAME too, so the message when no
+        name and no kubectl context gives one says so."""
         from escala.kube.client import current_context
         from escala.state import open_store
 
@@ -72,8 +72,8 @@ class ClusterTarget:
             name = current_context(kubeconfig)
             if not name:
                 raise UsageError(
-                    "no cluster: pass --name CLUSTER or set ESCALA_CLUSTER_NAME "
-                    "(or select its context with kubectl config use-context)"
+                    f"{CLUSTER.missing(positional)}, or select its context with `kubectl "
+                    "config use-context` (see `escala get clusters`)"
                 )
             err_console.print(f"Using cluster from kubectl context: {name}")
         store = open_store(state)
@@ -148,7 +148,7 @@ def validate_cluster_command(
 
     timeout = parse_duration(wait, "--wait") if wait else 0.0
     pause = parse_duration(interval, "--interval")
-    target = ClusterTarget.resolve(cluster or name, state, kubeconfig)
+    target = ClusterTarget.resolve(cluster or name, state, kubeconfig, positional=True)
     err_console.print(f"Validating cluster {target.name}")
     groups = target.store.list_instance_groups(target.name)
     aws, kube = target.aws(), target.kube()
