@@ -16,16 +16,17 @@ APT_PACKAGES := redis-server postgresql chromium chromium-driver cloud-init \
 
 # `make run` needs escala alone; `make test` adds the dev tools (pytest, ruff, moto,
 # Playwright, ...). Each stamp file records what is installed, so each runs pip once.
-$(VENV)/.run-installed: pyproject.toml
+# Both install within constraints.txt, the versions the suite last passed with.
+$(VENV)/.run-installed: pyproject.toml constraints.txt
 	@echo "==> creating $(VENV) and installing escala (what running needs: no dev tools)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install --quiet --disable-pip-version-check --progress-bar off -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check --progress-bar off -c constraints.txt -e .
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml $(VENV)/.run-installed
+$(VENV)/.dev-installed: pyproject.toml constraints.txt $(VENV)/.run-installed
 	@echo "==> installing the dev tools into $(VENV) (pytest, ruff, moto, Playwright, ...)"
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
 $(BIN)/escala: $(VENV)/.dev-installed
