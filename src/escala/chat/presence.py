@@ -99,12 +99,15 @@ _ADD = (
     "local n = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2]) "
     "if n == 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end return n"
 )
-# KEYS: replicas zset, a name's hash. ARGV: ttl ms, this replica's field for the owner,
-# the owner -> 1 with the owner's count raised, or 0 (another live owner holds the name).
-_CLAIM = _NOW + (
+# `live`: the replicas (KEYS[1], the replicas zset) stamped within ARGV[1] ms.
+_LIVE = _NOW + (
     "local live = {} "
     "for _, r in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now - ARGV[1], '+inf')) do "
     "live[r] = true end "
+)
+# KEYS: replicas zset, a name's hash. ARGV: ttl ms, this replica's field for the owner,
+# the owner -> 1 with the owner's count raised, or 0 (another live owner holds the name).
+_CLAIM = _LIVE + (
     "local flat = redis.call('HGETALL', KEYS[2]) "
     "for i = 1, #flat, 2 do "
     "local at, who = string.match(flat[i], '^([^/]+)/(.*)$') "
@@ -115,10 +118,7 @@ _CLAIM = _NOW + (
 )
 # KEYS: replicas zset, a hash whose fields start with a replica id. ARGV: ttl ms ->
 # [field, value, ...] of the hash's fields written by live replicas.
-_LIVE_FIELDS = _NOW + (
-    "local live = {} "
-    "for _, r in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now - ARGV[1], '+inf')) do "
-    "live[r] = true end "
+_LIVE_FIELDS = _LIVE + (
     "local out = {} local flat = redis.call('HGETALL', KEYS[2]) "
     "for i = 1, #flat, 2 do "
     "local r = string.match(flat[i], '^[^/]+') "
@@ -228,8 +228,10 @@ class RedisPresence:
         if self.mine.entry(room, sid) is not None:
             await self.leave(room, sid)  # logging in again under another name
         name_key = self._name_key(room, username)
-        keys, args = [self._replicas_key(), name_key], [self._ttl_ms, f"{self.replica}/{owner}"]
-        if not await self._claim(keys=keys, args=[*args, owner]):
+        held = f"{self.replica}/{owner}"
+        if not await self._claim(
+            keys=[self._replicas_key(), name_key], args=[self._ttl_ms, held, owner]
+        ):
             return False
         self.mine.join(room, sid, username, owner)
         room_key, count_key = self._room_key(room), self._count_key(room)

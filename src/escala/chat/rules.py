@@ -223,10 +223,6 @@ class Presence:
     def count(self, room: str) -> int:
         return len(self._rooms.get(room, {}))
 
-    def members(self) -> dict[str, list[str]]:
-        """Every room's connection ids."""
-        return {room: list(sids) for room, sids in self._rooms.items()}
-
 
 def message_payload(record: dict[str, Any]) -> dict[str, Any]:
     """The demo's `new message` shape, with escala's id, room and timestamp riding along."""

@@ -152,7 +152,7 @@ def _tokens(secret_file: Path | None, clients: int, duration: float) -> tuple[st
     if keys is None:
         return ()
     ttl = duration + TOKEN_MARGIN_S
-    return tuple(mint(keys[0], f"load-{i}", None, ttl) for i in range(max(clients, 0)))
+    return tuple(mint(keys[0], f"load-{i}", None, ttl) for i in range(clients))
 
 
 def _calibrate(path: Path, redis: str | None, target: str, step: str, output: OutputFormat) -> None:
