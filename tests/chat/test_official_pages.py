@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, WebSocket, expect
 
 from tests.chat.servers import replicas
+from tests.chat.test_browser import say  # the tutorial's page has the same #input
 
 pytestmark = pytest.mark.browser
 
@@ -79,11 +80,6 @@ def test_the_socket_io_chat_demo_works_unmodified(tmp_path: Path, browser: Brows
         expect(bo.locator(".log").nth(-2)).to_have_text("ana left")
         expect(bo.locator(".log").last).to_have_text("there's 1 participant")
     assert_upgraded_from_polling(upgrades, pages=2)
-
-
-def say(page: Page, text: str) -> None:
-    page.fill("#input", text)
-    page.press("#input", "Enter")
 
 
 def test_the_tutorial_s_final_page_works_unmodified_with_allow_anonymous(
