@@ -111,6 +111,21 @@ async def test_packets_go_both_ways_joined_by_the_record_separator(
     assert b'432[{"room":"lobby","users":["raw"]}]' in seen
 
 
+async def test_a_burst_reaches_python_socketio_on_polling_in_responses_it_accepts(
+    replica: tuple[str, Path], bystander: Client
+) -> None:
+    """python-engineio drops a connection whose polling response holds more than 16
+    packets: a burst leaves over several responses, each within that, all in order."""
+    burst = [f"burst {n}" for n in range(40)]
+    sender = Client()
+    await sender.sio.connect(replica[0], transports=["websocket"])
+    await sender.sio.call("add user", "sender")
+    await asyncio.gather(*(sender.sio.emit("new message", text) for text in burst))
+    got = [(await bystander.next("new message"))["message"] for _ in burst]
+    await sender.sio.disconnect()
+    assert got == burst  # and the bystander is still connected (its fixture checks)
+
+
 async def test_upgrade_loses_and_repeats_nothing(
     replica: tuple[str, Path], http: aiohttp.ClientSession, bystander: Client
 ) -> None:

@@ -22,6 +22,11 @@ from collections.abc import Callable
 log = logging.getLogger("escala.chat.outbox")
 
 MAX_BACKLOG_BYTES = 8 * 1024 * 1024
+PACKETS_PER_RESPONSE = 16
+"""The most packets one long-polling response carries. python-engineio's client (and
+server) refuse a payload of more (`Payload.max_decode_packets`, 16) and drop the
+connection as a transport error; the official client takes any number. A longer queue
+leaves over several GETs, each answered at once."""
 
 
 class Outbox:
@@ -71,7 +76,8 @@ class PollQueue:
     """Packets waiting for a long-polling client's next GET, and that GET if it waits.
 
     A GET is answered as soon as something is queued, at the next loop iteration, so the
-    packets of one iteration (several broadcasts under load) leave in one response.
+    packets of one iteration (several broadcasts under load) leave in one response, up
+    to `PACKETS_PER_RESPONSE` of them.
     """
 
     __slots__ = ("_scheduled", "max_backlog", "overflow", "packets", "size", "waiting")
@@ -110,9 +116,16 @@ class PollQueue:
         self._scheduled = False
         if self.waiting is not None and self.packets:
             respond, self.waiting = self.waiting, None
-            respond(self.take())
+            if len(self.packets) <= PACKETS_PER_RESPONSE:
+                respond(self.take())
+                return
+            packets = self.packets[:PACKETS_PER_RESPONSE]
+            del self.packets[:PACKETS_PER_RESPONSE]
+            self.size -= sum(map(len, packets))
+            respond(packets)
 
     def take(self) -> list[bytes]:
-        """Everything queued, in order; the queue is empty after."""
+        """Everything queued, in order; the queue is empty after (an upgrade moves it
+        to the websocket this way, where no cap applies)."""
         packets, self.packets, self.size = self.packets, [], 0
         return packets
