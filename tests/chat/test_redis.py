@@ -59,6 +59,29 @@ async def test_a_message_sent_on_a_reaches_b_and_b_counts_it_delivered(
     assert _counted(pair[1]) == ("0.0", "1.0")
 
 
+async def test_a_burst_from_a_reaches_each_client_on_b_whole_and_in_order(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """Broadcasts queued together travel as one Redis message; B writes them to each of
+    its members at once (websocket and long-polling alike), and counts every copy."""
+    burst = [f"message {n}" for n in range(40)]
+    with replicas(tmp_path, "--redis", redis_url, "--rate", "1000") as (a, b):
+        ana, on_ws, on_polling = Client(), Client(), Client()
+        await ana.sio.connect(a.url, transports=["websocket"])
+        await on_ws.sio.connect(b.url, transports=["websocket"])
+        await on_polling.sio.connect(b.url, transports=["polling"])
+        for client, name in ((on_ws, "bo"), (on_polling, "cy"), (ana, "ana")):
+            await client.sio.call("add user", name)
+        await asyncio.gather(*(ana.sio.emit("new message", text) for text in burst))
+        for listener in (on_ws, on_polling):
+            got = [(await listener.next("new message"))["message"] for _ in burst]
+            assert got == burst
+        assert _counted(b) == ("0.0", f"{2 * len(burst)}.0")
+        for client in (ana, on_ws, on_polling):
+            client.sio.reconnection = False
+            await client.sio.disconnect()
+
+
 async def test_presence_counts_users_on_both_replicas_and_forgets_a_crashed_one(
     pair: list[Replica], on_a_and_b: tuple[Client, Client]
 ) -> None:

@@ -1,7 +1,7 @@
 """The relay's message format: the broadcasts of one loop iteration travel in one Redis
 message, and every one of them comes out, in order, whatever bytes its packet holds."""
 
-from escala.chat.relay import pack, unpack
+from escala.chat.relay import pack, runs, unpack
 
 
 def test_a_batch_of_broadcasts_comes_out_whole_and_in_order() -> None:
@@ -14,3 +14,18 @@ def test_a_batch_of_broadcasts_comes_out_whole_and_in_order() -> None:
     data = origin + b"\n" + b"".join(pack(*b) for b in broadcasts)
 
     assert list(unpack(data, len(origin) + 1)) == broadcasts
+
+
+def test_only_consecutive_broadcasts_to_one_room_share_a_run() -> None:
+    """A member of two rooms gets the packets in the order they were sent."""
+    broadcasts = [
+        ("lobby", "sid-a", b"1"),
+        ("lobby", None, b"2"),
+        ("dev", "sid-b", b"3"),
+        ("lobby", None, b"4"),
+    ]
+    assert list(runs(iter(broadcasts))) == [
+        ("lobby", [("sid-a", b"1"), (None, b"2")]),
+        ("dev", [("sid-b", b"3")]),
+        ("lobby", [(None, b"4")]),
+    ]

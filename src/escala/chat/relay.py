@@ -8,7 +8,9 @@ encoded once by the replica that made it, never re-encoded by the ones that rela
 
 One message per batch, not per broadcast: profiled with two replicas under fan-out, a
 third of each replica's time went to redis-py parsing one pub/sub message per broadcast
-(docs/performance.md, "Two replicas").
+(docs/performance.md, "Two replicas"). And a receiving replica writes each run of
+consecutive broadcasts to one room at once (`runs`): one step per member for the run,
+not one per member per broadcast (docs/performance.md, "Relayed runs").
 """
 
 import asyncio
@@ -25,8 +27,11 @@ log = logging.getLogger("escala.chat.relay")
 CHANNEL = b"escala:chat:broadcast"
 RETRY_S = 1.0
 
-Deliver = Callable[[str, bytes, str | None], None]
-"""Write an Engine.IO packet to a room's local members: (room, packet, skip sid)."""
+Run = list[tuple[str | None, bytes]]
+"""Consecutive broadcasts to one room, in order: (skip sid, Engine.IO packet) each."""
+
+Deliver = Callable[[str, Run], None]
+"""Write a run of broadcasts to a room's local members: (room, run)."""
 
 
 class RelayUnavailable(RuntimeError):
@@ -114,8 +119,8 @@ class RedisRelay:
             start = data.index(b"\n") + 1
             if data[: start - 1] == self.origin:
                 continue
-            for room, skip, packet in unpack(data, start):
-                deliver(room, packet, skip)
+            for room, run in runs(unpack(data, start)):
+                deliver(room, run)
 
 
 def pack(room: str, skip: str | None, packet: bytes) -> bytes:
@@ -130,3 +135,20 @@ def unpack(data: bytes, start: int) -> Iterator[tuple[str, str | None, bytes]]:
         room, skip, size = orjson.loads(data[start:end])
         start = end + 1 + size
         yield room, skip, data[end + 1 : start]
+
+
+def runs(broadcasts: Iterator[tuple[str, str | None, bytes]]) -> Iterator[tuple[str, Run]]:
+    """Consecutive broadcasts to the same room, grouped: a replica writes such a run to
+    each of its members at once, where one broadcast at a time would cost a per-member
+    step for every packet. Only consecutive ones, so that a member of several rooms gets
+    the packets in the order they were sent."""
+    room: str | None = None
+    run: Run = []
+    for to, skip, packet in broadcasts:
+        if to != room and run:
+            yield room, run  # type: ignore[misc]
+            run = []
+        room = to
+        run.append((skip, packet))
+    if run:
+        yield room, run  # type: ignore[misc]

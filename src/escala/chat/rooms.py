@@ -18,7 +18,7 @@ from typing import Any
 from escala.chat import wire
 from escala.chat.metrics import Metrics
 from escala.chat.outbox import Outbox, PollQueue
-from escala.chat.relay import RedisRelay
+from escala.chat.relay import RedisRelay, Run
 from escala.chat.service import MESSAGE_EVENTS
 
 Sink = asyncio.Transport | PollQueue
@@ -97,6 +97,33 @@ class Rooms:
                 sink.send(packet)  # type: ignore[union-attr]
             else:
                 put(sink, frame)  # type: ignore[arg-type]
+
+    def deliver_run(self, room: str, run: Run) -> None:
+        """Write consecutive broadcasts relayed from another replica to a room's members:
+        their frames joined once, one step per member for the whole run.
+
+        The skipped sid is the sender, who lives on the replica the run came from, so
+        here it skips no one; if it ever names a member, the run goes one by one.
+        """
+        members = self.rooms.get(room)
+        if not members:
+            return
+        if len(run) == 1 or any(skip in members for skip, _ in run):
+            for skip, packet in run:
+                self.deliver(room, packet, skip)
+            return
+        packets = [packet for _, packet in run]
+        messages = sum(packet.startswith(_MESSAGE_PACKETS) for packet in packets)
+        if messages:
+            self.delivered.inc(messages * len(members))
+        frames = b"".join([wire.text_frame(packet) for packet in packets])
+        put = self.outbox.put
+        for sink in members.values():
+            if sink.__class__ is PollQueue:
+                for packet in packets:
+                    sink.send(packet)  # type: ignore[union-attr]
+            else:
+                put(sink, frames)  # type: ignore[arg-type]
 
     async def enter_room(self, sid: str, room: str) -> None:
         sink = self.sinks.get(sid)

@@ -256,7 +256,7 @@ class ChatServer:
             asyncio.create_task(keep_pruning(self.store, self.options.retention())),
         ]
         if self.relay is not None:
-            background.append(asyncio.create_task(self.relay.run(self.rooms.deliver)))
+            background.append(asyncio.create_task(self.relay.run(self.rooms.deliver_run)))
         max_frame = self.max_body
         try:
             server = await loop.create_server(
