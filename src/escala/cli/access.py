@@ -5,6 +5,7 @@ from pathlib import Path
 
 import typer
 
+from escala.cli.naming import STATE_OPTION
 from escala.cli.output import (
     OUTPUT_OPTION,
     OutputFormat,
@@ -20,7 +21,6 @@ from escala.state import open_store
 access = typer.Typer(help="Grant people access to a cluster's API.", no_args_is_help=True)
 
 NAME_OPTION = typer.Option(..., "--name", envvar="ESCALA_CLUSTER_NAME", help="Cluster name.")
-STATE_OPTION = typer.Option(None, "--state", help="State store URL.")
 
 
 @access.command("grant")

@@ -7,8 +7,9 @@ import typer
 from rich.markup import escape
 
 from escala.cli import verbs
+from escala.cli.naming import STATE_OPTION
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
-from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, STATE_OPTION, ClusterTarget
+from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, ClusterTarget
 from escala.errors import KubernetesUnreachable, UsageError
 
 if TYPE_CHECKING:

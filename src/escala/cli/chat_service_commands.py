@@ -7,7 +7,7 @@ from escala.api.chat_service_spec import ChatService, Platform, dump_chat_servic
 from escala.cli import verbs
 from escala.cli.cluster import _csv
 from escala.cli.image import KEEP_IMAGE_REPOSITORY_OPTION
-from escala.cli.naming import CHAT_SERVICE, CHAT_SERVICE_ARGUMENT, CHAT_SERVICE_OPTION
+from escala.cli.naming import CHAT_SERVICE, CHAT_SERVICE_ARGUMENT, CHAT_SERVICE_OPTION, STATE_OPTION
 from escala.cli.output import (
     OUTPUT_OPTION,
     OutputFormat,
@@ -17,7 +17,7 @@ from escala.cli.output import (
     one_or_all,
     table,
 )
-from escala.cli.plan_output import STATE_OPTION, print_plan
+from escala.cli.plan_output import print_plan
 from escala.errors import UsageError
 from escala.state import StateStore, open_store
 

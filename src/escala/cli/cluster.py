@@ -32,7 +32,7 @@ from escala.api.create import (
 )
 from escala.api.types import Authorization
 from escala.cli import verbs
-from escala.cli.naming import CLUSTER_ARGUMENT, NAME_OPTION, cluster_name
+from escala.cli.naming import CLUSTER_ARGUMENT, NAME_OPTION, STATE_OPTION, cluster_name
 from escala.cli.output import (
     OUTPUT_OPTION,
     OutputFormat,
@@ -42,7 +42,7 @@ from escala.cli.output import (
     one_or_all,
     table,
 )
-from escala.cli.plan_output import STATE_OPTION, print_plan, step_progress
+from escala.cli.plan_output import print_plan, step_progress
 from escala.errors import SpecInvalid, UsageError
 from escala.state import open_store
 from escala.state.base import STATE_STORE_ENV

@@ -4,9 +4,9 @@ import typer
 
 from escala.cli import verbs
 from escala.cli.image import KEEP_IMAGE_REPOSITORY_OPTION
-from escala.cli.naming import CLUSTER_ARGUMENT, NAME_OPTION, cluster_name
+from escala.cli.naming import CLUSTER_ARGUMENT, NAME_OPTION, STATE_OPTION, cluster_name
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, table
-from escala.cli.plan_output import STATE_OPTION, ClusterChangeOptions, print_plan, step_progress
+from escala.cli.plan_output import ClusterChangeOptions, print_plan, step_progress
 from escala.state import open_store
 
 

@@ -18,9 +18,10 @@ from escala.api.chat_deployment import (
 from escala.api.chat_scaling import CPU_TARGET
 from escala.cli import verbs
 from escala.cli.cluster import _csv
+from escala.cli.naming import STATE_OPTION
 from escala.cli.output import OutputFormat, apply_or_print_option, console, emit, table
 from escala.cli.output import err_console as status_console
-from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, STATE_OPTION, ClusterTarget
+from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, ClusterTarget
 
 if TYPE_CHECKING:
     from escala.ops.deploy import Applied

@@ -9,8 +9,8 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from escala.cli.naming import STATE_OPTION
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console
-from escala.cli.validate import STATE_OPTION
 from escala.image.engine import ENGINES
 from escala.state import open_store
 

@@ -13,11 +13,11 @@ from escala.api import (
     dump_document,
 )
 from escala.cli import verbs
+from escala.cli.naming import STATE_OPTION
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
 from escala.cli.validate import (
     KUBECONFIG_OPTION,
     NAME_OPTION,
-    STATE_OPTION,
     ClusterTarget,
     parse_duration,
 )

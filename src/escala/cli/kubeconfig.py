@@ -5,7 +5,7 @@ from pathlib import Path
 import typer
 
 from escala.cli import verbs
-from escala.cli.naming import CLUSTER_ARGUMENT, NAME_OPTION, cluster_name
+from escala.cli.naming import CLUSTER_ARGUMENT, NAME_OPTION, STATE_OPTION, cluster_name
 from escala.cli.output import console
 from escala.state import open_store
 
@@ -23,7 +23,7 @@ def kubeconfig(
     path: Path | None = typer.Option(
         None, "--kubeconfig", help="File to merge into (default $KUBECONFIG or ~/.kube/config)."
     ),
-    state: str | None = typer.Option(None, "--state", help="State store URL."),
+    state: str | None = STATE_OPTION,
 ) -> None:
     """Write the cluster's API endpoint and CA (and an admin certificate) to a kubeconfig."""
     from escala.cloud.aws.session import ClientFactory

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from escala.cli.naming import CHAT_SERVICE, CHAT_SERVICE_ARGUMENT, CHAT_SERVICE_OPTION
+from escala.cli.naming import CHAT_SERVICE, CHAT_SERVICE_ARGUMENT, CHAT_SERVICE_OPTION, STATE_OPTION
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console
-from escala.cli.plan_output import STATE_OPTION
 from escala.cli.validate import CLUSTER_ARGUMENT, KUBECONFIG_OPTION, NAME_OPTION, ClusterTarget
 from escala.errors import CloudError, UsageError
 from escala.ops.metric_catalogue import CATALOGUE, CLUSTER_CATALOGUE

@@ -56,6 +56,7 @@ CLUSTER = Naming("cluster", "cluster", envvar="ESCALA_CLUSTER_NAME")
 CHAT_SERVICE = Naming("chat service", "chatservice")
 CLUSTER_ARGUMENT = CLUSTER.argument()
 NAME_OPTION = CLUSTER.option()
+STATE_OPTION = typer.Option(None, "--state", help="State store URL (default: $ESCALA_STATE_STORE).")
 cluster_name = CLUSTER.name
 CHAT_SERVICE_ARGUMENT = CHAT_SERVICE.argument()
 CHAT_SERVICE_OPTION = CHAT_SERVICE.option()

@@ -5,14 +5,11 @@ import contextlib
 import dataclasses
 from collections.abc import Iterator
 
-import typer
 from rich.tree import Tree
 
 from escala.cli.output import OutputFormat, console, emit, err_console
 from escala.reconcile.engine import OnStep
 from escala.reconcile.plan import NO_CHANGES, Action, Plan, field_text
-
-STATE_OPTION = typer.Option(None, "--state", help="State store URL (default: $ESCALA_STATE_STORE).")
 
 
 @dataclasses.dataclass

@@ -5,6 +5,7 @@ from dataclasses import asdict
 import typer
 
 from escala.cli import verbs
+from escala.cli.naming import STATE_OPTION
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, emit, table
 from escala.state import open_store
 
@@ -12,7 +13,7 @@ from escala.state import open_store
 @verbs.get.command("secrets")
 def get_secrets(
     name: str = typer.Option(..., "--name", envvar="ESCALA_CLUSTER_NAME", help="Cluster name."),
-    state: str | None = typer.Option(None, "--state", help="State store URL."),
+    state: str | None = STATE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """List the cluster's keys, certificates and tokens (never their contents)."""

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from escala.cli.naming import STATE_OPTION
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, table
-from escala.cli.plan_output import STATE_OPTION
 from escala.errors import UsageError
 from escala.state import open_store
 

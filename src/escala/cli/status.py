@@ -17,9 +17,8 @@ from rich.markup import escape
 from rich.text import Text
 
 from escala.cli import verbs
-from escala.cli.naming import CHAT_SERVICE, CHAT_SERVICE_ARGUMENT, CHAT_SERVICE_OPTION
+from escala.cli.naming import CHAT_SERVICE, CHAT_SERVICE_ARGUMENT, CHAT_SERVICE_OPTION, STATE_OPTION
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
-from escala.cli.plan_output import STATE_OPTION
 from escala.cli.validate import (
     CLUSTER_ARGUMENT,
     KUBECONFIG_OPTION,

@@ -5,8 +5,9 @@ from typing import TYPE_CHECKING
 import typer
 
 from escala.cli import verbs
+from escala.cli.naming import STATE_OPTION
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, emit, err_console, table
-from escala.cli.validate import CLUSTER_ARGUMENT, NAME_OPTION, STATE_OPTION, ClusterTarget
+from escala.cli.validate import CLUSTER_ARGUMENT, NAME_OPTION, ClusterTarget
 
 if TYPE_CHECKING:
     from escala.ops.upgrade import UpgradePlan

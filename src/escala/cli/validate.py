@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from escala.cli import verbs
-from escala.cli.naming import CLUSTER
+from escala.cli.naming import CLUSTER, STATE_OPTION
 from escala.cli.output import OUTPUT_OPTION, OutputFormat, console, emit, err_console, table
 from escala.errors import UsageError
 
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 _CONTEXT_DEFAULT = "default: the current kubectl context"
 NAME_OPTION = CLUSTER.option(_CONTEXT_DEFAULT)
 CLUSTER_ARGUMENT = CLUSTER.argument(_CONTEXT_DEFAULT)
-STATE_OPTION = typer.Option(None, "--state", help="State store URL (default: $ESCALA_STATE_STORE).")
 KUBECONFIG_OPTION = typer.Option(
     None, "--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)."
 )

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from escala.cli import verbs
+from escala.cli.naming import STATE_OPTION
 from escala.cli.output import (
     OUTPUT_OPTION,
     OutputFormat,
@@ -16,7 +17,7 @@ from escala.cli.output import (
     table,
 )
 from escala.cli.plan_output import print_plan
-from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, STATE_OPTION, ClusterTarget
+from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, ClusterTarget
 
 if TYPE_CHECKING:
     from escala.cloud.aws.volume_inventory import VolumeInfo
