@@ -7,14 +7,16 @@
 ARG BASE_IMAGE=python:3.12-slim
 
 # --- Stage 1: every wheel escala needs, escala's own included. ---------------------
-# pip's cache survives between builds (a cache mount). Behind a TLS-intercepting proxy,
-# pass the host's CA bundle as the `ca-bundle` secret (`escala image build` does).
+# Within constraints.txt, as the Makefile installs: the image gets the versions the
+# suite last passed with, not whatever was released since. pip's cache survives between
+# builds (a cache mount). Behind a TLS-intercepting proxy, pass the host's CA bundle as
+# the `ca-bundle` secret (`escala image build` does).
 FROM ${BASE_IMAGE} AS wheels
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 COPY . /src
 RUN --mount=type=cache,target=/root/.cache/pip --mount=type=secret,id=ca-bundle \
     if [ -f /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi; \
-    python3 -m venv /opt/pip && /opt/pip/bin/pip wheel --wheel-dir /wheels /src
+    python3 -m venv /opt/pip && /opt/pip/bin/pip wheel --constraint /src/constraints.txt --wheel-dir /wheels /src
 
 # --- Stage 2: the runtime: a venv installed from those wheels only, no build tools. ---
 FROM ${BASE_IMAGE}

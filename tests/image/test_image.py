@@ -4,6 +4,7 @@ registry with `escala image push` and pulled back by the digest it recorded."""
 
 import asyncio
 import json
+import re
 import subprocess
 import time
 import urllib.request
@@ -75,6 +76,29 @@ def test_the_image_runs_as_its_user_with_the_healthcheck(podman: Engine, chat_im
     assert image["Config"]["Entrypoint"] == ["escala", "chat", "serve"]
     # (kept only in Docker's image format, which `escala image build` asks podman for)
     assert "/healthz" in " ".join(image["Healthcheck"]["Test"])
+
+
+def test_the_image_installs_within_constraints_txt(podman: Engine, chat_image: Built) -> None:
+    """The image holds the versions the suite last passed with, as `make` installs them,
+    not whatever was released since the constraints were written."""
+    frozen = subprocess.run(
+        [podman.binary, "run", "--rm", "--entrypoint", "pip", chat_image.tags[0],
+         "freeze", "--exclude-editable", "--all"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    pins = _versions((ROOT / "constraints.txt").read_text())
+    installed = _versions(frozen)
+    installed.pop("escala")
+    # pip and setuptools come with the base image's venv, not from the wheels
+    assert set(installed) - set(pins) <= {"pip", "setuptools", "wheel"}
+    drifted = {name: (v, pins[name]) for name, v in installed.items() if pins.get(name, v) != v}
+    assert drifted == {}
+
+
+def _versions(freeze: str) -> dict[str, str]:
+    """`name==version` lines, names normalised as pip compares them (PEP 503)."""
+    pairs = (line.split("==") for line in freeze.splitlines() if "==" in line)
+    return {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in pairs}
 
 
 async def test_the_container_serves_the_chat_on_its_published_port(

@@ -56,20 +56,48 @@ def test_create_plans_then_creates_an_encrypted_gp3_owned_and_retained(capsys, s
     assert len(volumes()) == 1
 
 
+def test_gp3_takes_what_aws_allows_since_2025(capsys, store) -> None:
+    """64 TiB, 80,000 IOPS and 2,000 MiB/s (the EC2 API Reference, CreateVolume): a
+    volume past the old 16 TiB / 16,000 IOPS / 1,000 MiB/s is created."""
+    args = [*NEW, "--iops", "80000", "--throughput", "2000", "--yes"]
+    args[args.index("--size") + 1] = "65536"
+    done = run(capsys, store, *args)
+    assert done.code == 0, done.err
+    [volume] = volumes()
+    assert (volume["Size"], volume["Iops"], volume["Throughput"]) == (65536, 80000, 2000)
+
+
 @pytest.mark.parametrize(
     ("flags", "named"),
     [
         ({"--zone": "eu-west-1d"}, "--zone: 'eu-west-1d' is not one of the cluster's zones"),
-        ({"--size": "0"}, "--size: 0 GiB is outside 1..16384 GiB for gp3"),
-        ({"--size": "16385"}, "--size: 16385 GiB is outside 1..16384"),
+        ({"--size": "0"}, "--size: 0 GiB is outside 1..65536 GiB for gp3"),
+        ({"--size": "65537"}, "--size: 65537 GiB is outside 1..65536"),
+        ({"--type": "gp2", "--size": "16385"}, "--size: 16385 GiB is outside 1..16384 GiB for gp2"),
         ({"--type": "st1", "--size": "100"}, "--size: 100 GiB is outside 125..16384 GiB for st1"),
+        ({"--type": "sc1", "--size": "16385"}, "--size: 16385 GiB is outside 125..16384 GiB"),
         ({"--type": "io9"}, "--type: 'io9'"),
         ({"--iops": "2999"}, "--iops: 2999 is outside gp3's 3000..10000 for 20 GiB"),
-        ({"--iops": "12000"}, "--iops: 12000 is outside gp3's 3000..10000 for 20 GiB"),
+        (
+            {"--iops": "12000"},
+            "--iops: 12000 is outside gp3's 3000..10000 for 20 GiB (at most 500 per GiB, "
+            "80000 in all); lower --iops, or raise --size to 24 GiB",
+        ),
+        (
+            {"--size": "200", "--iops": "80001"},
+            "--iops: 80001 is outside gp3's 3000..80000 for 200 GiB (at most 500 per GiB, 80000 "
+            "in all); give --iops 80000 or less",
+        ),
         ({"--throughput": "124"}, "--throughput: 124 MiB/s is outside gp3's 125..750"),
         (
             {"--throughput": "800"},
-            "--throughput: 800 MiB/s is outside gp3's 125..750 for 3000 IOPS",
+            "--throughput: 800 MiB/s is outside gp3's 125..750 for 3000 IOPS (at most 0.25 "
+            "MiB/s per IOPS, 2000 in all); lower --throughput, or raise --iops to 3200 IOPS",
+        ),
+        (
+            {"--size": "200", "--iops": "80000", "--throughput": "2001"},
+            "--throughput: 2001 MiB/s is outside gp3's 125..2000 for 80000 IOPS (at most 0.25 "
+            "MiB/s per IOPS, 2000 in all); give --throughput 2000 or less",
         ),
         ({"--type": "gp2", "--iops": "3000"}, "--iops: only gp3 volumes take it"),
     ],

@@ -32,8 +32,12 @@ def create_volume_command(
     zone: str = typer.Option(..., "--zone", help="One of the cluster's zones, e.g. eu-west-1a."),
     size: int = typer.Option(..., "--size", help="Size in GiB."),
     volume_type: str = typer.Option("gp3", "--type", help="gp3, gp2, st1 or sc1."),
-    iops: int | None = typer.Option(None, "--iops", help="gp3 only: 3000..16000 IOPS."),
-    throughput: int | None = typer.Option(None, "--throughput", help="gp3 only: 125..1000 MiB/s."),
+    iops: int | None = typer.Option(
+        None, "--iops", help="gp3 only: 3000..80000 IOPS, at most 500 per GiB."
+    ),
+    throughput: int | None = typer.Option(
+        None, "--throughput", help="gp3 only: 125..2000 MiB/s, at most 1 per 4 IOPS."
+    ),
     name: str | None = NAME_OPTION,
     state: str | None = STATE_OPTION,
     yes: bool = YES_OPTION,

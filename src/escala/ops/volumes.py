@@ -22,13 +22,21 @@ from escala.kube.storage_classes import RECLAIM_TAG
 from escala.reconcile.engine import Apply, DryRun, run
 from escala.reconcile.plan import Action, Change, Plan
 
-# GiB a volume of each type can hold (EBS documentation, "Amazon EBS volume types").
-SIZE_LIMITS = {"gp3": (1, 16384), "gp2": (1, 16384), "st1": (125, 16384), "sc1": (125, 16384)}
-# gp3's provisioned performance: IOPS 3000..16000 and at most 500 per GiB; throughput
-# 125..1000 MiB/s and at most 0.25 MiB/s per provisioned IOPS.
-GP3_IOPS = (3000, 16000)
+# EBS limits, as AWS documents them (read 2026-12-04). Sizes and the gp3 ranges: the EC2
+# API Reference, CreateVolume (Size, Iops, Throughput),
+# https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVolume.html (the same
+# text is in the EC2 model of botocore 1.44.8). gp3's two ratios, 500 IOPS per GiB and
+# 0.25 MiB/s per provisioned IOPS: the EBS User Guide, "General Purpose SSD volumes",
+# https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html. AWS raised gp3
+# in 2025 from 16 TiB, 16,000 IOPS and 1,000 MiB/s; gp2, st1 and sc1 are unchanged.
+# GiB a volume of each type can hold.
+SIZE_LIMITS = {"gp3": (1, 65536), "gp2": (1, 16384), "st1": (125, 16384), "sc1": (125, 16384)}
+# gp3's provisioned performance: IOPS 3000..80000 and at most 500 per GiB; throughput
+# 125..2000 MiB/s and at most 0.25 MiB/s per provisioned IOPS (one MiB/s per 4 IOPS).
+GP3_IOPS = (3000, 80000)
 GP3_IOPS_PER_GIB = 500
-GP3_THROUGHPUT = (125, 1000)
+GP3_THROUGHPUT = (125, 2000)
+GP3_IOPS_PER_MIBS = 4
 GP3_BASELINE_IOPS = 3000
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -89,18 +97,43 @@ def _performance_problems(request: VolumeRequest) -> list[str]:
         if not low <= request.iops <= most:
             problems.append(
                 f"--iops: {request.iops} is outside gp3's {low}..{most} for {request.size} GiB "
-                f"(at most {GP3_IOPS_PER_GIB} per GiB, {high} in all)"
+                f"(at most {GP3_IOPS_PER_GIB} per GiB, {high} in all); "
+                + _fix(
+                    "--iops",
+                    request.iops,
+                    GP3_IOPS,
+                    "--size",
+                    -(-request.iops // GP3_IOPS_PER_GIB),
+                    "GiB",
+                )
             )
     if request.throughput is not None:
         low, high = GP3_THROUGHPUT
-        most = min(high, iops // 4)
+        most = min(high, iops // GP3_IOPS_PER_MIBS)
         if not low <= request.throughput <= most:
             problems.append(
                 f"--throughput: {request.throughput} MiB/s is outside gp3's {low}..{most} "
-                f"for {iops} IOPS (at most 0.25 MiB/s per IOPS, {high} in all); raise --iops "
-                "or lower --throughput"
+                f"for {iops} IOPS (at most 0.25 MiB/s per IOPS, {high} in all); "
+                + _fix(
+                    "--throughput",
+                    request.throughput,
+                    GP3_THROUGHPUT,
+                    "--iops",
+                    request.throughput * GP3_IOPS_PER_MIBS,
+                    "IOPS",
+                )
             )
     return problems
+
+
+def _fix(flag: str, value: int, limits: tuple[int, int], other: str, needs: int, unit: str) -> str:
+    """How to fix `flag`: into the type's range, or else `other` raised to what it needs."""
+    low, high = limits
+    if value < low:
+        return f"give {flag} {low} or more"
+    if value > high:
+        return f"give {flag} {high} or less"
+    return f"lower {flag}, or raise {other} to {needs} {unit}"
 
 
 def volume_task(request: VolumeRequest) -> EbsVolume:
