@@ -1,8 +1,8 @@
 """`escala metrics cluster`: each instance group's Auto Scaling Group series, written with
 PutMetricData into the sandbox as AWS would have published them during a scale-out of
 the nodes, come back through the command as JSON, as terminal charts and as a PNG; a
-group without datapoints is said in words; a cluster or metric escala does not know
-exits 2 naming it."""
+group without datapoints is said in words; `--instance-group` keeps the groups named; a
+cluster, metric or instance group escala does not know exits 2 naming it."""
 
 import json
 from pathlib import Path
@@ -66,6 +66,15 @@ def test_each_instance_group_has_its_series(seeded, capsys, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
 
+def test_instance_group_keeps_only_the_groups_named(seeded, capsys):
+    asked = escala(capsys, "metrics", "cluster", CLUSTER, *seeded, "--since", "1h",
+                   "--instance-group", f"{NODES},{MASTERS[0]}", "-o", "json")  # fmt: skip
+    assert asked.code == 0, asked.err
+    shown = [m["metric"] for m in json.loads(asked.out)["metrics"]]
+    assert shown == [f"{key}/{group}" for group in (MASTERS[0], NODES)
+                     for key in ("cpu", "desired", "running")]  # fmt: skip
+
+
 def test_bad_input_is_named_and_exits_2(seeded, capsys, tmp_path):
     unknown = escala(capsys, "metrics", "cluster", "--name", "nope.k8s.local", *seeded)
     assert unknown.code == 2 and "cluster 'nope.k8s.local' not found" in unknown.err
@@ -76,6 +85,8 @@ def test_bad_input_is_named_and_exits_2(seeded, capsys, tmp_path):
         ("--period", "90"): "--period 90: must be a multiple of 60",
         ("--since", "yesterday"): "--since 'yesterday': not a duration or a time",
         ("--png", str(tmp_path / "no" / "x.png")): "does not exist; create it first",
+        ("--instance-group", "workers"): f"--instance-group workers: no such instance group "
+        f"in cluster {CLUSTER} (known: {', '.join(sorted([*MASTERS, NODES]))})",
     }
     for flags, message in cases.items():
         out = escala(capsys, "metrics", "cluster", "--name", CLUSTER, *seeded, *flags)

@@ -120,6 +120,9 @@ def cluster_metrics_command(
     metric: list[str] = typer.Option(
         [], "--metric", "-m", help=f"Metric(s) per instance group: {', '.join(CLUSTER_CATALOGUE)}."
     ),
+    instance_group: list[str] = typer.Option(
+        [], "--instance-group", help="Only these instance groups (repeatable, or comma-separated)."
+    ),
     since: str = SINCE_OPTION,
     period: int = PERIOD_OPTION,
     png: Path | None = PNG_OPTION,
@@ -128,12 +131,14 @@ def cluster_metrics_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """CPU and desired / in-service capacity of each instance group's Auto Scaling Group."""
+    from escala.ops.cloud_groups import only_groups
     from escala.ops.metrics import cluster_metrics, window
 
     span = window(since, period)
     _check_png(png)
     target = ClusterTarget.resolve(cluster or name, state, kubeconfig, positional=True)
-    groups = target.store.list_instance_groups(target.name)
+    groups = only_groups(target.store.list_instance_groups(target.name), instance_group,
+                         target.name)  # fmt: skip
     with err_console.status(f"Reading CloudWatch metrics of cluster {target.name}..."):
         charts = cluster_metrics(target.name, groups, target.aws(), _names(metric), span)
     report(charts, span, f"cluster {target.name}", output, png)

@@ -36,7 +36,7 @@ def rolling_update_cluster(
     kubeconfig: str | None = KUBECONFIG_OPTION,
     yes: bool = typer.Option(False, "--yes", "-y", help="Replace instances (default: dry run)."),
     instance_group: list[str] = typer.Option(
-        [], "--instance-group", help="Only these instance groups (repeatable)."
+        [], "--instance-group", help="Only these instance groups (repeatable, or comma-separated)."
     ),
     cloud_only: bool = typer.Option(
         False, "--cloudonly", help="Skip the Kubernetes API: no drain, no validation."

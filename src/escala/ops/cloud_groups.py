@@ -21,8 +21,27 @@ from escala.cloud.aws import autoscaling_group, instance
 from escala.cloud.aws.launch_template import resolve_version
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.tags import CLUSTER_TAG, INSTANCE_GROUP_TAG, as_dict
+from escala.errors import UsageError
 
 LT_VERSION_TAG = "aws:ec2launchtemplate:version"
+
+
+def only_groups(
+    groups: Iterable[InstanceGroup], names: list[str], cluster_name: str
+) -> list[InstanceGroup]:
+    """The groups `--instance-group` names (repeated or comma-separated, as kops takes
+    it), all of them when it names none; a name the cluster does not have fails, with
+    the ones it has."""
+    groups = list(groups)
+    wanted = [n.strip() for given in names for n in given.split(",") if n.strip()]
+    known = {g.name for g in groups}
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise UsageError(
+            f"--instance-group {', '.join(unknown)}: no such instance group in cluster "
+            f"{cluster_name} (known: {', '.join(sorted(known))})"
+        )
+    return [g for g in groups if not wanted or g.name in wanted]
 
 
 @dataclass

@@ -32,6 +32,7 @@ from escala.ops.cloud_groups import (
     CloudInstance,
     detach_from_group,
     detached_instances,
+    only_groups,
     read_groups,
     terminate_detached,
 )
@@ -81,17 +82,9 @@ class RollingUpdateReport:
 
 def _select(options: RollingUpdateOptions, groups: Iterable[InstanceGroup]) -> list[InstanceGroup]:
     """The groups to consider, control plane first; unknown --instance-group names fail."""
-    groups = list(groups)
-    known = {g.name for g in groups}
-    unknown = [n for n in options.instance_groups if n not in known]
-    if unknown:
-        raise UsageError(
-            f"--instance-group {', '.join(unknown)}: no such instance group in cluster "
-            f"{options.cluster_name} (known: {', '.join(sorted(known))})"
-        )
+    chosen = only_groups(groups, options.instance_groups, options.cluster_name)
     if options.max_surge < 0:
         raise UsageError("--max-surge must be 0 or more")
-    chosen = [g for g in groups if not options.instance_groups or g.name in options.instance_groups]
     return sorted(chosen, key=lambda g: (g.spec.role is not Role.master, g.name))
 
 
