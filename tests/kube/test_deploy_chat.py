@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from escala.api.chat_deployment import load_chat_deployment
 from escala.state import StateStore
 from tests.bootstrap.conftest import CLUSTER
 from tests.cli.run import escala
@@ -157,6 +158,29 @@ def test_with_no_image_given_a_new_push_is_what_the_next_deploy_runs(
     assert again.code == 0, again.err
     assert container(fake_api)["image"] == newer.spec.reference
     assert hpa_spec(fake_api)["maxReplicas"] == 20
+
+
+def test_get_chatdeployments_shows_what_the_next_deploy_keeps(
+    capsys, store: StateStore, fake_api: FakeApiServer, kubeconfig: Path
+) -> None:
+    assert run(capsys, store, kubeconfig, "deploy", "chat", "--max", "20").code == 0
+    listed = escala(capsys, "get", "chatdeployments", "--state", store.url)
+    assert listed.code == 0, listed.err
+    header, row = listed.out.splitlines()
+    assert header.split() == ["CLUSTER", "IMAGE", "MIN", "MAX", "CPU-TARGET"]
+    assert row.split() == [CLUSTER, "(last", "pushed)", "2", "20", "50%"]
+
+    one = escala(capsys, "get", "chatdeployment", CLUSTER, "--state", store.url, "-o", "yaml")
+    assert one.code == 0, one.err
+    assert load_chat_deployment(one.out, "stdout") == store.get_chat_deployment(CLUSTER)
+    assert yaml.safe_load(one.out)["spec"]["maxReplicas"] == 20
+
+    missing = escala(capsys, "get", "chatdeployments", "nope.k8s.local", "--state", store.url)
+    assert missing.code == 2 and "cluster 'nope.k8s.local' not found" in missing.err
+    assert run(capsys, store, kubeconfig, "delete", "chat", "--yes").code == 0
+    gone = escala(capsys, "get", "chatdeployments", CLUSTER, "--state", store.url)
+    assert gone.code == 2 and f"no chat deployed on cluster {CLUSTER!r}" in gone.err
+    assert CLUSTER not in escala(capsys, "get", "chatdeployments", "--state", store.url).out
 
 
 @pytest.mark.parametrize("fmt", ["yaml", "json"])

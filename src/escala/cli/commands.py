@@ -40,7 +40,9 @@ class Command:
 
 VERBS: dict[str, Verb] = {
     "create": Verb(("cluster", "chat_service_commands", "parameters", "instance_group", "volumes")),
-    "get": Verb(("cluster", "chat_service_commands", "secrets", "backups", "status", "volumes")),
+    "get": Verb(
+        ("cluster", "chat_service_commands", "deploy", "secrets", "backups", "status", "volumes")
+    ),
     "edit": Verb(("cluster",)),
     "set": Verb(("cluster", "chat_service_commands")),
     "update": Verb(("update", "chat_service_commands")),

@@ -1,4 +1,5 @@
-"""`escala deploy chat` and `escala delete chat`: the chat with HPA + cluster-autoscaler.
+"""`escala deploy chat`, `escala delete chat` and `escala get chatdeployments`: the chat
+with HPA + cluster-autoscaler, and what `deploy chat` stored of it.
 
 `deploy chat -o yaml|json` prints the manifests and touches nothing; otherwise they are
 applied through the cluster's kubeconfig context (`escala export kubeconfig`).
@@ -19,7 +20,15 @@ from escala.api.chat_scaling import CPU_TARGET
 from escala.cli import verbs
 from escala.cli.cluster import _csv
 from escala.cli.naming import STATE_OPTION
-from escala.cli.output import OutputFormat, apply_or_print_option, console, emit, table
+from escala.cli.output import (
+    OUTPUT_OPTION,
+    OutputFormat,
+    apply_or_print_option,
+    console,
+    emit,
+    one_or_all,
+    table,
+)
 from escala.cli.output import err_console as status_console
 from escala.cli.validate import KUBECONFIG_OPTION, NAME_OPTION, ClusterTarget
 
@@ -193,3 +202,54 @@ def delete_chat_command(
         kube.close()
     _report(results)
     console.print(f"\nchat on {target.name}: {_counts(results)}", highlight=False)
+
+
+@verbs.get.command("chatdeployments")
+@verbs.get.command("chatdeployment", hidden=True)
+def get_chat_deployments_command(
+    named: list[str] | None = typer.Argument(
+        None, metavar="NAME", help="Only the chats of these clusters.", show_default=False
+    ),
+    state: str | None = STATE_OPTION,
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """List what `deploy chat` stored per cluster: CLUSTER IMAGE MIN MAX CPU-TARGET (the
+    flags the next deploy keeps); with one NAME, `-o yaml` prints that document alone."""
+    from escala.api.chat_deployment import dump_chat_deployment
+    from escala.errors import NotFound
+    from escala.state import open_store
+
+    store = open_store(state)
+    clusters = store.list_clusters()
+    chats = []
+    for cluster in named or clusters:
+        if cluster not in clusters:
+            raise NotFound(
+                f"cluster {cluster!r} not found in state store {store.url} "
+                "(see `escala get clusters`)"
+            )
+        chat = store.get_chat_deployment(cluster)
+        if chat is None and named:
+            raise NotFound(
+                f"no chat deployed on cluster {cluster!r} in state store {store.url} "
+                f"(`escala deploy chat --name {cluster}` deploys it)"
+            )
+        if chat is not None:
+            chats.append(chat)
+    emit(
+        one_or_all([dump_chat_deployment(c) for c in chats], named),
+        output,
+        lambda: table(
+            ["CLUSTER", "IMAGE", "MIN", "MAX", "CPU-TARGET"],
+            [
+                (
+                    c.cluster_name,
+                    c.spec.image if "image" in c.spec.model_fields_set else "(last pushed)",
+                    c.spec.min_replicas,
+                    c.spec.max_replicas,
+                    f"{c.spec.cpu_target}%",
+                )
+                for c in chats
+            ],
+        ),
+    )
