@@ -7,7 +7,13 @@ from escala.api.chat_service_spec import ChatService, Platform, dump_chat_servic
 from escala.cli import verbs
 from escala.cli.cluster import _csv
 from escala.cli.image import KEEP_IMAGE_REPOSITORY_OPTION
-from escala.cli.naming import CHAT_SERVICE, CHAT_SERVICE_ARGUMENT, CHAT_SERVICE_OPTION, STATE_OPTION
+from escala.cli.naming import (
+    CHAT_SERVICE,
+    CHAT_SERVICE_ARGUMENT,
+    CHAT_SERVICE_OPTION,
+    STATE_OPTION,
+    names_argument,
+)
 from escala.cli.output import (
     OUTPUT_OPTION,
     OutputFormat,
@@ -168,9 +174,7 @@ def set_chat_service_command(
 @verbs.get.command("chatservices")
 @verbs.get.command("chatservice", hidden=True)
 def get_chat_services_command(
-    named: list[str] | None = typer.Argument(
-        None, metavar="NAME", help="Only these chat services.", show_default=False
-    ),
+    named: list[str] | None = names_argument("these chat services"),
     state: str | None = STATE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:

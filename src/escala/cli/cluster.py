@@ -32,7 +32,13 @@ from escala.api.create import (
 )
 from escala.api.types import Authorization
 from escala.cli import verbs
-from escala.cli.naming import CLUSTER_ARGUMENT, NAME_OPTION, STATE_OPTION, cluster_name
+from escala.cli.naming import (
+    CLUSTER_ARGUMENT,
+    NAME_OPTION,
+    STATE_OPTION,
+    cluster_name,
+    names_argument,
+)
 from escala.cli.output import (
     OUTPUT_OPTION,
     OutputFormat,
@@ -253,9 +259,7 @@ def _emit_documents(docs: list[Cluster | InstanceGroup], fmt: OutputFormat) -> N
 @verbs.get.command("clusters")
 @verbs.get.command("cluster", hidden=True)
 def get_clusters_command(
-    named: list[str] | None = typer.Argument(
-        None, metavar="NAME", help="Only these clusters.", show_default=False
-    ),
+    named: list[str] | None = names_argument("these clusters"),
     state: str | None = STATE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:

@@ -19,7 +19,7 @@ from escala.api.chat_deployment import (
 from escala.api.chat_scaling import CPU_TARGET
 from escala.cli import verbs
 from escala.cli.cluster import _csv
-from escala.cli.naming import STATE_OPTION
+from escala.cli.naming import STATE_OPTION, names_argument
 from escala.cli.output import (
     OUTPUT_OPTION,
     OutputFormat,
@@ -207,9 +207,7 @@ def delete_chat_command(
 @verbs.get.command("chatdeployments")
 @verbs.get.command("chatdeployment", hidden=True)
 def get_chat_deployments_command(
-    named: list[str] | None = typer.Argument(
-        None, metavar="NAME", help="Only the chats of these clusters.", show_default=False
-    ),
+    named: list[str] | None = names_argument("the chats of these clusters"),
     state: str | None = STATE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:

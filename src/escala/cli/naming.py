@@ -57,6 +57,13 @@ CHAT_SERVICE = Naming("chat service", "chatservice")
 CLUSTER_ARGUMENT = CLUSTER.argument()
 NAME_OPTION = CLUSTER.option()
 STATE_OPTION = typer.Option(None, "--state", help="State store URL (default: $ESCALA_STATE_STORE).")
+
+
+def names_argument(what: str) -> Any:
+    """The NAME... of a `get` listing: only these (with one, `-o yaml` prints it alone)."""
+    return typer.Argument(None, metavar="NAME", help=f"Only {what}.", show_default=False)
+
+
 cluster_name = CLUSTER.name
 CHAT_SERVICE_ARGUMENT = CHAT_SERVICE.argument()
 CHAT_SERVICE_OPTION = CHAT_SERVICE.option()
