@@ -41,8 +41,12 @@ def build_launch_group(
     group_tags: Mapping[str, str] | None = None,
     elb_health_check_grace: int | None = None,
     mix: InstancesMix | None = None,
+    detailed_monitoring: bool = False,
 ) -> AutoscalingGroup:
-    """Add the template and its group `name` to `ctx`; returns the group."""
+    """Add the template and its group `name` to `ctx`; returns the group.
+    `detailed_monitoring`: 1-minute instance metrics, for a group that target-tracks
+    its CPU (the chat's); the cluster's groups scale on pending pods, not on CloudWatch,
+    and keep the free 5-minute ones."""
     template = ctx.add(
         LaunchTemplate(
             name=name,
@@ -55,6 +59,7 @@ def build_launch_group(
             security_groups=security_groups,
             key_pair=key_pair,
             user_data=user_data,
+            detailed_monitoring=detailed_monitoring,
         )
     )
     return ctx.add(

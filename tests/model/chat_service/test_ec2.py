@@ -135,6 +135,7 @@ def test_ec2_chat_service_lifecycle(aws, state, parameters, capsys):
     )["LaunchTemplateVersions"]
     data = version["LaunchTemplateData"]
     assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["Monitoring"] == {"Enabled": True}  # 1-minute CPU for target tracking
     ebs = data["BlockDeviceMappings"][0]["Ebs"]
     assert (ebs["VolumeType"], ebs["Encrypted"]) == ("gp3", True)
     user_data = base64.b64decode(data["UserData"]).decode()

@@ -7,6 +7,7 @@ SSM parameters, pull from ECR and write the service's log group. The group sprea
 every zone's subnet, registers its instances in the target group and replaces those the
 load balancer finds unhealthy; target-tracking policies keep the group's average CPU at
 `spec.cpuTarget` and/or its connected clients per instance at `spec.connectionsTarget`.
+Its instances have detailed monitoring: target tracking acts on 1-minute CPU datapoints.
 
 Docker's awslogs driver ships the chat's output to the service's log group, as ECS does
 for the Fargate case; the chat's EMF lines in it become its CloudWatch metrics. That
@@ -74,6 +75,7 @@ def build_ec2(ctx: ModelContext, front: Front) -> None:
         subnets=front.subnets,
         target_groups=[front.target_group],
         elb_health_check_grace=HEALTH_CHECK_GRACE,
+        detailed_monitoring=True,
     )
     for tracking in trackings(service, TrackedMetric(predefined=ASG_CPU)):
         ctx.add(ScalingPolicy(group=group, **tracking.policy_fields(ctx)))
