@@ -71,7 +71,10 @@ def create_chat_service_command(
     min_size: int | None = typer.Option(None, "--min", help="Fewest replicas (default 2)."),
     max_size: int | None = typer.Option(None, "--max", help="Most replicas (default 6)."),
     cpu_target: float | None = typer.Option(
-        None, "--cpu-target", help="Average CPU % to keep (default 50)."
+        None,
+        "--cpu-target",
+        help="Average CPU % of the chat's one core to keep (default 50); on N > 1 vCPUs "
+        "the policy tracks it / N.",
     ),
     scale_on: str | None = typer.Option(
         None, "--scale-on", help="What to track: cpu, connections or cpu,connections (cpu)."
@@ -178,8 +181,9 @@ def get_chat_services_command(
     state: str | None = STATE_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
-    """List the chat services: NAME PLATFORM ZONES MIN MAX CPU-TARGET; with one NAME,
-    `-o yaml` prints that chat service alone."""
+    """List the chat services: NAME PLATFORM ZONES MIN MAX CPU-TARGET (percent of the
+    chat's one core; the plan and `describe chatservice` show it on AWS's CPU metric);
+    with one NAME, `-o yaml` prints that chat service alone."""
     store = open_store(state)
     services = (
         [store.get_chat_service(name) for name in named] if named else store.list_chat_services()

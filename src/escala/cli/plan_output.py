@@ -5,6 +5,7 @@ import contextlib
 import dataclasses
 from collections.abc import Iterator
 
+from rich.markup import escape
 from rich.tree import Tree
 
 from escala.cli.output import OutputFormat, console, emit, err_console
@@ -71,7 +72,8 @@ def print_plan(plan: Plan, fmt: OutputFormat, apply_hint: str) -> None:
         return
     console.print(plan_tree(plan))
     counts = ", ".join(f"{len(plan.by_action(a))} to {a}" for a in Action)
+    notes = "".join(f"\n{escape(n)}" for n in plan.notes)
     if plan.applied:
-        console.print(f"Applied: {counts}.")
+        console.print(f"Applied: {counts}.{notes}")
     else:
-        console.print(f"Plan: {counts}.\n{apply_hint}")
+        console.print(f"Plan: {counts}.{notes}\n{apply_hint}")

@@ -88,6 +88,8 @@ def scaling_renderables(status: "ScalingStatus") -> list[RenderableType]:
 
 def chat_service_view(status: "ChatServiceStatus") -> RenderableType:
     parts: list[RenderableType] = [Text(f"Chat service {status.name} ({status.platform})")]
+    if status.cpu is not None:
+        parts.append(Text(f"CPU target: {status.cpu.says}"))
     if status.scaling is None:
         parts.append(
             Text(

@@ -9,6 +9,7 @@ so a second run answers "No changes need to be applied".
 import dataclasses
 
 from escala.api import ObjectMeta, Subnet
+from escala.api.chat_scaling import ReplicaCpu, fargate_cpu
 from escala.api.chat_service_spec import (
     ChatService,
     ChatServiceSpec,
@@ -19,10 +20,11 @@ from escala.api.chat_service_spec import (
     parse_chat_service,
 )
 from escala.api.chat_service_spec_validation import validate_chat_service
+from escala.cloud.aws.instance_types import instance_vcpus
 from escala.cloud.aws.load_balancer import LoadBalancer, elb_name
 from escala.cloud.aws.registry import CHAT_SERVICE_DELETABLE
-from escala.cloud.aws.scalable_target import ServiceScalingPolicy
-from escala.cloud.aws.scaling_policy import ScalingPolicy
+from escala.cloud.aws.scalable_target import ECS_CPU, ServiceScalingPolicy
+from escala.cloud.aws.scaling_policy import ASG_CPU, ScalingPolicy
 from escala.cloud.aws.session import ClientFactory
 from escala.cloud.aws.ssm_parameter import parameter_types
 from escala.cloud.aws.zones import check_zones
@@ -172,10 +174,36 @@ def update_chat_service(store: StateStore, name: str, clients: ClientFactory, *,
     check_region(clients, service.spec.region, name)
     service = with_image(store, service)
     check_cloud_inputs(clients, service)
-    tasks = build_chat_service(service)
+    replica = replica_cpu(clients, service)
+    tasks = build_chat_service(service, replica)
     # a policy whose signal left spec.scaleOn is deleted (with its alarms)
     prune = (ScalingPolicy, ServiceScalingPolicy)
-    return run(name, tasks.values(), clients, Apply(clients) if yes else DryRun(), prune=prune)
+    plan = run(name, tasks.values(), clients, Apply(clients) if yes else DryRun(), prune=prune)
+    if ScaleSignal.cpu in service.scale_signals:
+        plan.notes.append(cpu_tracking(service, replica))
+    return plan
+
+
+def replica_cpu(clients: ClientFactory, service: ChatService) -> ReplicaCpu:
+    """The vCPUs one replica runs on: its task's cpu units / 1024 (Fargate), or its
+    instance type's, from DescribeInstanceTypes (any type the region has, none listed
+    here to fall out of date); an unknown type is a UsageError naming spec.machineType."""
+    spec = service.spec
+    if spec.platform is Platform.fargate:
+        return fargate_cpu(int(spec.cpu or 0))
+    machine = str(spec.machine_type)
+    return ReplicaCpu(machine, instance_vcpus(clients, machine, "spec.machineType"))
+
+
+def cpu_metric(service: ChatService) -> str:
+    """The predefined metric the platform's CPU policy tracks."""
+    return ASG_CPU if service.spec.platform is Platform.ec2 else ECS_CPU
+
+
+def cpu_tracking(service: ChatService, replica: ReplicaCpu) -> str:
+    """`cpuTarget 50 % of the chat's core -> ASGAverageCPUUtilization 25 % on t3.small
+    (2 vCPUs)`: what the CPU policy's target means."""
+    return replica.explain(float(service.spec.cpu_target or 0), cpu_metric(service))
 
 
 def chat_service_url(clients: ClientFactory, name: str) -> str | None:
@@ -221,10 +249,12 @@ def delete_chat_service(
 
 def check_cloud_inputs(cloud: ClientFactory, service: ChatService) -> None:
     """What only AWS can tell is wrong, checked before anything is created: zones the
-    region does not have, SSM parameters missing or not encrypted."""
+    region does not have, SSM parameters missing or not encrypted, an instance type it
+    does not know."""
     zones = [s.zone for s in service.spec.subnets]
     check_zones(cloud, zones, f"chatservice {service.name}: --zones")
     check_parameters(cloud, service)
+    replica_cpu(cloud, service)
 
 
 def check_parameters(cloud: ClientFactory, service: ChatService) -> None:

@@ -12,7 +12,7 @@ cloud half is still shown, with what is missing and why.
 import dataclasses
 from typing import Any
 
-from escala.api.chat_service_spec import ChatService, Platform
+from escala.api.chat_service_spec import ChatService, Platform, ScaleSignal
 from escala.cloud.aws import scaling_activity
 from escala.cloud.aws.autoscaling_group import GroupCapacity, read_capacity
 from escala.cloud.aws.ecs_service import read_counts
@@ -28,6 +28,7 @@ from escala.cloud.aws.scaling_activity import Activity
 from escala.cloud.aws.scaling_policy import PolicyState, group_policies
 from escala.cloud.aws.session import ClientFactory, call
 from escala.errors import NotFound
+from escala.ops.chat_service_lifecycle import cpu_metric, replica_cpu
 from escala.state import StateStore
 
 ACTIVITIES = 5
@@ -89,18 +90,43 @@ class ScalingStatus:
         }
 
 
+@dataclasses.dataclass(frozen=True)
+class CpuTracking:
+    """What the spec's CPU target is on the platform's metric (escala.api.chat_scaling):
+    percent of the chat's one core -> percent of the replica's vCPUs."""
+
+    cpu_target: float
+    metric: str
+    metric_target: float
+    on: str
+    vcpus: float
+    says: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cpuTarget": self.cpu_target,
+            "metric": self.metric,
+            "metricTarget": self.metric_target,
+            "on": self.on,
+            "vcpus": self.vcpus,
+            "says": self.says,
+        }
+
+
 @dataclasses.dataclass
 class ChatServiceStatus:
     name: str
     platform: str
     scaling: ScalingStatus | None  # None: not built (or deleted) in AWS
     targets: list[TargetState]
+    cpu: CpuTracking | None = None  # None: the service does not scale on CPU
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": "ChatServiceStatus",
             "name": self.name,
             "platform": self.platform,
+            "cpuTracking": self.cpu.to_dict() if self.cpu else None,
             "scaling": self.scaling.to_dict() if self.scaling else None,
             "targets": [t.to_dict() for t in self.targets],
         }
@@ -171,7 +197,27 @@ def chat_service_status(service: ChatService, clients: ClientFactory) -> ChatSer
         scaling = _fargate_scaling(clients, name)
     group = elb_name("chat", name)
     targets = _reading(f"target group {group}", read_target_health, clients, group) or []
-    return ChatServiceStatus(name, service.spec.platform.value, scaling, targets)
+    return ChatServiceStatus(
+        name, service.spec.platform.value, scaling, targets, cpu_tracking(clients, service)
+    )
+
+
+def cpu_tracking(clients: ClientFactory, service: ChatService) -> CpuTracking | None:
+    """The spec's CPU target and the one its policy tracks (the instance type's vCPUs read
+    from AWS), or None when the service scales on connections only."""
+    if ScaleSignal.cpu not in service.scale_signals:
+        return None
+    replica = _reading("the vCPUs of a replica", replica_cpu, clients, service)
+    target = float(service.spec.cpu_target or 0)
+    metric = cpu_metric(service)
+    return CpuTracking(
+        target,
+        metric,
+        replica.metric_target(target),
+        replica.where,
+        replica.vcpus,
+        replica.explain(target, metric),
+    )
 
 
 def stored_chat_service(store: StateStore, name: str) -> ChatService:

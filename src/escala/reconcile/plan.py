@@ -52,6 +52,9 @@ class Plan:
     cluster_name: str
     changes: list[Change] = dataclasses.field(default_factory=list)
     applied: bool = False
+    # What the changes mean that their fields cannot say (a target's translation),
+    # printed under the counts when there are changes.
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -73,6 +76,7 @@ class Plan:
                 }
                 for c in self.changes
             ],
+            **({"notes": self.notes} if self.notes else {}),
         }
 
     def render(self) -> str:
@@ -99,4 +103,5 @@ class Plan:
             lines.append("")
         counts = ", ".join(f"{len(self.by_action(a))} to {a}" for a in Action)
         lines.append(f"Plan: {counts}.")
+        lines += self.notes
         return "\n".join(lines) + "\n"

@@ -1,5 +1,6 @@
 """The chat services the scaling tests create, as their flags."""
 
+from escala.api.chat_scaling import ReplicaCpu
 from tests.reconcile.specs import IMAGE as AMI
 
 NAME = "chat"
@@ -19,3 +20,6 @@ FARGATE_FLAGS = (
     "--redis-parameter", REDIS_PARAMETER, "--database-parameter", DATABASE_PARAMETER,
     "--cpu", "512", "--memory", "2048", "--min", "2", "--max", "8", "--cpu-target", "70",
 )  # fmt: skip
+
+# What DescribeInstanceTypes says of the EC2 case's default type (AWS and the sandbox).
+T3_SMALL = ReplicaCpu("t3.small", 2)

@@ -13,7 +13,7 @@ from escala.errors import SpecInvalid
 from escala.model.chat_service import build_chat_service
 from escala.model.iam_policy import ECR_READ
 from escala.ops.chat_service_lifecycle import ChatServiceOptions, chat_service_from_options
-from tests.model.chat_service.specs import AMI, IMAGE, NAME, REDIS_PARAMETER, ZONES
+from tests.model.chat_service.specs import AMI, IMAGE, NAME, REDIS_PARAMETER, T3_SMALL, ZONES
 
 
 def _service(platform: Platform, **options: object):  # type: ignore[no-untyped-def]
@@ -31,13 +31,13 @@ def test_two_resources_of_the_same_name_are_refused_not_dropped(platform: Platfo
     # Past validation (which refuses this), a repeated CIDR would build two rules alike.
     twice = service.spec.model_copy(update={"http_access": ["10.0.0.0/8", "10.0.0.0/8"]})
     with pytest.raises(SpecInvalid) as caught:
-        build_chat_service(complete(service.model_copy(update={"spec": twice})))
+        build_chat_service(complete(service.model_copy(update={"spec": twice})), T3_SMALL)
     assert f"SecurityGroupRule/alb-http-from-10.0.0.0/8.{NAME}: two resources" in str(caught.value)
     assert caught.value.exit_code == 2
 
 
 def test_the_ec2_case_launches_from_a_template_of_the_group_s_name() -> None:
-    tasks = build_chat_service(_service(Platform.ec2, ami=AMI))
+    tasks = build_chat_service(_service(Platform.ec2, ami=AMI), T3_SMALL)
     group = tasks[f"AutoscalingGroup/chat.{NAME}"]
     assert isinstance(group, AutoscalingGroup)
     assert group.launch_template is tasks[f"LaunchTemplate/chat.{NAME}"]
@@ -52,7 +52,8 @@ def test_what_pulls_the_image_may_pull_from_ecr_and_the_repository_is_the_servic
 ) -> None:
     """The instances' role (EC2) or the task execution role (Fargate: ECS pulls with it)
     is granted ECR's pull actions; the service owns its `escala/<name>` repository."""
-    tasks = build_chat_service(_service(platform, ami=AMI if platform is Platform.ec2 else None))
+    service = _service(platform, ami=AMI if platform is Platform.ec2 else None)
+    tasks = build_chat_service(service, T3_SMALL)
     (role,) = [t for t in tasks.values() if isinstance(t, IamRole)]
     granted = {a for statement in role.policy["Statement"] for a in statement["Action"]}
     assert set(ECR_READ) <= granted

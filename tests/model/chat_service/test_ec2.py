@@ -35,6 +35,11 @@ def test_ec2_chat_service_lifecycle(aws, state, parameters, capsys):
 
     dry = escala(capsys, "update", "chatservice", NAME, *state)
     assert dry.code == 0 and "Must specify --yes to apply changes" in dry.out
+    # the spec's 60 % of the chat's one core is 30 % of a t3.small's two vCPUs
+    assert (
+        "cpuTarget 60 % of the chat's core -> ASGAverageCPUUtilization 30 % on t3.small "
+        "(2 vCPUs)" in dry.out
+    )
     ec2 = boto3.client("ec2")
     assert not ec2.describe_vpcs(Filters=[{"Name": f"tag:{CLUSTER_TAG}", "Values": [NAME]}])[
         "Vpcs"
@@ -53,7 +58,8 @@ def test_ec2_chat_service_lifecycle(aws, state, parameters, capsys):
         f"Chat service {NAME}: http://{lb['DNSName']}",
     ]
 
-    # a change: more room to grow and a lower CPU target, applied in place
+    # a change: more room to grow and a lower CPU target (of the core: half of it on the
+    # instance's two vCPUs), applied in place
     changed = escala(capsys, "set", "chatservice", NAME, "spec.maxSize=8", "spec.cpuTarget=40",
                      *state)  # fmt: skip
     assert changed.code == 0, changed.err
@@ -63,7 +69,10 @@ def test_ec2_chat_service_lifecycle(aws, state, parameters, capsys):
         for c in plan["changes"]
     ] == [
         ("AutoscalingGroup", "modify", [("maxSize", 5, 8)]),
-        ("ScalingPolicy", "modify", [("targetValue", 60.0, 40.0)]),
+        ("ScalingPolicy", "modify", [("targetValue", 30.0, 20.0)]),
+    ]
+    assert plan["notes"] == [
+        "cpuTarget 40 % of the chat's core -> ASGAverageCPUUtilization 20 % on t3.small (2 vCPUs)"
     ]
     assert escala(capsys, "update", "chatservice", NAME, *state, "--yes").code == 0
     assert escala(capsys, "update", "chatservice", NAME, *state).out.strip() == (
@@ -118,7 +127,8 @@ def test_ec2_chat_service_lifecycle(aws, state, parameters, capsys):
     assert sorted(s["AvailabilityZone"] for s in subnets) == list(ZONES)
     assert _owned(asg["Tags"])
 
-    # the scaling policy: target tracking on the group's average CPU at the spec's 40 %
+    # the scaling policy: target tracking on the group's average CPU at the spec's 40 % of
+    # one core, 20 % of the instance
     (policy,) = boto3.client("autoscaling").describe_policies(AutoScalingGroupName=f"chat.{NAME}")[
         "ScalingPolicies"
     ]
@@ -127,7 +137,7 @@ def test_ec2_chat_service_lifecycle(aws, state, parameters, capsys):
     assert tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == (
         "ASGAverageCPUUtilization"
     )
-    assert tracking["TargetValue"] == 40.0
+    assert tracking["TargetValue"] == 20.0
 
     # the launch template: IMDSv2, encrypted gp3, user-data naming parameters, never values
     (version,) = ec2.describe_launch_template_versions(

@@ -33,8 +33,15 @@ def test_ec2_status_follows_the_group_as_it_scales(aws, state, parameters, capsy
     assert [scaling[k] for k in ("min", "desired", "running", "pending", "max")] == [2, 3, 3, 0, 5]
     (policy,) = scaling["policies"]
     assert (policy["name"], policy["metric"], policy["target"]) == (
-        f"cpu-target.{NAME}", "ASGAverageCPUUtilization", 60.0,
+        f"cpu-target.{NAME}", "ASGAverageCPUUtilization", 30.0,
     )  # fmt: skip
+    # the spec's 60 % is of the chat's one core: 30 % of a t3.small's two vCPUs
+    assert status["cpuTracking"] == {
+        "cpuTarget": 60.0, "metric": "ASGAverageCPUUtilization", "metricTarget": 30.0,
+        "on": "t3.small", "vcpus": 2,
+        "says": "cpuTarget 60 % of the chat's core -> ASGAverageCPUUtilization 30 % on "
+        "t3.small (2 vCPUs)",
+    }  # fmt: skip
     # the instances are behind the load balancer, as its health checks see them
     instances = boto3.client("autoscaling").describe_auto_scaling_groups(
         AutoScalingGroupNames=[group]
@@ -52,6 +59,10 @@ def test_ec2_status_follows_the_group_as_it_scales(aws, state, parameters, capsy
     lines = table.out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("AUTO SCALING GROUP"))
     assert lines[header + 1].split() == [group, "2", "3", "3", "0", "5"]
+    assert lines[1] == (
+        "CPU target: cpuTarget 60 % of the chat's core -> ASGAverageCPUUtilization 30 % on "
+        "t3.small (2 vCPUs)"
+    )
     assert "Last scaling activities, newest first:" in table.out
     assert "changing the desired capacity from 2 to 3" in " ".join(table.out.split())
 
@@ -71,6 +82,8 @@ def test_fargate_status_shows_both_policies_and_their_alarms(aws, state, paramet
     connections = policies[f"connections-target.{NAME}"]
     assert connections["metric"] == f"Escala/Chat ConnectedClients (Service={NAME}, Average)"
     assert connections["target"] == 400.0
+    # a 512-unit task is half a vCPU, all of it the chat's: the target is the spec's
+    assert policies[f"cpu-target.{NAME}"]["target"] == 70.0
     for policy in policies.values():  # AWS's high and low alarm per policy, with their state
         names = sorted(a["name"] for a in policy["alarms"])
         assert len(names) == 2 and "AlarmHigh" in names[0] and "AlarmLow" in names[1]

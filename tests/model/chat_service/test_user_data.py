@@ -20,6 +20,7 @@ from tests.model.chat_service.specs import (
     IMAGE,
     NAME,
     REDIS_PARAMETER,
+    T3_SMALL,
     ZONES,
 )
 
@@ -104,5 +105,5 @@ def test_instances_log_docker_in_to_ecr_with_their_role_and_run_the_digest(
 
 def instance_policy_of(service):  # type: ignore[no-untyped-def]
     """The inline policy of the instances' role, as `update chatservice` would create it."""
-    role = next(t for t in build_chat_service(service).values() if isinstance(t, IamRole))
+    role = next(t for t in build_chat_service(service, T3_SMALL).values() if isinstance(t, IamRole))
     return role.policy

@@ -6,8 +6,10 @@ escala.model.chat_service.user_data; an instance role that may read only the ser
 SSM parameters, pull from ECR and write the service's log group. The group spreads over
 every zone's subnet, registers its instances in the target group and replaces those the
 load balancer finds unhealthy; target-tracking policies keep the group's average CPU at
-`spec.cpuTarget` and/or its connected clients per instance at `spec.connectionsTarget`.
-Its instances have detailed monitoring: target tracking acts on 1-minute CPU datapoints.
+`spec.cpuTarget` of the chat's one core (so cpuTarget / N % of an N-vCPU instance, see
+escala.api.chat_scaling) and/or its connected clients per instance at
+`spec.connectionsTarget`. Its instances have detailed monitoring: target tracking acts
+on 1-minute CPU datapoints.
 
 Docker's awslogs driver ships the chat's output to the service's log group, as ECS does
 for the Fargate case; the chat's EMF lines in it become its CloudWatch metrics. That
@@ -15,6 +17,7 @@ needs no CloudWatch agent to install and configure, and no CloudWatch permission
 chat: only the Docker daemon writes, with the instance role, to that one log group.
 """
 
+from escala.api.chat_scaling import ReplicaCpu
 from escala.cloud.aws.iam_role import IamRole
 from escala.cloud.aws.instance_profile import InstanceProfile
 from escala.cloud.aws.log_group import LogGroup
@@ -50,7 +53,8 @@ def instance_policy(front: Front) -> dict[str, object]:
     }
 
 
-def build_ec2(ctx: ModelContext, front: Front) -> None:
+def build_ec2(ctx: ModelContext, front: Front, replica: ReplicaCpu) -> None:
+    """`replica`: the vCPUs of `spec.machineType` (escala.ops looks them up)."""
     service, spec = front.service, front.service.spec
     name = service.name
     security_group = add_app_group(ctx, front, "instances", "Chat instances")
@@ -77,5 +81,5 @@ def build_ec2(ctx: ModelContext, front: Front) -> None:
         elb_health_check_grace=HEALTH_CHECK_GRACE,
         detailed_monitoring=True,
     )
-    for tracking in trackings(service, TrackedMetric(predefined=ASG_CPU)):
+    for tracking in trackings(service, TrackedMetric(predefined=ASG_CPU), replica):
         ctx.add(ScalingPolicy(group=group, **tracking.policy_fields(ctx)))

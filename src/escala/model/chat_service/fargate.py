@@ -6,11 +6,14 @@ definition (awsvpc, FARGATE, the spec's cpu/memory, port 3000, a container healt
 the URLs as `secrets` from SSM), the ECS service (desired = minSize at creation, the
 target group's IP targets, a deployment circuit breaker) and Application Auto Scaling:
 a scalable target between minSize and maxSize with a target-tracking policy on
-ECSServiceAverageCPUUtilization and/or on the chat's connected clients per task.
+ECSServiceAverageCPUUtilization (a percentage of the task's cpu units, so `cpuTarget`
+translated for tasks of more than one vCPU: escala.api.chat_scaling) and/or on the
+chat's connected clients per task.
 
 No task role: the chat calls no AWS API, so its tasks get no AWS credentials at all.
 """
 
+from escala.api.chat_scaling import ReplicaCpu
 from escala.api.chat_service_spec import CHAT_PORT
 from escala.cloud.aws.ecs_cluster import EcsCluster
 from escala.cloud.aws.ecs_service import EcsService
@@ -62,7 +65,8 @@ def execution_policy(front: Front) -> dict[str, object]:
     }
 
 
-def build_fargate(ctx: ModelContext, front: Front) -> None:
+def build_fargate(ctx: ModelContext, front: Front, replica: ReplicaCpu) -> None:
+    """`replica`: the task's vCPUs (escala.api.chat_scaling.fargate_cpu of `spec.cpu`)."""
     service, spec = front.service, front.service.spec
     name = service.name
     security_group = add_app_group(ctx, front, "tasks", "Chat tasks")
@@ -116,5 +120,5 @@ def build_fargate(ctx: ModelContext, front: Front) -> None:
             max_capacity=int(spec.max_size or 0),
         )
     )
-    for tracking in trackings(service, TrackedMetric(predefined=ECS_CPU)):
+    for tracking in trackings(service, TrackedMetric(predefined=ECS_CPU), replica):
         ctx.add(ServiceScalingPolicy(target=target, **tracking.policy_fields(ctx)))

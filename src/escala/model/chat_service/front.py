@@ -11,6 +11,7 @@ ModelContext, so every resource carries the ownership tags of the service's name
 import dataclasses
 from typing import Any
 
+from escala.api.chat_scaling import ReplicaCpu
 from escala.api.chat_service_spec import (
     CHAT_PORT,
     CONNECTIONS_METRIC,
@@ -64,13 +65,16 @@ class Tracking:
         }
 
 
-def trackings(service: ChatService, cpu: TrackedMetric) -> list[Tracking]:
-    """A policy per signal of `spec.scaleOn`; `cpu` is the platform's predefined metric."""
+def trackings(service: ChatService, cpu: TrackedMetric, replica: ReplicaCpu) -> list[Tracking]:
+    """A policy per signal of `spec.scaleOn`; `cpu` is the platform's predefined metric,
+    a percentage of the `replica`'s vCPUs, so its target is `spec.cpuTarget` (of the
+    chat's one core) translated (escala.api.chat_scaling)."""
     spec, name = service.spec, service.name
     out = []
     for signal in service.scale_signals:
         if signal is ScaleSignal.cpu:
-            out.append(Tracking(f"cpu-target.{name}", cpu, float(spec.cpu_target or 0)))
+            target = replica.metric_target(float(spec.cpu_target or 0))
+            out.append(Tracking(f"cpu-target.{name}", cpu, target))
         else:
             out.append(
                 Tracking(
