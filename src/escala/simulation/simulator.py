@@ -3,7 +3,9 @@
 Each tick the load is spread evenly over the replicas that are ready (what a load
 balancer does); the capacity model gives each one's CPU demand, capped at the CPU it may
 use; the platform's metric (instance, task or pod CPU utilisation) feeds its control loop
-at the loop's own period; the loop's decisions launch or stop replicas and nodes, which
+at the loop's own period, against the target escala gives that loop (the case's CPU
+target is of the chat's one core: escala.api.chat_scaling translates it to instance and
+task CPU); the loop's decisions launch or stop replicas and nodes, which
 serve only once started. Deterministic for a seed (start-up times vary by +-10 %).
 """
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from escala.api.chat_scaling import ReplicaCpu, fargate_cpu
 from escala.simulation.capacity import CapacityModel
 from escala.simulation.cases import Case, Ec2Case, FargateCase, KubernetesCase
 from escala.simulation.cost import prices
@@ -269,10 +272,11 @@ def _ec2(
 ) -> _Recorder:
     costs = Costs.of(model)
     machine = prices().machine(case.machine_type, "machineType")
-    cores = min(1.0, machine.vcpus)  # one single-threaded chat process per instance
-    loop = Ec2TargetTracking(
-        Ec2Parameters(AlarmParameters(case.cpu_target), case.min_size, case.max_size, case.warmup_s)
-    )
+    replica = ReplicaCpu(machine.name, machine.vcpus)
+    cores = replica.chat_vcpus  # one single-threaded chat process per instance
+    # the policy's target on ASGAverageCPUUtilization, as escala builds it
+    alarms = AlarmParameters(replica.metric_target(case.cpu_target))
+    loop = Ec2TargetTracking(Ec2Parameters(alarms, case.min_size, case.max_size, case.warmup_s))
     # (in service at, counted in the metric at); the group starts at minSize, warmed up.
     instances = [(-math.inf, -math.inf)] * case.min_size
     desired, minute, rec = case.min_size, _MinuteAverage(), _Recorder(load)
@@ -285,7 +289,7 @@ def _ec2(
         counted = sum(1 for up, c in instances if up <= now and c <= now)
         s = _serve(costs, load, i, serving, cores, memory_limit)
         minute.add(s.used_cores / machine.vcpus * 100, counted)
-        needed = _needed(s.demand_cores * serving, case.cpu_target, machine.vcpus, case.min_size)
+        needed = _needed(s.demand_cores * serving, case.cpu_target, cores, case.min_size)
         rec.add(desired, serving, 0, s, cores, serving > needed, len(instances) * machine.hour)
         if (i + 1) * load.tick_s % loop.params.alarms.period_s == 0:
             desired = loop.evaluate(desired, counted, len(instances) - counted, minute.close())
@@ -296,12 +300,11 @@ def _fargate(
     case: FargateCase, load: Load, model: CapacityModel, rng: random.Random, memory_limit: float
 ) -> _Recorder:
     costs = Costs.of(model)
-    task_cores = case.cpu_units / 1024
-    cores = min(task_cores, 1.0)
+    replica = fargate_cpu(case.cpu_units)
+    task_cores, cores = replica.vcpus, replica.chat_vcpus
     price = prices().fargate_task_hour(case.cpu_units, case.memory_mib)
-    loop = EcsTargetTracking(
-        EcsParameters(AlarmParameters(case.cpu_target), case.min_size, case.max_size)
-    )
+    alarms = AlarmParameters(replica.metric_target(case.cpu_target))  # as escala builds it
+    loop = EcsTargetTracking(EcsParameters(alarms, case.min_size, case.max_size))
     tasks = [-math.inf] * case.min_size  # running from; the service starts at minSize
     desired, minute, rec = case.min_size, _MinuteAverage(), _Recorder(load)
     for i, now in enumerate(load.seconds):
@@ -312,7 +315,7 @@ def _fargate(
         running = sum(1 for t in tasks if t <= now)
         s = _serve(costs, load, i, running, cores, memory_limit)
         minute.add(s.used_cores / task_cores * 100, running)
-        needed = _needed(s.demand_cores * running, case.cpu_target, task_cores, case.min_size)
+        needed = _needed(s.demand_cores * running, case.cpu_target, cores, case.min_size)
         rec.add(desired, running, 0, s, cores, running > needed, len(tasks) * price)
         if (i + 1) * load.tick_s % loop.params.alarms.period_s == 0:
             desired = loop.evaluate(float(now), desired, running, minute.close())
