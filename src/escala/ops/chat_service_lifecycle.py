@@ -173,8 +173,7 @@ def update_chat_service(store: StateStore, name: str, clients: ClientFactory, *,
     validate_chat_service(service)
     check_region(clients, service.spec.region, name)
     service = with_image(store, service)
-    check_cloud_inputs(clients, service)
-    replica = replica_cpu(clients, service)
+    replica = check_cloud_inputs(clients, service)
     tasks = build_chat_service(service, replica)
     # a policy whose signal left spec.scaleOn is deleted (with its alarms)
     prune = (ScalingPolicy, ServiceScalingPolicy)
@@ -247,14 +246,14 @@ def delete_chat_service(
     )
 
 
-def check_cloud_inputs(cloud: ClientFactory, service: ChatService) -> None:
+def check_cloud_inputs(cloud: ClientFactory, service: ChatService) -> ReplicaCpu:
     """What only AWS can tell is wrong, checked before anything is created: zones the
     region does not have, SSM parameters missing or not encrypted, an instance type it
-    does not know."""
+    does not know. Returns the replicas' CPU, read on the way (`replica_cpu`)."""
     zones = [s.zone for s in service.spec.subnets]
     check_zones(cloud, zones, f"chatservice {service.name}: --zones")
     check_parameters(cloud, service)
-    replica_cpu(cloud, service)
+    return replica_cpu(cloud, service)
 
 
 def check_parameters(cloud: ClientFactory, service: ChatService) -> None:
