@@ -2,14 +2,15 @@
 headless Chromium."""
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.chat.servers import create_database, postgres_server, redis_server
-from tests.chat.test_server import chat_url, transports  # noqa: F401  (fixtures, shared)
+from tests.chat.test_server import Client, chat_url, transports  # noqa: F401  (fixtures, shared)
 
 _names = itertools.count()
 
@@ -52,3 +53,23 @@ def postgres_url(postgres: str) -> str:
 def redis_url(tmp_path: Path) -> Iterator[str]:
     with redis_server(tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def bystander(replica: tuple[str, Path]) -> AsyncIterator[Client]:
+    """A python-socketio client on long-polling, logged in to the module's `replica`
+    (url, log): still chatting, never disconnected, no traceback in the log after."""
+    c = Client()
+    await c.sio.connect(replica[0], transports=["polling"])
+    await c.sio.call("add user", "bystander")
+    yield c
+    assert "id" in await c.sio.call("new message", "still chatting")
+    assert c.queue("disconnect").empty()
+    await c.sio.disconnect()
+    assert "Traceback" not in replica[1].read_text()

@@ -7,7 +7,7 @@ is a 400 with Engine.IO's error body, the server log has no traceback, and a bys
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -26,24 +26,6 @@ MAX_PAYLOAD = 1_000_000
 def replica(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     with logged_replica(tmp_path, "--rate", "1000", "--ping-interval", "2") as running:
         yield running.url, running.log
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-async def bystander(replica: tuple[str, Path]) -> AsyncIterator[Client]:
-    c = Client()
-    await c.sio.connect(replica[0], transports=["polling"])
-    await c.sio.call("add user", "bystander")
-    yield c
-    assert "id" in await c.sio.call("new message", "still chatting")
-    assert c.queue("disconnect").empty()
-    await c.sio.disconnect()
-    assert "Traceback" not in replica[1].read_text()
 
 
 class Poller:

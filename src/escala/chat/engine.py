@@ -8,9 +8,10 @@ The transports themselves live in `polling` (HTTP) and `websocket` (picows).
 
 What the protocol asks of a server here (https://github.com/socketio/engine.io-protocol):
 the server pings every pingInterval and drops a client whose pong did not come back
-before the next ping; an upgrade is a probe (`2probe` → `3probe`), the polling side
-paused (its pending GET answered with a noop), then `5` on the websocket, after which the
-packets still queued for polling leave, in order, on the websocket.
+before the next ping (a v3 client pings itself, `eio3`); an upgrade is a probe (`2probe`
+→ `3probe`), the polling side paused (its pending GET answered with a noop), then `5` on
+the websocket, after which the packets still queued for polling leave, in order, on the
+websocket.
 """
 
 import asyncio
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from escala.chat import auth, rules, wire
+from escala.chat import auth, eio3, rules, wire
 from escala.chat.logs import MALFORMED
 from escala.chat.rooms import Rooms, Sink
 from escala.chat.service import ERROR_EVENT, ChatService
@@ -95,8 +96,10 @@ class Session:
         "closed",
         "drop",
         "eio",
+        "eio3",
         "events",
         "flow",
+        "heard",
         "ip",
         "pending",
         "poll",
@@ -108,9 +111,16 @@ class Session:
     )
 
     def __init__(
-        self, sink: Sink, drop: Callable[[], None], poll: Any = None, ip: str = ""
+        self,
+        sink: Sink,
+        drop: Callable[[], None],
+        poll: Any = None,
+        ip: str = "",
+        eio3: bool = False,
     ) -> None:
         self.eio = secrets.token_urlsafe(15)  # the Engine.IO sid in the URL
+        self.eio3 = eio3  # an Engine.IO v3 / Socket.IO v4 client (socket.io-client 2.x)
+        self.heard = time.monotonic()  # v3: when the client last sent anything
         self.ip = ip  # the client's address, for the per-IP flood limit
         self.sid: str | None = None  # the Socket.IO sid, once CONNECT is accepted
         self.sink = sink  # where packets for this client go now
@@ -150,8 +160,11 @@ class Engine:
         self.flood = Flood(limits)
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def open(self, session: Session, upgrades: list[str]) -> None:
-        """A new session: remember it and send the handshake."""
+    def open(
+        self, session: Session, upgrades: list[str], query: dict[str, str] | None = None
+    ) -> None:
+        """A new session: remember it and send the handshake. A v3 client is connected
+        to the chat at once, its handshake `query` as its auth (`eio3`)."""
         self.sessions[session.eio] = session
         session.events = self.flood.session_bucket()
         self.flood.opened(session.ip)
@@ -163,9 +176,12 @@ class Engine:
                 upgrades,
                 int(lim.ping_interval_s * 1000),
                 int(lim.ping_timeout_s * 1000),
-                lim.max_payload,
+                None if session.eio3 else lim.max_payload,
             ),
         )
+        if session.eio3:
+            auth_data = eio3.handshake_auth(query or {})
+            self._dispatch(session, wire.Packet(wire.SIO_CONNECT, data=auth_data))
 
     def close(self, session: Session) -> None:
         """The session is over (either side, any transport): forget it, tell the chat."""
@@ -196,6 +212,8 @@ class Engine:
     def receive(self, session: Session, packet: bytes | bytearray) -> bool:
         """One Engine.IO packet from the client; False if it broke the protocol (the
         transport then ends the session). A bytearray is a binary message."""
+        if session.eio3:
+            session.heard = time.monotonic()
         if isinstance(packet, bytearray):
             return self._attachment(session, bytes(packet))
         head = packet[:1]
@@ -203,6 +221,9 @@ class Engine:
             return self._socketio(session, packet[1:])
         if head == wire.EIO_PONG:
             session.alive = True
+            return True
+        if head == wire.EIO_PING and session.eio3:
+            self.rooms.push(session.sink, wire.EIO_PONG)
             return True
         if head == wire.EIO_CLOSE:
             session.drop()
@@ -240,7 +261,7 @@ class Engine:
 
     def _dispatch(self, session: Session, packet: wire.Packet) -> bool:
         if packet.namespace != "/":
-            self.rooms.push(session.sink, wire.connect_error(packet.namespace, "Invalid namespace"))
+            self._connect_error(session, packet.namespace, "Invalid namespace")
         elif packet.kind == wire.SIO_EVENT and session.sid is not None:
             refusal = self.flood.refusal(session)
             if refusal is None and session.queued >= 4 * MAX_QUEUED_EVENTS:
@@ -256,7 +277,7 @@ class Engine:
                     identity = self.verifier.verify(packet.data)
                 except auth.Refused as e:
                     # As a refusing Socket.IO middleware: the client's `connect_error`.
-                    self.rooms.push(session.sink, wire.connect_error("/", str(e)))
+                    self._connect_error(session, "/", str(e))
                     return True
             session.sid = secrets.token_urlsafe(15)
             self.rooms.add(session.sid, session.sink, session.drop)
@@ -265,6 +286,10 @@ class Engine:
             session.drop()
             self.close(session)
         return True
+
+    def _connect_error(self, session: Session, namespace: str, message: str) -> None:
+        encode = eio3.connect_error if session.eio3 else wire.connect_error
+        self.rooms.push(session.sink, encode(namespace, message))
 
     def _refuse(self, session: Session, packet: wire.Packet, error: str) -> None:
         """As the chat refuses bad input: an `{error}` ack if one was asked for, and a
@@ -283,7 +308,8 @@ class Engine:
     ) -> None:
         await self.service.connect(sid, data, identity)
         if not session.closed:
-            self.rooms.push(session.sink, wire.connect_reply(sid))
+            reply = eio3.CONNECTED if session.eio3 else wire.connect_reply(sid)
+            self.rooms.push(session.sink, reply)
 
     def _queue_event(self, session: Session, sid: str, packet: wire.Packet) -> None:
         session.queued += 1
@@ -305,17 +331,21 @@ class Engine:
     async def heartbeat(self) -> None:
         """Engine.IO v4: ping every pingInterval; a session whose pong has not come
         pingTimeout after the ping is dropped. So a session nobody uses (handshaken,
-        then abandoned) counts for at most pingInterval + pingTimeout."""
+        then abandoned) counts for at most pingInterval + pingTimeout. A v3 client pings
+        itself: it is dropped once it was silent for pingInterval + pingTimeout."""
         lim = self.limits
         await asyncio.sleep(lim.ping_interval_s)
         while True:
-            pinged = list(self.sessions.values())
+            sessions = list(self.sessions.values())
+            pinged = [s for s in sessions if not s.eio3]
             for session in pinged:
                 session.alive = False
                 self.rooms.push(session.sink, wire.PING)
             await asyncio.sleep(lim.ping_timeout_s)
-            for session in pinged:
-                if not session.alive and not session.closed:
+            silent_since = time.monotonic() - lim.ping_interval_s - lim.ping_timeout_s
+            for session in sessions:
+                lost = session.heard < silent_since if session.eio3 else not session.alive
+                if lost and not session.closed:
                     session.drop()
                     self.close(session)
             await asyncio.sleep(max(0.0, lim.ping_interval_s - lim.ping_timeout_s))

@@ -62,6 +62,7 @@ class ServeOptions:
     request_timeout: float = 10.0
     proxy_hops: int = 0
     allow_anonymous: bool = False  # the tutorial's page: `chat message` with no login
+    allow_eio3: bool = False  # also serve socket.io-client 2.x (Engine.IO v3), as allowEIO3
 
     def check(self) -> None:
         """Raise UsageError naming the first flag whose value cannot work."""

@@ -6,12 +6,15 @@ carries the client's packets the same way and is answered `ok`. What the protoco
 refuses is a 400 with Engine.IO's JSON error body: an unknown sid, a sid of a
 websocket session, a body that is not Engine.IO packets (the session is closed), a POST
 larger than maxPayload (closed too), a second GET while one is held (both end: the held
-one gets a `close` packet, the session is closed).
+one gets a `close` packet, the session is closed). An Engine.IO v3 session (`eio3`)
+frames its payloads the v3 way.
 """
+
+from collections.abc import Callable
 
 import orjson
 
-from escala.chat import wire
+from escala.chat import eio3, wire
 from escala.chat.engine import MAX_QUEUED_EVENTS, Engine, Session
 from escala.chat.http import HttpConnection, Request
 from escala.chat.logs import MALFORMED
@@ -24,6 +27,8 @@ BAD_HANDSHAKE_METHOD = (2, "Bad handshake method")
 BAD_REQUEST = (3, "Bad request")
 FORBIDDEN = (4, "Forbidden")  # answered with 403, as engine.io's `allowRequest` refusal
 UNSUPPORTED_VERSION = (5, "Unsupported protocol version")
+# engine.io 3.x answered `j=` (JSONP, for browsers without CORS) as polling; not here.
+JSONP_REFUSED = (BAD_REQUEST[0], "JSONP polling is not supported: use XHR polling or websocket")
 
 
 def refuse(conn: HttpConnection, error: tuple[int, str], status: int = 400) -> None:
@@ -39,15 +44,15 @@ class Polling:
         self.engine = engine
         self._held_posts: dict[Session, HttpConnection] = {}
 
-    def handshake(self, conn: HttpConnection, ip: str) -> None:
+    def handshake(self, conn: HttpConnection, request: Request, ip: str, v3: bool) -> None:
         """A GET without sid: a new session on long-polling, offered the upgrade; `ip`
-        is the client's address (`http.client_ip`)."""
+        is the client's address (`http.client_ip`), `v3` an Engine.IO v3 client."""
         queue = PollQueue()
-        session = Session(queue, lambda: None, poll=queue, ip=ip)
+        session = Session(queue, lambda: None, poll=queue, ip=ip, eio3=v3)
         session.drop = lambda: self._drop(session)
         session.flow = lambda paused: None if paused else self._release(session)
         queue.overflow = session.drop
-        self.engine.open(session, upgrades=["websocket"])
+        self.engine.open(session, upgrades=["websocket"], query=request.query)
         self.get(conn, session)
 
     def request(self, conn: HttpConnection, request: Request, session: Session) -> None:
@@ -72,7 +77,7 @@ class Polling:
             refuse(conn, BAD_REQUEST)
             return
 
-        held = HeldGet(conn)
+        held = HeldGet(conn, eio3.encode_payload if session.eio3 else wire.encode_payload)
 
         def gone() -> None:
             # The held GET's connection closed: the client is gone (a closed tab).
@@ -92,7 +97,10 @@ class Polling:
             refuse(conn, BAD_REQUEST)
             return
         try:
-            packets = wire.decode_payload(request.body)
+            if session.eio3:
+                packets = eio3.decode_payload(request.body, request.headers.get(b"content-type"))
+            else:
+                packets = wire.decode_payload(request.body)
         except wire.BadPacket as e:
             MALFORMED.info("malformed input from %s, closing: %s", session.ip, e)
             self._drop(session)
@@ -130,12 +138,14 @@ class Polling:
 
 
 class HeldGet:
-    """A GET waiting for packets: called with them, it answers on its connection."""
+    """A GET waiting for packets: called with them, it answers on its connection,
+    framed by `encode` (the session's protocol version's)."""
 
-    __slots__ = ("conn",)
+    __slots__ = ("conn", "encode")
 
-    def __init__(self, conn: HttpConnection) -> None:
+    def __init__(self, conn: HttpConnection, encode: Callable[[list[bytes]], bytes]) -> None:
         self.conn = conn
+        self.encode = encode
 
     def __call__(self, packets: list[bytes]) -> None:
-        self.conn.respond(200, wire.encode_payload(packets))
+        self.conn.respond(200, self.encode(packets))

@@ -6,7 +6,8 @@ writes one pre-encoded frame to every websocket member of a room from picows's
 synchronous callbacks, and queues the packet for every long-polling one.
 
 On its one port: Socket.IO (Engine.IO v4 long-polling and websocket, the upgrade between
-them, Socket.IO v5 on the default namespace, binary events and acks), /healthz, /readyz,
+them, Socket.IO v5 on the default namespace, binary events and acks; with --allow-eio3
+also Engine.IO v3 / Socket.IO v4, socket.io-client 2.x's, in `eio3`), /healthz, /readyz,
 /metrics, /socket.io/socket.io.js and the page (escala's, or `--static DIR`). With
 `--redis`, broadcasts reach every replica through `relay` and presence is cluster-wide.
 SIGTERM drains: /readyz 503, no new sessions, every connection dropped like a broken
@@ -23,6 +24,7 @@ from typing import Any
 
 import uvloop
 
+from escala.chat import eio3
 from escala.chat.auth import Verifier
 from escala.chat.engine import Engine
 from escala.chat.http import HttpConnection, Request, client_ip
@@ -33,6 +35,7 @@ from escala.chat.polling import (
     BAD_HANDSHAKE_METHOD,
     BAD_REQUEST,
     FORBIDDEN,
+    JSONP_REFUSED,
     UNKNOWN_SID,
     UNKNOWN_TRANSPORT,
     UNSUPPORTED_VERSION,
@@ -82,6 +85,7 @@ class ChatServer:
         self.engine = Engine(self.service, self.rooms, options.engine_limits(), verifier)
         self.polling = Polling(self.engine)
         self.origins = OriginPolicy.listing(options.allow_origin)
+        self.versions = ("4", eio3.PROTOCOL) if options.allow_eio3 else ("4",)
         self.metrics.sessions.set_function(lambda: len(self.engine.sessions))
         self.max_body = self.engine.limits.max_payload
         self.request_timeout = options.request_timeout
@@ -119,8 +123,11 @@ class ChatServer:
         if query.get("transport") not in ("polling", "websocket"):
             refuse(conn, UNKNOWN_TRANSPORT)
             return
-        if query.get("EIO") != "4":
+        if query.get("EIO") not in self.versions:
             refuse(conn, UNSUPPORTED_VERSION)
+            return
+        if "j" in query:
+            refuse(conn, JSONP_REFUSED)
             return
         sid = query.get("sid")
         if sid is None:
@@ -129,7 +136,8 @@ class ChatServer:
             elif query["transport"] != "polling" or request.method != "GET":
                 refuse(conn, BAD_HANDSHAKE_METHOD)
             else:
-                self.polling.handshake(conn, client_ip(conn, request, self.options.proxy_hops))
+                ip = client_ip(conn, request, self.options.proxy_hops)
+                self.polling.handshake(conn, request, ip, v3=query["EIO"] == eio3.PROTOCOL)
             return
         session = self.engine.sessions.get(sid)
         if session is None:
@@ -150,7 +158,7 @@ class ChatServer:
         if query.get("transport") != "websocket":
             refuse(conn, UNKNOWN_TRANSPORT)
             return None
-        if query.get("EIO") != "4":
+        if query.get("EIO") not in self.versions:
             refuse(conn, UNSUPPORTED_VERSION)
             return None
         sid = query.get("sid")
@@ -158,7 +166,9 @@ class ChatServer:
             if self.draining:
                 conn.respond(503, b"draining\n", close=True)
                 return None
-            return WebSocketListener(self.engine, client_ip(conn, request, self.options.proxy_hops))
+            ip = client_ip(conn, request, self.options.proxy_hops)
+            v3_query = query if query["EIO"] == eio3.PROTOCOL else None
+            return WebSocketListener(self.engine, ip, v3_query=v3_query)
         session = self.engine.sessions.get(sid)
         if session is None:
             refuse(conn, UNKNOWN_SID)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from multidict import CIMultiDict, CIMultiDictProxy
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
 
-from escala.chat import wire
+from escala.chat import eio3, wire
 from escala.chat.engine import Engine, Session
 from escala.chat.logs import MALFORMED
 
@@ -42,11 +42,19 @@ def reading(sock: asyncio.Transport) -> Callable[[bool], None]:
 class WebSocketListener(WSListener):
     """One websocket: Engine.IO packets in, through `Engine.receive`."""
 
-    __slots__ = ("engine", "ip", "probing", "session", "ws")
+    __slots__ = ("engine", "ip", "probing", "query", "session", "ws")
 
-    def __init__(self, engine: Engine, ip: str, upgrading: Session | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        ip: str,
+        upgrading: Session | None = None,
+        v3_query: dict[str, str] | None = None,
+    ) -> None:
         self.engine = engine
         self.ip = ip  # the client's address (`http.client_ip`), for a fresh session
+        # A fresh Engine.IO v3 session's handshake query (its auth); None for v4.
+        self.query = v3_query
         self.session = upgrading  # None until connected, for a fresh session
         self.probing = upgrading is not None  # an upgrade not finished yet
         self.ws: WSTransport | None = None
@@ -56,9 +64,11 @@ class WebSocketListener(WSListener):
         transport.request.headers = transport.response.headers = NO_HEADERS
         if self.session is None:
             sock = transport.underlying_transport
-            self.session = Session(sock, transport.disconnect, ip=self.ip)
+            v3 = self.query is not None
+            self.session = Session(sock, transport.disconnect, ip=self.ip, eio3=v3)
             self.session.flow = reading(sock)
-            self.engine.open(self.session, upgrades=[])
+            self.engine.open(self.session, upgrades=[], query=self.query)
+            self.query = None
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         if self.session is not None and not self.probing:
@@ -72,6 +82,13 @@ class WebSocketListener(WSListener):
             packet: bytes | bytearray = frame.get_payload_as_bytes()
         elif kind == BINARY:
             packet = bytearray(frame.get_payload_as_memoryview())
+            if self.session is not None and self.session.eio3:
+                try:
+                    packet = eio3.binary_message(packet)
+                except wire.BadPacket as e:
+                    MALFORMED.info("malformed input from %s, closing: %s", self.ip, e)
+                    self._close(transport)
+                    return
         else:
             if kind == WSMsgType.CLOSE:
                 transport.send_close(frame.get_close_code(), frame.get_close_message())

@@ -35,6 +35,8 @@ SIO_CONNECT_ERROR = b"4"
 SIO_BINARY_EVENT = b"5"
 SIO_BINARY_ACK = b"6"
 
+# What a client may send: every Engine.IO packet type but `open`.
+EIO_CLIENT_TYPES = (EIO_CLOSE, EIO_PING, EIO_PONG, EIO_MESSAGE, EIO_UPGRADE, EIO_NOOP)
 PING = EIO_PING
 PROBE_PING = b"2probe"
 PROBE_PONG = b"3probe"
@@ -69,17 +71,22 @@ class BadPacket(ValueError):
 
 
 def open_packet(
-    sid: str, upgrades: list[str], ping_interval_ms: int, ping_timeout_ms: int, max_payload: int
+    sid: str,
+    upgrades: list[str],
+    ping_interval_ms: int,
+    ping_timeout_ms: int,
+    max_payload: int | None,
 ) -> bytes:
     """The Engine.IO handshake: `upgrades` is ["websocket"] for a polling client, [] for a
-    client already on websocket."""
-    body = {
+    client already on websocket; `max_payload` None for v3, which has no such field."""
+    body: dict[str, Any] = {
         "sid": sid,
         "upgrades": upgrades,
         "pingInterval": ping_interval_ms,
         "pingTimeout": ping_timeout_ms,
-        "maxPayload": max_payload,
     }
+    if max_payload is not None:
+        body["maxPayload"] = max_payload
     return EIO_OPEN + orjson.dumps(body)
 
 
@@ -221,7 +228,7 @@ def decode_payload(body: bytes) -> list[bytes | bytearray]:
                 packets.append(bytearray(base64.b64decode(part[1:], validate=True)))
             except binascii.Error as e:
                 raise BadPacket(f"binary packet is not base64: {e}") from e
-        elif part[:1] in (EIO_CLOSE, EIO_PING, EIO_PONG, EIO_MESSAGE, EIO_UPGRADE, EIO_NOOP):
+        elif part[:1] in EIO_CLIENT_TYPES:
             packets.append(part)
         else:
             raise BadPacket(f"not an Engine.IO packet: {part[:20]!r}")

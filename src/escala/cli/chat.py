@@ -125,6 +125,13 @@ def serve(
         help="Take the getting-started tutorial's `chat message` from clients that never "
         "log in (its page has no login); off, every message needs `add user` or a token.",
     ),
+    allow_eio3: bool = typer.Option(
+        False,
+        "--allow-eio3",
+        envvar=_env("ALLOW_EIO3"),
+        help="Also serve Socket.IO 2 clients (socket.io-client 2.x, Engine.IO v3), as "
+        "Node's allowEIO3; off, they get 400 'Unsupported protocol version'.",
+    ),
 ) -> None:
     """Serve the chat (page at /, Socket.IO at /socket.io/) until SIGTERM or Ctrl-C."""
     from escala.chat.options import AUTH_SECRET_ENV, ServeOptions, origin_list
@@ -155,6 +162,7 @@ def serve(
         request_timeout=request_timeout,
         proxy_hops=proxy_hops,
         allow_anonymous=allow_anonymous,
+        allow_eio3=allow_eio3,
     )
     options.check()
     run_serve(options)
