@@ -79,20 +79,26 @@ def test_official_client_chats_on_each_transport_setting(
             page.goto(url)
             expect(page.locator("body")).to_have_attribute("data-connected", "yes")
             expect(page.locator("body")).to_have_attribute("data-transport", ends_on)
-        for n in range(3):
-            say(a, f"a{n}")
-            say(b, f"b{n}")
-        for page in (a, b):
-            expect(page.locator("#messages li")).to_have_count(6)
-        texts = a.locator("#messages li").all_inner_texts()
-        assert texts == b.locator("#messages li").all_inner_texts()
-        assert [t for t in texts if t.startswith("a")] == ["a0", "a1", "a2"]
-        assert [t for t in texts if t.startswith("b")] == ["b0", "b1", "b2"]
+        chat_both_ways(a, b)
 
 
 def say(page: Page, text: str) -> None:
     page.fill("#input", text)
     page.press("#input", "Enter")
+
+
+def chat_both_ways(a: Page, b: Page) -> None:
+    """Three messages from each page, interleaved: both pages show all six, in one
+    order, and each sender's in the order sent."""
+    for n in range(3):
+        say(a, f"a{n}")
+        say(b, f"b{n}")
+    for page in (a, b):
+        expect(page.locator("#messages li")).to_have_count(6)
+    texts = a.locator("#messages li").all_inner_texts()
+    assert texts == b.locator("#messages li").all_inner_texts()
+    assert [t for t in texts if t.startswith("a")] == ["a0", "a1", "a2"]
+    assert [t for t in texts if t.startswith("b")] == ["b0", "b1", "b2"]
 
 
 def test_a_drained_page_reconnects_by_itself_to_the_next_replica(

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.chat.servers import replicas
-from tests.chat.test_browser import say
+from tests.chat.test_browser import chat_both_ways, say
 
 pytestmark = pytest.mark.browser
 
@@ -45,15 +45,7 @@ def test_socket_io_2_client_chats_on_each_transport_setting(
         a, b = _open(browser, url), _open(browser, url)
         for page in (a, b):
             expect(page.locator("body")).to_have_attribute("data-transport", ends_on)
-        for n in range(3):
-            say(a, f"a{n}")
-            say(b, f"b{n}")
-        for page in (a, b):
-            expect(page.locator("#messages li")).to_have_count(6)
-        texts = a.locator("#messages li").all_inner_texts()
-        assert texts == b.locator("#messages li").all_inner_texts()
-        assert [t for t in texts if t.startswith("a")] == ["a0", "a1", "a2"]
-        assert [t for t in texts if t.startswith("b")] == ["b0", "b1", "b2"]
+        chat_both_ways(a, b)
         a.click("#binary")
         expect(a.locator("body")).to_have_attribute("data-binary-reply", re.compile("^{"))
         reply = json.loads(a.locator("body").get_attribute("data-binary-reply") or "")
@@ -70,15 +62,7 @@ def test_a_2x_page_and_a_4x_page_share_a_room(tmp_path: Path, browser: Browser) 
         new = _open(browser, replica.url + "/?client=4")
         expect(old.locator("body")).to_have_attribute("data-eio", "3")
         expect(new.locator("body")).to_have_attribute("data-eio", "4")
-        for n in range(3):
-            say(old, f"old {n}")
-            say(new, f"new {n}")
-        expected = ["old 0", "new 0", "old 1", "new 1", "old 2", "new 2"]
-        for page in (old, new):
-            expect(page.locator("#messages li")).to_have_count(6)
-            texts = page.locator("#messages li").all_inner_texts()
-            assert [t for t in texts if t.startswith("old")] == expected[0::2]
-            assert [t for t in texts if t.startswith("new")] == expected[1::2]
+        chat_both_ways(old, new)
 
 
 def test_without_the_flag_a_2x_client_never_connects(tmp_path: Path, browser: Browser) -> None:
