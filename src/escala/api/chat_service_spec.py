@@ -86,6 +86,8 @@ class ChatServiceSpec(_Model):
     # on when set.
     allow_origin: list[str] = Field(default_factory=list)
     auth_secret_parameter: str | None = None
+    # The chat's --allow-eio3: also serve Socket.IO 2 clients (Engine.IO v3).
+    allow_eio3: bool = Field(default=False, alias="allowEIO3")
 
 
 class ChatService(_Model):

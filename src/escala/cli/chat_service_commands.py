@@ -60,6 +60,12 @@ def create_chat_service_command(
         help="Origins (https://host[:port], comma-separated) whose pages may connect "
         "besides the load balancer's own.",
     ),
+    allow_eio3: bool = typer.Option(
+        False,
+        "--allow-eio3",
+        help="Also serve Socket.IO 2 clients (socket.io-client 2.x), as the chat's "
+        "--allow-eio3; `set chatservice NAME spec.allowEIO3=false` turns it off.",
+    ),
     network_cidr: str | None = typer.Option(None, "--network-cidr", help="The VPC's CIDR."),
     http_access: str | None = typer.Option(
         None, "--http-access", help="CIDRs allowed to the load balancer (default 0.0.0.0/0)."
@@ -99,6 +105,7 @@ def create_chat_service_command(
         database_parameter=database_parameter,
         auth_secret_parameter=auth_secret_parameter,
         allow_origin=_csv(allow_origin),
+        allow_eio3=allow_eio3,
         network_cidr=network_cidr,
         http_access=_csv(http_access),
         ami=ami,

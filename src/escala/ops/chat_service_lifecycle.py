@@ -52,6 +52,7 @@ class ChatServiceOptions:
     database_parameter: str | None = None
     auth_secret_parameter: str | None = None
     allow_origin: list[str] = dataclasses.field(default_factory=list)
+    allow_eio3: bool = False
     network_cidr: str | None = None
     http_access: list[str] = dataclasses.field(default_factory=list)
     ami: str | None = None
@@ -96,6 +97,7 @@ def chat_service_from_options(options: ChatServiceOptions) -> ChatService:
         database_parameter=options.database_parameter,
         auth_secret_parameter=options.auth_secret_parameter,
         allow_origin=options.allow_origin,
+        allow_eio3=options.allow_eio3,
     )
     service = complete(ChatService(metadata=ObjectMeta(name=options.name), spec=spec))
     validate_chat_service(service)

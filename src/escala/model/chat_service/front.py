@@ -36,6 +36,7 @@ HEALTH_CHECK_PATH = "/readyz"
 # as EMF lines on its log stream, dimension Service=<name>.
 METRICS_ENV = "ESCALA_CHAT_CLOUDWATCH_SERVICE"
 ALLOW_ORIGIN_ENV = "ESCALA_CHAT_ALLOW_ORIGIN"  # `chat serve --allow-origin`
+ALLOW_EIO3_ENV = "ESCALA_CHAT_ALLOW_EIO3"  # `chat serve --allow-eio3`
 
 
 def connections_metric(service_name: str) -> TrackedMetric:

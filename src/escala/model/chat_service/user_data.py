@@ -15,7 +15,12 @@ from typing import Any
 import yaml
 
 from escala.api.chat_service_spec import CHAT_PORT, ChatService
-from escala.model.chat_service.front import ALLOW_ORIGIN_ENV, METRICS_ENV, log_group_name
+from escala.model.chat_service.front import (
+    ALLOW_EIO3_ENV,
+    ALLOW_ORIGIN_ENV,
+    METRICS_ENV,
+    log_group_name,
+)
 from escala.model.chat_service.parameters import parameter_env
 
 ENV_FILE = "/run/escala/chat.env"
@@ -54,6 +59,8 @@ def _unit(service: ChatService) -> str:
     image, name = str(service.spec.image), service.name
     origins = ",".join(service.spec.allow_origin)
     allow = f"--env {ALLOW_ORIGIN_ENV}={origins} " if origins else ""
+    if service.spec.allow_eio3:
+        allow += f"--env {ALLOW_EIO3_ENV}=true "
     # (the stream is named after the container's ID, one per container started)
     log_options = (
         f"--log-driver awslogs --log-opt awslogs-region={service.spec.region} "
