@@ -56,6 +56,8 @@ class ChatDeploymentSpec(_Model):
     # and the chat's --allow-origin: pages served elsewhere that may connect.
     auth_secret: str | None = None
     allow_origin: list[str] = Field(default_factory=list)
+    # The chat's --allow-eio3: also serve Socket.IO 2 clients (Engine.IO v3).
+    allow_eio3: bool = Field(default=False, alias="allowEIO3")
 
 
 class ChatDeployment(_Model):

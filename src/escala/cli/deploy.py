@@ -45,6 +45,7 @@ FLAGS = {
     "database_secret": "--database-secret",
     "auth_secret": "--auth-secret",
     "allow_origin": "--allow-origin",
+    "allow_eio3": "--allow-eio3",
 }
 
 
@@ -53,8 +54,12 @@ def _default(flag: str, otherwise: object) -> str:
     return f"(default: the last {flag} given, else {otherwise})"
 
 
-def _flag_value(value: object) -> str:
-    return ",".join(value) if isinstance(value, list) else str(value)
+def _as_flag(field: str, value: object) -> str:
+    """A stored field as the flag that gives it: `--max 20`, `--no-allow-eio3`."""
+    flag = FLAGS[field]
+    if isinstance(value, bool):
+        return flag if value else flag.replace("--", "--no-", 1)
+    return f"{flag} {','.join(value) if isinstance(value, list) else value}"
 
 
 def _report(results: "list[Applied]") -> None:
@@ -123,6 +128,12 @@ def deploy_chat_command(
         help="Origins (https://host[:port], comma-separated) whose pages may connect "
         "besides the chat's own address " + _default("ones", "none") + ".",
     ),
+    allow_eio3: bool | None = typer.Option(
+        None,
+        "--allow-eio3/--no-allow-eio3",
+        help="Also serve Socket.IO 2 clients (socket.io-client 2.x), as the chat's "
+        "--allow-eio3 " + _default("one", "off") + ".",
+    ),
     state: str | None = STATE_OPTION,
     kubeconfig: str | None = KUBECONFIG_OPTION,
     output: OutputFormat = apply_or_print_option("the manifests and list what changed"),
@@ -146,10 +157,11 @@ def deploy_chat_command(
         "database_secret": database_secret,
         "auth_secret": auth_secret,
         "allow_origin": None if allow_origin is None else _csv(allow_origin),
+        "allow_eio3": allow_eio3,
     }
     wanted = asked_for(target.store, target.name, {k: v for k, v in flags.items() if v is not None})
     if wanted.kept:
-        kept = ", ".join(f"{FLAGS[k]} {_flag_value(v)}" for k, v in wanted.kept.items())
+        kept = ", ".join(_as_flag(k, v) for k, v in wanted.kept.items())
         status_console.print(
             f"From the stored spec ({target.store.url}/{target.name}/{CHAT_DEPLOYMENT}): {kept}",
             highlight=False,

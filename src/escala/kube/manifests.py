@@ -176,6 +176,8 @@ def _chat_env(chat: ChatDeployment) -> list[Obj]:
     env.append({"name": "ESCALA_CHAT_DATABASE", "valueFrom": {"secretKeyRef": ref}})
     if chat.spec.allow_origin:
         env.append({"name": "ESCALA_CHAT_ALLOW_ORIGIN", "value": ",".join(chat.spec.allow_origin)})
+    if chat.spec.allow_eio3:
+        env.append({"name": "ESCALA_CHAT_ALLOW_EIO3", "value": "true"})
     if chat.spec.auth_secret:
         keys = {"name": chat.spec.auth_secret, "key": AUTH_SECRET_KEY}
         env.append({"name": "ESCALA_CHAT_AUTH_SECRET", "valueFrom": {"secretKeyRef": keys}})
