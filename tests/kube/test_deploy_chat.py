@@ -143,6 +143,38 @@ def test_a_later_deploy_keeps_the_values_an_earlier_one_was_given(
     assert hpa_spec(fake_api)["maxReplicas"] == 8
 
 
+def test_allow_eio3_is_kept_until_no_allow_eio3(
+    capsys, store: StateStore, fake_api: FakeApiServer, kubeconfig: Path
+) -> None:
+    """Socket.IO 2 clients, once allowed, stay allowed through later deploys (named on
+    stderr as the other kept flags are) until `--no-allow-eio3`, which is kept too."""
+
+    def eio3() -> list[dict]:
+        return [e for e in container(fake_api)["env"] if e["name"] == "ESCALA_CHAT_ALLOW_EIO3"]
+
+    assert run(capsys, store, kubeconfig, "deploy", "chat").code == 0
+    assert eio3() == []
+    on = run(capsys, store, kubeconfig, "deploy", "chat", "--allow-eio3")
+    assert on.code == 0, on.err
+    assert f"{OBJECTS - 1} unchanged, 1 kept, 1 replaced" in on.out  # the chat's Deployment
+    assert eio3() == [{"name": "ESCALA_CHAT_ALLOW_EIO3", "value": "true"}]
+    assert store.get_chat_deployment(CLUSTER).spec.allow_eio3 is True
+    shown = escala(capsys, "get", "chatdeployment", CLUSTER, "--state", store.url, "-o", "yaml")
+    assert yaml.safe_load(shown.out)["spec"]["allowEIO3"] is True
+
+    again = run(capsys, store, kubeconfig, "deploy", "chat")
+    assert again.code == 0, again.err
+    assert "chatdeployment): --allow-eio3" in again.err
+    assert eio3() == [{"name": "ESCALA_CHAT_ALLOW_EIO3", "value": "true"}]
+
+    off = run(capsys, store, kubeconfig, "deploy", "chat", "--no-allow-eio3")
+    assert off.code == 0, off.err
+    assert eio3() == []
+    later = run(capsys, store, kubeconfig, "deploy", "chat")
+    assert "chatdeployment): --no-allow-eio3" in later.err
+    assert eio3() == []
+
+
 def test_with_no_image_given_a_new_push_is_what_the_next_deploy_runs(
     capsys, store: StateStore, fake_api: FakeApiServer, kubeconfig: Path, image: str
 ) -> None:
