@@ -23,8 +23,6 @@ OFFICIAL = Path(__file__).parent / "official"
 # URL with Debian's libjs-jquery (3.6: the demo uses nothing jQuery 3 removed).
 DEMO_JQUERY = "https://code.jquery.com/jquery-1.10.2.min.js"
 DEBIAN_JQUERY = Path("/usr/share/javascript/jquery/jquery.min.js")
-# Only how long the replica's closing SIGTERM spends moving the pages away (4 s by default).
-QUICK_EXIT = ("--drain-timeout", "1")
 
 
 def official_page(name: str, *files: str) -> Path:
@@ -60,7 +58,7 @@ def test_the_socket_io_chat_demo_works_unmodified(tmp_path: Path, browser: Brows
     them leave: everything the demo shows, from escala's server."""
     folder = official_page("chat-demo", "index.html", "main.js", "style.css")
     upgrades: list[WebSocket] = []
-    with replicas(tmp_path, "--static", str(folder), *QUICK_EXIT, count=1) as (replica,):
+    with replicas(tmp_path, "--static", str(folder), count=1) as (replica,):
         ana, bo = (open_page(browser, replica.url, upgrades) for _ in range(2))
         for page, nick in ((ana, "ana"), (bo, "bo")):
             page.fill(".usernameInput", nick)
@@ -91,7 +89,7 @@ def test_the_tutorial_s_final_page_works_unmodified_with_allow_anonymous(
     the history."""
     folder = official_page("tutorial", "index.html")
     upgrades: list[WebSocket] = []
-    flags = ("--static", str(folder), "--allow-anonymous", *QUICK_EXIT)
+    flags = ("--static", str(folder), "--allow-anonymous")
     with replicas(tmp_path, *flags, count=1) as (replica,):
         a, b = (open_page(browser, replica.url, upgrades) for _ in range(2))
         for page in (a, b):
