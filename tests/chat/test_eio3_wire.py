@@ -2,6 +2,8 @@
 sends, built here as engine.io-parser 2.x builds them."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from escala.chat import eio3, wire
 
@@ -59,6 +61,7 @@ def test_a_binary_payload_decodes_text_and_type_prefixed_binary_packets() -> Non
         text_payload("b4***"),
         b"\xff\xfe",
         b"12345678901:2",
+        "²:2".encode(),  # a digit to str.isdigit, not to int
     ],
 )
 def test_a_malformed_text_payload_is_refused(body: bytes) -> None:
@@ -84,10 +87,37 @@ def test_a_malformed_binary_payload_is_refused(body: bytes) -> None:
 
 def test_the_handshake_query_stands_in_for_auth() -> None:
     query = {"EIO": "3", "transport": "polling", "t": "N1", "b64": "1", "token": "123"}
-    query |= {"serverOffset": "42", "since": "x"}
-    assert eio3.handshake_auth(query) == {"token": "123", "serverOffset": 42, "since": "x"}
+    query |= {"serverOffset": "42", "since": "²"}
+    assert eio3.handshake_auth(query) == {"token": "123", "serverOffset": 42, "since": "²"}
 
 
 def test_errors_are_a_json_string() -> None:
     assert eio3.connect_error("/", "no") == b'44"no"'
     assert eio3.connect_error("/admin", "Invalid namespace") == b'44/admin,"Invalid namespace"'
+
+
+# Lengths right, wrong, or in digits that are not 0-9 ("²", "٣": str.isdigit's, not int's).
+_numberish = st.text(st.characters(categories=("Nd", "No")), min_size=1, max_size=3)
+_length = st.integers(0, 30).map(str) | _numberish | st.text(max_size=3)
+_v3_text = st.lists(
+    st.tuples(_length, st.text(max_size=30)).map(lambda p: f"{p[0]}:{p[1]}"),
+    max_size=4,
+).map(lambda parts: "".join(parts).encode("utf-8", "surrogatepass"))
+
+
+@given(st.binary(max_size=300) | _v3_text, st.sampled_from([None, b"application/octet-stream"]))
+@settings(max_examples=300, deadline=None)
+def test_any_body_is_packets_or_a_bad_packet(body: bytes, content_type: bytes | None) -> None:
+    """Whatever a client posts, the codec answers with packets or BadPacket (a 400),
+    never another exception (a traceback)."""
+    try:
+        packets = eio3.decode_payload(body, content_type)
+    except wire.BadPacket:
+        return
+    assert packets and all(isinstance(p, bytes | bytearray) for p in packets)
+
+
+@given(st.dictionaries(st.sampled_from(["serverOffset", "since", "token"]), _length))
+def test_any_query_is_an_auth(query: dict[str, str]) -> None:
+    auth = eio3.handshake_auth(query)
+    assert auth.keys() == query.keys()

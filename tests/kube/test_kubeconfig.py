@@ -77,9 +77,10 @@ def test_cli_admin_flag_and_bad_ttl(aws, store, cluster, tmp_path) -> None:
     path = tmp_path / "config"
     base = [sys.executable, "-m", "escala", "export", "kubeconfig", "--name", CLUSTER]
     base += ["--state", store.url, "--kubeconfig", str(path)]
-    bad = subprocess.run([*base, "--admin", "--ttl", "soon"], capture_output=True, text=True)
-    assert bad.returncode == 2 and "--ttl 'soon'" in bad.stderr
-    assert not path.exists()
+    for ttl in ("soon", "²h"):  # "²" is a digit to str.isdigit, not to int()
+        bad = subprocess.run([*base, "--admin", "--ttl", ttl], capture_output=True, text=True)
+        assert bad.returncode == 2 and f"--ttl {ttl!r}" in bad.stderr, bad.stderr
+        assert not path.exists()
     ok = subprocess.run([*base, "--admin"], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert "client-key-data" in path.read_text()

@@ -84,6 +84,7 @@ def test_bad_input_is_named_and_exits_2(seeded, capsys, tmp_path):
         "cluster; use cpu, desired, running",
         ("--period", "90"): "--period 90: must be a multiple of 60",
         ("--since", "yesterday"): "--since 'yesterday': not a duration or a time",
+        ("--since", "٣h"): "--since '٣h': not a duration or a time",  # a digit, not 0-9
         ("--png", str(tmp_path / "no" / "x.png")): "does not exist; create it first",
         ("--instance-group", "workers"): f"--instance-group workers: no such instance group "
         f"in cluster {CLUSTER} (known: {', '.join(sorted([*MASTERS, NODES]))})",

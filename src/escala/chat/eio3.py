@@ -40,9 +40,14 @@ def handshake_auth(query: dict[str, str]) -> dict[str, Any]:
     for key, value in query.items():
         if key in RESERVED_QUERY:
             continue
-        numeric = key in NUMERIC_AUTH and value.isdigit() and len(value) <= wire.MAX_ACK_DIGITS
+        numeric = key in NUMERIC_AUTH and _digits(value) and len(value) <= wire.MAX_ACK_DIGITS
         auth[key] = int(value) if numeric else value
     return auth
+
+
+def _digits(text: str) -> bool:
+    """0-9 only: `str.isdigit` also takes "²" and other digits `int` refuses."""
+    return text.isascii() and text.isdigit()
 
 
 def connect_error(namespace: str, message: str) -> bytes:
@@ -91,7 +96,7 @@ def _decode_text(body: bytes) -> list[bytes | bytearray]:
         while colon > 0 and (colon - at) % 2:  # a ':' byte inside a wider character
             colon = units.find(b":\x00", colon + 1)
         digits = units[at:colon].decode("utf-16-le") if colon > at else ""
-        if not digits.isdigit() or len(digits) > MAX_LENGTH_DIGITS:
+        if not _digits(digits) or len(digits) > MAX_LENGTH_DIGITS:
             raise wire.BadPacket("a v3 payload is <length>:<packet>, the length in digits")
         start = colon + 2
         end = start + 2 * int(digits)

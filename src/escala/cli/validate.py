@@ -32,7 +32,7 @@ KUBECONFIG_OPTION = typer.Option(
     None, "--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)."
 )
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s|ms)")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s|ms)", re.ASCII)  # 0-9, not "٣"
 _UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 

@@ -45,7 +45,8 @@ def parse_ttl(text: str, flag: str = "--ttl") -> dt.timedelta:
     """`18h`, `30m`, `2d`, `90s` -> timedelta; UsageError naming the flag otherwise."""
     units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
     number, unit = text[:-1], text[-1:]
-    if unit not in units or not number.isdigit() or int(number) == 0:
+    # isascii: str.isdigit also takes "²", which int() refuses with a traceback.
+    if unit not in units or not (number.isascii() and number.isdigit()) or int(number) == 0:
         raise UsageError(f"{flag} {text!r}: give a positive duration such as 18h, 30m or 2d")
     return dt.timedelta(**{units[unit]: int(number)})
 

@@ -62,7 +62,7 @@ class Window:
     period: int
 
 
-_DURATION = re.compile(r"(\d+)(d|h|m|s)")
+_DURATION = re.compile(r"(\d+)(d|h|m|s)", re.ASCII)  # 0-9, not "٣"
 _SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 # CloudWatch keeps 1-minute datapoints 15 days, 5-minute ones 63 days, hourly 455 days.
 RETENTION = timedelta(days=455)
