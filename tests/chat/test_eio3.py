@@ -156,6 +156,7 @@ MALFORMED = [
     (b"9:42[]", False),
     ("2:4😀".encode(), False),  # the length splits the emoji's surrogate pair
     (b"5:b4!!!", False),
+    ("²:2".encode(), False),  # a digit to str.isdigit, not to int()
     (b"\x00\x09\xff2", True),  # shorter than it says
     (b"\x01\x01\xff\x06", True),  # binary, but not a message
 ]
