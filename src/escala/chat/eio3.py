@@ -19,8 +19,6 @@ import base64
 import binascii
 from typing import Any
 
-import orjson
-
 from escala.chat import wire
 
 PROTOCOL = "3"
@@ -52,8 +50,7 @@ def _digits(text: str) -> bool:
 
 def connect_error(namespace: str, message: str) -> bytes:
     """Socket.IO v4's ERROR packet: the message as a JSON string, not an object."""
-    prefix = b"" if namespace == "/" else namespace.encode() + b","
-    return wire.EIO_MESSAGE + wire.SIO_CONNECT_ERROR + prefix + orjson.dumps(message)
+    return wire.connect_error_packet(namespace, message)
 
 
 def binary_message(frame: bytes | bytearray) -> bytearray:

@@ -97,8 +97,14 @@ def connect_reply(sid: str) -> bytes:
 
 def connect_error(namespace: str, message: str) -> bytes:
     """CONNECT_ERROR: what a client gets for a namespace this server does not have."""
+    return connect_error_packet(namespace, {"message": message})
+
+
+def connect_error_packet(namespace: str, data: Any) -> bytes:
+    """CONNECT_ERROR on `namespace` carrying `data` as JSON: Socket.IO v5 sends an
+    object, v4 (`eio3`) the message alone, as a string."""
     prefix = b"" if namespace == "/" else namespace.encode() + b","
-    return EIO_MESSAGE + SIO_CONNECT_ERROR + prefix + orjson.dumps({"message": message})
+    return EIO_MESSAGE + SIO_CONNECT_ERROR + prefix + orjson.dumps(data)
 
 
 def event(name: str, data: Any) -> bytes:
