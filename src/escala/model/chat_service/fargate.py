@@ -24,14 +24,13 @@ from escala.cloud.aws.scalable_target import ECS_CPU, ScalableTarget, ServiceSca
 from escala.cloud.aws.scaling_policy import TrackedMetric
 from escala.cloud.aws.task_definition import TaskDefinition
 from escala.model.chat_service.front import (
-    ALLOW_EIO3_ENV,
-    ALLOW_ORIGIN_ENV,
     METRICS_ENV,
     Front,
     add_app_group,
     log_group_name,
     log_writer_statement,
     parameter_arns,
+    spec_env,
     trackings,
 )
 from escala.model.chat_service.parameters import parameter_env
@@ -39,24 +38,17 @@ from escala.model.context import ModelContext
 from escala.model.iam_policy import ECR_READ, statement
 
 
-def environment(
-    service_name: str, allow_origin: list[str] | None = None, *, allow_eio3: bool = False
-) -> dict[str, str]:
+def environment(service_name: str, from_spec: dict[str, str] | None = None) -> dict[str, str]:
     """JSON logs, and the chat's own metrics as EMF lines: the awslogs driver sends both
     to the log group, where CloudWatch extracts the metrics. Behind the ALB (one proxy),
-    the per-IP flood limit reads the client's address from X-Forwarded-For. The origins
-    allowed besides the balancer's own, when the spec lists some; Socket.IO 2 clients,
-    when the spec allows them."""
+    the per-IP flood limit reads the client's address from X-Forwarded-For. Then what
+    the spec sets (`front.spec_env`)."""
     env = {
         "ESCALA_CHAT_LOG_FORMAT": "json",
         "ESCALA_CHAT_PROXY_HOPS": "1",
         METRICS_ENV: service_name,
     }
-    if allow_origin:
-        env[ALLOW_ORIGIN_ENV] = ",".join(allow_origin)
-    if allow_eio3:
-        env[ALLOW_EIO3_ENV] = "true"
-    return env
+    return env | (from_spec or {})
 
 
 def execution_policy(front: Front) -> dict[str, object]:
@@ -100,7 +92,7 @@ def build_fargate(ctx: ModelContext, front: Front, replica: ReplicaCpu) -> None:
             log_group=logs,
             region=str(spec.region),
             secrets=parameter_env(service),
-            environment=environment(name, spec.allow_origin, allow_eio3=spec.allow_eio3),
+            environment=environment(name, spec_env(spec)),
         )
     )
     ecs_service = ctx.add(

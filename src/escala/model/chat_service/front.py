@@ -18,6 +18,7 @@ from escala.api.chat_service_spec import (
     METRICS_NAMESPACE,
     SERVICE_DIMENSION,
     ChatService,
+    ChatServiceSpec,
     ScaleSignal,
 )
 from escala.cloud.aws.load_balancer import Listener, LoadBalancer, TargetGroup, elb_name
@@ -37,6 +38,18 @@ HEALTH_CHECK_PATH = "/readyz"
 METRICS_ENV = "ESCALA_CHAT_CLOUDWATCH_SERVICE"
 ALLOW_ORIGIN_ENV = "ESCALA_CHAT_ALLOW_ORIGIN"  # `chat serve --allow-origin`
 ALLOW_EIO3_ENV = "ESCALA_CHAT_ALLOW_EIO3"  # `chat serve --allow-eio3`
+
+
+def spec_env(spec: ChatServiceSpec) -> dict[str, str]:
+    """The `chat serve` flags a spec sets, as its variables, for EC2 and Fargate alike:
+    the origins allowed besides the balancer's own, Socket.IO 2 clients; each absent
+    when the spec leaves it off."""
+    env: dict[str, str] = {}
+    if spec.allow_origin:
+        env[ALLOW_ORIGIN_ENV] = ",".join(spec.allow_origin)
+    if spec.allow_eio3:
+        env[ALLOW_EIO3_ENV] = "true"
+    return env
 
 
 def connections_metric(service_name: str) -> TrackedMetric:

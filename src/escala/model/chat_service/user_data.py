@@ -15,12 +15,7 @@ from typing import Any
 import yaml
 
 from escala.api.chat_service_spec import CHAT_PORT, ChatService
-from escala.model.chat_service.front import (
-    ALLOW_EIO3_ENV,
-    ALLOW_ORIGIN_ENV,
-    METRICS_ENV,
-    log_group_name,
-)
+from escala.model.chat_service.front import METRICS_ENV, log_group_name, spec_env
 from escala.model.chat_service.parameters import parameter_env
 
 ENV_FILE = "/run/escala/chat.env"
@@ -57,10 +52,7 @@ sys.exit(0)
 
 def _unit(service: ChatService) -> str:
     image, name = str(service.spec.image), service.name
-    origins = ",".join(service.spec.allow_origin)
-    allow = f"--env {ALLOW_ORIGIN_ENV}={origins} " if origins else ""
-    if service.spec.allow_eio3:
-        allow += f"--env {ALLOW_EIO3_ENV}=true "
+    from_spec = "".join(f"--env {k}={v} " for k, v in spec_env(service.spec).items())
     # (the stream is named after the container's ID, one per container started)
     log_options = (
         f"--log-driver awslogs --log-opt awslogs-region={service.spec.region} "
@@ -79,7 +71,7 @@ TimeoutStopSec={STOP_TIMEOUT + 5}
 ExecStartPre=/usr/local/sbin/escala-chat-secrets
 ExecStartPre=-/usr/bin/docker rm -f escala-chat
 ExecStart=/usr/bin/docker run --rm --name escala-chat --env-file {ENV_FILE} \\
-  {allow}--env {METRICS_ENV}={name} --publish {CHAT_PORT}:{CHAT_PORT} \\
+  {from_spec}--env {METRICS_ENV}={name} --publish {CHAT_PORT}:{CHAT_PORT} \\
   {log_options} {image} \\
   --host 0.0.0.0 --port {CHAT_PORT} --log-format json --proxy-hops 1
 ExecStop=/usr/bin/docker stop --time {STOP_TIMEOUT} escala-chat
